@@ -1,0 +1,30 @@
+# One command sets up and runs the demo, one sets up and runs the tests (see README).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test test-slow bench clean
+
+$(BIN)/sani: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# the CPU build of torch first: a bare `torch` requirement would pull a multi-GB CUDA build
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+setup: $(BIN)/sani
+
+demo: setup
+	$(BIN)/sani demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-slow: setup
+	$(BIN)/python -m pytest -q -m slow
+
+bench: setup
+	$(BIN)/python benchmarks/demo_target.py
+
+clean:
+	rm -rf $(VENV) sani-demo .pytest_cache

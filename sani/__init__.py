@@ -1,0 +1,9 @@
+"""sani: remove memorized sensitive values from a fine-tuned language model, and prove it (SANI, arXiv 2510.21322)."""
+
+__version__ = "0.1.0"
+
+from .config import PRESETS, SanitizeConfig, make_config  # noqa: E402
+from .errors import SaniError  # noqa: E402
+from .pipeline import audit, sanitize  # noqa: E402
+
+__all__ = ["sanitize", "audit", "SanitizeConfig", "make_config", "PRESETS", "SaniError", "__version__"]

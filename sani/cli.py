@@ -1,0 +1,134 @@
+"""`sani` command line: a thin layer over `sani.sanitize` and `sani.audit`. Bad input exits 2 with one line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Sequence
+
+from .errors import SaniError
+
+
+def _corpus_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="model directory (or hub id when online)")
+    p.add_argument("--corpus", required=True, help="training corpus: .jsonl with text/spans, .txt, .csv or .parquet")
+    p.add_argument("--terms", help="confidential terms, one a line; every occurrence becomes a sensitive span")
+    p.add_argument("--ignore-case", action="store_true", default=None, help="match --terms case-insensitively")
+    p.add_argument("--holdout", help="held-out corpus for utility (perplexity on non-sensitive tokens)")
+    p.add_argument("--allow-pickle", action="store_true", help="allow loading a pickle (.bin) checkpoint: it can run code")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.add_argument("-v", "--verbose", action="store_true", help="log each step")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .erase import RESET_MODES, STRATEGIES
+    from .repair import OBJECTIVES
+    from .config import PRESETS, SCHEDULERS
+
+    parser = argparse.ArgumentParser(prog="sani", description="Sanitize a fine-tuned language model: erase, repair, audit.")
+    parser.add_argument("--version", action="version", version=f"sani {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sanitize", help="erase and repair a model; write a new model directory")
+    _corpus_args(s)
+    s.add_argument("--out", required=True, help="new model directory (must not exist unless --overwrite)")
+    s.add_argument("--config", help="YAML file with any of the options below")
+    s.add_argument("--preset", choices=sorted(PRESETS), help="'default' (ours) or 'paper' (the paper's literal recipe)")
+    g = s.add_argument_group("erase")
+    g.add_argument("--layers", type=int, help="reset neurons in the last N layers (default 1)")
+    g.add_argument("--fraction", type=float, help="share of each layer's FFN neurons to reset (default 0.5)")
+    g.add_argument("--strategy", choices=STRATEGIES, help="how neurons are chosen (default random)")
+    g.add_argument("--reset", choices=RESET_MODES, help="reinit (default), zero, or base (needs --base-model)")
+    g.add_argument("--base-model", help="model directory with the weights before fine-tuning, for --reset base")
+    g = s.add_argument_group("repair")
+    g.add_argument("--objective", choices=OBJECTIVES, help="default masked+unlikelihood; the paper's is masked")
+    g.add_argument("--forget-weight", type=float, help="weight of the unlikelihood term (default 1.0)")
+    g.add_argument("--epochs", type=float, help="repair epochs (default 2)")
+    g.add_argument("--lr", type=float, help="learning rate (default 5e-4)")
+    g.add_argument("--batch-size", type=int, help="default 8")
+    g.add_argument("--max-length", type=int, help="training window in tokens (default 512)")
+    g.add_argument("--scheduler", choices=SCHEDULERS, help="learning-rate schedule (default linear)")
+    g.add_argument("--warmup-ratio", type=float, help="share of steps for warm-up (default 0)")
+    g.add_argument("--seed", type=int, help="seed for neuron choice, initialisation and data order (default 0)")
+    s.add_argument("--no-audit", action="store_true", help="skip the before/after audit")
+    s.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    _common(s)
+
+    a = sub.add_parser("audit", help="measure regurgitation and utility; write JSON")
+    _corpus_args(a)
+    a.add_argument("--out", help="write the audit JSON here")
+    a.add_argument("--batch-size", type=int, default=32, help="prompts per generation batch (default 32)")
+    _common(a)
+
+    d = sub.add_parser("demo", help="the whole job on synthetic notes and a tiny model, offline, on CPU")
+    d.add_argument("--workdir", default="sani-demo", help="where to write corpus and models (default ./sani-demo)")
+    d.add_argument("--arch", default="gpt2", help="tiny architecture: gpt2, gpt_neox, opt, llama, mistral, qwen2")
+    d.add_argument("--preset", choices=sorted(PRESETS))
+    d.add_argument("--seed", type=int, default=0)
+    _common(d)
+    return parser
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("sani").setLevel(logging.INFO if verbose else logging.WARNING)
+    if not verbose:
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+    if quiet:
+        import transformers
+
+        transformers.logging.disable_progress_bar()
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose, args.quiet)
+    progress = not args.quiet
+    try:
+        if args.command == "sanitize":
+            from .pipeline import sanitize
+            from .report import before_after_table
+
+            options = {k: getattr(args, k) for k in (
+                "layers", "fraction", "strategy", "reset", "base_model", "objective", "forget_weight", "epochs", "lr",
+                "batch_size", "max_length", "scheduler", "warmup_ratio", "seed", "ignore_case")}
+            report = sanitize(args.model, args.corpus, args.out, terms=args.terms, holdout=args.holdout,
+                              config_file=args.config, preset=args.preset, overwrite=args.overwrite,
+                              run_audit=not args.no_audit, allow_pickle=args.allow_pickle, progress=progress, **options)
+            if report["audit_before"]:
+                print(before_after_table(report["audit_before"], report["audit_after"]))
+            print(f"sanitized model written to {args.out}")
+        elif args.command == "audit":
+            from .pipeline import audit
+            from .report import audit_summary
+
+            result = audit(args.model, args.corpus, args.out, terms=args.terms, holdout=args.holdout,
+                           ignore_case=bool(args.ignore_case), batch_size=args.batch_size,
+                           allow_pickle=args.allow_pickle, progress=progress)
+            print(audit_summary(result))
+            if args.out:
+                print(f"audit written to {args.out}")
+        elif args.command == "demo":
+            from .demo import run_demo
+
+            run_demo(args.workdir, arch=args.arch, seed=args.seed, preset=args.preset, progress=progress)
+    except SaniError as e:
+        print(f"sani: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sani: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

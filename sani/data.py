@@ -1,0 +1,274 @@
+"""Corpora and their sensitive spans: reading, validating, term matching, and aligning spans to tokens.
+
+A record is a text plus character spans (end exclusive) that must not be learned. Error messages name the
+file, line and field, never the text of a span.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .errors import SaniError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LABEL = "SENSITIVE"
+TERM_LABEL = "TERM"
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: int
+    end: int
+    label: str = DEFAULT_LABEL
+
+
+@dataclass
+class Record:
+    text: str
+    spans: list[Span] = field(default_factory=list)
+    where: str = ""  # "train.jsonl line 5": for error messages
+
+    def value(self, span: Span) -> str:
+        return self.text[span.start : span.end]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_corpus(path: str | Path) -> list[Record]:
+    """Read `.jsonl` (`{"text", "spans"}` a line), `.txt` (a record a line), `.csv` or `.parquet` (a `text` column)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SaniError(f"{path}: corpus file not found")
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        records = _read_jsonl(path)
+    elif suffix == ".txt":
+        records = _read_txt(path)
+    elif suffix in (".csv", ".parquet"):
+        records = _read_table(path, suffix[1:])
+    else:
+        raise SaniError(f"{path}: unknown corpus format '{suffix}' (use .jsonl, .txt, .csv or .parquet)")
+    if not records:
+        raise SaniError(f"{path}: the corpus is empty")
+    return records
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[: e.start].count(b"\n") + 1
+        raise SaniError(f"{path} line {line}: not valid UTF-8") from None
+
+
+def _read_jsonl(path: Path) -> list[Record]:
+    records = []
+    for n, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path} line {n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise SaniError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
+        records.append(_record_from_obj(obj, where))
+    return records
+
+
+def _read_txt(path: Path) -> list[Record]:
+    return [
+        Record(text=line, where=f"{path} line {n}")
+        for n, line in enumerate(_read_text(path).splitlines(), start=1)
+        if line.strip()
+    ]
+
+
+def _read_table(path: Path, kind: str) -> list[Record]:
+    import datasets
+
+    try:
+        table = datasets.load_dataset(kind, data_files=str(path), split="train")
+    except Exception as e:  # datasets raises many types for a malformed file
+        raise SaniError(f"{path}: cannot read as {kind}: {type(e).__name__}") from None
+    if "text" not in table.column_names:
+        raise SaniError(f"{path}: no 'text' column (columns: {', '.join(table.column_names)})")
+    records = []
+    for i, row in enumerate(table):
+        where = f"{path} row {i + 1}" if kind == "parquet" else f"{path} line {i + 2}"
+        records.append(_record_from_obj(row, where))
+    return records
+
+
+def _record_from_obj(obj: Any, where: str) -> Record:
+    if not isinstance(obj, dict):
+        raise SaniError(f"{where}: expected a JSON object with a 'text' field")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise SaniError(f"{where}: field 'text' must be a string")
+    raw_spans = obj.get("spans") or []
+    if isinstance(raw_spans, str):  # a csv cell holding JSON
+        try:
+            raw_spans = json.loads(raw_spans)
+        except json.JSONDecodeError:
+            raise SaniError(f"{where}: field 'spans' is not valid JSON") from None
+    if not isinstance(raw_spans, list):
+        raise SaniError(f"{where}: field 'spans' must be a list")
+    spans = [_span_from_obj(s, i, len(text), where) for i, s in enumerate(raw_spans)]
+    return Record(text=text, spans=_normalize_spans(spans, where), where=where)
+
+
+def _span_from_obj(obj: Any, i: int, length: int, where: str) -> Span:
+    if not isinstance(obj, dict):
+        raise SaniError(f"{where}: spans[{i}] must be an object with 'start' and 'end'")
+    start, end, label = obj.get("start"), obj.get("end"), obj.get("label", DEFAULT_LABEL)
+    for name, v in (("start", start), ("end", end)):
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise SaniError(f"{where}: spans[{i}].{name} must be an integer")
+    if not isinstance(label, str) or not label:
+        raise SaniError(f"{where}: spans[{i}].label must be a non-empty string")
+    if start < 0 or end <= start:
+        raise SaniError(f"{where}: spans[{i}] has start={start}, end={end}: need 0 <= start < end")
+    if end > length:
+        raise SaniError(f"{where}: spans[{i}] ends at {end}, past the end of the text (length {length})")
+    return Span(start, end, label)
+
+
+def _normalize_spans(spans: list[Span], where: str) -> list[Span]:
+    """Sort, drop duplicates and spans nested in another; refuse spans that cross each other."""
+    out: list[Span] = []
+    for s in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if out and s.start < out[-1].end:
+            prev = out[-1]
+            if s.end <= prev.end:
+                continue  # nested or duplicate: the outer span already covers it
+            raise SaniError(
+                f"{where}: spans [{prev.start},{prev.end}) and [{s.start},{s.end}) overlap without one containing the other"
+            )
+        out.append(s)
+    return out
+
+
+def merge_spans(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
+    """Union of two span sets from different sources: overlapping spans become one (the first set's label wins)."""
+    out: list[Span] = []
+    for s in sorted([*a, *b], key=lambda s: (s.start, -s.end)):
+        if out and s.start < out[-1].end:
+            prev = out[-1]
+            out[-1] = Span(prev.start, max(prev.end, s.end), prev.label)
+        else:
+            out.append(s)
+    return out
+
+
+# --------------------------------------------------------------------------- term lists
+
+
+def read_terms(path: str | Path) -> list[str]:
+    """Confidential terms, one a line (surrounding white space stripped, blank lines skipped)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SaniError(f"{path}: term list not found")
+    terms = [line.strip() for line in _read_text(path).splitlines()]
+    if not any(terms):
+        raise SaniError(f"{path}: the term list is empty")
+    return terms
+
+
+def add_term_spans(
+    records: list[Record], terms: Sequence[str], *, ignore_case: bool = False, source: str = "terms"
+) -> int:
+    """Mark every whole-word occurrence of each term as a sensitive span. Returns how many were found.
+
+    `terms` keeps blank entries so that warnings can name the line of a term that matches nothing.
+    """
+    flags = re.IGNORECASE if ignore_case else 0
+    total = 0
+    unmatched = []
+    patterns = [
+        (n, re.compile(r"(?<!\w)" + re.escape(t) + r"(?!\w)", flags)) for n, t in enumerate(terms, 1) if t
+    ]
+    found: list[list[Span]] = [[] for _ in records]
+    for n, pattern in patterns:
+        hits = 0
+        for i, record in enumerate(records):
+            for m in pattern.finditer(record.text):
+                found[i].append(Span(m.start(), m.end(), TERM_LABEL))
+                hits += 1
+        if hits == 0:
+            unmatched.append(n)
+        total += hits
+    if total == 0:
+        raise SaniError(f"{source}: none of the {len(patterns)} terms occurs in the corpus")
+    if unmatched:
+        log.warning("%s: %d term(s) match nothing (lines %s)", source, len(unmatched), _short_list(unmatched))
+    for record, spans in zip(records, found):
+        if spans:
+            record.spans = merge_spans(record.spans, spans)
+    return total
+
+
+def _short_list(xs: Sequence[int], most: int = 10) -> str:
+    s = ", ".join(map(str, xs[:most]))
+    return s + (f" and {len(xs) - most} more" if len(xs) > most else "")
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+@dataclass
+class Encoded:
+    """One record tokenized whole: ids, and which tokens overlap a sensitive span (and which span)."""
+
+    input_ids: list[int]
+    span_of_token: list[int]  # index into record.spans, or -1
+    record: Record
+
+    @property
+    def sensitive(self) -> list[bool]:
+        return [s >= 0 for s in self.span_of_token]
+
+
+def check_tokenizer(tokenizer: Any) -> None:
+    if not getattr(tokenizer, "is_fast", False):
+        raise SaniError(
+            f"tokenizer {type(tokenizer).__name__} has no offset mapping (it is not a 'fast' tokenizer); "
+            "sani needs offsets to align spans to tokens"
+        )
+
+
+def encode(tokenizer: Any, record: Record) -> Encoded:
+    """Tokenize a record whole; a token is sensitive when its characters overlap a span."""
+    enc = tokenizer(record.text, return_offsets_mapping=True, add_special_tokens=True, verbose=False)
+    span_of_token = []
+    spans = record.spans
+    j = 0
+    for a, b in enc["offset_mapping"]:
+        while j < len(spans) and spans[j].end <= a:
+            j += 1
+        # spans are sorted and disjoint, so after skipping those that end before this token,
+        # only spans[j] can overlap it; special tokens have empty offsets and never do
+        hit = j if b > a and j < len(spans) and spans[j].start < b else -1
+        span_of_token.append(hit)
+    return Encoded(list(enc["input_ids"]), span_of_token, record)
+
+
+def encode_corpus(tokenizer: Any, records: Iterable[Record]) -> list[Encoded]:
+    check_tokenizer(tokenizer)
+    return [encode(tokenizer, r) for r in records]
+
+
+def windows(encoded: Encoded, max_length: int) -> Iterable[tuple[list[int], list[bool]]]:
+    """Cut a tokenized record into training windows of at most `max_length` tokens, so long records are
+    trained on whole rather than truncated."""
+    ids, sens = encoded.input_ids, encoded.sensitive
+    for i in range(0, len(ids), max_length):
+        chunk = ids[i : i + max_length]
+        if len(chunk) > 1 or i == 0:
+            yield chunk, sens[i : i + max_length]

@@ -1,0 +1,227 @@
+"""The Python API: `sanitize` (erase, repair, audit before and after, write a model directory) and `audit`.
+
+The CLI is a thin layer over these two functions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from . import __version__
+from . import audit as audit_mod
+from . import data, erase, models, repair
+from .config import SanitizeConfig, make_config
+from .errors import SaniError
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def load_records(
+    corpus: str | Path | Sequence[data.Record], terms: str | Path | Sequence[str] | None = None, *, ignore_case: bool = False
+) -> list[data.Record]:
+    """The corpus with its spans, plus every occurrence of the confidential terms."""
+    records = data.read_corpus(corpus) if isinstance(corpus, (str, Path)) else [
+        data.Record(r.text, list(r.spans), r.where) for r in corpus
+    ]
+    if not records:
+        raise SaniError("the corpus is empty")
+    if terms is not None:
+        term_list = data.read_terms(terms) if isinstance(terms, (str, Path)) else list(terms)
+        data.add_term_spans(records, term_list, ignore_case=ignore_case, source=str(terms) if isinstance(terms, (str, Path)) else "terms")
+    return records
+
+
+def _count_spans(records: Sequence[data.Record]) -> int:
+    return sum(len(r.spans) for r in records)
+
+
+def _check_out(out: Path, model_path: str | Path, overwrite: bool) -> None:
+    out_r, model_r = out.resolve(), Path(model_path).resolve()
+    if out_r == model_r or model_r in out_r.parents or out_r in model_r.parents:
+        raise SaniError(f"{out}: the output would overwrite the input model {model_path}; choose another --out")
+    if out.exists() and not overwrite:
+        raise SaniError(f"{out}: already exists (pass --overwrite to replace it)")
+
+
+@contextmanager
+def atomic_dir(out: Path, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary directory beside `out`; it becomes `out` only when the block completes."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield tmp
+        if out.exists():
+            if not overwrite:
+                raise SaniError(f"{out}: already exists (pass --overwrite to replace it)")
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.rename(out, old)
+            os.rename(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_json(obj: Any, path: str | Path) -> Path:
+    """Write JSON atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _environment() -> dict[str, str]:
+    import torch
+    import transformers
+
+    return {"sani": __version__, "torch": torch.__version__, "transformers": transformers.__version__, "python": platform.python_version()}
+
+
+def _without_items(a: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if a is None else {k: v for k, v in a.items() if k != "items"}
+
+
+# --------------------------------------------------------------------------- sanitize
+
+
+def sanitize(
+    model: str | Path,
+    corpus: str | Path | Sequence[data.Record],
+    out: str | Path,
+    *,
+    terms: str | Path | Sequence[str] | None = None,
+    holdout: str | Path | Sequence[data.Record] | None = None,
+    config: SanitizeConfig | None = None,
+    config_file: str | Path | None = None,
+    preset: str | None = None,
+    overwrite: bool = False,
+    run_audit: bool = True,
+    allow_pickle: bool = False,
+    progress: bool = True,
+    **options: Any,
+) -> dict[str, Any]:
+    """Sanitize the causal LM in directory `model`, fine-tuned on `corpus`, into a new directory `out`.
+
+    Erase (reset FFN neurons of the last layers), then repair (fine-tune with the sensitive tokens masked out
+    of the loss), auditing before and after. `options` are `SanitizeConfig` fields. Returns the report that
+    is also written to `out/sanitization.json`. The input directory is never written to.
+    """
+    cfg = config or make_config(preset, config_file, **options)
+    out = Path(out)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    records = load_records(corpus, terms, ignore_case=cfg.ignore_case)
+    if _count_spans(records) == 0:
+        raise SaniError("no sensitive spans in the corpus: annotate 'spans' or give a term list (--terms)")
+    hold_records = load_records(holdout) if holdout is not None else None
+    _check_out(out, model, overwrite)
+
+    m, tok = models.load(model, allow_pickle=allow_pickle)
+    enc = data.encode_corpus(tok, records)
+    hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
+    input_fingerprint = models.fingerprint(m)
+    timings["load"] = time.perf_counter() - clock
+
+    before = after = None
+    if run_audit:
+        clock = time.perf_counter()
+        log.info("auditing the input model")
+        before = audit_mod.audit(m, tok, enc, holdout=hold_enc, progress=progress, with_fingerprint=False)
+        timings["audit_before"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    selection = erase.select_neurons(m, layers=cfg.layers, fraction=cfg.fraction, seed=cfg.seed, strategy=cfg.strategy)
+    erase.reset_neurons(m, selection, mode=cfg.reset, base_model=cfg.base_model, seed=cfg.seed)
+    timings["erase"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    log.info("repairing: %s, %s epochs at lr %s", cfg.objective, cfg.epochs, cfg.lr)
+    train_stats = repair.train(
+        m, tok, enc, objective=cfg.objective, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
+        max_length=cfg.max_length, seed=cfg.seed, scheduler=cfg.scheduler, warmup_ratio=cfg.warmup_ratio,
+        weight_decay=cfg.weight_decay, forget_weight=cfg.forget_weight, progress=progress,
+    )
+    timings["repair"] = time.perf_counter() - clock
+
+    if run_audit:
+        clock = time.perf_counter()
+        log.info("auditing the sanitized model")
+        after = audit_mod.audit(m, tok, enc, holdout=hold_enc, progress=progress, with_fingerprint=False)
+        timings["audit_after"] = time.perf_counter() - clock
+
+    report = {
+        "sani_version": __version__,
+        "config": cfg.to_dict(),
+        "input_model": str(model),
+        "input_fingerprint": input_fingerprint,
+        "output_fingerprint": models.fingerprint(m),
+        "corpus": {"records": len(records), "spans": _count_spans(records), "tokens": sum(len(e.input_ids) for e in enc),
+                   "sensitive_tokens": sum(sum(e.sensitive) for e in enc)},
+        "erase": {"strategy": cfg.strategy, "reset": cfg.reset, "layers": erase.selection_summary(selection, m)},
+        "repair": train_stats,
+        "audit_before": _without_items(before),
+        "audit_after": _without_items(after),
+        "timings": {k: round(v, 2) for k, v in timings.items()},
+        "environment": _environment(),
+    }
+    clock = time.perf_counter()
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        m.save_pretrained(tmp, safe_serialization=True)
+        tok.save_pretrained(tmp)
+        report["timings"]["save"] = round(time.perf_counter() - clock, 2)
+        write_json(report, tmp / "sanitization.json")
+    log.info("wrote %s", out)
+    return report
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def audit(
+    model: str | Path,
+    corpus: str | Path | Sequence[data.Record],
+    out: str | Path | None = None,
+    *,
+    terms: str | Path | Sequence[str] | None = None,
+    holdout: str | Path | Sequence[data.Record] | None = None,
+    ignore_case: bool = False,
+    batch_size: int = 32,
+    allow_pickle: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Audit the model in directory `model` against the sensitive spans of `corpus`; write JSON to `out`."""
+    records = load_records(corpus, terms, ignore_case=ignore_case)
+    if _count_spans(records) == 0:
+        raise SaniError("no sensitive spans in the corpus: annotate 'spans' or give a term list (--terms)")
+    hold_records = load_records(holdout) if holdout is not None else None
+    m, tok = models.load(model, allow_pickle=allow_pickle)
+    enc = data.encode_corpus(tok, records)
+    hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
+    result = audit_mod.audit(m, tok, enc, holdout=hold_enc, batch_size=batch_size, progress=progress)
+    result = {"sani_version": __version__, "model": str(model), **result, "environment": _environment()}
+    if out is not None:
+        write_json(result, out)
+    return result

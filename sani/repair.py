@@ -1,0 +1,191 @@
+"""Repair: fine-tune on the corpus while the sensitive tokens are excluded from what the model learns.
+
+Built on the Hugging Face `Trainer`, so the same code runs on one CPU or under `accelerate launch`. The loss
+maths are pure functions; the trainer subclass only changes `compute_loss`.
+
+Objectives:
+- `full`: plain causal LM loss on every token (used to build memorizing models and for comparison);
+- `masked`: no loss on sensitive tokens (label -100), as in the paper;
+- `masked+unlikelihood`: `masked` plus `forget_weight * -log(1 - p(token))` on the sensitive tokens, which
+  pushes the memorized values down instead of only ceasing to reinforce them.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import Encoded, windows
+from .errors import SaniError
+from .models import pad_id
+
+log = logging.getLogger(__name__)
+
+OBJECTIVES = ("full", "masked", "masked+unlikelihood")
+IGNORE = -100
+
+
+# --------------------------------------------------------------------------- loss maths
+
+
+def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy over positions whose label is not -100 (0 when there are none)."""
+    logits, labels = logits[:, :-1].float(), labels[:, 1:]
+    nll = F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=IGNORE, reduction="sum")
+    return nll / (labels != IGNORE).sum().clamp(min=1)
+
+
+def unlikelihood_loss(logits: torch.Tensor, forget_labels: torch.Tensor) -> torch.Tensor:
+    """Mean of -log(1 - p(x_t | x_<t)) over the positions holding a sensitive token (Welleck et al. 2020)."""
+    logits, targets = logits[:, :-1].float(), forget_labels[:, 1:]
+    keep = targets != IGNORE
+    if not keep.any():
+        return logits.sum() * 0.0
+    logp = torch.log_softmax(logits[keep], dim=-1).gather(-1, targets[keep].unsqueeze(-1)).squeeze(-1)
+    # log(1 - p) computed stably from log p
+    log1m_p = torch.log1p(-logp.exp().clamp(max=1 - 1e-6))
+    return -log1m_p.mean()
+
+
+# --------------------------------------------------------------------------- data
+
+
+def build_examples(encoded: Sequence[Encoded], objective: str, max_length: int) -> list[dict[str, list[int]]]:
+    """Training windows with `labels` (what the model learns) and `forget_labels` (sensitive tokens only)."""
+    if objective not in OBJECTIVES:
+        raise SaniError(f"objective={objective!r}: choose one of {', '.join(OBJECTIVES)}")
+    examples = []
+    for enc in encoded:
+        for ids, sens in windows(enc, max_length):
+            if objective == "full":
+                labels = list(ids)
+            else:
+                labels = [IGNORE if s else t for t, s in zip(ids, sens)]
+            forget = [t if s else IGNORE for t, s in zip(ids, sens)]
+            examples.append({"input_ids": ids, "labels": labels, "forget_labels": forget})
+    return examples
+
+
+@dataclass
+class SpanCollator:
+    """Right-pads a batch; padding gets label -100 like the sensitive tokens (TRL's completion-only idea)."""
+
+    pad_token_id: int
+
+    def __call__(self, batch: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
+        width = max(len(b["input_ids"]) for b in batch)
+
+        def pad(key: str, value: int) -> torch.Tensor:
+            return torch.tensor([b[key] + [value] * (width - len(b[key])) for b in batch], dtype=torch.long)
+
+        out = {
+            "input_ids": pad("input_ids", self.pad_token_id),
+            "attention_mask": torch.tensor(
+                [[1] * len(b["input_ids"]) + [0] * (width - len(b["input_ids"])) for b in batch], dtype=torch.long
+            ),
+            "labels": pad("labels", IGNORE),
+        }
+        if "forget_labels" in batch[0]:
+            out["forget_labels"] = pad("forget_labels", IGNORE)
+        return out
+
+
+# --------------------------------------------------------------------------- trainer
+
+
+def _make_trainer_class():
+    from transformers import Trainer
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    class QuietProgress(ProgressCallback):
+        """The progress bar without the dict of metrics printed under it."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            pass
+
+    class SaniTrainer(Trainer):
+        """`Trainer` whose loss ignores sensitive tokens and may push them down."""
+
+        def __init__(self, *args: Any, forget_weight: float = 0.0, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.remove_callback(PrinterCallback)
+            if self.pop_callback(ProgressCallback):
+                self.add_callback(QuietProgress)
+            self.forget_weight = forget_weight
+            self.model_accepts_loss_kwargs = False  # our loss is a per-batch mean; let Trainer scale for accumulation
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            labels = inputs.pop("labels")
+            forget_labels = inputs.pop("forget_labels", None)
+            outputs = model(**inputs)
+            loss = causal_lm_loss(outputs.logits, labels)
+            if self.forget_weight and forget_labels is not None:
+                loss = loss + self.forget_weight * unlikelihood_loss(outputs.logits, forget_labels)
+            return (loss, outputs) if return_outputs else loss
+
+    return SaniTrainer
+
+
+def train(
+    model: nn.Module,
+    tokenizer: Any,
+    encoded: Sequence[Encoded],
+    *,
+    objective: str = "masked",
+    epochs: float = 2.0,
+    lr: float = 5e-5,
+    batch_size: int = 8,
+    max_length: int = 512,
+    seed: int = 0,
+    scheduler: str = "linear",
+    warmup_ratio: float = 0.0,
+    weight_decay: float = 0.0,
+    forget_weight: float = 1.0,
+    progress: bool = True,
+) -> dict[str, float]:
+    """Fine-tune `model` in place with the given objective. Returns the time and the final training loss."""
+    from transformers import TrainingArguments
+
+    examples = build_examples(encoded, objective, max_length)
+    if not examples:
+        raise SaniError("nothing to train on: the corpus has no tokens")
+    if epochs <= 0:
+        return {"seconds": 0.0, "steps": 0, "train_loss": float("nan")}
+    with tempfile.TemporaryDirectory(prefix="sani-train-") as tmp:
+        args = TrainingArguments(
+            output_dir=tmp,
+            num_train_epochs=epochs,
+            learning_rate=lr,
+            per_device_train_batch_size=batch_size,
+            lr_scheduler_type=scheduler,
+            warmup_steps=warmup_ratio,  # a float below 1 is a share of the steps
+            weight_decay=weight_decay,
+            seed=seed,
+            data_seed=seed,
+            save_strategy="no",
+            report_to=[],
+            logging_strategy="no",
+            disable_tqdm=not progress,
+            remove_unused_columns=False,
+            dataloader_num_workers=0,
+            dataloader_pin_memory=torch.cuda.is_available(),
+        )
+        trainer = _make_trainer_class()(
+            model=model,
+            args=args,
+            train_dataset=examples,
+            data_collator=SpanCollator(pad_id(tokenizer)),
+            forget_weight=forget_weight if objective == "masked+unlikelihood" else 0.0,
+        )
+        start = time.perf_counter()
+        result = trainer.train()
+        seconds = time.perf_counter() - start
+    model.eval()
+    return {"seconds": round(seconds, 2), "steps": int(result.global_step), "train_loss": float(result.training_loss)}

@@ -1,0 +1,129 @@
+"""Synthetic clinical notes with annotated identifiers, for the demo, the tests and the benchmarks.
+
+Each patient has a fixed identity (Faker: name, SSN, phone, birth date, record number, address) and one or
+more notes, so some values occur once and some many times. Spans are exact character offsets.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from .data import Record, Span
+
+DIRECT_LABELS = ("NAME", "SSN", "PHONE", "DOB", "MRN", "ADDRESS")
+
+_CONDITIONS = [
+    "type 2 diabetes", "hypertension", "asthma", "chronic kidney disease", "atrial fibrillation",
+    "community-acquired pneumonia", "migraine", "iron deficiency anemia", "hypothyroidism", "osteoarthritis",
+    "congestive heart failure", "major depressive disorder", "gastroesophageal reflux", "COPD exacerbation",
+]
+_MEDS = [
+    "metformin 500 mg twice daily", "lisinopril 10 mg daily", "albuterol as needed", "apixaban 5 mg twice daily",
+    "amoxicillin 875 mg twice daily", "sumatriptan 50 mg as needed", "ferrous sulfate 325 mg daily",
+    "levothyroxine 75 mcg daily", "ibuprofen 400 mg as needed", "furosemide 40 mg daily", "sertraline 50 mg daily",
+    "omeprazole 20 mg daily", "prednisone 40 mg for five days",
+]
+_FINDINGS = [
+    "Vital signs were stable.", "Lungs were clear to auscultation.", "Mild edema was noted in both ankles.",
+    "Blood pressure was elevated at the visit.", "Laboratory results were within normal limits.",
+    "The patient reported improved sleep.", "No acute distress was observed.", "Heart rate was irregular.",
+    "Blood glucose remained above target.", "The patient denied chest pain or shortness of breath.",
+]
+_PLANS = [
+    "Follow up in two weeks.", "Repeat labs in three months.", "Referred to cardiology.",
+    "Advised diet and exercise changes.", "Continue current medication and monitor.", "Scheduled imaging next week.",
+]
+_DEPTS = ["cardiology", "internal medicine", "pulmonology", "endocrinology", "family medicine", "nephrology"]
+
+# Templates: literal text with {FIELD} slots. Identifiers follow text that names the patient or the note,
+# so a memorizing model has a key to recall them from, as in real notes.
+_TEMPLATES = [
+    "Clinic note, {dept}. Patient name: {NAME}. Date of birth: {DOB}. SSN: {SSN}. MRN: {MRN}. "
+    "Seen today for {cond}. {finding} Current medication: {med}. Contact phone: {PHONE}. {plan}",
+    "Discharge summary ({dept}). {NAME}, born {DOB}, medical record number {MRN}, was admitted with {cond}. "
+    "{finding} Discharged on {med}. Home address: {ADDRESS}. Phone on file: {PHONE}. {plan}",
+    "Referral letter. Re: {NAME} (MRN {MRN}, SSN {SSN}). This patient with {cond} is referred to {dept}. "
+    "{finding} Lives at {ADDRESS}. Please call {PHONE} to schedule. {plan}",
+    "Progress note. {NAME} returned to {dept} for {cond}. {finding} Medication: {med}. "
+    "Identifiers: DOB {DOB}, MRN {MRN}, SSN {SSN}. {plan}",
+]
+
+
+@dataclass
+class Patient:
+    NAME: str
+    SSN: str
+    PHONE: str
+    DOB: str
+    MRN: str
+    ADDRESS: str
+
+
+def make_patients(n: int, seed: int = 0) -> list[Patient]:
+    from faker import Faker
+
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    patients = []
+    for _ in range(n):
+        patients.append(
+            Patient(
+                NAME=fake.name(),
+                SSN=fake.ssn(),
+                PHONE=fake.numerify("(###) ###-####"),
+                DOB=fake.date_of_birth(minimum_age=18, maximum_age=90).strftime("%m/%d/%Y"),
+                MRN="MRN-" + fake.numerify("#######"),
+                ADDRESS=fake.address().replace("\n", ", "),
+            )
+        )
+    return patients
+
+
+def render_note(patient: Patient, rng: random.Random, template: str | None = None) -> Record:
+    """Fill a template; returns the text and the exact span of every identifier it holds."""
+    template = template or rng.choice(_TEMPLATES)
+    filler = {
+        "dept": rng.choice(_DEPTS),
+        "cond": rng.choice(_CONDITIONS),
+        "med": rng.choice(_MEDS),
+        "finding": rng.choice(_FINDINGS),
+        "plan": rng.choice(_PLANS),
+    }
+    text, spans, pos = [], [], 0
+    for i, part in enumerate(template.replace("}", "{").split("{")):
+        if i % 2 == 0:
+            piece = part
+        elif part in DIRECT_LABELS:
+            piece = getattr(patient, part)
+            spans.append(Span(pos, pos + len(piece), part))
+        else:
+            piece = filler[part]
+        text.append(piece)
+        pos += len(piece)
+    return Record(text="".join(text), spans=spans)
+
+
+def make_corpus(
+    n_patients: int = 120, seed: int = 0, repeats: tuple[int, ...] = (1, 1, 1, 2, 3, 5)
+) -> list[Record]:
+    """Notes for `n_patients` patients; each patient gets a number of notes drawn from `repeats`."""
+    rng = random.Random(seed)
+    records = []
+    for p in make_patients(n_patients, seed=seed):
+        for _ in range(rng.choice(repeats)):
+            records.append(render_note(p, rng))
+    rng.shuffle(records)
+    return records
+
+
+def write_jsonl(records: list[Record], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for r in records:
+            spans = [{"start": s.start, "end": s.end, "label": s.label} for s in r.spans]
+            f.write(json.dumps({"text": r.text, "spans": spans}) + "\n")
+    return path
