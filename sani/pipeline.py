@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from . import __version__
-from . import audit as audit_mod
+from . import metrics
 from . import data, erase, models, repair
 from .config import SanitizeConfig, make_config
 from .errors import SaniError
@@ -138,22 +138,25 @@ def sanitize(
         raise SaniError("no sensitive spans in the corpus: annotate 'spans' or give a term list (--terms)")
     hold_records = load_records(holdout) if holdout is not None else None
     _check_out(out, model, overwrite)
+    if cfg.reset == "base" and not (Path(cfg.base_model).is_dir() and any(Path(cfg.base_model).glob("*.safetensors"))):
+        raise SaniError(f"{cfg.base_model}: base model directory with .safetensors weights not found (--base-model)")
 
     m, tok = models.load(model, allow_pickle=allow_pickle)
     enc = data.encode_corpus(tok, records)
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
     input_fingerprint = models.fingerprint(m)
+    # choosing the neurons first checks the FFN layout and the layer count before any long work
+    selection = erase.select_neurons(m, layers=cfg.layers, fraction=cfg.fraction, seed=cfg.seed, strategy=cfg.strategy)
     timings["load"] = time.perf_counter() - clock
 
     before = after = None
     if run_audit:
         clock = time.perf_counter()
         log.info("auditing the input model")
-        before = audit_mod.audit(m, tok, enc, holdout=hold_enc, progress=progress, with_fingerprint=False)
+        before = metrics.audit(m, tok, enc, holdout=hold_enc, progress=progress, with_fingerprint=False)
         timings["audit_before"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    selection = erase.select_neurons(m, layers=cfg.layers, fraction=cfg.fraction, seed=cfg.seed, strategy=cfg.strategy)
     erase.reset_neurons(m, selection, mode=cfg.reset, base_model=cfg.base_model, seed=cfg.seed)
     timings["erase"] = time.perf_counter() - clock
 
@@ -169,7 +172,7 @@ def sanitize(
     if run_audit:
         clock = time.perf_counter()
         log.info("auditing the sanitized model")
-        after = audit_mod.audit(m, tok, enc, holdout=hold_enc, progress=progress, with_fingerprint=False)
+        after = metrics.audit(m, tok, enc, holdout=hold_enc, progress=progress, with_fingerprint=False)
         timings["audit_after"] = time.perf_counter() - clock
 
     report = {
@@ -220,7 +223,7 @@ def audit(
     m, tok = models.load(model, allow_pickle=allow_pickle)
     enc = data.encode_corpus(tok, records)
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
-    result = audit_mod.audit(m, tok, enc, holdout=hold_enc, batch_size=batch_size, progress=progress)
+    result = metrics.audit(m, tok, enc, holdout=hold_enc, batch_size=batch_size, progress=progress)
     result = {"sani_version": __version__, "model": str(model), **result, "environment": _environment()}
     if out is not None:
         write_json(result, out)

@@ -1,4 +1,4 @@
-"""Audit: does the model still regurgitate the sensitive values, and what did sanitizing cost in utility?
+"""The audit's measurements: does the model still regurgitate the sensitive values, and what did sanitizing cost?
 
 Regurgitation (as in SANI, arXiv 2510.21322, and Carlini et al. 2021 "Extracting Training Data"): prompt with
 the tokens that precede a sensitive value in the training tokenization (cut at the token boundary training

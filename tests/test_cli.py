@@ -1,0 +1,87 @@
+"""The command line: a real run, and bad input that must end in one clear line, exit 2, nothing written."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from sani import tiny
+from sani.cli import main
+
+
+def run(args, capsys):
+    code = main(args)
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def test_sanitize_and_audit_on_the_command_line(memorized, tmp_path, capsys):
+    out = tmp_path / "clean"
+    code, stdout, _ = run(["sanitize", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]),
+                           "--out", str(out), "--epochs", "1", "-q"], capsys)
+    assert code == 0
+    assert "all (greedy regurgitation)" in stdout and (out / "sanitization.json").is_file()
+    assert json.loads((out / "sanitization.json").read_text())["config"]["epochs"] == 1.0
+    code, stdout, _ = run(["audit", "--model", str(out), "--corpus", str(memorized["train"]),
+                           "--out", str(tmp_path / "a.json"), "-q"], capsys)
+    assert code == 0 and "greedy regurgitation" in stdout
+    assert json.loads((tmp_path / "a.json").read_text())["regurgitation"]["total"] > 0
+
+
+def test_console_script_is_installed():
+    proc = subprocess.run([sys.executable, "-m", "sani.cli", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("sani ")
+
+
+@pytest.fixture(scope="module")
+def mamba_dir(tmp_path_factory, tokenizer):
+    """A causal LM with no FFN in sani's table."""
+    from transformers import MambaConfig, MambaForCausalLM
+
+    model = MambaForCausalLM(MambaConfig(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, state_size=4))
+    return tiny.save(model, tokenizer, tmp_path_factory.mktemp("mamba") / "m")
+
+
+def bad_inputs(memorized, tmp, mamba):
+    m, c = str(memorized["original"]), str(memorized["train"])
+    (tmp / "bad.jsonl").write_text('{"text": "ok"}\n{"text": "broken"\n')
+    (tmp / "past.jsonl").write_text('{"text": "abc", "spans": [{"start": 0, "end": 40}]}\n')
+    (tmp / "overlap.jsonl").write_text('{"text": "abcdefgh", "spans": [{"start": 0, "end": 4}, {"start": 2, "end": 6}]}\n')
+    (tmp / "empty.jsonl").write_text("\n")
+    (tmp / "nospans.txt").write_text("just text\n")
+    (tmp / "terms.txt").write_text("Zyxwvut\n")
+    (tmp / "cfg.yaml").write_text("epochs: 1\nlearning_rate: 3\n")
+    (tmp / "exists").mkdir()
+    return {
+        "missing model": (["--model", str(tmp / "nope"), "--corpus", c], "model directory not found"),
+        "bad json line": (["--model", m, "--corpus", str(tmp / "bad.jsonl")], "bad.jsonl line 2: not valid JSON"),
+        "span past end": (["--model", m, "--corpus", str(tmp / "past.jsonl")], "past.jsonl line 1: spans[0] ends at 40"),
+        "overlapping spans": (["--model", m, "--corpus", str(tmp / "overlap.jsonl")], "overlap without one containing"),
+        "empty corpus": (["--model", m, "--corpus", str(tmp / "empty.jsonl")], "the corpus is empty"),
+        "no spans": (["--model", m, "--corpus", str(tmp / "nospans.txt")], "no sensitive spans"),
+        "terms match nothing": (["--model", m, "--corpus", c, "--terms", str(tmp / "terms.txt")], "none of the 1 terms occurs"),
+        "unknown ffn": (["--model", str(mamba), "--corpus", c], "model type 'mamba' has no FFN entry"),
+        "too many layers": (["--model", m, "--corpus", c, "--layers", "99"], "layers=99: the model has 4 layers"),
+        "fraction": (["--model", m, "--corpus", c, "--fraction", "1.5"], "fraction=1.5: must be between 0 and 1"),
+        "yaml key": (["--model", m, "--corpus", c, "--config", str(tmp / "cfg.yaml")], "cfg.yaml: unknown option 'learning_rate'"),
+        "base without dir": (["--model", m, "--corpus", c, "--reset", "base"], "'base' needs base_model"),
+        "out exists": (["--model", m, "--corpus", c, "--out", str(tmp / "exists")], "already exists"),
+    }
+
+
+CASES = ["missing model", "bad json line", "span past end", "overlapping spans", "empty corpus", "no spans",
+         "terms match nothing", "unknown ffn", "too many layers", "fraction", "yaml key", "base without dir", "out exists"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_one_line_exit_2_and_nothing_written(case, memorized, tmp_path, capsys, mamba_dir):
+    args, message = bad_inputs(memorized, tmp_path, mamba_dir)[case]
+    if "--out" not in args:
+        args = [*args, "--out", str(tmp_path / "out")]
+    code, _, err = run(["sanitize", *args, "-q"], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sani: error: ") and message in lines[0], err
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob(".out.tmp-*"))

@@ -1,0 +1,79 @@
+import math
+
+import pytest
+import torch
+
+from sani import data, metrics, models, tiny
+from sani.data import Record, Span
+
+
+@pytest.fixture(scope="module")
+def loaded(memorized):
+    model, tok = models.load(memorized["original"])
+    records = data.read_corpus(memorized["train"])
+    return model, tok, records, data.encode_corpus(tok, records)
+
+
+def test_probe_prompts_are_the_training_tokens_before_the_value(tokenizer):
+    text = "Patient name: Ann Lee. SSN: 123-45-6789."
+    s = text.index("123")
+    rec = Record(text, [Span(0, 7, "X"), Span(s, s + 11, "SSN")])
+    (enc,) = data.encode_corpus(tokenizer, [rec])
+    (probe,) = metrics.make_probes([enc], 100, set(tokenizer.all_special_ids))  # the first span has no text before it
+    first = enc.span_of_token.index(1)
+    assert probe.prompt == enc.input_ids[:first]
+    assert probe.label == "SSN" and probe.value == "123-45-6789"
+    # the prompt does not end in a space: the space belongs to the value's first token, as in training
+    assert not tokenizer.decode(probe.prompt).endswith(" ")
+
+
+def test_batched_generation_matches_one_prompt_at_a_time(loaded):
+    model, tok, _, enc = loaded
+    probes = metrics.make_probes(enc[:15], 200, set(tok.all_special_ids))
+    prompts, lengths = [p.prompt for p in probes], [p.value_tokens + 3 for p in probes]
+    batched = metrics.greedy_continuations(model, tok, prompts, lengths, batch_size=16, progress=False)
+    single = metrics.greedy_continuations(model, tok, prompts, lengths, batch_size=1, progress=False)
+    assert batched == single
+
+
+def test_regurgitation_of_a_memorizing_and_a_fresh_model(loaded, tokenizer):
+    model, tok, records, enc = loaded
+    result = metrics.regurgitation(model, tok, enc, progress=False)
+    agg = result["greedy"]
+    assert agg["rate"] >= 0.5  # the fixture model memorized its corpus
+    assert agg["total"] == len(result["items"]) == sum(v["total"] for v in agg["by_label"].values())
+    # an independent check of a few hits: greedy decoding by hand from the same prompt
+    probes = metrics.make_probes(enc, 10_000, set(tok.all_special_ids))
+    for probe, item in list(zip(probes, result["items"]))[:10]:
+        ids = torch.tensor([probe.prompt])
+        for _ in range(probe.value_tokens + 4):
+            nxt = model(input_ids=ids).logits[0, -1].argmax()
+            ids = torch.cat([ids, nxt.view(1, 1)], dim=1)
+        assert item["hit"] == (probe.value in tok.decode(ids[0, len(probe.prompt):]))
+    fresh = tiny.tiny_model("gpt2", tok, seed=1).eval()
+    assert metrics.regurgitation(fresh, tok, enc, progress=False)["greedy"]["rate"] == 0.0
+
+
+def test_results_hold_no_values(loaded):
+    model, tok, records, enc = loaded
+    items = metrics.regurgitation(model, tok, enc[:5], progress=False)["items"]
+    values = {r.value(s) for r in records[:5] for s in r.spans}
+    text = repr(items)
+    assert items and not any(v in text for v in values)
+    assert all(len(it["value_hash"]) == 16 for it in items)
+
+
+def test_perplexity_counts_only_non_sensitive_tokens(loaded):
+    model, tok, _, enc = loaded
+    u = metrics.utility(model, tok, enc[:4], progress=False)
+    nll, n = 0.0, 0
+    with torch.no_grad():
+        for e in enc[:4]:
+            ids = torch.tensor([e.input_ids])
+            lp = torch.log_softmax(model(input_ids=ids).logits[0, :-1], -1)
+            for t in range(1, len(e.input_ids)):
+                if not e.sensitive[t]:
+                    nll -= lp[t - 1, e.input_ids[t]].item()
+                    n += 1
+    assert u["tokens"] == n
+    assert u["perplexity"] == pytest.approx(math.exp(nll / n), rel=1e-3)

@@ -1,0 +1,88 @@
+import math
+
+import torch
+
+from sani import data, repair, tiny
+from sani.data import Record, Span
+from sani.repair import IGNORE
+
+
+def test_causal_lm_loss_ignores_masked_positions():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 5, 7)
+    labels = torch.tensor([[1, 2, IGNORE, 4, 5], [IGNORE, 3, 3, IGNORE, IGNORE]])
+    got = repair.causal_lm_loss(logits, labels)
+    terms = []
+    for b in range(2):
+        for t in range(1, 5):
+            if labels[b, t] != IGNORE:
+                terms.append(-torch.log_softmax(logits[b, t - 1], -1)[labels[b, t]])
+    assert torch.allclose(got, torch.stack(terms).mean())
+    assert repair.causal_lm_loss(logits, torch.full((2, 5), IGNORE)).item() == 0.0
+
+
+def test_unlikelihood_is_minus_log_one_minus_p():
+    torch.manual_seed(1)
+    logits = torch.randn(1, 4, 6)
+    forget = torch.tensor([[IGNORE, 2, IGNORE, 5]])
+    p1 = torch.softmax(logits[0, 0], -1)[2]
+    p3 = torch.softmax(logits[0, 2], -1)[5]
+    want = -(torch.log(1 - p1) + torch.log(1 - p3)) / 2
+    assert torch.allclose(repair.unlikelihood_loss(logits, forget), want, atol=1e-6)
+    # a token the model is sure of gets a large but finite loss
+    sure = torch.zeros(1, 2, 3)
+    sure[0, 0, 1] = 50.0
+    val = repair.unlikelihood_loss(sure, torch.tensor([[IGNORE, 1]]))
+    assert math.isfinite(val.item()) and val.item() > 10
+
+
+def test_examples_mask_sensitive_tokens(tokenizer):
+    text = "SSN: 123-45-6789. Follow up in two weeks."
+    rec = Record(text, [Span(5, 16, "SSN")])
+    (enc,) = data.encode_corpus(tokenizer, [rec])
+    (masked,) = repair.build_examples([enc], "masked", 512)
+    (full,) = repair.build_examples([enc], "full", 512)
+    assert full["labels"] == enc.input_ids
+    for tid, sens, lab, fg in zip(enc.input_ids, enc.sensitive, masked["labels"], masked["forget_labels"]):
+        assert lab == (IGNORE if sens else tid)
+        assert fg == (tid if sens else IGNORE)
+    assert any(enc.sensitive) and not all(enc.sensitive)
+
+
+def test_collator_pads_right_with_ignored_labels():
+    batch = repair.SpanCollator(pad_token_id=0)([
+        {"input_ids": [5, 6, 7], "labels": [5, IGNORE, 7], "forget_labels": [IGNORE, 6, IGNORE]},
+        {"input_ids": [8], "labels": [8], "forget_labels": [IGNORE]},
+    ])
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert batch["labels"].tolist() == [[5, IGNORE, 7], [8, IGNORE, IGNORE]]
+    assert batch["forget_labels"].tolist() == [[IGNORE, 6, IGNORE], [IGNORE, IGNORE, IGNORE]]
+
+
+def test_masked_training_never_learns_the_sensitive_tokens(tokenizer):
+    """With the masked objective the sensitive tokens' probability gets no gradient towards them: a value
+    seen 80 times in training gains little probability, while the text around it is learned."""
+    text = "Contact phone: (555) 867-5309. Follow up in two weeks."
+    start = text.index("(555)")
+    rec = Record(text, [Span(start, start + 14, "PHONE")])
+    (enc,) = data.encode_corpus(tokenizer, [rec])
+
+    def logprobs(model):
+        ids = torch.tensor([enc.input_ids])
+        with torch.no_grad():
+            lp = torch.log_softmax(model(input_ids=ids).logits[0, :-1], -1)
+        picked = lp.gather(-1, ids[0, 1:, None]).squeeze(-1)
+        sens = torch.tensor(enc.sensitive[1:])
+        return picked[sens].mean().item(), picked[~sens].mean().item()
+
+    results = {}
+    for objective in ("full", "masked"):
+        model = tiny.tiny_model("gpt2", tokenizer, seed=0, layers=2, hidden=64, heads=2).eval()
+        sens0, rest0 = logprobs(model)
+        repair.train(model, tokenizer, [enc] * 40, objective=objective, epochs=2, lr=3e-3, batch_size=8, progress=False)
+        sens1, rest1 = logprobs(model)
+        results[objective] = (sens1 - sens0, rest1 - rest0)
+    assert results["full"][0] > 1.5 and results["full"][1] > 1.5
+    assert results["masked"][1] > 1.5  # the rest is learned as well as with the full objective
+    assert results["masked"][0] < 0.3 * results["full"][0]  # the value is not
