@@ -18,6 +18,7 @@ def _corpus_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ignore-case", action="store_true", default=None, help="match --terms case-insensitively")
     p.add_argument("--holdout", help="held-out corpus for utility (perplexity on non-sensitive tokens)")
     p.add_argument("--allow-pickle", action="store_true", help="allow loading a pickle (.bin) checkpoint: it can run code")
+    p.add_argument("--trust-remote-code", action="store_true", help="allow the model's own Python code to run (off by default)")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -58,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, help="seed for neuron choice, initialisation and data order (default 0)")
     s.add_argument("--no-audit", action="store_true", help="skip the before/after audit")
     s.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    s.add_argument("--resume", action="store_true", help="continue an interrupted run from its last repair checkpoint")
+    s.add_argument("--save-steps", type=int, default=200, help="keep a repair checkpoint every N steps (default 200)")
     _common(s)
 
     a = sub.add_parser("audit", help="measure regurgitation and utility; write JSON")
@@ -103,7 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "batch_size", "max_length", "scheduler", "warmup_ratio", "seed", "ignore_case")}
             report = sanitize(args.model, args.corpus, args.out, terms=args.terms, holdout=args.holdout,
                               config_file=args.config, preset=args.preset, overwrite=args.overwrite,
-                              run_audit=not args.no_audit, allow_pickle=args.allow_pickle, progress=progress, **options)
+                              run_audit=not args.no_audit, resume=args.resume, save_steps=args.save_steps,
+                              allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code,
+                              progress=progress, **options)
             if report["audit_before"]:
                 print(before_after_table(report["audit_before"], report["audit_after"]))
             print(f"sanitized model written to {args.out}")
@@ -113,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             result = audit(args.model, args.corpus, args.out, terms=args.terms, holdout=args.holdout,
                            ignore_case=bool(args.ignore_case), batch_size=args.batch_size,
-                           allow_pickle=args.allow_pickle, progress=progress)
+                           allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code, progress=progress)
             print(audit_summary(result))
             if args.out:
                 print(f"audit written to {args.out}")

@@ -18,6 +18,7 @@ from .errors import SaniError
 log = logging.getLogger(__name__)
 
 DEFAULT_LABEL = "SENSITIVE"
+MAX_RECORD_CHARS = 10_000_000  # one record a line: a longer line is almost surely not a record
 TERM_LABEL = "TERM"
 
 
@@ -83,11 +84,17 @@ def _read_jsonl(path: Path) -> list[Record]:
 
 
 def _read_txt(path: Path) -> list[Record]:
-    return [
-        Record(text=line, where=f"{path} line {n}")
-        for n, line in enumerate(_read_text(path).splitlines(), start=1)
-        if line.strip()
-    ]
+    records = []
+    for n, line in enumerate(_read_text(path).splitlines(), start=1):
+        if line.strip():
+            _check_length(line, f"{path} line {n}")
+            records.append(Record(text=line, where=f"{path} line {n}"))
+    return records
+
+
+def _check_length(text: str, where: str) -> None:
+    if len(text) > MAX_RECORD_CHARS:
+        raise SaniError(f"{where}: record is longer than {MAX_RECORD_CHARS:,} characters; split it into records")
 
 
 def _read_table(path: Path, kind: str) -> list[Record]:
@@ -112,6 +119,9 @@ def _record_from_obj(obj: Any, where: str) -> Record:
     text = obj.get("text")
     if not isinstance(text, str):
         raise SaniError(f"{where}: field 'text' must be a string")
+    if not text:
+        raise SaniError(f"{where}: field 'text' is empty")
+    _check_length(text, where)
     raw_spans = obj.get("spans") or []
     if isinstance(raw_spans, str):  # a csv cell holding JSON
         try:

@@ -61,6 +61,7 @@ def run_demo(workdir: str | Path = "sani-demo", *, arch: str = "gpt2", seed: int
     paths = build_demo_model(workdir, arch=arch, seed=seed, progress=progress)
     built = time.perf_counter() - start
     print(f"[2/2] sanitizing {paths['original']} ...", flush=True)
+    shutil.rmtree(Path(workdir) / ".sanitized.work", ignore_errors=True)  # a previous demo's interrupted run
     report = sanitize(paths["original"], paths["train"], Path(workdir) / "sanitized", holdout=paths["holdout"],
                       overwrite=True, preset=preset, seed=seed, progress=progress, **options)
     total = time.perf_counter() - start

@@ -103,6 +103,36 @@ def _without_items(a: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if a is None else {k: v for k, v in a.items() if k != "items"}
 
 
+def _corpus_digest(records: Sequence[data.Record]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for r in records:
+        h.update(json.dumps([r.text, [(s.start, s.end, s.label) for s in r.spans]]).encode())
+    return h.hexdigest()
+
+
+def _work_dir(out: Path, resume: bool, run_key: dict[str, Any]) -> Path:
+    """The directory beside `out` that keeps an unfinished run; refuses to mix two different runs."""
+    work = out.parent / f".{out.name}.work"
+    if work.exists():
+        if not resume:
+            raise SaniError(f"{work}: an interrupted sanitization is there; pass --resume to continue it, or delete it to start over")
+        try:
+            saved = json.loads((work / "run.json").read_text())
+        except (OSError, ValueError):
+            saved = None
+        if saved != run_key:
+            raise SaniError(f"{work}: the interrupted run used another model, corpus or settings; delete it to start over")
+        log.info("resuming the run in %s", work)
+    else:
+        if resume:
+            log.warning("nothing to resume in %s: starting from the beginning", work)
+        work.mkdir(parents=True)
+        write_json(run_key, work / "run.json")
+    return work
+
+
 # --------------------------------------------------------------------------- sanitize
 
 
@@ -118,7 +148,10 @@ def sanitize(
     preset: str | None = None,
     overwrite: bool = False,
     run_audit: bool = True,
+    resume: bool = False,
+    save_steps: int = 200,
     allow_pickle: bool = False,
+    trust_remote_code: bool = False,
     progress: bool = True,
     **options: Any,
 ) -> dict[str, Any]:
@@ -127,6 +160,9 @@ def sanitize(
     Erase (reset FFN neurons of the last layers), then repair (fine-tune with the sensitive tokens masked out
     of the loss), auditing before and after. `options` are `SanitizeConfig` fields. Returns the report that
     is also written to `out/sanitization.json`. The input directory is never written to.
+
+    Work in progress (repair checkpoints every `save_steps` steps, the first audit) is kept in
+    `.<out>.work` beside `out` until the output is complete; `resume=True` continues an interrupted run.
     """
     cfg = config or make_config(preset, config_file, **options)
     out = Path(out)
@@ -141,19 +177,26 @@ def sanitize(
     if cfg.reset == "base" and not (Path(cfg.base_model).is_dir() and any(Path(cfg.base_model).glob("*.safetensors"))):
         raise SaniError(f"{cfg.base_model}: base model directory with .safetensors weights not found (--base-model)")
 
-    m, tok = models.load(model, allow_pickle=allow_pickle)
+    m, tok = models.load(model, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
     enc = data.encode_corpus(tok, records)
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
     input_fingerprint = models.fingerprint(m)
     # choosing the neurons first checks the FFN layout and the layer count before any long work
     selection = erase.select_neurons(m, layers=cfg.layers, fraction=cfg.fraction, seed=cfg.seed, strategy=cfg.strategy)
+    work = _work_dir(out, resume, {"config": cfg.to_dict(), "input_fingerprint": input_fingerprint,
+                                   "corpus": _corpus_digest(records), "holdout": _corpus_digest(hold_records or [])})
     timings["load"] = time.perf_counter() - clock
 
     before = after = None
     if run_audit:
         clock = time.perf_counter()
-        log.info("auditing the input model")
-        before = metrics.audit(m, tok, enc, holdout=hold_enc, progress=progress, with_fingerprint=False)
+        cached = work / "audit_before.json"
+        if cached.is_file():
+            before = json.loads(cached.read_text())
+        else:
+            log.info("auditing the input model")
+            before = _without_items(metrics.audit(m, tok, enc, holdout=hold_enc, progress=progress, with_fingerprint=False))
+            write_json(before, cached)
         timings["audit_before"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -165,14 +208,15 @@ def sanitize(
     train_stats = repair.train(
         m, tok, enc, objective=cfg.objective, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
         max_length=cfg.max_length, seed=cfg.seed, scheduler=cfg.scheduler, warmup_ratio=cfg.warmup_ratio,
-        weight_decay=cfg.weight_decay, forget_weight=cfg.forget_weight, progress=progress,
+        weight_decay=cfg.weight_decay, forget_weight=cfg.forget_weight, checkpoint_dir=work / "checkpoints",
+        save_steps=save_steps, resume=resume, progress=progress,
     )
     timings["repair"] = time.perf_counter() - clock
 
     if run_audit:
         clock = time.perf_counter()
         log.info("auditing the sanitized model")
-        after = metrics.audit(m, tok, enc, holdout=hold_enc, progress=progress, with_fingerprint=False)
+        after = _without_items(metrics.audit(m, tok, enc, holdout=hold_enc, progress=progress, with_fingerprint=False))
         timings["audit_after"] = time.perf_counter() - clock
 
     report = {
@@ -185,8 +229,8 @@ def sanitize(
                    "sensitive_tokens": sum(sum(e.sensitive) for e in enc)},
         "erase": {"strategy": cfg.strategy, "reset": cfg.reset, "layers": erase.selection_summary(selection, m)},
         "repair": train_stats,
-        "audit_before": _without_items(before),
-        "audit_after": _without_items(after),
+        "audit_before": before,
+        "audit_after": after,
         "timings": {k: round(v, 2) for k, v in timings.items()},
         "environment": _environment(),
     }
@@ -196,6 +240,7 @@ def sanitize(
         tok.save_pretrained(tmp)
         report["timings"]["save"] = round(time.perf_counter() - clock, 2)
         write_json(report, tmp / "sanitization.json")
+    shutil.rmtree(work, ignore_errors=True)
     log.info("wrote %s", out)
     return report
 
@@ -213,6 +258,7 @@ def audit(
     ignore_case: bool = False,
     batch_size: int = 32,
     allow_pickle: bool = False,
+    trust_remote_code: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Audit the model in directory `model` against the sensitive spans of `corpus`; write JSON to `out`."""
@@ -220,7 +266,7 @@ def audit(
     if _count_spans(records) == 0:
         raise SaniError("no sensitive spans in the corpus: annotate 'spans' or give a term list (--terms)")
     hold_records = load_records(holdout) if holdout is not None else None
-    m, tok = models.load(model, allow_pickle=allow_pickle)
+    m, tok = models.load(model, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
     enc = data.encode_corpus(tok, records)
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
     result = metrics.audit(m, tok, enc, holdout=hold_enc, batch_size=batch_size, progress=progress)

@@ -12,10 +12,14 @@ Objectives:
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 import torch
@@ -133,6 +137,20 @@ def _make_trainer_class():
     return SaniTrainer
 
 
+def last_complete_checkpoint(folder: Path) -> str | None:
+    """The newest checkpoint that was completely written; a kill during a save leaves a partial one, which
+    is removed. `trainer_state.json` is the last file the Trainer writes."""
+    found = []
+    for d in folder.glob("checkpoint-*") if folder.is_dir() else []:
+        try:
+            json.loads((d / "trainer_state.json").read_text())
+            found.append((int(d.name.split("-")[1]), d))
+        except (OSError, ValueError, IndexError):
+            log.warning("removing the incomplete checkpoint %s", d.name)
+            shutil.rmtree(d, ignore_errors=True)
+    return str(max(found)[1]) if found else None
+
+
 def train(
     model: nn.Module,
     tokenizer: Any,
@@ -148,9 +166,17 @@ def train(
     warmup_ratio: float = 0.0,
     weight_decay: float = 0.0,
     forget_weight: float = 1.0,
+    checkpoint_dir: str | Path | None = None,
+    save_steps: int = 200,
+    resume: bool = False,
     progress: bool = True,
 ) -> dict[str, float]:
-    """Fine-tune `model` in place with the given objective. Returns the time and the final training loss."""
+    """Fine-tune `model` in place with the given objective. Returns the time and the final training loss.
+
+    With `checkpoint_dir`, a checkpoint (weights, optimizer, scheduler, RNG and data position) is kept there
+    every `save_steps` steps, and `resume` continues from the last one with the same result as a run that
+    was never interrupted.
+    """
     from transformers import TrainingArguments
 
     examples = build_examples(encoded, objective, max_length)
@@ -158,9 +184,13 @@ def train(
         raise SaniError("nothing to train on: the corpus has no tokens")
     if epochs <= 0:
         return {"seconds": 0.0, "steps": 0, "train_loss": float("nan")}
-    with tempfile.TemporaryDirectory(prefix="sani-train-") as tmp:
+    with contextlib.ExitStack() as stack:
+        out_dir = Path(checkpoint_dir) if checkpoint_dir else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sani-train-")))
+        last = last_complete_checkpoint(out_dir) if resume else None
+        if resume and last is None:
+            log.warning("no repair checkpoint in %s: the repair starts from the beginning", out_dir)
         args = TrainingArguments(
-            output_dir=tmp,
+            output_dir=str(out_dir),
             num_train_epochs=epochs,
             learning_rate=lr,
             per_device_train_batch_size=batch_size,
@@ -169,7 +199,9 @@ def train(
             weight_decay=weight_decay,
             seed=seed,
             data_seed=seed,
-            save_strategy="no",
+            save_strategy="steps" if checkpoint_dir else "no",
+            save_steps=save_steps,
+            save_total_limit=1,
             report_to=[],
             logging_strategy="no",
             disable_tqdm=not progress,
@@ -185,7 +217,10 @@ def train(
             forget_weight=forget_weight if objective == "masked+unlikelihood" else 0.0,
         )
         start = time.perf_counter()
-        result = trainer.train()
+        result = trainer.train(resume_from_checkpoint=last)
         seconds = time.perf_counter() - start
     model.eval()
-    return {"seconds": round(seconds, 2), "steps": int(result.global_step), "train_loss": float(result.training_loss)}
+    stats = {"seconds": round(seconds, 2), "steps": int(result.global_step), "train_loss": float(result.training_loss)}
+    if last:
+        stats["resumed_from"] = Path(last).name
+    return stats

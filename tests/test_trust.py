@@ -1,0 +1,154 @@
+"""Trust: resume after kill -9, determinism, no secret in anything sani writes or prints, and bad input
+found by fuzzing always ends in a SaniError naming the line, never a crash."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sani
+from sani import data
+from sani.cli import main
+from sani.errors import SaniError
+
+SMALL = dict(epochs=1, batch_size=2, run_audit=False, progress=False)
+
+
+def test_resume_after_kill_9_gives_the_uninterrupted_result(memorized, tmp_path):
+    reference = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "ref", save_steps=1, **SMALL)
+
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "sani.cli", "sanitize", "--model", str(memorized["original"]), "--corpus",
+           str(memorized["train"]), "--out", str(out), "--epochs", "1", "--batch-size", "2", "--no-audit",
+           "--save-steps", "1", "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoints = tmp_path / ".out.work" / "checkpoints"
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(checkpoints.glob("checkpoint-5")) and not any(checkpoints.glob("checkpoint-[6-9]")):
+        assert proc.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    assert not out.exists()
+
+    # without --resume the unfinished run is not silently thrown away
+    with pytest.raises(SaniError, match="pass --resume"):
+        sani.sanitize(memorized["original"], memorized["train"], out, save_steps=1, **SMALL)
+    resumed = sani.sanitize(memorized["original"], memorized["train"], out, save_steps=1, resume=True, **SMALL)
+    assert resumed["repair"]["resumed_from"].startswith("checkpoint-")
+    assert resumed["output_fingerprint"] == reference["output_fingerprint"]
+    assert not (tmp_path / ".out.work").exists()
+
+
+def test_resume_refuses_a_run_with_other_settings(memorized, tmp_path):
+    work = tmp_path / ".out.work"
+    work.mkdir()
+    (work / "run.json").write_text(json.dumps({"config": {"epochs": 9}}))
+    with pytest.raises(SaniError, match="another model, corpus or settings"):
+        sani.sanitize(memorized["original"], memorized["train"], tmp_path / "out", resume=True, **SMALL)
+
+
+def test_same_seed_same_result(memorized, tmp_path):
+    a = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "a", seed=7, epochs=1, progress=False)
+    b = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "b", seed=7, epochs=1, progress=False)
+    c = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "c", seed=8, epochs=1, run_audit=False, progress=False)
+    assert a["erase"] == b["erase"] != c["erase"]
+    assert a["output_fingerprint"] == b["output_fingerprint"] != c["output_fingerprint"]
+    drop = lambda audit: {k: v for k, v in audit.items() if k != "seconds"}  # noqa: E731
+    assert drop(a["audit_after"]) == drop(b["audit_after"])
+
+
+def test_no_planted_value_in_any_output_or_log(memorized, tmp_path, capfd, caplog):
+    """Every file sani writes and everything it prints (verbose), scanned for every value of the corpus."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    records = data.read_corpus(memorized["train"])
+    values = {r.value(s) for r in records for s in r.spans}
+    (tmp_path / "terms.txt").write_text("\n".join(sorted(values)[:3]) + "\nNoSuchTermAnywhere\n")
+    for args in (
+        ["sanitize", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]), "--out", str(tmp_path / "s"),
+         "--holdout", str(memorized["holdout"]), "--terms", str(tmp_path / "terms.txt"), "--epochs", "1", "-v"],
+        ["audit", "--model", str(tmp_path / "s"), "--corpus", str(memorized["train"]), "--out", str(tmp_path / "a.json"), "-v"],
+    ):
+        assert main(args) == 0
+    printed = capfd.readouterr()
+    blobs = {"stdout": printed.out, "stderr": printed.err, "log": caplog.text}
+    for f in tmp_path.rglob("*"):
+        if f.is_file() and f.name != "terms.txt":
+            blobs[str(f)] = f.read_bytes().decode("utf-8", errors="replace")
+    assert len(blobs) > 8
+    leaks = [(where, "value of length %d" % len(v)) for where, text in blobs.items() for v in values if v in text]
+    assert not leaks
+
+
+# --------------------------------------------------------------------------- fuzzed bad input
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 50) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["text", "spans", "start", "end", "label"]), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(json_values.map(json.dumps) | st.text(max_size=20) | st.binary(max_size=20).map(lambda b: b.decode("latin-1")), min_size=1, max_size=4),
+       raw=st.binary(max_size=12))
+def test_fuzzed_corpora_either_read_or_fail_with_a_located_error(tmp_path, lines, raw):
+    path = tmp_path / "fuzz.jsonl"
+    path.write_bytes("\n".join(lines).encode("utf-8") + b"\n" + raw)
+    try:
+        records = data.read_corpus(path)
+    except SaniError as e:
+        msg = str(e)
+        assert "\n" not in msg and msg.startswith(str(path))
+        return
+    for r in records:
+        assert isinstance(r.text, str) and r.text
+        for s in r.spans:
+            assert 0 <= s.start < s.end <= len(r.text)
+        assert all(a.end <= b.start for a, b in zip(r.spans, r.spans[1:]))
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"text": ""}', "line 1: field 'text' is empty"),
+    ('{"text": "abc", "spans": {"start": 0}}', "line 1: field 'spans' must be a list"),
+    ('{"text": "abc", "spans": [{"start": 0, "end": 2, "label": 5}]}', "spans[0].label must be a non-empty string"),
+    ('{"text": "abc", "spans": [{"start": true, "end": 2}]}', "spans[0].start must be an integer"),
+])
+def test_more_bad_records(tmp_path, line, message):
+    (tmp_path / "c.jsonl").write_text(line + "\n")
+    with pytest.raises(SaniError, match=message.replace("[", r"\[")):
+        data.read_corpus(tmp_path / "c.jsonl")
+
+
+def test_huge_record_is_refused_with_its_line(tmp_path):
+    (tmp_path / "c.txt").write_text("ok\n" + "x" * (data.MAX_RECORD_CHARS + 1) + "\n")
+    with pytest.raises(SaniError, match="line 2: record is longer than"):
+        data.read_corpus(tmp_path / "c.txt")
+
+
+def test_pickle_checkpoint_needs_a_flag(memorized, tmp_path):
+    import shutil
+
+    from transformers import AutoModelForCausalLM
+
+    import torch
+
+    model = AutoModelForCausalLM.from_pretrained(memorized["original"])
+    (tmp_path / "pkl").mkdir()
+    model.config.save_pretrained(tmp_path / "pkl")
+    torch.save(model.state_dict(), tmp_path / "pkl" / "pytorch_model.bin")
+    for f in Path(memorized["original"]).glob("tokenizer*"):
+        shutil.copy(f, tmp_path / "pkl")
+    with pytest.raises(SaniError, match="--allow-pickle"):
+        sani.models.load(tmp_path / "pkl")
+    model2, _ = sani.models.load(tmp_path / "pkl", allow_pickle=True)
+    assert sani.models.fingerprint(model2) == sani.models.fingerprint(model)
