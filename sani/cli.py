@@ -11,14 +11,36 @@ from typing import Sequence
 from .errors import SaniError
 
 
-def _corpus_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="model directory (or hub id when online)")
+def _corpus_args(p: argparse.ArgumentParser, model: bool = True) -> None:
+    from .detect import ORDER
+
+    if model:
+        p.add_argument("--model", required=True, help="model directory (or hub id when online)")
     p.add_argument("--corpus", required=True, help="training corpus: .jsonl with text/spans, .txt, .csv or .parquet")
-    p.add_argument("--terms", help="confidential terms, one a line; every occurrence becomes a sensitive span")
-    p.add_argument("--ignore-case", action="store_true", default=None, help="match --terms case-insensitively")
-    p.add_argument("--holdout", help="held-out corpus for utility (perplexity on non-sensitive tokens)")
-    p.add_argument("--allow-pickle", action="store_true", help="allow loading a pickle (.bin) checkpoint: it can run code")
-    p.add_argument("--trust-remote-code", action="store_true", help="allow the model's own Python code to run (off by default)")
+    if model:
+        p.add_argument("--holdout", help="held-out corpus for utility (perplexity on non-sensitive tokens)")
+        p.add_argument("--allow-pickle", action="store_true", help="allow loading a pickle (.bin) checkpoint: it can run code")
+        p.add_argument("--trust-remote-code", action="store_true", help="allow the model's own Python code to run (off by default)")
+    g = p.add_argument_group("finding the sensitive spans (besides the corpus's own 'spans')")
+    g.add_argument("--terms", help="confidential terms, one a line; every whole-word occurrence becomes a span")
+    g.add_argument("--ignore-case", action="store_true", help="match --terms case-insensitively")
+    g.add_argument("--term-variants", action="store_true", help="match --terms with other spacing/punctuation")
+    g.add_argument("--tags", metavar="TAG", help='inline tags to read and remove, e.g. PHI for <PHI type="NAME">...</PHI>')
+    g.add_argument("--detect", metavar="LIST", help="built-in detectors: all, or some of " + ", ".join(ORDER).lower())
+    g.add_argument("--pattern", action="append", default=[], metavar="LABEL=REGEX",
+                   help="a regex for an identifier (repeatable); a group named 'value' marks the part to mask")
+    g.add_argument("--presidio", action="store_true", help="also use Microsoft Presidio (pip install 'sani-llm[presidio]')")
+    g.add_argument("--labels", default="all", help="all (default), direct (drops quasi-identifiers), or LABEL,LABEL")
+    g.add_argument("--rare", metavar="LABELS:K", help="for these labels only values seen in fewer than K records are sensitive")
+    g.add_argument("--no-propagate", action="store_true", help="do not mark other occurrences of known values")
+
+
+def _finder(args: argparse.Namespace):
+    from .spans import SpanFinder, parse_rare
+
+    return SpanFinder(terms=args.terms, ignore_case=args.ignore_case, term_variants=args.term_variants, tags=args.tags,
+                      detect=args.detect, patterns=args.pattern, presidio=args.presidio, labels=args.labels,
+                      rare=parse_rare(args.rare), propagate=not args.no_propagate)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -69,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--batch-size", type=int, default=32, help="prompts per generation batch (default 32)")
     _common(a)
 
+    p = sub.add_parser("spans", help="find the sensitive spans, write them as JSON Lines, print a summary")
+    _corpus_args(p, model=False)
+    p.add_argument("--out", help="write the corpus with its merged spans here (.jsonl): sanitize and audit accept it")
+    p.add_argument("--tokenizer", help="a model or tokenizer directory, to report the share of tokens marked")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _common(p)
+
     d = sub.add_parser("demo", help="the whole job on synthetic notes and a tiny model, offline, on CPU")
     d.add_argument("--workdir", default="sani-demo", help="where to write corpus and models (default ./sani-demo)")
     d.add_argument("--arch", default="gpt2", help="tiny architecture: gpt2, gpt_neox, opt, llama, mistral, qwen2")
@@ -103,8 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             options = {k: getattr(args, k) for k in (
                 "layers", "fraction", "strategy", "reset", "base_model", "objective", "forget_weight", "epochs", "lr",
-                "batch_size", "max_length", "scheduler", "warmup_ratio", "seed", "ignore_case")}
-            report = sanitize(args.model, args.corpus, args.out, terms=args.terms, holdout=args.holdout,
+                "batch_size", "max_length", "scheduler", "warmup_ratio", "seed")}
+            report = sanitize(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout,
                               config_file=args.config, preset=args.preset, overwrite=args.overwrite,
                               run_audit=not args.no_audit, resume=args.resume, save_steps=args.save_steps,
                               allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code,
@@ -116,12 +145,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .pipeline import audit
             from .report import audit_summary
 
-            result = audit(args.model, args.corpus, args.out, terms=args.terms, holdout=args.holdout,
-                           ignore_case=bool(args.ignore_case), batch_size=args.batch_size,
+            result = audit(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout,
+                           batch_size=args.batch_size,
                            allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code, progress=progress)
             print(audit_summary(result))
             if args.out:
                 print(f"audit written to {args.out}")
+        elif args.command == "spans":
+            import json
+
+            from .pipeline import find_spans
+            from .spans import format_summary
+
+            summary = find_spans(args.corpus, args.out, spans=_finder(args), tokenizer=args.tokenizer)
+            print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
+            if args.out:
+                print(f"spans written to {args.out}")
         elif args.command == "demo":
             from .demo import run_demo
 

@@ -32,8 +32,6 @@ class SanitizeConfig:
     warmup_ratio: float = 0.0
     weight_decay: float = 0.0
     seed: int = 0
-    # spans
-    ignore_case: bool = False  # for term lists
     preset: str = "default"
 
     def validate(self) -> "SanitizeConfig":

@@ -27,6 +27,7 @@ class Span:
     start: int
     end: int
     label: str = DEFAULT_LABEL
+    source: str = field(default="annotation", compare=False)  # where it came from: annotation, terms, detect:EMAIL...
 
 
 @dataclass
@@ -143,11 +144,12 @@ def _span_from_obj(obj: Any, i: int, length: int, where: str) -> Span:
             raise SaniError(f"{where}: spans[{i}].{name} must be an integer")
     if not isinstance(label, str) or not label:
         raise SaniError(f"{where}: spans[{i}].label must be a non-empty string")
+    source = obj.get("source")
     if start < 0 or end <= start:
         raise SaniError(f"{where}: spans[{i}] has start={start}, end={end}: need 0 <= start < end")
     if end > length:
         raise SaniError(f"{where}: spans[{i}] ends at {end}, past the end of the text (length {length})")
-    return Span(start, end, label)
+    return Span(start, end, label, source if isinstance(source, str) and source else "annotation")
 
 
 def _normalize_spans(spans: list[Span], where: str) -> list[Span]:
@@ -166,15 +168,38 @@ def _normalize_spans(spans: list[Span], where: str) -> list[Span]:
 
 
 def merge_spans(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
-    """Union of two span sets from different sources: overlapping spans become one (the first set's label wins)."""
-    out: list[Span] = []
-    for s in sorted([*a, *b], key=lambda s: (s.start, -s.end)):
-        if out and s.start < out[-1].end:
-            prev = out[-1]
-            out[-1] = Span(prev.start, max(prev.end, s.end), prev.label)
+    """Union of two span sets from different sources: overlapping spans become one covering both, with the
+    label and source of the first set's span."""
+    ranked = sorted([(s, 0) for s in a] + [(s, 1) for s in b], key=lambda x: (x[0].start, -x[0].end, x[1]))
+    out: list[tuple[Span, int]] = []
+    for s, rank in ranked:
+        if out and s.start < out[-1][0].end:
+            prev, prev_rank = out[-1]
+            keep = prev if prev_rank <= rank else s
+            out[-1] = (Span(prev.start, max(prev.end, s.end), keep.label, keep.source), min(prev_rank, rank))
         else:
-            out.append(s)
-    return out
+            out.append((s, rank))
+    return [s for s, _ in out]
+
+
+def write_records(records: Sequence[Record], path: str | Path) -> Path:
+    """Write a corpus as JSON Lines with its spans (and their sources), atomically."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for r in records:
+                spans = [{"start": s.start, "end": s.end, "label": s.label, "source": s.source} for s in r.spans]
+                f.write(json.dumps({"text": r.text, "spans": spans}, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
 
 
 # --------------------------------------------------------------------------- term lists
@@ -191,8 +216,17 @@ def read_terms(path: str | Path) -> list[str]:
     return terms
 
 
+def term_regex(term: str, *, variants: bool = False) -> str:
+    """Whole-word pattern for a term. With `variants`, the white space and punctuation between its words and
+    digit groups may differ or be absent: "John Smith" also matches "John-Smith", "123-45-6789" "123 45 6789"."""
+    chunks = re.findall(r"[^\W_]+", term)
+    body = r"[\W_]*".join(map(re.escape, chunks)) if variants and chunks else re.escape(term)
+    return r"(?<!\w)" + body + r"(?!\w)"
+
+
 def add_term_spans(
-    records: list[Record], terms: Sequence[str], *, ignore_case: bool = False, source: str = "terms"
+    records: list[Record], terms: Sequence[str], *, ignore_case: bool = False, variants: bool = False,
+    source: str = "terms",
 ) -> int:
     """Mark every whole-word occurrence of each term as a sensitive span. Returns how many were found.
 
@@ -201,15 +235,13 @@ def add_term_spans(
     flags = re.IGNORECASE if ignore_case else 0
     total = 0
     unmatched = []
-    patterns = [
-        (n, re.compile(r"(?<!\w)" + re.escape(t) + r"(?!\w)", flags)) for n, t in enumerate(terms, 1) if t
-    ]
+    patterns = [(n, re.compile(term_regex(t, variants=variants), flags)) for n, t in enumerate(terms, 1) if t]
     found: list[list[Span]] = [[] for _ in records]
     for n, pattern in patterns:
         hits = 0
         for i, record in enumerate(records):
             for m in pattern.finditer(record.text):
-                found[i].append(Span(m.start(), m.end(), TERM_LABEL))
+                found[i].append(Span(m.start(), m.end(), TERM_LABEL, source="terms"))
                 hits += 1
         if hits == 0:
             unmatched.append(n)

@@ -5,6 +5,7 @@ The CLI is a thin layer over these two functions.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ from . import metrics
 from . import data, erase, models, repair
 from .config import SanitizeConfig, make_config
 from .errors import SaniError
+from .spans import SpanFinder
 
 log = logging.getLogger(__name__)
 
@@ -29,18 +31,27 @@ log = logging.getLogger(__name__)
 
 
 def load_records(
-    corpus: str | Path | Sequence[data.Record], terms: str | Path | Sequence[str] | None = None, *, ignore_case: bool = False
+    corpus: str | Path | Sequence[data.Record], finder: SpanFinder | None = None
 ) -> list[data.Record]:
-    """The corpus with its spans, plus every occurrence of the confidential terms."""
+    """The corpus with its annotated spans, plus those the finder adds (terms, detectors, propagation...)."""
     records = data.read_corpus(corpus) if isinstance(corpus, (str, Path)) else [
         data.Record(r.text, list(r.spans), r.where) for r in corpus
     ]
     if not records:
         raise SaniError("the corpus is empty")
+    return (finder or SpanFinder()).apply(records)
+
+
+def _finders(terms: str | Path | Sequence[str] | None, spans: SpanFinder | None) -> tuple[SpanFinder, SpanFinder]:
+    """The finder for the training corpus, and one for the holdout (the same, without the term list, which
+    need not occur there)."""
+    finder = spans or SpanFinder()
     if terms is not None:
-        term_list = data.read_terms(terms) if isinstance(terms, (str, Path)) else list(terms)
-        data.add_term_spans(records, term_list, ignore_case=ignore_case, source=str(terms) if isinstance(terms, (str, Path)) else "terms")
-    return records
+        finder = dataclasses.replace(finder, terms=str(terms) if isinstance(terms, Path) else terms)
+    return finder, dataclasses.replace(finder, terms=None)
+
+
+NO_SPANS = "no sensitive spans in the corpus: annotate 'spans', or give --terms, --detect, --pattern or --tags"
 
 
 def _count_spans(records: Sequence[data.Record]) -> int:
@@ -142,6 +153,7 @@ def sanitize(
     out: str | Path,
     *,
     terms: str | Path | Sequence[str] | None = None,
+    spans: SpanFinder | None = None,
     holdout: str | Path | Sequence[data.Record] | None = None,
     config: SanitizeConfig | None = None,
     config_file: str | Path | None = None,
@@ -169,10 +181,11 @@ def sanitize(
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
-    records = load_records(corpus, terms, ignore_case=cfg.ignore_case)
+    finder, hold_finder = _finders(terms, spans)
+    records = load_records(corpus, finder)
     if _count_spans(records) == 0:
-        raise SaniError("no sensitive spans in the corpus: annotate 'spans' or give a term list (--terms)")
-    hold_records = load_records(holdout) if holdout is not None else None
+        raise SaniError(NO_SPANS)
+    hold_records = load_records(holdout, hold_finder) if holdout is not None else None
     _check_out(out, model, overwrite)
     if cfg.reset == "base" and not (Path(cfg.base_model).is_dir() and any(Path(cfg.base_model).glob("*.safetensors"))):
         raise SaniError(f"{cfg.base_model}: base model directory with .safetensors weights not found (--base-model)")
@@ -254,18 +267,19 @@ def audit(
     out: str | Path | None = None,
     *,
     terms: str | Path | Sequence[str] | None = None,
+    spans: SpanFinder | None = None,
     holdout: str | Path | Sequence[data.Record] | None = None,
-    ignore_case: bool = False,
     batch_size: int = 32,
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Audit the model in directory `model` against the sensitive spans of `corpus`; write JSON to `out`."""
-    records = load_records(corpus, terms, ignore_case=ignore_case)
+    finder, hold_finder = _finders(terms, spans)
+    records = load_records(corpus, finder)
     if _count_spans(records) == 0:
-        raise SaniError("no sensitive spans in the corpus: annotate 'spans' or give a term list (--terms)")
-    hold_records = load_records(holdout) if holdout is not None else None
+        raise SaniError(NO_SPANS)
+    hold_records = load_records(holdout, hold_finder) if holdout is not None else None
     m, tok = models.load(model, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
     enc = data.encode_corpus(tok, records)
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
@@ -274,3 +288,34 @@ def audit(
     if out is not None:
         write_json(result, out)
     return result
+
+
+# --------------------------------------------------------------------------- spans
+
+
+def find_spans(
+    corpus: str | Path | Sequence[data.Record],
+    out: str | Path | None = None,
+    *,
+    terms: str | Path | Sequence[str] | None = None,
+    spans: SpanFinder | None = None,
+    tokenizer: str | Path | None = None,
+) -> dict[str, Any]:
+    """Find the sensitive spans (annotations, tags, terms, detectors, propagation), write them as JSON Lines
+    to `out` (an input `sanitize` and `audit` accept), and return a summary with no value in clear text."""
+    from .spans import summarize
+
+    finder, _ = _finders(terms, spans)
+    records = load_records(corpus, finder)
+    tok = None
+    if tokenizer is not None:
+        from transformers import AutoTokenizer
+
+        try:
+            tok = AutoTokenizer.from_pretrained(tokenizer)
+        except (OSError, ValueError) as e:
+            raise SaniError(f"{tokenizer}: cannot load the tokenizer: {models._first_line(e)}") from None
+    summary = summarize(records, tok)
+    if out is not None:
+        data.write_records(records, out)
+    return summary

@@ -1,0 +1,221 @@
+"""Finding the sensitive spans: inline tags, term lists, built-in detectors, user patterns, an optional
+Presidio backend, label sets, a rarity rule for quasi-identifiers, and propagation to every occurrence.
+
+Order: tags -> (annotations) -> terms -> detectors/patterns/Presidio -> rarity -> label set -> propagation.
+Spans from different sources that overlap are merged into one (the earlier source's label wins).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from . import detect
+from .data import Record, Span, add_term_spans, merge_spans, read_terms
+from .errors import SaniError
+from .privacy import mask, value_hash
+
+log = logging.getLogger(__name__)
+
+# Direct identifiers single a person out alone; indirect ones (quasi-identifiers) do in combination.
+DIRECT_LABELS = frozenset({
+    "NAME", "PERSON", "SSN", "PHONE", "EMAIL", "MRN", "ID", "IBAN", "CREDIT_CARD", "IP_ADDRESS", "URL", "ADDRESS",
+    "DOB", "TERM", "SENSITIVE",
+})
+INDIRECT_LABELS = frozenset({
+    "DATE", "LOCATION", "CITY", "ZIP", "PROFESSION", "OCCUPATION", "AGE", "CONDITION", "ORGANIZATION", "HOSPITAL",
+    "NATIONALITY", "ETHNICITY", "RELIGION", "GENDER",
+})
+MIN_PROPAGATE_CHARS = 3  # shorter values ("Al", "12") would match everywhere
+
+
+@dataclass
+class SpanFinder:
+    """How to find the sensitive spans beyond those annotated in the corpus."""
+
+    terms: str | Sequence[str] | None = None  # a file, or the terms themselves
+    ignore_case: bool = False
+    term_variants: bool = False
+    tags: str | None = None  # inline tag name, e.g. "PHI" for <PHI type="NAME">...</PHI>
+    detect: str | Sequence[str] | None = None  # "all" or detector names
+    patterns: Sequence[str] = ()  # "LABEL=REGEX"
+    presidio: bool = False
+    labels: str = "all"  # all | direct | LABEL,LABEL,...
+    rare: dict[str, int] = field(default_factory=dict)  # label -> k: keep values seen in fewer than k records
+    propagate: bool = True
+
+    def apply(self, records: list[Record]) -> list[Record]:
+        if self.tags:
+            strip_inline_tags(records, self.tags)
+        if self.terms is not None:
+            is_file = isinstance(self.terms, str)
+            term_list = read_terms(self.terms) if is_file else list(self.terms)
+            add_term_spans(records, term_list, ignore_case=self.ignore_case, variants=self.term_variants,
+                           source=self.terms if is_file else "terms")
+        detectors = [detect.DETECTORS[n] for n in detect.parse_detect(self.detect)]
+        detectors += [detect.pattern_detector(*detect.compile_pattern(p)) for p in self.patterns]
+        if self.presidio:
+            detectors.append(presidio_detector())
+        for det in detectors:
+            for r in records:
+                found = list(det(r.text))
+                if found:
+                    r.spans = merge_spans(r.spans, found)
+        if self.rare:
+            apply_rarity(records, self.rare)
+        keep = label_filter(self.labels)
+        for r in records:
+            r.spans = [s for s in r.spans if keep(s.label)]
+        if self.propagate:
+            propagate(records)
+        return records
+
+
+def label_filter(labels: str):
+    """`all`, `direct` (drops the known indirect labels), `direct+indirect`, or a comma list of labels."""
+    choice = labels.strip()
+    if choice in ("all", "direct+indirect", ""):
+        return lambda label: True
+    if choice == "direct":
+        return lambda label: label not in INDIRECT_LABELS
+    wanted = {x.strip() for x in choice.split(",") if x.strip()}
+    return lambda label: label in wanted
+
+
+def parse_rare(spec: str | None) -> dict[str, int]:
+    """`PROFESSION,CITY:5` -> {"PROFESSION": 5, "CITY": 5}."""
+    if not spec:
+        return {}
+    labels, sep, k = spec.rpartition(":")
+    if not sep or not labels or not k.isdigit() or int(k) < 1:
+        raise SaniError(f"--rare {spec!r}: expected LABEL[,LABEL...]:K with K >= 1")
+    return {lab.strip(): int(k) for lab in labels.split(",") if lab.strip()}
+
+
+def apply_rarity(records: list[Record], rare: dict[str, int]) -> None:
+    """For the chosen labels, only values that occur in fewer than k distinct records stay sensitive: a rare
+    profession or place singles a person out, a common one does not."""
+    seen: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for i, r in enumerate(records):
+        for s in r.spans:
+            if s.label in rare:
+                seen[(s.label, r.value(s).casefold())].add(i)
+    for r in records:
+        r.spans = [s for s in r.spans if s.label not in rare or len(seen[(s.label, r.value(s).casefold())]) < rare[s.label]]
+
+
+def propagate(records: list[Record]) -> int:
+    """Once a value is sensitive in one record, mark every whole-word occurrence of it in every record."""
+    label_of: dict[str, str] = {}
+    for r in records:
+        for s in r.spans:
+            v = r.value(s)
+            if len(v.strip()) >= MIN_PROPAGATE_CHARS:
+                label_of.setdefault(v, s.label)
+    if not label_of:
+        return 0
+    alternatives = "|".join(re.escape(v) for v in sorted(label_of, key=len, reverse=True))
+    rx = re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)")
+    added = 0
+    for r in records:
+        new = [Span(m.start(), m.end(), label_of[m.group()], source="propagated") for m in rx.finditer(r.text)]
+        if new:
+            before = len(r.spans)
+            r.spans = merge_spans(r.spans, new)
+            added += max(0, len(r.spans) - before)
+    return added
+
+
+def strip_inline_tags(records: list[Record], tag: str = "PHI") -> None:
+    """`<PHI type="NAME">John Smith</PHI>` -> the text `John Smith`, annotated as a NAME span."""
+    rx = re.compile(r"<" + re.escape(tag) + r"(?:\s+([^>]*))?>(.*?)</" + re.escape(tag) + r"\s*>", re.DOTALL)
+    attr = re.compile(r"""(?:type|label)\s*=\s*["']([^"']+)["']""")
+    for r in records:
+        if f"<{tag}" not in r.text:
+            continue
+        if r.spans:
+            raise SaniError(f"{r.where}: has both inline <{tag}> tags and 'spans'; use one or the other")
+        out, spans, pos, last = [], [], 0, 0
+        for m in rx.finditer(r.text):
+            out.append(r.text[last : m.start()])
+            pos += m.start() - last
+            inner = m.group(2)
+            if f"<{tag}" in inner:
+                raise SaniError(f"{r.where}: nested <{tag}> tags are not supported")
+            label = (attr.search(m.group(1) or "") or [None, "SENSITIVE"])[1]
+            if inner:
+                spans.append(Span(pos, pos + len(inner), label, source="tags"))
+            out.append(inner)
+            pos += len(inner)
+            last = m.end()
+        out.append(r.text[last:])
+        text = "".join(out)
+        if f"<{tag}" in text or f"</{tag}" in text:
+            raise SaniError(f"{r.where}: an inline <{tag}> tag is not closed")
+        r.text, r.spans = text, spans
+
+
+def presidio_detector():
+    """Presidio's analyzer as a detector (pip install 'sani-llm[presidio]'). Its NLP model must be installed."""
+    try:
+        from presidio_analyzer import AnalyzerEngine
+    except ImportError:
+        raise SaniError("--presidio: presidio-analyzer is not installed (pip install 'sani-llm[presidio]')") from None
+    try:
+        engine = AnalyzerEngine()
+    except (OSError, ImportError, ValueError) as e:
+        raise SaniError(
+            "--presidio: Presidio's spaCy model is missing (python -m spacy download en_core_web_lg): "
+            + str(e).splitlines()[0][:200]
+        ) from None
+
+    def detect_presidio(text: str):
+        for res in engine.analyze(text=text, language="en"):
+            yield Span(res.start, res.end, res.entity_type, source="presidio")
+
+    return detect_presidio
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summarize(records: Sequence[Record], tokenizer: Any = None, top: int = 10) -> dict[str, Any]:
+    """Counts per label and source, share of characters (and tokens) marked, and the most frequent values
+    shown masked with their keyed hash."""
+    by_label, by_source, values = Counter(), Counter(), Counter()
+    chars = marked = 0
+    for r in records:
+        chars += len(r.text)
+        for s in r.spans:
+            by_label[s.label] += 1
+            by_source[s.source] += 1
+            marked += s.end - s.start
+            values[(s.label, r.value(s))] += 1
+    out: dict[str, Any] = {
+        "records": len(records), "spans": sum(by_label.values()), "by_label": dict(by_label.most_common()),
+        "by_source": dict(by_source.most_common()), "char_share": round(marked / chars, 4) if chars else 0.0,
+        "top_values": [{"label": lab, "masked": mask(v, keep=1), "hash": value_hash(v), "count": n}
+                       for (lab, v), n in values.most_common(top)],
+    }
+    if tokenizer is not None:
+        from .data import encode_corpus
+
+        enc = encode_corpus(tokenizer, records)
+        total = sum(len(e.input_ids) for e in enc)
+        out["token_share"] = round(sum(sum(e.sensitive) for e in enc) / total, 4) if total else 0.0
+    return out
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = [f"{summary['spans']} sensitive spans in {summary['records']} records; "
+             f"{100 * summary['char_share']:.1f}% of characters"
+             + (f", {100 * summary['token_share']:.1f}% of tokens" if "token_share" in summary else "")]
+    lines.append("by label:  " + ", ".join(f"{k} {v}" for k, v in summary["by_label"].items()))
+    lines.append("by source: " + ", ".join(f"{k} {v}" for k, v in summary["by_source"].items()))
+    if summary["top_values"]:
+        lines.append("most frequent values (masked):")
+        lines += [f"  {t['count']:5d}  {t['label']:<12s} {t['masked']:<24s} {t['hash']}" for t in summary["top_values"]]
+    return "\n".join(lines)
