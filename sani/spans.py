@@ -158,18 +158,28 @@ def strip_inline_tags(records: list[Record], tag: str = "PHI") -> None:
         r.text, r.spans = text, spans
 
 
-def presidio_detector():
-    """Presidio's analyzer as a detector (pip install 'sani-llm[presidio]'). Its NLP model must be installed."""
+def presidio_detector(spacy_model: str | None = None):
+    """Presidio's analyzer as a detector (pip install 'sani-llm[presidio]').
+
+    Presidio needs a spaCy pipeline; by default it wants `en_core_web_lg`. `spacy_model` (or the environment
+    variable SANI_PRESIDIO_SPACY_MODEL) names another one, or a path to one saved on disk (offline machines).
+    """
+    import os
+
     try:
         from presidio_analyzer import AnalyzerEngine
+        from presidio_analyzer.nlp_engine import NlpEngineProvider
     except ImportError:
         raise SaniError("--presidio: presidio-analyzer is not installed (pip install 'sani-llm[presidio]')") from None
+    name = spacy_model or os.environ.get("SANI_PRESIDIO_SPACY_MODEL") or "en_core_web_lg"
     try:
-        engine = AnalyzerEngine()
-    except (OSError, ImportError, ValueError) as e:
+        provider = NlpEngineProvider(nlp_configuration={
+            "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": name}]})
+        engine = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
+    except (OSError, ImportError, ValueError, SystemExit) as e:
         raise SaniError(
-            "--presidio: Presidio's spaCy model is missing (python -m spacy download en_core_web_lg): "
-            + str(e).splitlines()[0][:200]
+            f"--presidio: Presidio's spaCy model '{name}' is not installed (python -m spacy download {name}, "
+            f"or set SANI_PRESIDIO_SPACY_MODEL to a saved pipeline): {type(e).__name__}"
         ) from None
 
     def detect_presidio(text: str):

@@ -125,3 +125,16 @@ def test_summary_masks_values():
     assert summary["by_label"] == {"NAME": 2}
     assert summary["top_values"][0]["count"] == 2 and "Ann Lee" not in json.dumps(summary)
     assert "Ann Lee" not in format_summary(summary)
+
+
+def test_presidio_missing_is_a_clear_error():
+    try:
+        import presidio_analyzer  # noqa: F401
+    except ImportError:
+        with pytest.raises(SaniError, match=r"presidio-analyzer is not installed \(pip install 'sani-llm\[presidio\]'\)"):
+            SpanFinder(presidio=True).apply([Record("Call 555-123-4567")])
+    else:
+        with pytest.raises(SaniError, match="spaCy model 'no_such_model_xyz' is not installed"):
+            from sani.spans import presidio_detector
+
+            presidio_detector("no_such_model_xyz")
