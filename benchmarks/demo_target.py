@@ -50,7 +50,7 @@ def main() -> None:
             wall = time.perf_counter() - t
             b, a = rep["audit_before"], rep["audit_after"]
             ratio = a["utility"]["holdout"]["perplexity"] / b["utility"]["holdout"]["perplexity"]
-            rows.append((name, b["regurgitation"]["rate"], a["regurgitation"]["rate"], b["utility"]["holdout"]["perplexity"],
+            rows.append((name, b["regurgitation"]["greedy"]["rate"], a["regurgitation"]["greedy"]["rate"], b["utility"]["holdout"]["perplexity"],
                          a["utility"]["holdout"]["perplexity"], ratio, rep["timings"]["erase"] + rep["timings"]["repair"], wall))
     print(f"\nmemorizing model built in {build:.0f} s (arch {args.arch}, seed {args.seed})\n")
     head = f"{'variant':45s} {'regurg. before':>14s} {'after':>7s} {'ppl before':>10s} {'after':>7s} {'ratio':>6s} {'sanitize s':>10s} {'wall s':>7s}"

@@ -48,6 +48,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="log each step")
 
 
+def _positive_int(text: str, option: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise SaniError(f"{option}: {text.strip()!r} is not a positive whole number")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .erase import RESET_MODES, STRATEGIES
@@ -88,8 +94,35 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("audit", help="measure regurgitation and utility; write JSON")
     _corpus_args(a)
     a.add_argument("--out", help="write the audit JSON here")
+    a.add_argument("--contexts", default="full,32,8", help="prompt contexts: full record prefix and/or last N tokens (default full,32,8)")
+    a.add_argument("--samples", type=int, default=5, help="sampled continuations per prompt, 0 for greedy only (default 5)")
+    a.add_argument("--top-k", type=int, default=40, help="top-k for sampling (default 40)")
+    a.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
+    a.add_argument("--no-extraction", action="store_true", help="skip MA/EM/ES/EL extraction metrics")
+    a.add_argument("--el-spans", type=int, default=100, help="spans sampled for extraction likelihood EL_n (default 100)")
+    a.add_argument("--canaries", help="canary definition from 'sani canaries' (<corpus>.canaries.json): measures exposure")
+    a.add_argument("--reference-model", help="a model that never saw the corpus, for the reference-difference membership attack")
+    a.add_argument("--seed", type=int, default=0)
     a.add_argument("--batch-size", type=int, default=32, help="prompts per generation batch (default 32)")
+    a.add_argument("--show-values", action="store_true", help="write the values in clear text in the audit (data owner only)")
     _common(a)
+
+    c = sub.add_parser("canaries", help="insert canaries into a corpus, for measuring exposure after training on it")
+    c.add_argument("--corpus", required=True)
+    c.add_argument("--out", required=True, help="corpus with canaries (.jsonl); the definition goes to <out>.canaries.json")
+    c.add_argument("--format", default="The access code of my account is {secret}.", help="canary text with {secret}")
+    c.add_argument("--space", default="digits:6", help="secret space: digits:N, hex:N or letters:N (default digits:6)")
+    c.add_argument("--repeats", default="1,2,5,10", help="how many times each canary is inserted (default 1,2,5,10)")
+    c.add_argument("--per-repeat", type=int, default=2, help="canaries per repeat count (default 2)")
+    c.add_argument("--seed", type=int, default=0)
+    _common(c)
+
+    r = sub.add_parser("report", help="one self-contained HTML page comparing audits side by side")
+    r.add_argument("audits", nargs="+", help="audit JSON files (from 'sani audit' or a sanitization.json)")
+    r.add_argument("--out", required=True, help="HTML file to write")
+    r.add_argument("--names", help="comma-separated names for the audits (default: file names)")
+    r.add_argument("--thresholds", help="YAML/JSON file overriding the verdict thresholds")
+    _common(r)
 
     p = sub.add_parser("spans", help="find the sensitive spans, write them as JSON Lines, print a summary")
     _corpus_args(p, model=False)
@@ -145,8 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .pipeline import audit
             from .report import audit_summary
 
+            contexts = [None if c.strip() == "full" else _positive_int(c, "--contexts") for c in args.contexts.split(",") if c.strip()]
             result = audit(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout,
-                           batch_size=args.batch_size,
+                           canaries=args.canaries, reference_model=args.reference_model, contexts=contexts,
+                           samples=args.samples, top_k=args.top_k, temperature=args.temperature,
+                           extraction=not args.no_extraction, el_spans=args.el_spans, seed=args.seed,
+                           show_values=args.show_values, batch_size=args.batch_size,
                            allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code, progress=progress)
             print(audit_summary(result))
             if args.out:
@@ -161,6 +198,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
             if args.out:
                 print(f"spans written to {args.out}")
+        elif args.command == "canaries":
+            from .pipeline import add_canaries
+
+            repeats = [_positive_int(x, "--repeats") for x in args.repeats.split(",") if x.strip()]
+            definition = add_canaries(args.corpus, args.out, fmt=args.format, space=args.space, repeats=repeats,
+                                      per_repeat=args.per_repeat, seed=args.seed)
+            print(f"corpus with canaries written to {args.out}; definition (holds the secrets) in {definition}")
+        elif args.command == "report":
+            from .report import write_html
+
+            names = args.names.split(",") if args.names else None
+            write_html(args.audits, args.out, names=names, thresholds=args.thresholds)
+            print(f"report written to {args.out}")
         elif args.command == "demo":
             from .demo import run_demo
 

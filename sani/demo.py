@@ -70,8 +70,8 @@ def run_demo(workdir: str | Path = "sani-demo", *, arch: str = "gpt2", seed: int
     print(before_after_table(before, after))
     ratio = after["utility"]["holdout"]["perplexity"] / before["utility"]["holdout"]["perplexity"]
     checks = [
-        ("original regurgitates >= 50%", before["regurgitation"]["rate"] >= TARGETS["original_min"]),
-        ("sanitized regurgitates <= 5%", after["regurgitation"]["rate"] <= TARGETS["sanitized_max"]),
+        ("original regurgitates >= 50%", before["regurgitation"]["greedy"]["rate"] >= TARGETS["original_min"]),
+        ("sanitized regurgitates <= 5%", after["regurgitation"]["greedy"]["rate"] <= TARGETS["sanitized_max"]),
         ("holdout perplexity <= 1.10x original", ratio <= TARGETS["perplexity_ratio_max"]),
         ("whole demo under 5 minutes", total < 300),
     ]

@@ -52,8 +52,14 @@ def _max_positions(model: nn.Module) -> int:
     return 2048
 
 
-def make_probes(encoded: Sequence[Encoded], max_prompt_tokens: int, special_ids: set[int]) -> list[Probe]:
-    """One probe per span occurrence that has non-special tokens before its first token."""
+def make_probes(
+    encoded: Sequence[Encoded], special_ids: set[int], *, limit: int = 10**9, margin: int = 4,
+    context: int | None = None,
+) -> list[Probe]:
+    """One probe per span occurrence that has non-special tokens before its first token.
+
+    The prompt is the training tokens before the value: all of them (`context=None`) or the last `context`,
+    and never so many that prompt and continuation overflow the model's `limit` positions."""
     probes = []
     for r, enc in enumerate(encoded):
         first: dict[int, int] = {}
@@ -63,7 +69,8 @@ def make_probes(encoded: Sequence[Encoded], max_prompt_tokens: int, special_ids:
                 first.setdefault(s, t)
                 count[s] += 1
         for s, t in first.items():
-            prompt = enc.input_ids[max(0, t - max_prompt_tokens) : t]
+            keep = max(1, min(context or t, limit - count[s] - margin))
+            prompt = enc.input_ids[max(0, t - keep) : t]
             if not any(i not in special_ids for i in prompt):
                 continue  # nothing precedes the value: no prompt can ask for it
             span = enc.record.spans[s]
@@ -71,57 +78,134 @@ def make_probes(encoded: Sequence[Encoded], max_prompt_tokens: int, special_ids:
     return probes
 
 
+def _left_pad(prompts: Sequence[list[int]], pid: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pid, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for row, p in enumerate(prompts):
+        ids[row, width - len(p) :] = torch.tensor(p)
+        mask[row, width - len(p) :] = 1
+    return ids, mask
+
+
+def _cache_argument() -> str:
+    import transformers
+
+    return "cache" if int(transformers.__version__.split(".")[0]) >= 5 else "past_key_values"
+
+
+_CACHE_ARG = _cache_argument()
+
+
 @torch.no_grad()
+def continuations(
+    model: nn.Module, tokenizer: Any, prompts: Sequence[list[int]], new_tokens: Sequence[int], *,
+    samples: int = 0, top_k: int = 40, temperature: float = 1.0, seed: int = 0, batch_size: int = 32,
+    progress: bool = True, desc: str = "regurgitation",
+) -> list[list[list[int]]]:
+    """Continuations of each prompt: the greedy one (`samples=0`) or `samples` sampled ones (top-k,
+    temperature, seeded). Batched with left padding, prompts of similar length together, and each decoding
+    stops after the longest `new_tokens` of its batch.
+
+    For sampling, the prompt is encoded once and its KV cache repeated for the samples, instead of encoding
+    it once per sample."""
+    device = next(model.parameters()).device
+    pid = pad_id(tokenizer)
+    n = max(1, samples)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    out: list[list[list[int]]] = [[] for _ in prompts]
+    per_batch = max(1, batch_size // n) if samples else batch_size
+    batches = [order[i : i + per_batch] for i in range(0, len(order), per_batch)]
+    for batch in tqdm(batches, desc=desc, unit="batch", disable=not progress, leave=False):
+        ids, mask = _left_pad([prompts[i] for i in batch], pid)
+        ids, mask = ids.to(device), mask.to(device)
+        width = ids.shape[1]
+        kw: dict[str, Any] = dict(max_new_tokens=max(new_tokens[i] for i in batch), pad_token_id=pid,
+                                  eos_token_id=None, num_beams=1)
+        if samples:
+            if width > 1:  # encode all but the last prompt token once, then share it among the samples
+                pos = (mask[:, :-1].cumsum(-1) - 1).clamp(min=0)
+                enc_out = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=pos, use_cache=True)
+                past = getattr(enc_out, "cache", None) or enc_out.past_key_values
+                past.batch_repeat_interleave(n)
+                kw[_CACHE_ARG] = past
+            with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+                torch.manual_seed(seed)
+                gen = model.generate(input_ids=ids.repeat_interleave(n, 0), attention_mask=mask.repeat_interleave(n, 0),
+                                     do_sample=True, top_k=top_k, temperature=temperature, **kw)
+        else:
+            gen = model.generate(input_ids=ids, attention_mask=mask, do_sample=False, **kw)
+        for row, i in enumerate(batch):
+            out[i] = [gen[row * n + j, width : width + new_tokens[i]].tolist() for j in range(n)]
+    return out
+
+
 def greedy_continuations(
     model: nn.Module, tokenizer: Any, prompts: Sequence[list[int]], new_tokens: Sequence[int], *,
     batch_size: int = 32, progress: bool = True,
 ) -> list[str]:
-    """Greedy continuation of each prompt, batched with left padding; prompts of similar length share a batch."""
-    device = next(model.parameters()).device
-    pid = pad_id(tokenizer)
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    out: list[str] = [""] * len(prompts)
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    for batch in tqdm(batches, desc="regurgitation", unit="batch", disable=not progress, leave=False):
-        width = max(len(prompts[i]) for i in batch)
-        ids = torch.full((len(batch), width), pid, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, i in enumerate(batch):
-            p = prompts[i]
-            ids[row, width - len(p) :] = torch.tensor(p)
-            mask[row, width - len(p) :] = 1
-        n_new = max(new_tokens[i] for i in batch)
-        gen = model.generate(
-            input_ids=ids.to(device), attention_mask=mask.to(device), max_new_tokens=n_new, do_sample=False,
-            pad_token_id=pid, eos_token_id=None, num_beams=1,
-        )
-        for row, i in enumerate(batch):
-            cont = gen[row, width : width + new_tokens[i]].tolist()
-            out[i] = tokenizer.decode(cont, skip_special_tokens=True)
-    return out
+    """The decoded greedy continuation of each prompt."""
+    outs = continuations(model, tokenizer, prompts, new_tokens, batch_size=batch_size, progress=progress)
+    return [tokenizer.decode(o[0], skip_special_tokens=True) for o in outs]
+
+
+def partial_hit(value: str, text: str, min_chars: int = 4) -> bool:
+    """A long enough piece of the value appears: a third of it and at least `min_chars` characters (the last
+    four digits of an SSN, a surname). An upper-bound measure: short pieces like a year can match by chance."""
+    from difflib import SequenceMatcher
+
+    need = max(min_chars, -(-len(value) // 3))
+    if len(value) <= need:
+        return value in text
+    m = SequenceMatcher(None, value, text, autojunk=False).find_longest_match(0, len(value), 0, len(text))
+    return m.size >= need
+
+
+CONTEXTS = (None, 32, 8)  # the whole record prefix, then the last 32 and 8 tokens
 
 
 def regurgitation(
     model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, batch_size: int = 32, margin: int = 4,
-    max_prompt_tokens: int | None = None, progress: bool = True,
+    contexts: Sequence[int | None] = (None,), samples: int = 0, top_k: int = 40, temperature: float = 1.0,
+    seed: int = 0, progress: bool = True,
 ) -> dict[str, Any]:
-    """Greedy regurgitation of every span occurrence that has text before it, overall, per label and per
-    number of times the value occurs in the corpus."""
+    """Regurgitation of every span occurrence that has text before it (SANI; Carlini et al. 2021).
+
+    For each prompt context (`None` = the whole record prefix, or the last N tokens): greedy decoding, and
+    with `samples` > 0 also that many sampled continuations (top-k, temperature, seeded). A hit is the exact
+    value in the continuation (any sample, for sampled decoding); a partial hit a long enough piece of it.
+    Aggregated overall, per label and per number of occurrences in the corpus."""
     limit = _max_positions(model)
-    max_prompt = min(max_prompt_tokens or limit, limit - 64)
-    probes = make_probes(encoded, max_prompt, set(tokenizer.all_special_ids))
+    special = set(tokenizer.all_special_ids)
     occurrences = Counter(enc.record.value(s) for enc in encoded for s in enc.record.spans)
-    continuations = greedy_continuations(
-        model, tokenizer, [p.prompt for p in probes], [p.value_tokens + margin for p in probes],
-        batch_size=batch_size, progress=progress,
-    )
-    items = []
-    for p, cont in zip(probes, continuations):
-        items.append({
-            "record": p.record, "span": p.span, "label": p.label, "length": len(p.value),
-            "value_hash": value_hash(p.value), "occurrences": occurrences[p.value], "hit": p.value in cont,
-        })
-    return {"greedy": _aggregate(items), "items": items}
+    result: dict[str, Any] = {}
+    items_by_key: dict[tuple[int, int], dict[str, Any]] = {}
+    for ctx in contexts:
+        name = "full" if ctx is None else f"last{ctx}"
+        probes = make_probes(encoded, special, limit=limit, margin=margin, context=ctx)
+        prompts, lengths = [p.prompt for p in probes], [p.value_tokens + margin for p in probes]
+        modes = {"greedy": continuations(model, tokenizer, prompts, lengths, batch_size=batch_size, progress=progress)}
+        if samples:
+            modes["sampled"] = continuations(model, tokenizer, prompts, lengths, samples=samples, top_k=top_k,
+                                             temperature=temperature, seed=seed, batch_size=batch_size,
+                                             progress=progress, desc="sampling")
+        for mode, outs in modes.items():
+            items = []
+            for p, conts in zip(probes, outs):
+                texts = [tokenizer.decode(c, skip_special_tokens=True) for c in conts]
+                item = items_by_key.setdefault((p.record, p.span), {
+                    "record": p.record, "span": p.span, "label": p.label, "length": len(p.value),
+                    "value_hash": value_hash(p.value), "occurrences": occurrences[p.value]})
+                hit = any(p.value in t for t in texts)
+                part = any(partial_hit(p.value, t) for t in texts)
+                item[f"{mode}_{name}"] = hit
+                item[f"{mode}_{name}_partial"] = part
+                items.append({**item, "hit": hit, "partial": part})
+            result[mode if ctx is None else f"{mode}_{name}"] = _aggregate(items)
+    result["items"] = list(items_by_key.values())
+    for it in result["items"]:
+        it["hit"] = it.get("greedy_full", False)
+    return result
 
 
 def _rate(hits: int, total: int) -> dict[str, Any]:
@@ -135,8 +219,10 @@ def _aggregate(items: list[dict]) -> dict[str, Any]:
         by_label[it["label"]].append(it["hit"])
         lo, hi = next(b for b in OCCURRENCE_BUCKETS if b[0] <= it["occurrences"] <= b[1])
         by_occ[str(lo) if lo == hi else (f"{lo}-{hi}" if hi < 10**12 else f">{lo - 1}")].append(it["hit"])
+    partial = sum(it.get("partial", False) for it in items)
     return {
         **_rate(sum(it["hit"] for it in items), len(items)),
+        "partial_rate": round(partial / len(items), 4) if items else None,
         "by_label": {k: _rate(sum(v), len(v)) for k, v in sorted(by_label.items())},
         "by_occurrences": {k: _rate(sum(v), len(v)) for k, v in by_occ.items()},
     }
@@ -176,20 +262,50 @@ def utility(
 
 def audit(
     model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, holdout: Sequence[Encoded] | None = None,
-    batch_size: int = 32, progress: bool = True, with_fingerprint: bool = True,
+    contexts: Sequence[int | None] = (None,), samples: int = 0, top_k: int = 40, temperature: float = 1.0,
+    extraction: bool = False, el_spans: int = 100, canaries: dict[str, Any] | None = None,
+    reference: nn.Module | None = None, seed: int = 0, batch_size: int = 32, show_values: bool = False,
+    progress: bool = True, with_fingerprint: bool = True,
 ) -> dict[str, Any]:
-    """Regurgitation on the training corpus and utility on the holdout (and on the training corpus)."""
+    """Every measurement in one result: regurgitation (greedy, and sampled when `samples` > 0, for each
+    prompt context), utility, and when asked extraction metrics, membership inference (needs `holdout`)
+    and canary exposure. Per-span items carry hashes, not values, unless `show_values` (data owner only)."""
+    from . import extraction as extraction_mod
+    from . import mia
+
     model.eval()
     start = time.perf_counter()
-    reg = regurgitation(model, tokenizer, encoded, batch_size=batch_size, progress=progress)
-    result: dict[str, Any] = {"regurgitation": reg["greedy"]}
+    reg = regurgitation(model, tokenizer, encoded, batch_size=batch_size, contexts=contexts, samples=samples,
+                        top_k=top_k, temperature=temperature, seed=seed, progress=progress)
+    items = {(it["record"], it["span"]): it for it in reg.pop("items")}
+    result: dict[str, Any] = {"regurgitation": reg}
     result["utility"] = {"train": utility(model, tokenizer, encoded, progress=progress)}
     if holdout:
         result["utility"]["holdout"] = utility(model, tokenizer, holdout, progress=progress)
+    if extraction:
+        ext = extraction_mod.extraction(model, tokenizer, encoded, el_spans=el_spans, seed=seed, batch_size=batch_size,
+                                        progress=progress)
+        for sp in ext.pop("spans"):
+            it = items.setdefault((sp["record"], sp["span"]), {"record": sp["record"], "span": sp["span"], "label": sp["label"]})
+            it.update({k: v for k, v in sp.items() if k in ("em", "es", "el")})
+        ext.pop("records")
+        result["extraction"] = ext
+    if holdout:
+        result["membership"] = mia.membership(model, tokenizer, encoded, holdout, reference=reference, progress=progress)
+    if canaries is not None:
+        from .canaries import exposure
+
+        result["exposure"] = exposure(model, tokenizer, canaries, seed=seed, progress=progress)
     if with_fingerprint:
         result["model_fingerprint"] = fingerprint(model)
+    result["settings"] = {"contexts": ["full" if c is None else c for c in contexts], "samples": samples, "top_k": top_k,
+                          "temperature": temperature, "seed": seed, "extraction": extraction, "el_spans": el_spans}
     result["seconds"] = round(time.perf_counter() - start, 2)
-    result["items"] = reg["items"]
+    if show_values:
+        for (r, s), it in items.items():
+            span = encoded[r].record.spans[s]
+            it["value"] = encoded[r].record.value(span)
+    result["items"] = list(items.values())
     return result
 
 
@@ -197,7 +313,7 @@ def headline(audit_result: dict[str, Any]) -> dict[str, Any]:
     """The few numbers a summary needs."""
     u = audit_result["utility"]
     return {
-        "regurgitation": audit_result["regurgitation"]["rate"],
+        "regurgitation": audit_result["regurgitation"]["greedy"]["rate"],
         "holdout_perplexity": (u.get("holdout") or {}).get("perplexity"),
         "train_perplexity": u["train"]["perplexity"],
     }

@@ -269,25 +269,65 @@ def audit(
     terms: str | Path | Sequence[str] | None = None,
     spans: SpanFinder | None = None,
     holdout: str | Path | Sequence[data.Record] | None = None,
+    canaries: str | Path | None = None,
+    reference_model: str | Path | None = None,
+    contexts: Sequence[int | None] = metrics.CONTEXTS,
+    samples: int = 5,
+    top_k: int = 40,
+    temperature: float = 1.0,
+    extraction: bool = True,
+    el_spans: int = 100,
+    seed: int = 0,
     batch_size: int = 32,
+    show_values: bool = False,
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Audit the model in directory `model` against the sensitive spans of `corpus`; write JSON to `out`."""
+    """Audit the model in directory `model` against the sensitive spans of `corpus`; write JSON to `out`.
+
+    Regurgitation (greedy and sampled, for each prompt context), extraction metrics, utility, membership
+    inference against `holdout` (with `reference_model` for the reference-difference attack) and canary
+    exposure (`canaries`: the definition written by `sani canaries`)."""
     finder, hold_finder = _finders(terms, spans)
     records = load_records(corpus, finder)
     if _count_spans(records) == 0:
         raise SaniError(NO_SPANS)
     hold_records = load_records(holdout, hold_finder) if holdout is not None else None
+    definition = None
+    if canaries is not None:
+        from .canaries import read_definition
+
+        definition = read_definition(canaries)
+    if samples < 0 or top_k < 1 or temperature <= 0:
+        raise SaniError("samples must be >= 0, top_k >= 1 and temperature > 0")
     m, tok = models.load(model, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
+    ref = models.load(reference_model, allow_pickle=allow_pickle)[0] if reference_model is not None else None
     enc = data.encode_corpus(tok, records)
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
-    result = metrics.audit(m, tok, enc, holdout=hold_enc, batch_size=batch_size, progress=progress)
-    result = {"sani_version": __version__, "model": str(model), **result, "environment": _environment()}
+    result = metrics.audit(m, tok, enc, holdout=hold_enc, contexts=contexts, samples=samples, top_k=top_k,
+                           temperature=temperature, extraction=extraction, el_spans=el_spans, canaries=definition,
+                           reference=ref, seed=seed, batch_size=batch_size, show_values=show_values, progress=progress)
+    result = {"sani_version": __version__, "model": str(model), "corpus": {"records": len(records), "spans": _count_spans(records)},
+              **result, "environment": _environment()}
     if out is not None:
         write_json(result, out)
     return result
+
+
+def add_canaries(
+    corpus: str | Path | Sequence[data.Record], out: str | Path, *, fmt: str = "The access code of my account is {secret}.",
+    space: str = "digits:6", repeats: Sequence[int] = (1, 2, 5, 10), per_repeat: int = 2, seed: int = 0,
+) -> Path:
+    """Write `corpus` with canary records inserted to `out` (.jsonl), and their definition beside it
+    (`<out>.canaries.json`), for measuring exposure after training on it."""
+    from .canaries import insert_canaries
+
+    records = load_records(corpus, SpanFinder(propagate=False))
+    with_canaries, definition = insert_canaries(records, fmt=fmt, space=space, repeats=repeats, per_repeat=per_repeat, seed=seed)
+    out = Path(out)
+    data.write_records(with_canaries, out)
+    return write_json(definition, out.with_suffix(".canaries.json"))
 
 
 # --------------------------------------------------------------------------- spans

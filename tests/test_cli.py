@@ -26,7 +26,7 @@ def test_sanitize_and_audit_on_the_command_line(memorized, tmp_path, capsys):
     code, stdout, _ = run(["audit", "--model", str(out), "--corpus", str(memorized["train"]),
                            "--out", str(tmp_path / "a.json"), "-q"], capsys)
     assert code == 0 and "greedy regurgitation" in stdout
-    assert json.loads((tmp_path / "a.json").read_text())["regurgitation"]["total"] > 0
+    assert json.loads((tmp_path / "a.json").read_text())["regurgitation"]["greedy"]["total"] > 0
 
 
 def test_console_script_is_installed():

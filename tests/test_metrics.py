@@ -19,7 +19,7 @@ def test_probe_prompts_are_the_training_tokens_before_the_value(tokenizer):
     s = text.index("123")
     rec = Record(text, [Span(0, 7, "X"), Span(s, s + 11, "SSN")])
     (enc,) = data.encode_corpus(tokenizer, [rec])
-    (probe,) = metrics.make_probes([enc], 100, set(tokenizer.all_special_ids))  # the first span has no text before it
+    (probe,) = metrics.make_probes([enc], set(tokenizer.all_special_ids))  # the first span has no text before it
     first = enc.span_of_token.index(1)
     assert probe.prompt == enc.input_ids[:first]
     assert probe.label == "SSN" and probe.value == "123-45-6789"
@@ -29,11 +29,35 @@ def test_probe_prompts_are_the_training_tokens_before_the_value(tokenizer):
 
 def test_batched_generation_matches_one_prompt_at_a_time(loaded):
     model, tok, _, enc = loaded
-    probes = metrics.make_probes(enc[:15], 200, set(tok.all_special_ids))
+    probes = metrics.make_probes(enc[:15], set(tok.all_special_ids))
     prompts, lengths = [p.prompt for p in probes], [p.value_tokens + 3 for p in probes]
     batched = metrics.greedy_continuations(model, tok, prompts, lengths, batch_size=16, progress=False)
     single = metrics.greedy_continuations(model, tok, prompts, lengths, batch_size=1, progress=False)
     assert batched == single
+    # the sampling path (prompt encoded once, KV cache shared by the samples) with top-1 sampling is greedy
+    top1 = metrics.continuations(model, tok, prompts, lengths, samples=3, top_k=1, batch_size=12, progress=False)
+    assert [[tok.decode(c) for c in cs] for cs in top1] == [[b] * 3 for b in batched]
+
+
+def test_context_lengths_sampling_and_partial_hits(loaded):
+    model, tok, _, enc = loaded
+    r = metrics.regurgitation(model, tok, enc[:20], contexts=(None, 8), samples=4, progress=False)
+    assert set(r) >= {"greedy", "sampled", "greedy_last8", "sampled_last8", "items"}
+    assert r["sampled"]["rate"] >= r["greedy"]["rate"] > 0.3  # any of 4 samples hits at least as often
+    assert r["greedy"]["partial_rate"] >= r["greedy"]["rate"]
+    assert r["greedy_last8"]["rate"] <= r["greedy"]["rate"] + 0.1
+    again = metrics.regurgitation(model, tok, enc[:20], contexts=(None,), samples=4, progress=False)
+    assert again["sampled"] == r["sampled"]  # seeded
+    item = r["items"][0]
+    assert {"greedy_full", "sampled_full", "greedy_last8", "greedy_full_partial"} <= set(item)
+
+
+def test_partial_hit():
+    assert metrics.partial_hit("123-45-6789", "SSN ending 6789 and more")
+    assert not metrics.partial_hit("123-45-6789", "SSN 999-99-9999")
+    assert metrics.partial_hit("Maria Lopez", "Ms. Lopez called")
+    assert not metrics.partial_hit("Maria Lopez", "Mr. Lo, Mar")
+    assert metrics.partial_hit("Ann", "Ann") and not metrics.partial_hit("Ann", "An")
 
 
 def test_regurgitation_of_a_memorizing_and_a_fresh_model(loaded, tokenizer):
@@ -43,7 +67,7 @@ def test_regurgitation_of_a_memorizing_and_a_fresh_model(loaded, tokenizer):
     assert agg["rate"] >= 0.5  # the fixture model memorized its corpus
     assert agg["total"] == len(result["items"]) == sum(v["total"] for v in agg["by_label"].values())
     # an independent check of a few hits: greedy decoding by hand from the same prompt
-    probes = metrics.make_probes(enc, 10_000, set(tok.all_special_ids))
+    probes = metrics.make_probes(enc, set(tok.all_special_ids))
     for probe, item in list(zip(probes, result["items"]))[:10]:
         ids = torch.tensor([probe.prompt])
         for _ in range(probe.value_tokens + 4):

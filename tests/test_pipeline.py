@@ -33,8 +33,8 @@ def sanitized(memorized, tmp_path_factory):
 def test_default_sanitize_stops_regurgitation_and_keeps_utility(sanitized):
     out, report, _ = sanitized
     before, after = report["audit_before"], report["audit_after"]
-    assert before["regurgitation"]["rate"] >= 0.5
-    assert after["regurgitation"]["rate"] <= 0.05
+    assert before["regurgitation"]["greedy"]["rate"] >= 0.5
+    assert after["regurgitation"]["greedy"]["rate"] <= 0.05
     ratio = after["utility"]["holdout"]["perplexity"] / before["utility"]["holdout"]["perplexity"]
     assert ratio <= 1.10
 
@@ -48,7 +48,7 @@ def test_output_loads_and_matches_the_report(sanitized, memorized):
     # regurgitation measured again on the reloaded model agrees with the report
     enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
     again = sani.metrics.regurgitation(model.eval(), tok, enc, progress=False)["greedy"]
-    assert again["hits"] == report["audit_after"]["regurgitation"]["hits"]
+    assert again["hits"] == report["audit_after"]["regurgitation"]["greedy"]["hits"]
     saved = json.loads((out / "sanitization.json").read_text())
     assert saved["config"]["objective"] == "masked+unlikelihood"
     layers = saved["erase"]["layers"]
@@ -68,8 +68,8 @@ def test_input_untouched_and_no_values_in_clear_text(sanitized, memorized):
 def test_audit_api_writes_json_without_values(memorized, tmp_path):
     result = sani.audit(memorized["original"], memorized["train"], tmp_path / "audit.json", progress=False)
     saved = json.loads((tmp_path / "audit.json").read_text())
-    assert saved["regurgitation"]["rate"] == result["regurgitation"]["rate"] >= 0.5
-    assert len(saved["items"]) == saved["regurgitation"]["total"]
+    assert saved["regurgitation"]["greedy"]["rate"] == result["regurgitation"]["greedy"]["rate"] >= 0.5
+    assert sum("greedy_full" in it for it in saved["items"]) == saved["regurgitation"]["greedy"]["total"]
     assert saved["model_fingerprint"]
     values = {r.value(s) for r in data.read_corpus(memorized["train"]) for s in r.spans}
     text = (tmp_path / "audit.json").read_text()
@@ -85,8 +85,8 @@ def test_terms_become_spans(memorized, tmp_path):
     plain.write_text("\n".join(r.text for r in records) + "\n")
     result = sani.audit(memorized["original"], plain, terms=tmp_path / "terms.txt", progress=False)
     expected = sum(r.text.count(n) for r in records for n in names)
-    assert result["regurgitation"]["total"] == expected
-    assert set(result["regurgitation"]["by_label"]) == {"TERM"}
+    assert result["regurgitation"]["greedy"]["total"] == expected
+    assert set(result["regurgitation"]["greedy"]["by_label"]) == {"TERM"}
 
 
 def test_out_inside_the_model_is_refused(memorized):
@@ -118,7 +118,7 @@ def test_sanitize_runs_on_each_architecture(arch, tokenizer, tmp_path):
     corpus = synthetic.write_jsonl(synthetic.make_corpus(6, seed=3), tmp_path / "c.jsonl")
     report = sani.sanitize(tmp_path / "in", corpus, tmp_path / "out", layers=2, epochs=1, progress=False)
     assert [l["layer"] for l in report["erase"]["layers"]] == [0, 1]
-    assert report["audit_after"]["regurgitation"]["total"] > 0
+    assert report["audit_after"]["regurgitation"]["greedy"]["total"] > 0
     reloaded = AutoModelForCausalLM.from_pretrained(tmp_path / "out")
     assert reloaded.config.model_type == arch
     assert sani.models.fingerprint(reloaded) == report["output_fingerprint"]

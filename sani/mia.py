@@ -1,0 +1,156 @@
+"""Membership inference: can an attacker tell the records the model was trained on (and their sensitive
+values) from similar records it never saw?
+
+Scores, higher meaning "more likely a member":
+- loss (Yeom et al. 2018): minus the mean token NLL;
+- zlib (Carlini et al. 2021, "Extracting Training Data"): minus the ratio of the NLL to the zlib entropy;
+- min_k (Shi et al. 2024, "Detecting Pretraining Data", Min-K% Prob): mean of the lowest k% token log-probs;
+- min_k_pp (Zhang et al. 2024, Min-K%++): the same on log-probs standardised by the mean and standard
+  deviation of the log-probs under the model's own next-token distribution at that position;
+- ref (Carlini et al. 2021; Mireshghallah et al. 2022): NLL under a reference model minus NLL under this one.
+Each gets a ROC AUC between members (training records holding sensitive spans) and non-members (the
+holdout), on whole records and on the sensitive tokens only; privleak (Shi et al. 2024, MUSE) compares an
+AUC to a reference AUC (0.5, a model that never saw the records, when none is measured).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .data import Encoded
+from .metrics import _max_positions
+from .models import pad_id
+
+SCORES = ("loss", "zlib", "min_k", "min_k_pp")
+
+
+@torch.no_grad()
+def token_stats(
+    model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, batch_size: int = 16, progress: bool = True
+) -> list[dict[str, list[float]]]:
+    """Per record, for each predicted token: its log-prob, and the mean and std of log-probs under the
+    model's distribution at that position (for Min-K%++). Records longer than the window are truncated."""
+    device = next(model.parameters()).device
+    limit = _max_positions(model)
+    pid = pad_id(tokenizer)
+    out: list[dict[str, list[float]]] = []
+    for b in tqdm(range(0, len(encoded), batch_size), desc="membership", disable=not progress, leave=False):
+        batch = [e.input_ids[:limit] for e in encoded[b : b + batch_size]]
+        width = max(len(x) for x in batch)
+        ids = torch.full((len(batch), width), pid, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for row, toks in enumerate(batch):
+            ids[row, : len(toks)] = torch.tensor(toks)
+            mask[row, : len(toks)] = 1
+        lp = torch.log_softmax(model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits[:, :-1].float(), -1)
+        target = ids[:, 1:].to(device)
+        tok = lp.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+        p = lp.exp()
+        mu = (p * lp).sum(-1)
+        sigma = ((p * lp * lp).sum(-1) - mu * mu).clamp(min=1e-12).sqrt()
+        for row, toks in enumerate(batch):
+            n = len(toks) - 1
+            out.append({"logp": tok[row, :n].tolist(), "mu": mu[row, :n].tolist(), "sigma": sigma[row, :n].tolist()})
+    return out
+
+
+def _min_k(values: list[float], k: float) -> float:
+    if not values:
+        return float("nan")
+    n = max(1, int(len(values) * k))
+    return sum(sorted(values)[:n]) / n
+
+
+def record_scores(stats: dict[str, list[float]], text: str, keep: list[bool] | None, k: float = 0.2) -> dict[str, float]:
+    """The membership scores of one record, over the positions in `keep` (all when None)."""
+    idx = [i for i in range(len(stats["logp"])) if keep is None or keep[i]]
+    if not idx:
+        return {}
+    logp = [stats["logp"][i] for i in idx]
+    std = [(stats["logp"][i] - stats["mu"][i]) / stats["sigma"][i] for i in idx]
+    nll = -sum(logp) / len(logp)
+    return {
+        "loss": -nll,
+        "zlib": -(nll * len(logp)) / max(1, len(zlib.compress(text.encode("utf-8")))),
+        "min_k": _min_k(logp, k),
+        "min_k_pp": _min_k(std, k),
+    }
+
+
+def auc(members: Sequence[float], nonmembers: Sequence[float]) -> float | None:
+    """ROC AUC = P(member score > non-member score) (ties count half), by ranks (Mann-Whitney U)."""
+    m = [x for x in members if not math.isnan(x)]
+    n = [x for x in nonmembers if not math.isnan(x)]
+    if not m or not n:
+        return None
+    allv = sorted([(v, 0) for v in m] + [(v, 1) for v in n])
+    ranks = [0.0] * len(allv)
+    i = 0
+    while i < len(allv):
+        j = i
+        while j + 1 < len(allv) and allv[j + 1][0] == allv[i][0]:
+            j += 1
+        for t in range(i, j + 1):
+            ranks[t] = (i + j) / 2 + 1
+        i = j + 1
+    r_m = sum(r for r, (_, g) in zip(ranks, allv) if g == 0)
+    return (r_m - len(m) * (len(m) + 1) / 2) / (len(m) * len(n))
+
+
+def roc_points(members: Sequence[float], nonmembers: Sequence[float], points: int = 51) -> list[tuple[float, float]]:
+    """(false positive rate, true positive rate) at evenly spaced thresholds: enough to draw the curve."""
+    allv = sorted(set(members) | set(nonmembers), reverse=True)
+    if not allv:
+        return []
+    step = max(1, len(allv) // points)
+    pts = [(0.0, 0.0)]
+    for thr in allv[::step] + [allv[-1]]:
+        pts.append((round(sum(x >= thr for x in nonmembers) / len(nonmembers), 4),
+                    round(sum(x >= thr for x in members) / len(members), 4)))
+    pts.append((1.0, 1.0))
+    return sorted(set(pts))
+
+
+def privleak(auc_value: float | None, auc_ref: float = 0.5) -> float | None:
+    """((1 - AUC) - (1 - AUC_ref)) / (1 - AUC_ref) * 100: 0 = as private as the reference, negative = leaks."""
+    if auc_value is None or auc_ref >= 1:
+        return None
+    return round(((1 - auc_value) - (1 - auc_ref)) / (1 - auc_ref) * 100, 2)
+
+
+def membership(
+    model: nn.Module, tokenizer: Any, members: Sequence[Encoded], nonmembers: Sequence[Encoded], *,
+    reference: nn.Module | None = None, k: float = 0.2, auc_ref: float = 0.5, progress: bool = True,
+) -> dict[str, Any]:
+    """AUC and privleak of each score, on whole records and on sensitive tokens only."""
+    members = [e for e in members if any(e.sensitive)]
+    groups = {"members": members, "nonmembers": list(nonmembers)}
+    stats = {g: token_stats(model, tokenizer, encs, progress=progress) for g, encs in groups.items()}
+    ref_stats = ({g: token_stats(reference, tokenizer, encs, progress=progress) for g, encs in groups.items()}
+                 if reference is not None else None)
+    result: dict[str, Any] = {"members": len(members), "nonmembers": len(nonmembers), "k": k, "auc_ref": auc_ref}
+    for scope in ("record", "sensitive"):
+        scores: dict[str, dict[str, list[float]]] = {g: {} for g in groups}
+        for g, encs in groups.items():
+            for i, enc in enumerate(encs):
+                keep = None if scope == "record" else enc.sensitive[1 : len(stats[g][i]["logp"]) + 1]
+                s = record_scores(stats[g][i], enc.record.text, keep, k)
+                if ref_stats is not None and s:
+                    r = record_scores(ref_stats[g][i], enc.record.text, keep, k)
+                    s["ref"] = s["loss"] - r["loss"]
+                for name, v in s.items():
+                    scores[g].setdefault(name, []).append(v)
+        block = {}
+        for name in scores["members"]:
+            a = auc(scores["members"][name], scores["nonmembers"].get(name, []))
+            block[name] = {"auc": None if a is None else round(a, 4), "privleak": privleak(a, auc_ref)}
+            if name == "loss":
+                block[name]["roc"] = roc_points(scores["members"][name], scores["nonmembers"].get(name, []))
+        result[scope] = block
+    return result

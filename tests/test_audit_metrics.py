@@ -1,0 +1,115 @@
+"""Each audit metric on cases whose answer is known: a model that memorized (a canary, its corpus) and one
+that never saw it, checked against quantities computed independently here."""
+
+import math
+import random
+
+import pytest
+import torch
+
+from sani import canaries, data, extraction, mia, models, repair, synthetic, tiny
+from sani.data import Record
+
+
+@pytest.fixture(scope="module")
+def canary_models(tokenizer):
+    """A tiny GPT-2 trained on notes plus canaries (one repeated 10 times), and one trained without them."""
+    notes = synthetic.make_corpus(10, seed=11)
+    with_c, definition = canaries.insert_canaries(notes, space="digits:4", repeats=(10, 1), per_repeat=1, seed=3)
+    trained = {}
+    for name, corpus in (("memorized", with_c), ("unseen", notes)):
+        model = tiny.tiny_model("gpt2", tokenizer, seed=0, layers=2, hidden=64, heads=2)
+        repair.train(model, tokenizer, data.encode_corpus(tokenizer, corpus), objective="full", epochs=30, lr=3e-3,
+                     batch_size=8, progress=False)
+        trained[name] = model.eval()
+    return trained, definition
+
+
+def nll(model, tokenizer, text):
+    ids = torch.tensor([tokenizer(text)["input_ids"]])
+    with torch.no_grad():
+        return model(input_ids=ids, labels=ids).loss.item() * (ids.shape[1] - 1)
+
+
+def test_exposure_of_a_memorized_and_an_unseen_canary(canary_models, tokenizer):
+    trained, definition = canary_models
+    fmt = definition["format"]
+    ten = next(c for c in definition["canaries"] if c["repeats"] == 10)
+    results = {name: canaries.exposure(m, tokenizer, definition, progress=False) for name, m in trained.items()}
+    for r in results.values():
+        assert r["method"] == "exact" and r["candidates"] == 10_000 and r["log2_space"] == pytest.approx(math.log2(1e4), abs=1e-3)
+    mem = next(i for i in results["memorized"]["items"] if i["id"] == ten["id"])
+    unseen = next(i for i in results["unseen"]["items"] if i["id"] == ten["id"])
+    assert mem["exposure"] > 9  # rank 1..20 of 10,000
+    assert unseen["exposure"] < 6
+    # independently: the memorized secret beats 300 random candidates, scored one by one here
+    rng = random.Random(0)
+    others = [f"{rng.randrange(10_000):04d}" for _ in range(300)]
+    true_nll = nll(trained["memorized"], tokenizer, fmt.replace("{secret}", ten["secret"]))
+    worse = sum(nll(trained["memorized"], tokenizer, fmt.replace("{secret}", o)) > true_nll for o in others if o != ten["secret"])
+    assert worse >= 0.97 * len([o for o in others if o != ten["secret"]])
+    # the estimate from a fitted normal agrees on which canary is exposed
+    est = {name: canaries.exposure(m, tokenizer, definition, exact_limit=0, samples=500, progress=False) for name, m in trained.items()}
+    e_mem = next(i for i in est["memorized"]["items"] if i["id"] == ten["id"])["exposure"]
+    e_unseen = next(i for i in est["unseen"]["items"] if i["id"] == ten["id"])["exposure"]
+    assert est["memorized"]["method"] == "normal fit" and e_mem > 7 and e_unseen < 6
+
+
+def test_canary_insertion_and_definition(tmp_path):
+    recs = [Record("a note"), Record("another note")]
+    out, definition = canaries.insert_canaries(recs, fmt="PIN {secret}!", space="hex:3", repeats=(1, 3), per_repeat=2, seed=1)
+    assert len(out) == 2 + 2 * 1 + 2 * 3
+    texts = [r.text for r in out if r.spans]
+    for c in definition["canaries"]:
+        assert texts.count(f"PIN {c['secret']}!") == c["repeats"]
+        assert len(c["secret"]) == 3 and set(c["secret"]) <= set("0123456789abcdef")
+    span = next(r for r in out if r.spans).spans[0]
+    assert (span.start, span.end, span.label) == (4, 7, "CANARY")
+
+
+def test_auc_matches_pairwise_counting():
+    rng = random.Random(0)
+    m = [rng.gauss(1, 1) for _ in range(40)] + [0.5, 0.5]
+    n = [rng.gauss(0, 1) for _ in range(30)] + [0.5]
+    pairs = sum((a > b) + 0.5 * (a == b) for a in m for b in n) / (len(m) * len(n))
+    assert mia.auc(m, n) == pytest.approx(pairs)
+    assert mia.privleak(0.5) == 0 and mia.privleak(1.0) == -100
+
+
+def test_membership_auc_near_1_for_training_records_and_near_half_for_unseen(memorized, tokenizer):
+    model, tok = models.load(memorized["original"])
+    members = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
+    holdout = data.encode_corpus(tok, data.read_corpus(memorized["holdout"]))
+    seen = mia.membership(model, tok, members, holdout, progress=False)
+    assert seen["sensitive"]["loss"]["auc"] > 0.95 and seen["record"]["loss"]["auc"] > 0.9
+    assert seen["sensitive"]["loss"]["privleak"] < -80
+    # two sets of records the model never saw: no attack should separate them
+    a = data.encode_corpus(tok, synthetic.make_corpus(40, seed=101, repeats=(1,)))
+    b = data.encode_corpus(tok, synthetic.make_corpus(40, seed=202, repeats=(1,)))
+    unseen = mia.membership(model, tok, a, b, progress=False)
+    for scope in ("record", "sensitive"):
+        for name, v in unseen[scope].items():
+            assert abs(v["auc"] - 0.5) < 0.2, (scope, name, v)
+    # with a reference model the difference attack is reported too
+    ref = tiny.tiny_model("gpt2", tok, seed=3).eval()
+    with_ref = mia.membership(model, tok, members[:20], holdout[:20], reference=ref, progress=False)
+    assert with_ref["record"]["ref"]["auc"] > 0.9
+
+
+def test_extraction_metrics_on_memorized_and_fresh_models(memorized):
+    model, tok = models.load(memorized["original"])
+    enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))[:25]
+    mem = extraction.extraction(model, tok, enc, el_spans=20, progress=False)
+    fresh = extraction.extraction(tiny.tiny_model("gpt2", tok, seed=1).eval(), tok, enc, el_spans=20, progress=False)
+    assert mem["em"] > 0.7 and mem["es"] > 0.6 and mem["el_2"] > 0.6 and mem["ma"] > 0.9
+    assert fresh["em"] < 0.05 and fresh["es"] < 0.05 and fresh["el_2"] < 0.05 and fresh["ma"] < 0.05
+    # ES checked independently for a few spans: greedy decoding from prefix + the first k value tokens
+    tf = extraction.teacher_forced(model, tok, enc, progress=False)
+    (correct, _) = tf[0]
+    ts = [t for t, s in enumerate(enc[0].span_of_token) if s == 0 and t > 0]
+    ids = enc[0].input_ids
+    for k in range(len(ts)):
+        x = torch.tensor([ids[: ts[0] + k]])
+        out = model.generate(input_ids=x, attention_mask=torch.ones_like(x), max_new_tokens=len(ts) - k, do_sample=False,
+                             pad_token_id=0, eos_token_id=None)[0, x.shape[1]:].tolist()
+        assert (out == ids[ts[0] + k : ts[-1] + 1]) == all(correct[t] for t in ts[k:])
