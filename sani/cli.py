@@ -19,6 +19,7 @@ def _corpus_args(p: argparse.ArgumentParser, model: bool = True) -> None:
     p.add_argument("--corpus", required=True, help="training corpus: .jsonl with text/spans, .txt, .csv or .parquet")
     if model:
         p.add_argument("--holdout", help="held-out corpus for utility (perplexity on non-sensitive tokens)")
+        p.add_argument("--task", help="labelled task (JSON Lines: text, label) for a linear-probe utility check")
         p.add_argument("--allow-pickle", action="store_true", help="allow loading a pickle (.bin) checkpoint: it can run code")
         p.add_argument("--trust-remote-code", action="store_true", help="allow the model's own Python code to run (off by default)")
     g = p.add_argument_group("finding the sensitive spans (besides the corpus's own 'spans')")
@@ -166,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             options = {k: getattr(args, k) for k in (
                 "layers", "fraction", "strategy", "reset", "base_model", "objective", "forget_weight", "epochs", "lr",
                 "batch_size", "max_length", "scheduler", "warmup_ratio", "seed")}
-            report = sanitize(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout,
+            report = sanitize(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout, task=args.task,
                               config_file=args.config, preset=args.preset, overwrite=args.overwrite,
                               run_audit=not args.no_audit, resume=args.resume, save_steps=args.save_steps,
                               allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code,
@@ -180,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             contexts = [None if c.strip() == "full" else _positive_int(c, "--contexts") for c in args.contexts.split(",") if c.strip()]
             result = audit(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout,
-                           canaries=args.canaries, reference_model=args.reference_model, contexts=contexts,
+                           canaries=args.canaries, reference_model=args.reference_model, task=args.task, contexts=contexts,
                            samples=args.samples, top_k=args.top_k, temperature=args.temperature,
                            extraction=not args.no_extraction, el_spans=args.el_spans, seed=args.seed,
                            show_values=args.show_values, batch_size=args.batch_size,

@@ -41,6 +41,7 @@ def build_demo_model(
     paths = {
         "train": synthetic.write_jsonl(train, workdir / "train.jsonl"),
         "holdout": synthetic.write_jsonl(holdout, workdir / "holdout.jsonl"),
+        "task": _write_task(synthetic.make_task(150, seed=seed + 4), workdir / "task.jsonl"),
         "original": workdir / "original",
     }
     tok = tiny.train_tokenizer(r.text for r in public)
@@ -53,6 +54,13 @@ def build_demo_model(
     return paths
 
 
+def _write_task(rows: list[dict[str, str]], path: Path) -> Path:
+    import json
+
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
 def run_demo(workdir: str | Path = "sani-demo", *, arch: str = "gpt2", seed: int = 0, preset: str | None = None,
              progress: bool = True, **options: Any) -> dict[str, Any]:
     """Build the memorizing model, sanitize it, print the before/after table; returns the sanitization report."""
@@ -62,7 +70,7 @@ def run_demo(workdir: str | Path = "sani-demo", *, arch: str = "gpt2", seed: int
     built = time.perf_counter() - start
     print(f"[2/2] sanitizing {paths['original']} ...", flush=True)
     shutil.rmtree(Path(workdir) / ".sanitized.work", ignore_errors=True)  # a previous demo's interrupted run
-    report = sanitize(paths["original"], paths["train"], Path(workdir) / "sanitized", holdout=paths["holdout"],
+    report = sanitize(paths["original"], paths["train"], Path(workdir) / "sanitized", holdout=paths["holdout"], task=paths["task"],
                       overwrite=True, preset=preset, seed=seed, progress=progress, **options)
     total = time.perf_counter() - start
     before, after = report["audit_before"], report["audit_after"]

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from typing import Any, Sequence
 
 import torch
@@ -19,7 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data import Encoded
-from .metrics import _max_positions, continuations
+from .metrics import _max_positions, continuations, occurrence_bucket
 from .models import pad_id
 
 
@@ -71,6 +72,7 @@ def extraction(
 ) -> dict[str, Any]:
     """MA per record, EM and ES per span, EL_n on up to `el_spans` spans (chosen with `seed`)."""
     tf = teacher_forced(model, tokenizer, encoded, progress=progress)
+    occurrences = Counter(enc.record.value(s) for enc in encoded for s in enc.record.spans)
     records, spans = [], []
     for r, (enc, (correct, _)) in enumerate(zip(encoded, tf)):
         if len(correct) > 1:
@@ -83,7 +85,8 @@ def extraction(
             c = [correct[t] for t in ts]
             wrong = [k for k, ok in enumerate(c) if not ok]
             k = wrong[-1] + 1 if wrong else 0
-            spans.append({"record": r, "span": s, "label": enc.record.spans[s].label, "tokens": ts,
+            span = enc.record.spans[s]
+            spans.append({"record": r, "span": s, "label": span.label, "occurrences": occurrences[enc.record.value(span)], "tokens": ts,
                           "em": round(sum(c) / len(c), 4), "es": round(1 - k / len(c), 4)})
     # EL_n: greedy continuations from every prefix length of a sample of values
     rng = random.Random(seed)
@@ -116,7 +119,12 @@ def extraction(
     for lab in sorted({s["label"] for s in spans}):
         rows = [s for s in spans if s["label"] == lab]
         by_label[lab] = {"em": mean("em", rows), "es": mean("es", rows), "el": mean("el", rows)}
+    by_occ: dict[str, dict[str, float | None]] = {}
+    for bucket in dict.fromkeys(occurrence_bucket(s["occurrences"]) for s in sorted(spans, key=lambda s: s["occurrences"])):
+        rows = [s for s in spans if occurrence_bucket(s["occurrences"]) == bucket]
+        by_occ[bucket] = {"em": mean("em", rows), "es": mean("es", rows), "el": mean("el", rows), "spans": len(rows)}
     return {
         "ma": mean("ma", records), "em": mean("em", spans), "es": mean("es", spans), f"el_{el_n}": mean("el", spans),
-        "el_n": el_n, "el_spans": len(sample), "by_label": by_label, "spans": spans, "records": records,
+        "el_n": el_n, "el_spans": len(sample), "by_label": by_label, "by_occurrences": by_occ, "spans": spans,
+        "records": records,
     }

@@ -208,6 +208,12 @@ def regurgitation(
     return result
 
 
+def occurrence_bucket(n: int) -> str:
+    """"1", "2", "3-5", "6-10" or ">10": how often a value occurs in the corpus."""
+    lo, hi = next(b for b in OCCURRENCE_BUCKETS if b[0] <= n <= b[1])
+    return str(lo) if lo == hi else (f"{lo}-{hi}" if hi < 10**12 else f">{lo - 1}")
+
+
 def _rate(hits: int, total: int) -> dict[str, Any]:
     return {"hits": hits, "total": total, "rate": round(hits / total, 4) if total else None}
 
@@ -217,8 +223,7 @@ def _aggregate(items: list[dict]) -> dict[str, Any]:
     by_occ: dict[str, list[bool]] = defaultdict(list)
     for it in items:
         by_label[it["label"]].append(it["hit"])
-        lo, hi = next(b for b in OCCURRENCE_BUCKETS if b[0] <= it["occurrences"] <= b[1])
-        by_occ[str(lo) if lo == hi else (f"{lo}-{hi}" if hi < 10**12 else f">{lo - 1}")].append(it["hit"])
+        by_occ[occurrence_bucket(it["occurrences"])].append(it["hit"])
     partial = sum(it.get("partial", False) for it in items)
     return {
         **_rate(sum(it["hit"] for it in items), len(items)),
@@ -264,8 +269,8 @@ def audit(
     model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, holdout: Sequence[Encoded] | None = None,
     contexts: Sequence[int | None] = (None,), samples: int = 0, top_k: int = 40, temperature: float = 1.0,
     extraction: bool = False, el_spans: int = 100, canaries: dict[str, Any] | None = None,
-    reference: nn.Module | None = None, seed: int = 0, batch_size: int = 32, show_values: bool = False,
-    progress: bool = True, with_fingerprint: bool = True,
+    reference: nn.Module | None = None, task: list[tuple[str, str]] | None = None, seed: int = 0,
+    batch_size: int = 32, show_values: bool = False, progress: bool = True, with_fingerprint: bool = True,
 ) -> dict[str, Any]:
     """Every measurement in one result: regurgitation (greedy, and sampled when `samples` > 0, for each
     prompt context), utility, and when asked extraction metrics, membership inference (needs `holdout`)
@@ -282,6 +287,10 @@ def audit(
     result["utility"] = {"train": utility(model, tokenizer, encoded, progress=progress)}
     if holdout:
         result["utility"]["holdout"] = utility(model, tokenizer, holdout, progress=progress)
+    if task:
+        from .probe import linear_probe
+
+        result["utility"]["task"] = linear_probe(model, tokenizer, task, seed=seed)
     if extraction:
         ext = extraction_mod.extraction(model, tokenizer, encoded, el_spans=el_spans, seed=seed, batch_size=batch_size,
                                         progress=progress)

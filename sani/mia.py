@@ -129,8 +129,10 @@ def membership(
     reference: nn.Module | None = None, k: float = 0.2, auc_ref: float = 0.5, progress: bool = True,
 ) -> dict[str, Any]:
     """AUC and privleak of each score, on whole records and on sensitive tokens only."""
-    members = [e for e in members if any(e.sensitive)]
+    member_index = [i for i, e in enumerate(members) if any(e.sensitive)]
+    members = [members[i] for i in member_index]
     groups = {"members": members, "nonmembers": list(nonmembers)}
+    per_record: list[dict[str, Any]] = [{"record": i} for i in member_index]
     stats = {g: token_stats(model, tokenizer, encs, progress=progress) for g, encs in groups.items()}
     ref_stats = ({g: token_stats(reference, tokenizer, encs, progress=progress) for g, encs in groups.items()}
                  if reference is not None else None)
@@ -146,6 +148,8 @@ def membership(
                     s["ref"] = s["loss"] - r["loss"]
                 for name, v in s.items():
                     scores[g].setdefault(name, []).append(v)
+                if g == "members":
+                    per_record[i][scope] = {k: round(v, 4) for k, v in s.items()}
         block = {}
         for name in scores["members"]:
             a = auc(scores["members"][name], scores["nonmembers"].get(name, []))
@@ -153,4 +157,5 @@ def membership(
             if name == "loss":
                 block[name]["roc"] = roc_points(scores["members"][name], scores["nonmembers"].get(name, []))
         result[scope] = block
+    result["member_scores"] = per_record  # per training record (index in the corpus), for drill-down
     return result

@@ -22,6 +22,7 @@ from . import metrics
 from . import data, erase, models, repair
 from .config import SanitizeConfig, make_config
 from .errors import SaniError
+from .probe import read_task
 from .spans import SpanFinder
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,7 @@ def sanitize(
     terms: str | Path | Sequence[str] | None = None,
     spans: SpanFinder | None = None,
     holdout: str | Path | Sequence[data.Record] | None = None,
+    task: str | Path | None = None,
     config: SanitizeConfig | None = None,
     config_file: str | Path | None = None,
     preset: str | None = None,
@@ -186,6 +188,7 @@ def sanitize(
     if _count_spans(records) == 0:
         raise SaniError(NO_SPANS)
     hold_records = load_records(holdout, hold_finder) if holdout is not None else None
+    task_rows = read_task(task) if task is not None else None
     _check_out(out, model, overwrite)
     if cfg.reset == "base" and not (Path(cfg.base_model).is_dir() and any(Path(cfg.base_model).glob("*.safetensors"))):
         raise SaniError(f"{cfg.base_model}: base model directory with .safetensors weights not found (--base-model)")
@@ -197,7 +200,8 @@ def sanitize(
     # choosing the neurons first checks the FFN layout and the layer count before any long work
     selection = erase.select_neurons(m, layers=cfg.layers, fraction=cfg.fraction, seed=cfg.seed, strategy=cfg.strategy)
     work = _work_dir(out, resume, {"config": cfg.to_dict(), "input_fingerprint": input_fingerprint,
-                                   "corpus": _corpus_digest(records), "holdout": _corpus_digest(hold_records or [])})
+                                   "corpus": _corpus_digest(records), "holdout": _corpus_digest(hold_records or []),
+                                   "task": _corpus_digest([data.Record(t, [], lab) for t, lab in task_rows or []])})
     timings["load"] = time.perf_counter() - clock
 
     before = after = None
@@ -208,7 +212,8 @@ def sanitize(
             before = json.loads(cached.read_text())
         else:
             log.info("auditing the input model")
-            before = _without_items(metrics.audit(m, tok, enc, holdout=hold_enc, progress=progress, with_fingerprint=False))
+            before = _without_items(metrics.audit(m, tok, enc, holdout=hold_enc, task=task_rows, seed=cfg.seed,
+                                                  progress=progress, with_fingerprint=False))
             write_json(before, cached)
         timings["audit_before"] = time.perf_counter() - clock
 
@@ -229,7 +234,8 @@ def sanitize(
     if run_audit:
         clock = time.perf_counter()
         log.info("auditing the sanitized model")
-        after = _without_items(metrics.audit(m, tok, enc, holdout=hold_enc, progress=progress, with_fingerprint=False))
+        after = _without_items(metrics.audit(m, tok, enc, holdout=hold_enc, task=task_rows, seed=cfg.seed,
+                                             progress=progress, with_fingerprint=False))
         timings["audit_after"] = time.perf_counter() - clock
 
     report = {
@@ -271,6 +277,7 @@ def audit(
     holdout: str | Path | Sequence[data.Record] | None = None,
     canaries: str | Path | None = None,
     reference_model: str | Path | None = None,
+    task: str | Path | None = None,
     contexts: Sequence[int | None] = metrics.CONTEXTS,
     samples: int = 5,
     top_k: int = 40,
@@ -288,7 +295,8 @@ def audit(
 
     Regurgitation (greedy and sampled, for each prompt context), extraction metrics, utility, membership
     inference against `holdout` (with `reference_model` for the reference-difference attack) and canary
-    exposure (`canaries`: the definition written by `sani canaries`)."""
+    exposure (`canaries`: the definition written by `sani canaries`); `task` (JSON Lines with text and
+    label) adds a linear-probe accuracy to the utility."""
     finder, hold_finder = _finders(terms, spans)
     records = load_records(corpus, finder)
     if _count_spans(records) == 0:
@@ -299,6 +307,7 @@ def audit(
         from .canaries import read_definition
 
         definition = read_definition(canaries)
+    task_rows = read_task(task) if task is not None else None
     if samples < 0 or top_k < 1 or temperature <= 0:
         raise SaniError("samples must be >= 0, top_k >= 1 and temperature > 0")
     m, tok = models.load(model, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
@@ -307,7 +316,8 @@ def audit(
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
     result = metrics.audit(m, tok, enc, holdout=hold_enc, contexts=contexts, samples=samples, top_k=top_k,
                            temperature=temperature, extraction=extraction, el_spans=el_spans, canaries=definition,
-                           reference=ref, seed=seed, batch_size=batch_size, show_values=show_values, progress=progress)
+                           reference=ref, task=task_rows, seed=seed, batch_size=batch_size, show_values=show_values,
+                           progress=progress)
     result = {"sani_version": __version__, "model": str(model), "corpus": {"records": len(records), "spans": _count_spans(records)},
               **result, "environment": _environment()}
     if out is not None:

@@ -35,6 +35,9 @@ def before_after_table(before: dict[str, Any], after: dict[str, Any]) -> str:
             ratio = (ua["perplexity"] / ub["perplexity"]) if ub["perplexity"] and ua["perplexity"] else None
             rows.append((f"{split} perplexity (non-sensitive)", _num(ub["perplexity"]),
                          _num(ua["perplexity"]) + (f"  (x{ratio:.3f})" if ratio else "")))
+    tb, ta = before["utility"].get("task"), after["utility"].get("task")
+    if tb and ta:
+        rows.append(("task probe accuracy", _num(tb["accuracy"]), _num(ta["accuracy"]) + f"  ({ta['accuracy'] - tb['accuracy']:+.3f})"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = []
     for n, r in enumerate(rows):
@@ -67,7 +70,10 @@ def audit_summary(result: dict[str, Any]) -> str:
         reps = ", ".join(f"{k}x: {v}" for k, v in exp["by_repeats"].items())
         lines.append(f"canary exposure (max {exp['log2_space']} bits, {exp['method']}): mean {exp['mean_exposure']}; by repeats {reps}")
     for split, u in result["utility"].items():
-        lines.append(f"{split} perplexity (non-sensitive tokens): {_num(u['perplexity'])}, next-token accuracy {_num(u['accuracy'])}")
+        if split == "task":
+            lines.append(f"task probe accuracy: {_num(u['accuracy'])} (majority baseline {_num(u['majority_baseline'])}, {u['test']} test examples)")
+        else:
+            lines.append(f"{split} perplexity (non-sensitive tokens): {_num(u['perplexity'])}, next-token accuracy {_num(u['accuracy'])}")
     return "\n".join(lines)
 
 
@@ -249,15 +255,23 @@ def render_html(audits: list[tuple[str, dict[str, Any]]], thresholds: dict[str, 
             out.append(f"<tr><td>{_esc(k)} ({scope})</td>{cells}</tr>")
         out.append("</table>")
     # extraction and utility
-    out.append("<h2>Extraction and utility</h2><table><tr><th>metric</th>" + "".join(f"<th>{_esc(n)}</th>" for n in names) + "</tr>")
+    out.append("<h2>Extraction and utility (change against the first audit)</h2><table><tr><th>metric</th>" + "".join(f"<th>{_esc(n)}</th>" for n in names) + "</tr>")
     rows = [("memorization accuracy MA", lambda a: (a.get("extraction") or {}).get("ma")),
             ("exact memorization EM", lambda a: (a.get("extraction") or {}).get("em")),
             ("extraction strength ES", lambda a: (a.get("extraction") or {}).get("es"))]
     for split in ("holdout", "train"):
         rows.append((f"{split} perplexity (non-sensitive)", lambda a, s=split: a["utility"].get(s, {}).get("perplexity")))
         rows.append((f"{split} next-token accuracy", lambda a, s=split: a["utility"].get(s, {}).get("accuracy")))
+    rows.append(("task probe accuracy", lambda a: a["utility"].get("task", {}).get("accuracy")))
     for title, get in rows:
-        out.append(f"<tr><td>{title}</td>" + "".join(f"<td>{_num(get(a))}</td>" for _, a in audits) + "</tr>")
+        first = get(base)
+
+        def cell(a: dict[str, Any]) -> str:
+            v = get(a)
+            delta = "" if v is None or first is None or a is base else f" <small>({v - first:+.3f})</small>"
+            return f"<td>{_num(v)}{delta}</td>"
+
+        out.append(f"<tr><td>{title}</td>" + "".join(cell(a) for _, a in audits) + "</tr>")
     out.append("</table>")
     out.append("<h2>Models</h2><table><tr><th>name</th><th>model</th><th>weights fingerprint (SHA-256)</th></tr>")
     for n, a in audits:

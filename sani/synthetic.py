@@ -155,5 +155,25 @@ def make_pii_corpus(n: int = 300, seed: int = 0) -> list[Record]:
     return records
 
 
+CONDITION_GROUPS = {
+    "cardiovascular": ["hypertension", "atrial fibrillation", "congestive heart failure"],
+    "respiratory": ["asthma", "community-acquired pneumonia", "COPD exacerbation"],
+    "metabolic": ["type 2 diabetes", "hypothyroidism", "chronic kidney disease", "iron deficiency anemia"],
+    "other": ["migraine", "osteoarthritis", "major depressive disorder", "gastroesophageal reflux"],
+}
+
+
+def make_task(n: int = 200, seed: int = 0) -> list[dict[str, str]]:
+    """A downstream task in the notes' language: which group of conditions a short assessment is about."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        group = rng.choice(sorted(CONDITION_GROUPS))
+        text = (f"Seen today for {rng.choice(CONDITION_GROUPS[group])}. {rng.choice(_FINDINGS)} "
+                f"Current medication: {rng.choice(_MEDS)}. {rng.choice(_PLANS)}")
+        rows.append({"text": text, "label": group})
+    return rows
+
+
 def write_jsonl(records: list[Record], path: str | Path) -> Path:
     return write_records(records, path)

@@ -113,3 +113,25 @@ def test_extraction_metrics_on_memorized_and_fresh_models(memorized):
         out = model.generate(input_ids=x, attention_mask=torch.ones_like(x), max_new_tokens=len(ts) - k, do_sample=False,
                              pad_token_id=0, eos_token_id=None)[0, x.shape[1]:].tolist()
         assert (out == ids[ts[0] + k : ts[-1] + 1]) == all(correct[t] for t in ts[k:])
+
+
+def test_linear_probe_reads_the_task_from_a_trained_model(memorized, tmp_path):
+    import json
+
+    from sani import probe
+    from sani.errors import SaniError
+
+    rows = synthetic.make_task(120, seed=1)
+    path = tmp_path / "task.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    task = probe.read_task(path)
+    model, tok = models.load(memorized["original"])
+    trained = probe.linear_probe(model, tok, task)
+    assert trained["labels"] == 4 and trained["test"] == 36
+    assert trained["accuracy"] > trained["majority_baseline"] + 0.2  # the notes' condition is linearly readable
+    (tmp_path / "bad.jsonl").write_text('{"text": "a", "label": 1}\n' * 12)
+    with pytest.raises(SaniError, match="at least 10 examples and 2 labels"):
+        probe.read_task(tmp_path / "bad.jsonl")
+    (tmp_path / "bad2.jsonl").write_text('{"text": "a"}\n')
+    with pytest.raises(SaniError, match="line 1: needs a 'label'"):
+        probe.read_task(tmp_path / "bad2.jsonl")
