@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--scheduler", choices=SCHEDULERS, help="learning-rate schedule (default linear)")
     g.add_argument("--warmup-ratio", type=float, help="share of steps for warm-up (default 0)")
     g.add_argument("--seed", type=int, help="seed for neuron choice, initialisation and data order (default 0)")
+    g.add_argument("--target", help="repair until this holds on the corpus, e.g. 'regurgitation<=0.01' (then --epochs is ignored)")
+    g.add_argument("--max-epochs", type=float, help="with --target: at most this many epochs (default 10)")
+    g.add_argument("--eval-steps", type=int, help="with --target: audit every N steps instead of every epoch")
     s.add_argument("--no-audit", action="store_true", help="skip the before/after audit")
     s.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     s.add_argument("--resume", action="store_true", help="continue an interrupted run from its last repair checkpoint")
@@ -166,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             options = {k: getattr(args, k) for k in (
                 "layers", "fraction", "strategy", "reset", "base_model", "objective", "forget_weight", "epochs", "lr",
-                "batch_size", "max_length", "scheduler", "warmup_ratio", "seed")}
+                "batch_size", "max_length", "scheduler", "warmup_ratio", "seed", "target", "max_epochs", "eval_steps")}
             report = sanitize(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout, task=args.task,
                               config_file=args.config, preset=args.preset, overwrite=args.overwrite,
                               run_audit=not args.no_audit, resume=args.resume, save_steps=args.save_steps,

@@ -32,6 +32,10 @@ class SanitizeConfig:
     warmup_ratio: float = 0.0
     weight_decay: float = 0.0
     seed: int = 0
+    # audit-driven stop: repair until greedy regurgitation meets the target, for at most max_epochs
+    target: str | None = None  # e.g. "regurgitation<=0.01"
+    max_epochs: float = 10.0
+    eval_steps: int | None = None  # audit every N steps instead of every epoch
     preset: str = "default"
 
     def validate(self) -> "SanitizeConfig":
@@ -61,6 +65,12 @@ class SanitizeConfig:
         need(self.scheduler in SCHEDULERS, "scheduler", f"choose one of {', '.join(SCHEDULERS)}")
         need(0 <= self.warmup_ratio < 1, "warmup_ratio", "must be in [0, 1)")
         need(self.preset in PRESETS, "preset", f"choose one of {', '.join(PRESETS)}")
+        need(self.max_epochs > 0, "max_epochs", "must be > 0")
+        need(self.eval_steps is None or (isinstance(self.eval_steps, int) and self.eval_steps >= 1), "eval_steps", "must be at least 1")
+        if self.target is not None:
+            from .target import Target
+
+            Target.parse(self.target)
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -222,13 +222,23 @@ def sanitize(
     timings["erase"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    log.info("repairing: %s, %s epochs at lr %s", cfg.objective, cfg.epochs, cfg.lr)
+    stop = None
+    if cfg.target:
+        from .target import AuditStop, Target
+
+        stop = AuditStop(tok, enc, Target.parse(cfg.target), holdout=hold_enc, eval_steps=cfg.eval_steps, seed=cfg.seed)
+    epochs = cfg.max_epochs if stop else cfg.epochs
+    log.info("repairing: %s, %s epochs at lr %s", cfg.objective, epochs, cfg.lr)
     train_stats = repair.train(
-        m, tok, enc, objective=cfg.objective, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
+        m, tok, enc, objective=cfg.objective, epochs=epochs, lr=cfg.lr, batch_size=cfg.batch_size,
         max_length=cfg.max_length, seed=cfg.seed, scheduler=cfg.scheduler, warmup_ratio=cfg.warmup_ratio,
         weight_decay=cfg.weight_decay, forget_weight=cfg.forget_weight, checkpoint_dir=work / "checkpoints",
-        save_steps=save_steps, resume=resume, progress=progress,
+        save_steps=save_steps, resume=resume, callbacks=[stop] if stop else [], progress=progress,
     )
+    if stop:
+        train_stats.update(target=cfg.target, target_met=stop.met, trajectory=stop.trajectory)
+        if not stop.met:
+            log.warning("the repair reached max_epochs=%s without meeting %s", cfg.max_epochs, cfg.target)
     timings["repair"] = time.perf_counter() - clock
 
     if run_audit:

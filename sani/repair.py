@@ -169,6 +169,7 @@ def train(
     checkpoint_dir: str | Path | None = None,
     save_steps: int = 200,
     resume: bool = False,
+    callbacks: Sequence[Any] = (),
     progress: bool = True,
 ) -> dict[str, float]:
     """Fine-tune `model` in place with the given objective. Returns the time and the final training loss.
@@ -215,6 +216,7 @@ def train(
             train_dataset=examples,
             data_collator=SpanCollator(pad_id(tokenizer)),
             forget_weight=forget_weight if objective == "masked+unlikelihood" else 0.0,
+            callbacks=list(callbacks),
         )
         start = time.perf_counter()
         result = trainer.train(resume_from_checkpoint=last)

@@ -122,3 +122,17 @@ def test_sanitize_runs_on_each_architecture(arch, tokenizer, tmp_path):
     reloaded = AutoModelForCausalLM.from_pretrained(tmp_path / "out")
     assert reloaded.config.model_type == arch
     assert sani.models.fingerprint(reloaded) == report["output_fingerprint"]
+
+
+def test_target_stops_the_repair_when_regurgitation_is_low_enough(memorized, tmp_path):
+    report = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "t", target="regurgitation<=0.02",
+                           max_epochs=6, run_audit=True, progress=False)
+    rep = report["repair"]
+    assert rep["target_met"] is True
+    last = rep["trajectory"][-1]
+    assert last["regurgitation"] <= 0.02 and last["perplexity"] > 0
+    assert last["epoch"] < 6  # stopped before max_epochs
+    assert all(p.get("regurgitation", 1.0) > 0.02 for p in rep["trajectory"][:-1])
+    assert report["audit_after"]["regurgitation"]["greedy"]["rate"] <= 0.02
+    with pytest.raises(sani.SaniError, match="expected regurgitation<=RATE"):
+        sani.sanitize(memorized["original"], memorized["train"], tmp_path / "u", target="ppl<3", progress=False)
