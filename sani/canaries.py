@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from .data import Record, Span
 from .errors import SaniError
+from .metrics import pad_batch
 from .models import pad_id
 
 ALPHABETS = {"digits": "0123456789", "hex": "0123456789abcdef", "letters": "abcdefghijklmnopqrstuvwxyz"}
@@ -102,13 +103,7 @@ def sequence_nll(model: nn.Module, tokenizer: Any, texts: Sequence[str], *, batc
     enc = [tokenizer(t)["input_ids"] for t in texts]
     out = []
     for b in range(0, len(enc), batch_size):
-        batch = enc[b : b + batch_size]
-        width = max(len(x) for x in batch)
-        ids = torch.full((len(batch), width), pid, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for row, toks in enumerate(batch):
-            ids[row, : len(toks)] = torch.tensor(toks)
-            mask[row, : len(toks)] = 1
+        ids, mask = pad_batch(enc[b : b + batch_size], pid)
         lp = torch.log_softmax(model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits[:, :-1].float(), -1)
         tok = lp.gather(-1, ids[:, 1:].to(device).unsqueeze(-1)).squeeze(-1) * mask[:, 1:].to(device)
         out += (-tok.sum(-1)).tolist()

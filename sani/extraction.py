@@ -20,7 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data import Encoded
-from .metrics import _max_positions, continuations, occurrence_bucket
+from .metrics import _max_positions, continuations, occurrence_bucket, pad_batch
 from .models import pad_id
 
 
@@ -40,12 +40,7 @@ def teacher_forced(
     results: dict[tuple[int, int], tuple[list[bool], list[float]]] = {}
     for b in tqdm(range(0, len(chunks), batch_size), desc="teacher forcing", disable=not progress, leave=False):
         batch = chunks[b : b + batch_size]
-        width = max(len(c[2]) for c in batch)
-        ids = torch.full((len(batch), width), pid, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for row, (_, _, toks) in enumerate(batch):
-            ids[row, : len(toks)] = torch.tensor(toks)
-            mask[row, : len(toks)] = 1
+        ids, mask = pad_batch([c[2] for c in batch], pid)
         logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits[:, :-1].float()
         lp = torch.log_softmax(logits, -1)
         target = ids[:, 1:].to(device)

@@ -78,13 +78,15 @@ def make_probes(
     return probes
 
 
-def _left_pad(prompts: Sequence[list[int]], pid: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(p) for p in prompts)
-    ids = torch.full((len(prompts), width), pid, dtype=torch.long)
-    mask = torch.zeros((len(prompts), width), dtype=torch.long)
-    for row, p in enumerate(prompts):
-        ids[row, width - len(p) :] = torch.tensor(p)
-        mask[row, width - len(p) :] = 1
+def pad_batch(seqs: Sequence[list[int]], pad: int, *, left: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token lists -> (ids, attention mask), padded on the right (scoring) or on the left (generation)."""
+    width = max(len(x) for x in seqs)
+    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for row, toks in enumerate(seqs):
+        cols = slice(width - len(toks), width) if left else slice(0, len(toks))
+        ids[row, cols] = torch.tensor(toks, dtype=torch.long)
+        mask[row, cols] = 1
     return ids, mask
 
 
@@ -117,7 +119,7 @@ def continuations(
     per_batch = max(1, batch_size // n) if samples else batch_size
     batches = [order[i : i + per_batch] for i in range(0, len(order), per_batch)]
     for batch in tqdm(batches, desc=desc, unit="batch", disable=not progress, leave=False):
-        ids, mask = _left_pad([prompts[i] for i in batch], pid)
+        ids, mask = pad_batch([prompts[i] for i in batch], pid, left=True)
         ids, mask = ids.to(device), mask.to(device)
         width = ids.shape[1]
         kw: dict[str, Any] = dict(max_new_tokens=max(new_tokens[i] for i in batch), pad_token_id=pid,
@@ -246,14 +248,8 @@ def utility(
     nll, correct, count = 0.0, 0, 0
     for i in tqdm(range(0, len(chunks), batch_size), desc="perplexity", disable=not progress, leave=False):
         batch = chunks[i : i + batch_size]
-        width = max(len(ids) for ids, _ in batch)
-        ids = torch.full((len(batch), width), pid, dtype=torch.long)
-        labels = torch.full((len(batch), width), -100, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, (toks, sens) in enumerate(batch):
-            ids[row, : len(toks)] = torch.tensor(toks)
-            mask[row, : len(toks)] = 1
-            labels[row, : len(toks)] = torch.tensor([-100 if s else t for t, s in zip(toks, sens)])
+        ids, mask = pad_batch([toks for toks, _ in batch], pid)
+        labels, _ = pad_batch([[-100 if s else t for t, s in zip(toks, sens)] for toks, sens in batch], -100)
         logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits[:, :-1].float()
         target = labels[:, 1:].to(device)
         keep = target != -100

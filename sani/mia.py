@@ -24,7 +24,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data import Encoded
-from .metrics import _max_positions
+from .metrics import _max_positions, pad_batch
 from .models import pad_id
 
 SCORES = ("loss", "zlib", "min_k", "min_k_pp")
@@ -42,12 +42,7 @@ def token_stats(
     out: list[dict[str, list[float]]] = []
     for b in tqdm(range(0, len(encoded), batch_size), desc="membership", disable=not progress, leave=False):
         batch = [e.input_ids[:limit] for e in encoded[b : b + batch_size]]
-        width = max(len(x) for x in batch)
-        ids = torch.full((len(batch), width), pid, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for row, toks in enumerate(batch):
-            ids[row, : len(toks)] = torch.tensor(toks)
-            mask[row, : len(toks)] = 1
+        ids, mask = pad_batch(batch, pid)
         lp = torch.log_softmax(model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits[:, :-1].float(), -1)
         target = ids[:, 1:].to(device)
         tok = lp.gather(-1, target.unsqueeze(-1)).squeeze(-1)

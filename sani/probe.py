@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .errors import SaniError
+from .metrics import pad_batch
 from .models import pad_id
 
 
@@ -49,13 +50,7 @@ def features(model: nn.Module, tokenizer: Any, texts: list[str], *, batch_size: 
     pid = pad_id(tokenizer)
     out = []
     for b in range(0, len(texts), batch_size):
-        ids = [tokenizer(t)["input_ids"][:max_length] for t in texts[b : b + batch_size]]
-        width = max(len(x) for x in ids)
-        x = torch.full((len(ids), width), pid, dtype=torch.long)
-        mask = torch.zeros_like(x)
-        for row, toks in enumerate(ids):
-            x[row, : len(toks)] = torch.tensor(toks)
-            mask[row, : len(toks)] = 1
+        x, mask = pad_batch([tokenizer(t)["input_ids"][:max_length] for t in texts[b : b + batch_size]], pid)
         hidden = model(input_ids=x.to(device), attention_mask=mask.to(device), output_hidden_states=True).hidden_states[-1].float()
         m = mask.to(device).unsqueeze(-1).float()
         out.append(((hidden * m).sum(1) / m.sum(1)).cpu())
