@@ -48,7 +48,10 @@ class SanitizeConfig:
 
         for f in fields(self):
             v = getattr(self, f.name)
-            want = {"int": int, "float": (int, float), "bool": bool, "str": str}.get(str(f.type))
+            kind = str(f.type).replace(" | None", "")
+            want = {"int": int, "float": (int, float), "bool": bool, "str": str}.get(kind)
+            if v is None and str(f.type).endswith("| None"):
+                continue
             if want and (not isinstance(v, want) or (want is not bool and isinstance(v, bool))):
                 raise SaniError(f"{f.name}={v!r}: must be {str(f.type)}")
         need(self.layers >= 1, "layers", "must be at least 1")

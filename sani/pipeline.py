@@ -17,9 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from . import __version__
-from . import metrics
-from . import data, erase, models, repair
+from . import __version__, data, erase, metrics, models, repair
 from .config import SanitizeConfig, make_config
 from .errors import SaniError
 from .probe import read_task
@@ -115,13 +113,14 @@ def _without_items(a: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if a is None else {k: v for k, v in a.items() if k != "items"}
 
 
-def _corpus_digest(records: Sequence[data.Record]) -> str:
+def _digest(obj: Any) -> str:
     import hashlib
 
-    h = hashlib.sha256()
-    for r in records:
-        h.update(json.dumps([r.text, [(s.start, s.end, s.label) for s in r.spans]]).encode())
-    return h.hexdigest()
+    return hashlib.sha256(json.dumps(obj).encode()).hexdigest()
+
+
+def _corpus_digest(records: Sequence[data.Record]) -> str:
+    return _digest([[r.text, [(s.start, s.end, s.label) for s in r.spans]] for r in records])
 
 
 def _work_dir(out: Path, resume: bool, run_key: dict[str, Any]) -> Path:
@@ -201,7 +200,7 @@ def sanitize(
     selection = erase.select_neurons(m, layers=cfg.layers, fraction=cfg.fraction, seed=cfg.seed, strategy=cfg.strategy)
     work = _work_dir(out, resume, {"config": cfg.to_dict(), "input_fingerprint": input_fingerprint,
                                    "corpus": _corpus_digest(records), "holdout": _corpus_digest(hold_records or []),
-                                   "task": _corpus_digest([data.Record(t, [], lab) for t, lab in task_rows or []])})
+                                   "task": _digest(task_rows or [])})
     timings["load"] = time.perf_counter() - clock
 
     before = after = None

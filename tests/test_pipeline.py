@@ -44,6 +44,9 @@ def test_output_loads_and_matches_the_report(sanitized, memorized):
     model = AutoModelForCausalLM.from_pretrained(out)
     tok = AutoTokenizer.from_pretrained(out)
     assert (out / "model.safetensors").is_file()
+    # a tokenizer without a pad token and a model with tied embeddings come out as they went in
+    assert tok.pad_token is None and model.config.tie_word_embeddings
+    assert model.lm_head.weight.data_ptr() == model.transformer.wte.weight.data_ptr()
     assert sani.models.fingerprint(model) == report["output_fingerprint"] != report["input_fingerprint"]
     # regurgitation measured again on the reloaded model agrees with the report
     enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))

@@ -66,7 +66,8 @@ def test_same_seed_same_result(memorized, tmp_path):
 
 
 def test_no_planted_value_in_any_output_or_log(memorized, tmp_path, capfd, caplog):
-    """Every file sani writes and everything it prints (verbose), scanned for every value of the corpus."""
+    """Every file sani writes and everything it prints (verbose), scanned for every value of the corpus:
+    sanitize, audit, spans and report. (`spans --out` writes the corpus itself, as asked, so it is skipped.)"""
     import logging
 
     caplog.set_level(logging.DEBUG)
@@ -76,13 +77,16 @@ def test_no_planted_value_in_any_output_or_log(memorized, tmp_path, capfd, caplo
     for args in (
         ["sanitize", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]), "--out", str(tmp_path / "s"),
          "--holdout", str(memorized["holdout"]), "--terms", str(tmp_path / "terms.txt"), "--epochs", "1", "-v"],
-        ["audit", "--model", str(tmp_path / "s"), "--corpus", str(memorized["train"]), "--out", str(tmp_path / "a.json"), "-v"],
+        ["audit", "--model", str(tmp_path / "s"), "--corpus", str(memorized["train"]), "--out", str(tmp_path / "a.json"),
+         "--holdout", str(memorized["holdout"]), "--samples", "2", "--el-spans", "5", "-v"],
+        ["spans", "--corpus", str(memorized["train"]), "--detect", "all", "--out", str(tmp_path / "spans.jsonl"), "-v"],
+        ["report", str(tmp_path / "a.json"), str(tmp_path / "s" / "sanitization.json"), "--out", str(tmp_path / "r.html")],
     ):
         assert main(args) == 0
     printed = capfd.readouterr()
     blobs = {"stdout": printed.out, "stderr": printed.err, "log": caplog.text}
     for f in tmp_path.rglob("*"):
-        if f.is_file() and f.name != "terms.txt":
+        if f.is_file() and f.name not in ("terms.txt", "spans.jsonl"):  # the inputs, and a corpus written on request
             blobs[str(f)] = f.read_bytes().decode("utf-8", errors="replace")
     assert len(blobs) > 8
     leaks = [(where, "value of length %d" % len(v)) for where, text in blobs.items() for v in values if v in text]
