@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--reset", choices=RESET_MODES, help="reinit (default), zero, or base (needs --base-model)")
     g.add_argument("--base-model", help="model directory with the weights before fine-tuning, for --reset base")
     g = s.add_argument_group("repair")
-    g.add_argument("--objective", choices=OBJECTIVES, help="default masked+unlikelihood; the paper's is masked")
+    g.add_argument("--objective", choices=OBJECTIVES, help="default masked+unlikelihood; the paper's is masked; masked+maxent flattens the prediction at sensitive tokens")
     g.add_argument("--forget-weight", type=float, help="weight of the unlikelihood term (default 1.0)")
     g.add_argument("--epochs", type=float, help="repair epochs (default 2)")
     g.add_argument("--lr", type=float, help="learning rate (default 5e-4)")

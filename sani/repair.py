@@ -13,6 +13,7 @@ Objectives:
 from __future__ import annotations
 
 import contextlib
+import math
 import json
 import logging
 import shutil
@@ -32,7 +33,7 @@ from .models import pad_id
 
 log = logging.getLogger(__name__)
 
-OBJECTIVES = ("full", "masked", "masked+unlikelihood")
+OBJECTIVES = ("full", "masked", "masked+unlikelihood", "masked+maxent")
 IGNORE = -100
 
 
@@ -56,6 +57,17 @@ def unlikelihood_loss(logits: torch.Tensor, forget_labels: torch.Tensor) -> torc
     # log(1 - p) computed stably from log p
     log1m_p = torch.log1p(-logp.exp().clamp(max=1 - 1e-6))
     return -log1m_p.mean()
+
+
+def maxent_loss(logits: torch.Tensor, forget_labels: torch.Tensor) -> torch.Tensor:
+    """Mean KL(uniform || p) at the positions holding a sensitive token: the prediction there is pushed to
+    know nothing, for member and unseen values alike (maximum-entropy unlearning, Yuan et al. 2024)."""
+    logits, targets = logits[:, :-1].float(), forget_labels[:, 1:]
+    keep = targets != IGNORE
+    if not keep.any():
+        return logits.sum() * 0.0
+    logp = torch.log_softmax(logits[keep], dim=-1)
+    return (-logp.mean(-1) - math.log(logp.size(-1))).mean()
 
 
 # --------------------------------------------------------------------------- data
@@ -117,12 +129,13 @@ def _make_trainer_class():
     class SaniTrainer(Trainer):
         """`Trainer` whose loss ignores sensitive tokens and may push them down."""
 
-        def __init__(self, *args: Any, forget_weight: float = 0.0, **kwargs: Any):
+        def __init__(self, *args: Any, forget_weight: float = 0.0, forget: str = "unlikelihood", **kwargs: Any):
             super().__init__(*args, **kwargs)
             self.remove_callback(PrinterCallback)
             if self.pop_callback(ProgressCallback):
                 self.add_callback(QuietProgress)
             self.forget_weight = forget_weight
+            self.forget = forget
             self.model_accepts_loss_kwargs = False  # our loss is a per-batch mean; let Trainer scale for accumulation
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -131,7 +144,8 @@ def _make_trainer_class():
             outputs = model(**inputs)
             loss = causal_lm_loss(outputs.logits, labels)
             if self.forget_weight and forget_labels is not None:
-                loss = loss + self.forget_weight * unlikelihood_loss(outputs.logits, forget_labels)
+                forget = maxent_loss if self.forget == "maxent" else unlikelihood_loss
+                loss = loss + self.forget_weight * forget(outputs.logits, forget_labels)
             return (loss, outputs) if return_outputs else loss
 
     return SaniTrainer
@@ -215,7 +229,8 @@ def train(
             args=args,
             train_dataset=examples,
             data_collator=SpanCollator(pad_id(tokenizer)),
-            forget_weight=forget_weight if objective == "masked+unlikelihood" else 0.0,
+            forget_weight=forget_weight if "+" in objective else 0.0,
+            forget=objective.partition("+")[2] or "unlikelihood",
             callbacks=list(callbacks),
         )
         start = time.perf_counter()

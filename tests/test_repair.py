@@ -86,3 +86,14 @@ def test_masked_training_never_learns_the_sensitive_tokens(tokenizer):
     assert results["full"][0] > 1.5 and results["full"][1] > 1.5
     assert results["masked"][1] > 1.5  # the rest is learned as well as with the full objective
     assert results["masked"][0] < 0.3 * results["full"][0]  # the value is not
+
+
+def test_maxent_is_zero_for_a_uniform_prediction_and_positive_otherwise():
+    forget = torch.tensor([[IGNORE, 3, IGNORE]])
+    assert repair.maxent_loss(torch.zeros(1, 3, 8), forget).abs().item() < 1e-6
+    peaked = torch.zeros(1, 3, 8)
+    peaked[0, 0, 3] = 10.0
+    logp = torch.log_softmax(peaked[0, 0], -1)
+    want = -logp.mean() - math.log(8)  # KL(uniform || p)
+    assert torch.allclose(repair.maxent_loss(peaked, forget), want)
+    assert repair.maxent_loss(peaked, torch.full((1, 3), IGNORE)).item() == 0.0
