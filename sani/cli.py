@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = s.add_argument_group("erase")
     g.add_argument("--layers", type=int, help="reset neurons in the last N layers (default 1)")
     g.add_argument("--fraction", type=float, help="share of each layer's FFN neurons to reset (default 0.5)")
-    g.add_argument("--strategy", choices=STRATEGIES, help="how neurons are chosen (default random)")
+    g.add_argument("--strategy", choices=STRATEGIES, help="how neurons are chosen: random (default, the paper's) or scored on the sensitive tokens")
+    g.add_argument("--scope", choices=("last", "network"), help="last (default): the budget in each of the last --layers; network: the best scored neurons anywhere")
     g.add_argument("--reset", choices=RESET_MODES, help="reinit (default), zero, or base (needs --base-model)")
     g.add_argument("--base-model", help="model directory with the weights before fine-tuning, for --reset base")
     g = s.add_argument_group("repair")
@@ -168,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .report import before_after_table
 
             options = {k: getattr(args, k) for k in (
-                "layers", "fraction", "strategy", "reset", "base_model", "objective", "forget_weight", "epochs", "lr",
+                "layers", "fraction", "strategy", "scope", "reset", "base_model", "objective", "forget_weight", "epochs", "lr",
                 "batch_size", "max_length", "scheduler", "warmup_ratio", "seed", "target", "max_epochs", "eval_steps")}
             report = sanitize(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout, task=args.task,
                               config_file=args.config, preset=args.preset, overwrite=args.overwrite,

@@ -18,7 +18,8 @@ class SanitizeConfig:
     # erase
     layers: int = 1  # the last N layers
     fraction: float = 0.5  # share of each layer's FFN neurons to reset
-    strategy: str = "random"
+    strategy: str = "random"  # random | activation | gradient | attribution
+    scope: str = "last"  # last: the budget in each of the last `layers`; network: best scored anywhere
     reset: str = "reinit"  # reinit | zero | base
     base_model: str | None = None  # weights before fine-tuning, for reset=base
     # repair
@@ -57,6 +58,8 @@ class SanitizeConfig:
         need(self.layers >= 1, "layers", "must be at least 1")
         need(0.0 <= self.fraction <= 1.0, "fraction", "must be between 0 and 1")
         need(self.strategy in STRATEGIES, "strategy", f"choose one of {', '.join(STRATEGIES)}")
+        need(self.scope in ("last", "network"), "scope", "choose last or network")
+        need(self.scope == "last" or self.strategy != "random", "scope", "'network' needs a scoring strategy, not random")
         need(self.reset in RESET_MODES, "reset", f"choose one of {', '.join(RESET_MODES)}")
         need(self.reset != "base" or bool(self.base_model), "reset", "'base' needs base_model (--base-model)")
         need(self.objective in OBJECTIVES, "objective", f"choose one of {', '.join(OBJECTIVES)}")

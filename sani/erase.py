@@ -9,25 +9,30 @@ from __future__ import annotations
 import copy
 import logging
 from pathlib import Path
+from typing import Any, Sequence
 
 import torch
 from torch import nn
 
 from .errors import SaniError
+from .data import Encoded
 from .models import FFN, _get, _is_conv1d, ffn_layers
 
 log = logging.getLogger(__name__)
 
 RESET_MODES = ("reinit", "zero", "base")
-STRATEGIES = ("random",)
+STRATEGIES = ("random", "activation", "gradient", "attribution")
 
 Selection = dict[int, list[int]]  # layer index -> neuron indices
 
 
 def select_neurons(
-    model: nn.Module, *, layers: int = 1, fraction: float = 0.5, seed: int = 0, strategy: str = "random"
+    model: nn.Module, *, layers: int = 1, fraction: float = 0.5, seed: int = 0, strategy: str = "random",
+    scores: dict[int, torch.Tensor] | None = None, network: bool = False,
 ) -> Selection:
-    """Choose `fraction` of the FFN neurons in each of the last `layers` layers."""
+    """Choose `fraction` of the FFN neurons in each of the last `layers` layers: at random (the paper), or
+    the highest `scores` (from `score_neurons`). With `network`, the same budget is taken from the best
+    scored neurons of the whole network, wherever they are."""
     ffns = ffn_layers(model)
     if not 1 <= layers <= len(ffns):
         raise SaniError(f"layers={layers}: the model has {len(ffns)} layers (need 1..{len(ffns)})")
@@ -35,12 +40,129 @@ def select_neurons(
         raise SaniError(f"fraction={fraction}: must be between 0 and 1")
     if strategy not in STRATEGIES:
         raise SaniError(f"strategy={strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    if strategy != "random" and scores is None:
+        raise SaniError(f"strategy={strategy!r} needs neuron scores (score_neurons)")
     g = torch.Generator().manual_seed(seed)
     selection: Selection = {}
+    if strategy != "random" and network:
+        budget = sum(round(fraction * f.size) for f in ffns[-layers:])
+        # z-scores per layer, so one layer's scale does not decide alone
+        pooled = [((s - s.mean()) / (s.std() + 1e-12), f.index) for f, s in ((f, scores[f.index]) for f in ffns)]
+        flat = torch.cat([z for z, _ in pooled])
+        owner = torch.cat([torch.full((len(z),), i) for z, i in pooled])
+        offset = torch.cat([torch.arange(len(z)) for z, _ in pooled])
+        for k in torch.topk(flat, budget).indices.tolist():
+            selection.setdefault(int(owner[k]), []).append(int(offset[k]))
+        return {layer: sorted(n) for layer, n in sorted(selection.items())}
     for ffn in ffns[-layers:]:
         k = round(fraction * ffn.size)
-        selection[ffn.index] = sorted(torch.randperm(ffn.size, generator=g)[:k].tolist())
+        if strategy == "random":
+            chosen = torch.randperm(ffn.size, generator=g)[:k]
+        else:
+            chosen = torch.topk(scores[ffn.index], k).indices
+        selection[ffn.index] = sorted(chosen.tolist())
     return selection
+
+
+def _activation_hooks(ffns: list[FFN], store: dict[int, torch.Tensor], scale: dict[int, float] | None = None):
+    """Capture (and optionally scale) the FFN hidden activations: the input of each output projection."""
+
+    def hook(index: int):
+        def fn(module, args):
+            a = args[0]
+            if scale is not None and index in scale:
+                a = a * scale[index]
+            if a.requires_grad:
+                a.retain_grad()
+            store[index] = a
+            return (a, *args[1:])
+
+        return fn
+
+    return [f.output.register_forward_pre_hook(hook(f.index)) for f in ffns]
+
+
+def score_neurons(
+    model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], strategy: str, *, max_records: int = 64,
+    batch_size: int = 8, steps: int = 20, seed: int = 0, progress: bool = True,
+) -> dict[int, torch.Tensor]:
+    """A score per FFN neuron of every layer: how much it serves the sensitive tokens.
+
+    - `activation`: mean |activation| on sensitive tokens minus on the other tokens;
+    - `gradient`: mean |activation x gradient| of the sensitive tokens' log-probability;
+    - `attribution`: integrated gradients of that log-probability (activations scaled from 0 to their value
+      in `steps` steps, one layer at a time), with DEPN's votes: each record votes for its top 1% neurons.
+    Uses up to `max_records` records holding sensitive tokens, chosen with `seed`."""
+    import random
+
+    from tqdm.auto import tqdm
+
+    from .metrics import pad_batch
+    from .models import pad_id
+
+    if strategy not in STRATEGIES or strategy == "random":
+        raise SaniError(f"strategy={strategy!r}: scores exist for activation, gradient and attribution")
+    ffns = ffn_layers(model)
+    pool = [e for e in encoded if any(e.sensitive)]
+    if not pool:
+        raise SaniError("no sensitive tokens to score neurons on")
+    pool = random.Random(seed).sample(pool, min(max_records, len(pool)))
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    scores = {f.index: torch.zeros(f.size) for f in ffns}
+    limit = getattr(model.config, "n_positions", None) or getattr(model.config, "max_position_embeddings", 1024)
+    for b in tqdm(range(0, len(pool), batch_size), desc=f"scoring neurons ({strategy})", disable=not progress, leave=False):
+        batch = pool[b : b + batch_size]
+        ids, mask = pad_batch([e.input_ids[:limit] for e in batch], pad_id(tokenizer))
+        sens, _ = pad_batch([[int(x) for x in e.sensitive[:limit]] for e in batch], 0)
+        ids, mask, sens = ids.to(device), mask.to(device), sens.to(device).bool() & mask.bool()
+        target_pos = sens[:, 1:]
+
+        def objective(logits: torch.Tensor) -> torch.Tensor:
+            lp = torch.log_softmax(logits[:, :-1].float(), -1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+            return (lp * target_pos).sum()
+
+        store: dict[int, torch.Tensor] = {}
+        if strategy == "activation":
+            handles = _activation_hooks(ffns, store)
+            with torch.no_grad():
+                model(input_ids=ids, attention_mask=mask)
+            for h in handles:
+                h.remove()
+            rest = mask.bool() & ~sens
+            for i, a in store.items():
+                a = a.abs().float()
+                on = (a * sens.unsqueeze(-1)).sum((0, 1)) / sens.sum().clamp(min=1)
+                off = (a * rest.unsqueeze(-1)).sum((0, 1)) / rest.sum().clamp(min=1)
+                scores[i] += (on - off).cpu() * len(batch)
+        elif strategy == "gradient":
+            handles = _activation_hooks(ffns, store)
+            with torch.enable_grad():
+                out = objective(model(input_ids=ids, attention_mask=mask).logits)
+                grads = torch.autograd.grad(out, [store[f.index] for f in ffns])
+            for h in handles:
+                h.remove()
+            for f, g in zip(ffns, grads):
+                scores[f.index] += (store[f.index] * g).abs().float().sum((0, 1)).detach().cpu()
+        else:  # integrated gradients, layer by layer, with votes per record
+            for f in ffns:
+                total = torch.zeros(len(batch), f.size, device=device)
+                for k in range(1, steps + 1):
+                    handles = _activation_hooks([f], store, scale={f.index: k / steps})
+                    with torch.enable_grad():
+                        logits = model(input_ids=ids, attention_mask=mask).logits
+                        (g,) = torch.autograd.grad(objective(logits), [store[f.index]])
+                    for h in handles:
+                        h.remove()
+                    act = store[f.index].detach() / (k / steps)  # the unscaled activation
+                    total += (act * g).float().sum(1) / steps
+                top = max(1, f.size // 100)
+                votes = torch.zeros_like(total)
+                votes.scatter_(1, total.topk(top, dim=1).indices, 1.0)
+                scores[f.index] += (votes.sum(0) + 1e-3 * total.sum(0) / (total.abs().max() + 1e-12)).cpu()
+    model.train(was_training)
+    return scores
 
 
 @torch.no_grad()

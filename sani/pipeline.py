@@ -197,7 +197,11 @@ def sanitize(
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
     input_fingerprint = models.fingerprint(m)
     # choosing the neurons first checks the FFN layout and the layer count before any long work
-    selection = erase.select_neurons(m, layers=cfg.layers, fraction=cfg.fraction, seed=cfg.seed, strategy=cfg.strategy)
+    scores = None
+    if cfg.strategy != "random":
+        scores = erase.score_neurons(m, tok, enc, cfg.strategy, seed=cfg.seed, progress=progress)
+    selection = erase.select_neurons(m, layers=cfg.layers, fraction=cfg.fraction, seed=cfg.seed, strategy=cfg.strategy,
+                                     scores=scores, network=cfg.scope == "network")
     work = _work_dir(out, resume, {"config": cfg.to_dict(), "input_fingerprint": input_fingerprint,
                                    "corpus": _corpus_digest(records), "holdout": _corpus_digest(hold_records or []),
                                    "task": _digest(task_rows or [])})
@@ -255,7 +259,8 @@ def sanitize(
         "output_fingerprint": models.fingerprint(m),
         "corpus": {"records": len(records), "spans": _count_spans(records), "tokens": sum(len(e.input_ids) for e in enc),
                    "sensitive_tokens": sum(sum(e.sensitive) for e in enc)},
-        "erase": {"strategy": cfg.strategy, "reset": cfg.reset, "layers": erase.selection_summary(selection, m)},
+        "erase": {"strategy": cfg.strategy, "scope": cfg.scope, "reset": cfg.reset,
+                  "layers": erase.selection_summary(selection, m)},
         "repair": train_stats,
         "audit_before": before,
         "audit_after": after,

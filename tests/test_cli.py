@@ -29,6 +29,16 @@ def test_sanitize_and_audit_on_the_command_line(memorized, tmp_path, capsys):
     assert json.loads((tmp_path / "a.json").read_text())["regurgitation"]["greedy"]["total"] > 0
 
 
+def test_scored_erase_on_the_command_line(memorized, tmp_path, capsys):
+    out = tmp_path / "scored"
+    code, _, _ = run(["sanitize", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]), "--out", str(out),
+                      "--strategy", "gradient", "--scope", "network", "--fraction", "0.1", "--epochs", "0.5", "--no-audit", "-q"], capsys)
+    assert code == 0
+    erase = json.loads((out / "sanitization.json").read_text())["erase"]
+    assert erase["strategy"] == "gradient" and erase["scope"] == "network"
+    assert sum(l["count"] for l in erase["layers"]) == round(0.1 * 512)  # the budget of --layers 1, taken anywhere
+
+
 def test_console_script_is_installed():
     proc = subprocess.run([sys.executable, "-m", "sani.cli", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("sani ")
@@ -67,11 +77,13 @@ def bad_inputs(memorized, tmp, mamba):
         "yaml key": (["--model", m, "--corpus", c, "--config", str(tmp / "cfg.yaml")], "cfg.yaml: unknown option 'learning_rate'"),
         "base without dir": (["--model", m, "--corpus", c, "--reset", "base"], "'base' needs base_model"),
         "out exists": (["--model", m, "--corpus", c, "--out", str(tmp / "exists")], "already exists"),
+        "network scope": (["--model", m, "--corpus", c, "--scope", "network"], "'network' needs a scoring strategy"),
     }
 
 
 CASES = ["missing model", "bad json line", "span past end", "overlapping spans", "empty corpus", "no spans",
-         "terms match nothing", "unknown ffn", "too many layers", "fraction", "yaml key", "base without dir", "out exists"]
+         "terms match nothing", "unknown ffn", "too many layers", "fraction", "yaml key", "base without dir", "out exists",
+         "network scope"]
 
 
 @pytest.mark.parametrize("case", CASES)

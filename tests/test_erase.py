@@ -124,3 +124,41 @@ def test_unknown_architecture_is_a_clear_error(tokenizer):
     model.transformer.h = torch.nn.ModuleList([torch.nn.Linear(2, 2)])
     with pytest.raises(SaniError, match="model type 'mystery' has no FFN entry"):
         models.ffn_layers(model)
+
+
+def test_scored_selection_picks_the_neurons_that_serve_the_sensitive_tokens(memorized):
+    from sani import data
+
+    model, tok = models.load(memorized["original"])
+    enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
+    ffns = models.ffn_layers(model)
+    scores = {st: erase.score_neurons(model, tok, enc, st, max_records=8, steps=4, progress=False)
+              for st in ("activation", "gradient", "attribution")}
+    for st, sc in scores.items():
+        assert sorted(sc) == [f.index for f in ffns] and all(sc[f.index].shape == (f.size,) for f in ffns)
+        last = erase.select_neurons(model, layers=2, fraction=0.25, strategy=st, scores=sc)
+        random_sel = erase.select_neurons(model, layers=2, fraction=0.25)
+        assert {k: len(v) for k, v in last.items()} == {k: len(v) for k, v in random_sel.items()}  # same budget
+        top = set(torch.topk(sc[ffns[-1].index], len(last[ffns[-1].index])).indices.tolist())
+        assert set(last[ffns[-1].index]) == top
+        net = erase.select_neurons(model, layers=2, fraction=0.25, strategy=st, scores=sc, network=True)
+        assert sum(map(len, net.values())) == sum(map(len, last.values()))
+    # activation scores, recomputed here for the last layer on the same records
+    import random
+
+    pool = random.Random(0).sample([e for e in enc if any(e.sensitive)], 8)
+    captured = []
+    h = ffns[-1].output.register_forward_pre_hook(lambda m, a: captured.append(a[0].detach()))
+    on, off, n_on, n_off = 0, 0, 0, 0
+    with torch.no_grad():
+        for e in pool:
+            model(input_ids=torch.tensor([e.input_ids]))
+            a = captured.pop()[0].abs()
+            s = torch.tensor(e.sensitive)
+            on, off = on + a[s].sum(0), off + a[~s].sum(0)
+            n_on, n_off = n_on + s.sum(), n_off + (~s).sum()
+    h.remove()
+    want = on / n_on - off / n_off
+    assert torch.corrcoef(torch.stack([want, scores["activation"][ffns[-1].index]]))[0, 1] > 0.95
+    with pytest.raises(SaniError, match="needs neuron scores"):
+        erase.select_neurons(model, strategy="gradient")
