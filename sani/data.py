@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence, TextIO
 
 from .errors import SaniError
 
@@ -182,24 +185,28 @@ def merge_spans(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
     return [s for s, _ in out]
 
 
-def write_records(records: Sequence[Record], path: str | Path) -> Path:
-    """Write a corpus as JSON Lines with its spans (and their sources), atomically."""
-    import os
-    import tempfile
-
+@contextmanager
+def atomic_open(path: str | Path) -> Iterator[TextIO]:
+    """Open a text file for writing that appears under its name only once complete."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for r in records:
-                spans = [{"start": s.start, "end": s.end, "label": s.label, "source": s.source} for s in r.spans]
-                f.write(json.dumps({"text": r.text, "spans": spans}, ensure_ascii=False) + "\n")
+            yield f
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return path
+
+
+def write_records(records: Sequence[Record], path: str | Path) -> Path:
+    """Write a corpus as JSON Lines with its spans (and their sources), atomically."""
+    with atomic_open(path) as f:
+        for r in records:
+            spans = [{"start": s.start, "end": s.end, "label": s.label, "source": s.source} for s in r.spans]
+            f.write(json.dumps({"text": r.text, "spans": spans}, ensure_ascii=False) + "\n")
+    return Path(path)
 
 
 # --------------------------------------------------------------------------- term lists

@@ -30,12 +30,23 @@ TARGETS = {"original_min": 0.50, "sanitized_max": 0.05, "perplexity_ratio_max": 
 
 def build_demo_model(
     workdir: str | Path, *, arch: str = "gpt2", seed: int = 0, patients: int = DEMO_PATIENTS,
-    epochs: float = MEMORIZE_EPOCHS, lr: float = MEMORIZE_LR, progress: bool = True, **model_kw: Any,
+    epochs: float = MEMORIZE_EPOCHS, lr: float = MEMORIZE_LR, with_canaries: bool = False, progress: bool = True,
+    **model_kw: Any,
 ) -> dict[str, Path]:
-    """Write `train.jsonl`, `holdout.jsonl` and a memorizing model directory `original/` into `workdir`."""
+    """Write `train.jsonl`, `holdout.jsonl`, `task.jsonl` and a memorizing model directory `original/` into
+    `workdir` (and `canaries.json` when `with_canaries`)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     train = synthetic.make_corpus(patients, seed=seed + 1)
+    extra: dict[str, Path] = {}
+    if with_canaries:  # for measuring exposure: canaries inserted 1, 2, 5 and 10 times
+        import json
+
+        from .canaries import insert_canaries
+
+        train, definition = insert_canaries(train, seed=seed)
+        extra["canaries"] = workdir / "canaries.json"
+        extra["canaries"].write_text(json.dumps(definition), encoding="utf-8")
     holdout = synthetic.make_corpus(DEMO_HOLDOUT_PATIENTS, seed=seed + 2, repeats=(1,))
     public = synthetic.make_corpus(200, seed=seed + 3, repeats=(1,))
     paths = {
@@ -43,6 +54,7 @@ def build_demo_model(
         "holdout": synthetic.write_jsonl(holdout, workdir / "holdout.jsonl"),
         "task": _write_task(synthetic.make_task(150, seed=seed + 4), workdir / "task.jsonl"),
         "original": workdir / "original",
+        **extra,
     }
     tok = tiny.train_tokenizer(r.text for r in public)
     model = tiny.tiny_model(arch, tok, seed=seed, **model_kw)
@@ -57,7 +69,8 @@ def build_demo_model(
 def _write_task(rows: list[dict[str, str]], path: Path) -> Path:
     import json
 
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with data.atomic_open(path) as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows)
     return path
 
 

@@ -88,18 +88,10 @@ def atomic_dir(out: Path, overwrite: bool = False) -> Iterator[Path]:
 
 def write_json(obj: Any, path: str | Path) -> Path:
     """Write JSON atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    with data.atomic_open(path) as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
+    return Path(path)
 
 
 def _environment() -> dict[str, str]:

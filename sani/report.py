@@ -297,9 +297,8 @@ def write_html(paths: list[str], out: str, *, names: list[str] | None = None, th
         unknown = [k for k in th if k not in THRESHOLDS]
         if unknown:
             raise SaniError(f"{thresholds}: unknown threshold '{unknown[0]}' (known: {', '.join(THRESHOLDS)})")
+    from .data import atomic_open
+
     page = render_html(load_audits(paths, names), th)
-    target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(target)
+    with atomic_open(out) as f:
+        f.write(page)
