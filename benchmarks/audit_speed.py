@@ -35,7 +35,7 @@ def main() -> None:
             args.model, args.corpus = paths["original"], paths["train"]
         model, tok = models.load(args.model)
         enc = data.encode_corpus(tok, data.read_corpus(args.corpus))
-        probes = metrics.make_probes(enc, set(tok.all_special_ids), limit=metrics._max_positions(model))
+        probes = metrics.make_probes(enc, set(tok.all_special_ids), limit=metrics.max_positions(model))
         prompts, lengths = [p.prompt for p in probes], [p.value_tokens + 4 for p in probes]
         timings, outs = {}, {}
         for name, bs in (("one at a time", 1), (f"batched ({args.batch_size})", args.batch_size)):

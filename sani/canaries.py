@@ -127,8 +127,8 @@ def exposure(
     mu = sum(cand_nll) / len(cand_nll)
     sd = math.sqrt(sum((x - mu) ** 2 for x in cand_nll) / max(1, len(cand_nll) - 1)) or 1e-9
     items = []
-    for c in definition["canaries"]:
-        nll = sequence_nll(model, tokenizer, [fmt.replace("{secret}", c["secret"])])[0]
+    true_nll = sequence_nll(model, tokenizer, [fmt.replace("{secret}", c["secret"]) for c in definition["canaries"]])
+    for c, nll in zip(definition["canaries"], true_nll):
         if exact:
             rank = 1 + sum(x < nll for x in cand_nll)  # the true secret is among the candidates
         else:

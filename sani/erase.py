@@ -97,7 +97,7 @@ def score_neurons(
 
     from tqdm.auto import tqdm
 
-    from .metrics import pad_batch
+    from .metrics import max_positions, pad_batch
     from .models import pad_id
 
     if strategy not in STRATEGIES or strategy == "random":
@@ -111,7 +111,7 @@ def score_neurons(
     was_training = model.training
     model.eval()
     scores = {f.index: torch.zeros(f.size) for f in ffns}
-    limit = getattr(model.config, "n_positions", None) or getattr(model.config, "max_position_embeddings", 1024)
+    limit = max_positions(model)
     for b in tqdm(range(0, len(pool), batch_size), desc=f"scoring neurons ({strategy})", disable=not progress, leave=False):
         batch = pool[b : b + batch_size]
         ids, mask = pad_batch([e.input_ids[:limit] for e in batch], pad_id(tokenizer))

@@ -20,7 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data import Encoded
-from .metrics import _max_positions, continuations, occurrence_bucket, pad_batch
+from .metrics import max_positions, continuations, occurrence_bucket, pad_batch
 from .models import pad_id
 
 
@@ -31,7 +31,7 @@ def teacher_forced(
     """Per record: for each token (from the second), whether the greedy prediction from the true prefix is
     that token, and its log-probability. Records longer than the model's window are read in windows."""
     device = next(model.parameters()).device
-    limit = _max_positions(model)
+    limit = max_positions(model)
     pid = pad_id(tokenizer)
     chunks = [(r, i, enc.input_ids[i : i + limit]) for r, enc in enumerate(encoded) for i in range(0, len(enc.input_ids), limit)]
     correct: list[list[bool]] = [[] for _ in encoded]

@@ -43,7 +43,7 @@ class Probe:
     value_tokens: int
 
 
-def _max_positions(model: nn.Module) -> int:
+def max_positions(model: nn.Module) -> int:
     c = model.config
     for key in ("n_positions", "max_position_embeddings", "max_sequence_length", "seq_length"):
         v = getattr(c, key, None)
@@ -177,7 +177,7 @@ def regurgitation(
     with `samples` > 0 also that many sampled continuations (top-k, temperature, seeded). A hit is the exact
     value in the continuation (any sample, for sampled decoding); a partial hit a long enough piece of it.
     Aggregated overall, per label and per number of occurrences in the corpus."""
-    limit = _max_positions(model)
+    limit = max_positions(model)
     special = set(tokenizer.all_special_ids)
     occurrences = Counter(enc.record.value(s) for enc in encoded for s in enc.record.spans)
     result: dict[str, Any] = {}
@@ -242,7 +242,7 @@ def utility(
 ) -> dict[str, Any]:
     """Perplexity and next-token accuracy on the tokens that are not sensitive."""
     device = next(model.parameters()).device
-    max_length = min(max_length or _max_positions(model), _max_positions(model))
+    max_length = min(max_length or max_positions(model), max_positions(model))
     pid = pad_id(tokenizer)
     chunks = [w for enc in encoded for w in windows(enc, max_length)]
     nll, correct, count = 0.0, 0, 0

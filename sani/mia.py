@@ -24,7 +24,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data import Encoded
-from .metrics import _max_positions, pad_batch
+from .metrics import max_positions, pad_batch
 from .models import pad_id
 
 SCORES = ("loss", "zlib", "min_k", "min_k_pp")
@@ -37,7 +37,7 @@ def token_stats(
     """Per record, for each predicted token: its log-prob, and the mean and std of log-probs under the
     model's distribution at that position (for Min-K%++). Records longer than the window are truncated."""
     device = next(model.parameters()).device
-    limit = _max_positions(model)
+    limit = max_positions(model)
     pid = pad_id(tokenizer)
     out: list[dict[str, list[float]]] = []
     for b in tqdm(range(0, len(encoded), batch_size), desc="membership", disable=not progress, leave=False):

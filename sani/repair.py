@@ -7,7 +7,8 @@ Objectives:
 - `full`: plain causal LM loss on every token (used to build memorizing models and for comparison);
 - `masked`: no loss on sensitive tokens (label -100), as in the paper;
 - `masked+unlikelihood`: `masked` plus `forget_weight * -log(1 - p(token))` on the sensitive tokens, which
-  pushes the memorized values down instead of only ceasing to reinforce them.
+  pushes the memorized values down instead of only ceasing to reinforce them;
+- `masked+maxent`: `masked` plus `forget_weight * KL(uniform || p)` at the sensitive tokens.
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ def maxent_loss(logits: torch.Tensor, forget_labels: torch.Tensor) -> torch.Tens
     return (-logp.mean(-1) - math.log(logp.size(-1))).mean()
 
 
+FORGET_LOSSES = {"masked+unlikelihood": unlikelihood_loss, "masked+maxent": maxent_loss}
+
+
 # --------------------------------------------------------------------------- data
 
 
@@ -129,13 +133,13 @@ def _make_trainer_class():
     class SaniTrainer(Trainer):
         """`Trainer` whose loss ignores sensitive tokens and may push them down."""
 
-        def __init__(self, *args: Any, forget_weight: float = 0.0, forget: str = "unlikelihood", **kwargs: Any):
+        def __init__(self, *args: Any, forget_weight: float = 0.0, forget_loss=unlikelihood_loss, **kwargs: Any):
             super().__init__(*args, **kwargs)
             self.remove_callback(PrinterCallback)
             if self.pop_callback(ProgressCallback):
                 self.add_callback(QuietProgress)
             self.forget_weight = forget_weight
-            self.forget = forget
+            self.forget_loss = forget_loss
             self.model_accepts_loss_kwargs = False  # our loss is a per-batch mean; let Trainer scale for accumulation
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -144,8 +148,7 @@ def _make_trainer_class():
             outputs = model(**inputs)
             loss = causal_lm_loss(outputs.logits, labels)
             if self.forget_weight and forget_labels is not None:
-                forget = maxent_loss if self.forget == "maxent" else unlikelihood_loss
-                loss = loss + self.forget_weight * forget(outputs.logits, forget_labels)
+                loss = loss + self.forget_weight * self.forget_loss(outputs.logits, forget_labels)
             return (loss, outputs) if return_outputs else loss
 
     return SaniTrainer
@@ -229,8 +232,8 @@ def train(
             args=args,
             train_dataset=examples,
             data_collator=SpanCollator(pad_id(tokenizer)),
-            forget_weight=forget_weight if "+" in objective else 0.0,
-            forget=objective.partition("+")[2] or "unlikelihood",
+            forget_weight=forget_weight if objective in FORGET_LOSSES else 0.0,
+            forget_loss=FORGET_LOSSES.get(objective, unlikelihood_loss),
             callbacks=list(callbacks),
         )
         start = time.perf_counter()
