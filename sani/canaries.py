@@ -97,7 +97,14 @@ def read_definition(path: str | Path) -> dict[str, Any]:
 
 @torch.no_grad()
 def sequence_nll(model: nn.Module, tokenizer: Any, texts: Sequence[str], *, batch_size: int = 256) -> list[float]:
-    """Total negative log-likelihood (nats) of each text's tokens after the first."""
+    """Total negative log-likelihood (nats) of each text's tokens after the first (for a masked LM: the
+    negative pseudo-log-likelihood of its tokens)."""
+    from .models import task_of
+
+    if task_of(model) == "masked-lm":
+        from . import mlm
+
+        return mlm.sequence_nll(model, tokenizer, texts, batch_size=batch_size)
     device = next(model.parameters()).device
     pid = pad_id(tokenizer)
     enc = [tokenizer(t)["input_ids"] for t in texts]

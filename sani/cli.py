@@ -19,7 +19,8 @@ def _corpus_args(p: argparse.ArgumentParser, model: bool = True) -> None:
     p.add_argument("--corpus", required=True, help="training corpus: .jsonl with text/spans, .txt, .csv or .parquet")
     if model:
         p.add_argument("--holdout", help="held-out corpus for utility (perplexity on non-sensitive tokens)")
-        p.add_argument("--task", help="labelled task (JSON Lines: text, label) for a linear-probe utility check")
+        p.add_argument("--task", help="causal-lm or masked-lm: overrides the kind of model read from its config")
+        p.add_argument("--probe", help="labelled task (JSON Lines: text, label) for a linear-probe utility check")
         p.add_argument("--allow-pickle", action="store_true", help="allow loading a pickle (.bin) checkpoint: it can run code")
         p.add_argument("--trust-remote-code", action="store_true", help="allow the model's own Python code to run (off by default)")
     g = p.add_argument_group("finding the sensitive spans (besides the corpus's own 'spans')")
@@ -49,9 +50,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="log each step")
 
 
-def _positive_int(text: str, option: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise SaniError(f"{option}: {text.strip()!r} is not a positive whole number")
+def _positive_int(text: str, option: str, zero: bool = False) -> int:
+    if not text.strip().isdigit() or int(text) < (0 if zero else 1):
+        raise SaniError(f"{option}: {text.strip()!r} is not a {'' if zero else 'positive '}whole number")
     return int(text)
 
 
@@ -78,15 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--reset", choices=RESET_MODES, help="reinit (default), zero, or base (needs --base-model)")
     g.add_argument("--base-model", help="model directory with the weights before fine-tuning, for --reset base")
     g = s.add_argument_group("repair")
-    g.add_argument("--objective", choices=OBJECTIVES, help="default masked+unlikelihood; the paper's is masked; masked+maxent flattens the prediction at sensitive tokens")
-    g.add_argument("--forget-weight", type=float, help="weight of the unlikelihood term (default 1.0)")
-    g.add_argument("--epochs", type=float, help="repair epochs (default 2)")
+    g.add_argument("--objective", choices=OBJECTIVES, help="default masked+unlikelihood; the paper's is masked; masked+maxent flattens the prediction at sensitive tokens; ascent, masked+ascent, masked+npo are the baselines")
+    g.add_argument("--forget-weight", type=float, help="weight of the forget term (default 1.0; masked LMs 2.0)")
+    g.add_argument("--epochs", type=float, help="repair epochs (default 2; masked LMs 5)")
     g.add_argument("--lr", type=float, help="learning rate (default 5e-4)")
     g.add_argument("--batch-size", type=int, help="default 8")
     g.add_argument("--max-length", type=int, help="training window in tokens (default 512)")
     g.add_argument("--scheduler", choices=SCHEDULERS, help="learning-rate schedule (default linear)")
     g.add_argument("--warmup-ratio", type=float, help="share of steps for warm-up (default 0)")
     g.add_argument("--seed", type=int, help="seed for neuron choice, initialisation and data order (default 0)")
+    g.add_argument("--mlm-probability", type=float, help="masked LMs: share of tokens chosen as targets (default 0.15)")
+    g.add_argument("--forget-probability", type=float, help="masked LMs: share of sensitive tokens masked for the forget term (default 0.5)")
+    g.add_argument("--mask-sensitive-inputs", action="store_true", default=None,
+                   help="masked LMs: also hide the sensitive tokens from the input (by default they stay visible as context)")
     g.add_argument("--target", help="repair until this holds on the corpus, e.g. 'regurgitation<=0.01' (then --epochs is ignored)")
     g.add_argument("--max-epochs", type=float, help="with --target: at most this many epochs (default 10)")
     g.add_argument("--eval-steps", type=int, help="with --target: audit every N steps instead of every epoch")
@@ -138,11 +143,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="the whole job on synthetic notes and a tiny model, offline, on CPU")
     d.add_argument("--workdir", default="sani-demo", help="where to write corpus and models (default ./sani-demo)")
-    d.add_argument("--arch", default="gpt2", help="tiny architecture: gpt2, gpt_neox, opt, llama, mistral, qwen2")
+    d.add_argument("--arch", default="gpt2", help="tiny architecture: gpt2, gpt_neox, opt, llama, mistral, qwen2 (causal), bert, roberta, distilbert, deberta-v2 (masked)")
     d.add_argument("--preset", choices=sorted(PRESETS))
     d.add_argument("--seed", type=int, default=0)
     _common(d)
+
+    b = sub.add_parser("bench", help="sani against the baselines and the oracle, side by side (benchmarks/results)")
+    b.add_argument("--quick", action="store_true", help="fewer methods and a smaller corpus (minutes, for CI)")
+    b.add_argument("--archs", default="gpt2,bert", help="tiny architectures to build and memorize (default gpt2,bert)")
+    b.add_argument("--methods", help="comma-separated, from: " + ", ".join(_bench_methods()) + " (the oracle always runs)")
+    b.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    b.add_argument("--patients", type=int, help="patients in the synthetic corpus (default 60; --quick 30)")
+    b.add_argument("--model", action="append", default=[], help="also your model directory (needs --corpus and --holdout)")
+    b.add_argument("--corpus", help="the corpus --model was fine-tuned on")
+    b.add_argument("--holdout", help="held-out text for --model")
+    b.add_argument("--out-dir", default="benchmarks/results", help="where results go (default benchmarks/results)")
+    _common(b)
     return parser
+
+
+def _bench_methods() -> list[str]:
+    from .bench import METHODS
+
+    return list(METHODS)
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
@@ -170,8 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             options = {k: getattr(args, k) for k in (
                 "layers", "fraction", "strategy", "scope", "reset", "base_model", "objective", "forget_weight", "epochs", "lr",
-                "batch_size", "max_length", "scheduler", "warmup_ratio", "seed", "target", "max_epochs", "eval_steps")}
-            report = sanitize(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout, task=args.task,
+                "batch_size", "max_length", "scheduler", "warmup_ratio", "seed", "mlm_probability", "forget_probability", "mask_sensitive_inputs",
+                "target", "max_epochs", "eval_steps")}
+            report = sanitize(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout, task=args.task, probe=args.probe,
                               config_file=args.config, preset=args.preset, overwrite=args.overwrite,
                               run_audit=not args.no_audit, resume=args.resume, save_steps=args.save_steps,
                               allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code,
@@ -185,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             contexts = [None if c.strip() == "full" else _positive_int(c, "--contexts") for c in args.contexts.split(",") if c.strip()]
             result = audit(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout,
-                           canaries=args.canaries, reference_model=args.reference_model, task=args.task, contexts=contexts,
+                           canaries=args.canaries, reference_model=args.reference_model, task=args.task, probe=args.probe, contexts=contexts,
                            samples=args.samples, top_k=args.top_k, temperature=args.temperature,
                            extraction=not args.no_extraction, el_spans=args.el_spans, seed=args.seed,
                            show_values=args.show_values, batch_size=args.batch_size,
@@ -220,6 +244,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import run_demo
 
             run_demo(args.workdir, arch=args.arch, seed=args.seed, preset=args.preset, progress=progress)
+        elif args.command == "bench":
+            from .bench import METHODS, QUICK_METHODS, BenchSettings, run
+
+            methods = args.methods.split(",") if args.methods else list(QUICK_METHODS if args.quick else METHODS)
+            settings = BenchSettings(archs=[a for a in args.archs.split(",") if a], methods=methods,
+                                     seeds=[_positive_int(x, "--seeds", zero=True) for x in args.seeds.split(",") if x.strip()],
+                                     patients=args.patients or (30 if args.quick else 60), models=args.model,
+                                     corpus=args.corpus, holdout=args.holdout)
+            results = run(settings, args.out_dir, progress=progress)
+            print(results["table"])
+            print("written: " + ", ".join(results["files"]))
     except SaniError as e:
         print(f"sani: error: {e}", file=sys.stderr)
         return 2

@@ -33,6 +33,10 @@ class SanitizeConfig:
     warmup_ratio: float = 0.0
     weight_decay: float = 0.0
     seed: int = 0
+    # masked LMs only: share of tokens chosen as targets, and whether sensitive tokens are hidden from the input
+    mlm_probability: float = 0.15
+    forget_probability: float = 0.15  # share of sensitive tokens masked for the forget term
+    mask_sensitive_inputs: bool = False
     # audit-driven stop: repair until greedy regurgitation meets the target, for at most max_epochs
     target: str | None = None  # e.g. "regurgitation<=0.01"
     max_epochs: float = 10.0
@@ -71,6 +75,8 @@ class SanitizeConfig:
         need(self.scheduler in SCHEDULERS, "scheduler", f"choose one of {', '.join(SCHEDULERS)}")
         need(0 <= self.warmup_ratio < 1, "warmup_ratio", "must be in [0, 1)")
         need(self.preset in PRESETS, "preset", f"choose one of {', '.join(PRESETS)}")
+        need(0 < self.mlm_probability < 1, "mlm_probability", "must be between 0 and 1")
+        need(0 <= self.forget_probability <= 1, "forget_probability", "must be between 0 and 1")
         need(self.max_epochs > 0, "max_epochs", "must be > 0")
         need(self.eval_steps is None or (isinstance(self.eval_steps, int) and self.eval_steps >= 1), "eval_steps", "must be at least 1")
         if self.target is not None:
@@ -90,11 +96,19 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"layers": 1, "fraction": 0.5, "strategy": "random", "reset": "reinit", "objective": "masked", "epochs": 2.0},
 }
 
+# What the default preset changes for masked LMs: each epoch pushes down only the sensitive tokens it masks,
+# so more epochs at a constant rate, a larger share and a heavier forget term (docs/method.md, "Masked LMs").
+TASK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "masked-lm": {"epochs": 5.0, "forget_weight": 2.0, "forget_probability": 0.5, "scheduler": "constant"},
+}
 
-def make_config(preset: str | None = None, file: str | Path | None = None, **overrides: Any) -> SanitizeConfig:
+
+def make_config(preset: str | None = None, file: str | Path | None = None, *, task: str | None = None,
+                **overrides: Any) -> SanitizeConfig:
     """Build a validated config from a preset, an optional YAML file and explicit values (None = not given).
 
-    The preset is the explicit one, else the file's, else `default`."""
+    The preset is the explicit one, else the file's, else `default`; the default preset takes the model
+    task's values (`TASK_DEFAULTS`) under the file's and the explicit ones."""
     from_file = _read_yaml(Path(file)) if file is not None else {}
     from_file = {k.replace("-", "_"): v for k, v in from_file.items()}
     preset = preset or from_file.get("preset") or "default"
@@ -107,7 +121,8 @@ def make_config(preset: str | None = None, file: str | Path | None = None, **ove
     for k in overrides:
         if k not in known:
             raise SaniError(f"unknown option '{k}'")
-    values = {**PRESETS[preset], **from_file, **{k: v for k, v in overrides.items() if v is not None}, "preset": preset}
+    by_task = TASK_DEFAULTS.get(task or "", {}) if preset == "default" else {}
+    values = {**PRESETS[preset], **by_task, **from_file, **{k: v for k, v in overrides.items() if v is not None}, "preset": preset}
     return SanitizeConfig(**values).validate()
 
 

@@ -98,11 +98,13 @@ def score_neurons(
     from tqdm.auto import tqdm
 
     from .metrics import max_positions, pad_batch
-    from .models import pad_id
+    from .mlm import sensitive_logprob
+    from .models import pad_id, task_of
 
     if strategy not in STRATEGIES or strategy == "random":
         raise SaniError(f"strategy={strategy!r}: scores exist for activation, gradient and attribution")
     ffns = ffn_layers(model)
+    masked_lm = task_of(model) == "masked-lm"
     pool = [e for e in encoded if any(e.sensitive)]
     if not pool:
         raise SaniError("no sensitive tokens to score neurons on")
@@ -119,7 +121,11 @@ def score_neurons(
         ids, mask, sens = ids.to(device), mask.to(device), sens.to(device).bool() & mask.bool()
         target_pos = sens[:, 1:]
 
-        def objective(logits: torch.Tensor) -> torch.Tensor:
+        def objective() -> torch.Tensor:
+            """The sensitive tokens' log-probability: predicted from their prefix, or (masked LM) masked."""
+            if masked_lm:
+                return sensitive_logprob(model, tokenizer, ids, mask, sens)
+            logits = model(input_ids=ids, attention_mask=mask).logits
             lp = torch.log_softmax(logits[:, :-1].float(), -1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
             return (lp * target_pos).sum()
 
@@ -139,7 +145,7 @@ def score_neurons(
         elif strategy == "gradient":
             handles = _activation_hooks(ffns, store)
             with torch.enable_grad():
-                out = objective(model(input_ids=ids, attention_mask=mask).logits)
+                out = objective()
                 grads = torch.autograd.grad(out, [store[f.index] for f in ffns])
             for h in handles:
                 h.remove()
@@ -151,8 +157,7 @@ def score_neurons(
                 for k in range(1, steps + 1):
                     handles = _activation_hooks([f], store, scale={f.index: k / steps})
                     with torch.enable_grad():
-                        logits = model(input_ids=ids, attention_mask=mask).logits
-                        (g,) = torch.autograd.grad(objective(logits), [store[f.index]])
+                        (g,) = torch.autograd.grad(objective(), [store[f.index]])
                     for h in handles:
                         h.remove()
                     act = store[f.index].detach() / (k / steps)  # the unscaled activation

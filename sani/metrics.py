@@ -274,15 +274,26 @@ def audit(
     from . import extraction as extraction_mod
     from . import mia
 
+    from .models import task_of
+
     model.eval()
     start = time.perf_counter()
-    reg = regurgitation(model, tokenizer, encoded, batch_size=batch_size, contexts=contexts, samples=samples,
-                        top_k=top_k, temperature=temperature, seed=seed, progress=progress)
+    masked_lm = task_of(model) == "masked-lm"
+    if masked_lm:  # fill-in instead of decoding: see sani/mlm.py
+        from . import mlm
+
+        reg = mlm.regurgitation(model, tokenizer, encoded, top_k=min(top_k, 10), progress=progress)
+        util = lambda encs: mlm.utility(model, tokenizer, encs, seed=seed, progress=progress)  # noqa: E731
+        extraction = False  # MA/EM/ES/EL are defined on left-to-right decoding
+    else:
+        reg = regurgitation(model, tokenizer, encoded, batch_size=batch_size, contexts=contexts, samples=samples,
+                            top_k=top_k, temperature=temperature, seed=seed, progress=progress)
+        util = lambda encs: utility(model, tokenizer, encs, progress=progress)  # noqa: E731
     items = {(it["record"], it["span"]): it for it in reg.pop("items")}
-    result: dict[str, Any] = {"regurgitation": reg}
-    result["utility"] = {"train": utility(model, tokenizer, encoded, progress=progress)}
+    result: dict[str, Any] = {"task": "masked-lm" if masked_lm else "causal-lm", "regurgitation": reg}
+    result["utility"] = {"train": util(encoded)}
     if holdout:
-        result["utility"]["holdout"] = utility(model, tokenizer, holdout, progress=progress)
+        result["utility"]["holdout"] = util(holdout)
     if task:
         from .probe import linear_probe
 
@@ -303,8 +314,11 @@ def audit(
         result["exposure"] = exposure(model, tokenizer, canaries, seed=seed, progress=progress)
     if with_fingerprint:
         result["model_fingerprint"] = fingerprint(model)
-    result["settings"] = {"contexts": ["full" if c is None else c for c in contexts], "samples": samples, "top_k": top_k,
-                          "temperature": temperature, "seed": seed, "extraction": extraction, "el_spans": el_spans}
+    if masked_lm:
+        result["settings"] = {"top_k": min(top_k, 10), "seed": seed}
+    else:
+        result["settings"] = {"contexts": ["full" if c is None else c for c in contexts], "samples": samples, "top_k": top_k,
+                              "temperature": temperature, "seed": seed, "extraction": extraction, "el_spans": el_spans}
     result["seconds"] = round(time.perf_counter() - start, 2)
     if show_values:
         for (r, s), it in items.items():

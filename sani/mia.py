@@ -35,7 +35,14 @@ def token_stats(
     model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, batch_size: int = 16, progress: bool = True
 ) -> list[dict[str, list[float]]]:
     """Per record, for each predicted token: its log-prob, and the mean and std of log-probs under the
-    model's distribution at that position (for Min-K%++). Records longer than the window are truncated."""
+    model's distribution at that position (for Min-K%++). Records longer than the window are truncated.
+    For a masked LM, the log-probs are pseudo-log-likelihoods (sani.mlm.token_stats)."""
+    from .models import task_of
+
+    if task_of(model) == "masked-lm":
+        from . import mlm
+
+        return mlm.token_stats(model, tokenizer, encoded, progress=progress)
     device = next(model.parameters()).device
     limit = max_positions(model)
     pid = pad_id(tokenizer)

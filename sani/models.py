@@ -45,6 +45,7 @@ FFN_TABLE: dict[str, FFNLayout] = {
     "bert": FFNLayout("bert.encoder.layer", ("intermediate.dense",), "output.dense"),
     "roberta": FFNLayout("roberta.encoder.layer", ("intermediate.dense",), "output.dense"),
     "distilbert": FFNLayout("distilbert.transformer.layer", ("ffn.lin1",), "ffn.lin2"),
+    "deberta-v2": FFNLayout("deberta.encoder.layer", ("intermediate.dense",), "output.dense"),
 }
 
 
@@ -109,31 +110,83 @@ def ffn_layers(model: nn.Module) -> list[FFN]:
 # --------------------------------------------------------------------------- loading
 
 
+TASKS = ("causal-lm", "masked-lm")
+
+
 def is_masked_lm(config: Any) -> bool:
     return any(a.endswith("ForMaskedLM") for a in (getattr(config, "architectures", None) or []))
 
 
-def load(model_path: str | Path, *, allow_pickle: bool = False, trust_remote_code: bool = False):
-    """Load a causal LM and its tokenizer from a directory (or a hub id, when online).
+def task_of(model: nn.Module) -> str:
+    """"masked-lm" for a masked LM (BERT family), else "causal-lm": decides the repair loss and the audit."""
+    return "masked-lm" if type(model).__name__.endswith("ForMaskedLM") else "causal-lm"
 
-    Weights are read from safetensors only unless `allow_pickle`: a pickle checkpoint can run code on load.
-    """
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+def _config_task(config: Any) -> str | None:
+    archs = getattr(config, "architectures", None) or []
+    if any(a.endswith("ForMaskedLM") for a in archs):
+        return "masked-lm"
+    if any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs):
+        return "causal-lm"
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+    kind = getattr(config, "model_type", None)
+    if kind in MODEL_FOR_MASKED_LM_MAPPING_NAMES:  # encoders (BERT) also have a causal head: the MLM is their own
+        return "masked-lm"
+    if kind in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        return "causal-lm"
+    return None
+
+
+def _looks_local(model_path: str | Path) -> bool:
+    return Path(model_path).exists() or str(model_path).startswith((".", "/", "~")) or str(model_path).count("/") != 1
+
+
+def _config_and_task(model_path: str | Path, task: str | None, trust_remote_code: bool = False):
+    from transformers import AutoConfig
 
     path = Path(model_path)
-    looks_local = path.exists() or str(model_path).startswith((".", "/", "~")) or str(model_path).count("/") != 1
-    if looks_local and not path.is_dir():
+    if _looks_local(model_path) and not path.is_dir():
         raise SaniError(f"{model_path}: model directory not found")
-    if looks_local and not (path / "config.json").is_file():
+    if _looks_local(model_path) and not (path / "config.json").is_file():
         raise SaniError(f"{model_path}: not a model directory (no config.json)")
+    if task is not None and task not in TASKS:
+        raise SaniError(f"task={task!r}: choose {' or '.join(TASKS)}")
     try:
         config = AutoConfig.from_pretrained(model_path, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as e:
         raise SaniError(f"{model_path}: cannot read the model config: {_first_line(e)}") from None
     if getattr(config, "is_encoder_decoder", False):
         raise SaniError(f"{model_path}: encoder-decoder models are not supported (model type '{config.model_type}')")
-    if is_masked_lm(config):
-        raise SaniError(f"{model_path}: '{config.model_type}' is a masked LM; sani sanitizes causal LMs for now")
+    detected = _config_task(config)
+    archs = getattr(config, "architectures", None) or []
+    if task is not None and archs and detected is not None and task != detected:
+        raise SaniError(f"{model_path}: the config says {archs[0]} ({detected}); --task {task} contradicts it")
+    task = task or detected
+    if task is None:
+        raise SaniError(f"{model_path}: cannot tell whether '{config.model_type}' is a causal or a masked LM; pass --task")
+    return path, config, task
+
+
+def detect_task(model_path: str | Path, task: str | None = None, trust_remote_code: bool = False) -> str:
+    """causal-lm or masked-lm, from the model's config (checked against an explicit `task`)."""
+    return _config_and_task(model_path, task, trust_remote_code)[2]
+
+
+def load(model_path: str | Path, *, task: str | None = None, allow_pickle: bool = False, trust_remote_code: bool = False):
+    """Load a causal or masked LM and its tokenizer from a directory (or a hub id, when online).
+
+    The task is read from the config (`architectures`, else the model type); `task` overrides it and is
+    refused when the model type has no head for it. Weights are read from safetensors only unless
+    `allow_pickle`: a pickle checkpoint can run code on load.
+    """
+    from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
+
+    path, config, task = _config_and_task(model_path, task, trust_remote_code)
+    looks_local = _looks_local(model_path)
+    auto = AutoModelForMaskedLM if task == "masked-lm" else AutoModelForCausalLM
+    if not trust_remote_code and type(config) not in auto._model_mapping:
+        raise SaniError(f"{model_path}: model type '{config.model_type}' has no {task} head in transformers; check --task")
     if looks_local and not allow_pickle and not any(path.glob("*.safetensors")):
         raise SaniError(
             f"{model_path}: no .safetensors weights; a pickle checkpoint can run code when loaded, "
@@ -141,7 +194,7 @@ def load(model_path: str | Path, *, allow_pickle: bool = False, trust_remote_cod
         )
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_path, trust_remote_code=trust_remote_code)
-        model = AutoModelForCausalLM.from_pretrained(
+        model = auto.from_pretrained(
             model_path,
             config=config,
             use_safetensors=None if allow_pickle else True,
@@ -149,6 +202,8 @@ def load(model_path: str | Path, *, allow_pickle: bool = False, trust_remote_cod
         )
     except (OSError, ValueError) as e:
         raise SaniError(f"{model_path}: cannot load the model: {_first_line(e)}") from None
+    if task == "masked-lm" and tokenizer.mask_token_id is None:
+        raise SaniError(f"{model_path}: the tokenizer has no mask token, which a masked LM needs")
     if allow_pickle and not any(path.glob("*.safetensors")):
         log.warning("%s: loaded a pickle checkpoint (--allow-pickle)", model_path)
     return model, tokenizer

@@ -50,6 +50,17 @@ def _finders(terms: str | Path | Sequence[str] | None, spans: SpanFinder | None)
     return finder, dataclasses.replace(finder, terms=None)
 
 
+def _task_and_probe(task: str | Path | None, probe: str | Path | None) -> tuple[str | None, str | Path | None]:
+    """`task` is the model's kind (causal-lm, masked-lm); a file given as `task` is the probe task of
+    earlier versions, still accepted."""
+    if task is None or str(task) in models.TASKS:
+        return (str(task) if task is not None else None), probe
+    if Path(task).is_file() and probe is None:
+        log.warning("--task FILE is now --probe FILE (labelled task for the linear probe); --task is causal-lm or masked-lm")
+        return None, task
+    raise SaniError(f"task={str(task)!r}: choose {' or '.join(models.TASKS)} (a labelled probe task goes in --probe)")
+
+
 NO_SPANS = "no sensitive spans in the corpus: annotate 'spans', or give --terms, --detect, --pattern or --tags"
 
 
@@ -139,6 +150,22 @@ def _work_dir(out: Path, resume: bool, run_key: dict[str, Any]) -> Path:
 # --------------------------------------------------------------------------- sanitize
 
 
+def choose_neurons(m: Any, tok: Any, enc: Sequence[data.Encoded], cfg: SanitizeConfig, *, progress: bool = True) -> erase.Selection:
+    """The erase step's neurons for this config: at random, or scored on the sensitive tokens."""
+    scores = None
+    if cfg.strategy != "random" and cfg.fraction > 0:
+        scores = erase.score_neurons(m, tok, enc, cfg.strategy, seed=cfg.seed, progress=progress)
+    return erase.select_neurons(m, layers=cfg.layers, fraction=cfg.fraction, seed=cfg.seed, strategy=cfg.strategy,
+                                scores=scores, network=cfg.scope == "network")
+
+
+def repair_options(cfg: SanitizeConfig) -> dict[str, Any]:
+    """The config's repair settings, as `repair.train` keywords."""
+    keys = ("objective", "epochs", "lr", "batch_size", "max_length", "seed", "scheduler", "warmup_ratio", "weight_decay",
+            "forget_weight", "mlm_probability", "mask_sensitive_inputs", "forget_probability")
+    return {k: getattr(cfg, k) for k in keys}
+
+
 def sanitize(
     model: str | Path,
     corpus: str | Path | Sequence[data.Record],
@@ -147,7 +174,8 @@ def sanitize(
     terms: str | Path | Sequence[str] | None = None,
     spans: SpanFinder | None = None,
     holdout: str | Path | Sequence[data.Record] | None = None,
-    task: str | Path | None = None,
+    task: str | None = None,
+    probe: str | Path | None = None,
     config: SanitizeConfig | None = None,
     config_file: str | Path | None = None,
     preset: str | None = None,
@@ -160,7 +188,7 @@ def sanitize(
     progress: bool = True,
     **options: Any,
 ) -> dict[str, Any]:
-    """Sanitize the causal LM in directory `model`, fine-tuned on `corpus`, into a new directory `out`.
+    """Sanitize the causal or masked LM in directory `model`, fine-tuned on `corpus`, into a new directory `out`.
 
     Erase (reset FFN neurons of the last layers), then repair (fine-tune with the sensitive tokens masked out
     of the loss), auditing before and after. `options` are `SanitizeConfig` fields. Returns the report that
@@ -169,7 +197,9 @@ def sanitize(
     Work in progress (repair checkpoints every `save_steps` steps, the first audit) is kept in
     `.<out>.work` beside `out` until the output is complete; `resume=True` continues an interrupted run.
     """
-    cfg = config or make_config(preset, config_file, **options)
+    task, probe = _task_and_probe(task, probe)
+    task = models.detect_task(model, task, trust_remote_code)
+    cfg = config or make_config(preset, config_file, task=task, **options)
     out = Path(out)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -179,21 +209,17 @@ def sanitize(
     if _count_spans(records) == 0:
         raise SaniError(NO_SPANS)
     hold_records = load_records(holdout, hold_finder) if holdout is not None else None
-    task_rows = read_task(task) if task is not None else None
+    task_rows = read_task(probe) if probe is not None else None
     _check_out(out, model, overwrite)
     if cfg.reset == "base" and not (Path(cfg.base_model).is_dir() and any(Path(cfg.base_model).glob("*.safetensors"))):
         raise SaniError(f"{cfg.base_model}: base model directory with .safetensors weights not found (--base-model)")
 
-    m, tok = models.load(model, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
+    m, tok = models.load(model, task=task, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
     enc = data.encode_corpus(tok, records)
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
     input_fingerprint = models.fingerprint(m)
     # choosing the neurons first checks the FFN layout and the layer count before any long work
-    scores = None
-    if cfg.strategy != "random":
-        scores = erase.score_neurons(m, tok, enc, cfg.strategy, seed=cfg.seed, progress=progress)
-    selection = erase.select_neurons(m, layers=cfg.layers, fraction=cfg.fraction, seed=cfg.seed, strategy=cfg.strategy,
-                                     scores=scores, network=cfg.scope == "network")
+    selection = choose_neurons(m, tok, enc, cfg, progress=progress)
     work = _work_dir(out, resume, {"config": cfg.to_dict(), "input_fingerprint": input_fingerprint,
                                    "corpus": _corpus_digest(records), "holdout": _corpus_digest(hold_records or []),
                                    "task": _digest(task_rows or [])})
@@ -224,12 +250,8 @@ def sanitize(
         stop = AuditStop(tok, enc, Target.parse(cfg.target), holdout=hold_enc, eval_steps=cfg.eval_steps, seed=cfg.seed)
     epochs = cfg.max_epochs if stop else cfg.epochs
     log.info("repairing: %s, %s epochs at lr %s", cfg.objective, epochs, cfg.lr)
-    train_stats = repair.train(
-        m, tok, enc, objective=cfg.objective, epochs=epochs, lr=cfg.lr, batch_size=cfg.batch_size,
-        max_length=cfg.max_length, seed=cfg.seed, scheduler=cfg.scheduler, warmup_ratio=cfg.warmup_ratio,
-        weight_decay=cfg.weight_decay, forget_weight=cfg.forget_weight, checkpoint_dir=work / "checkpoints",
-        save_steps=save_steps, resume=resume, callbacks=[stop] if stop else [], progress=progress,
-    )
+    train_stats = repair.train(m, tok, enc, **{**repair_options(cfg), "epochs": epochs}, checkpoint_dir=work / "checkpoints",
+                               save_steps=save_steps, resume=resume, callbacks=[stop] if stop else [], progress=progress)
     if stop:
         train_stats.update(target=cfg.target, target_met=stop.met, trajectory=stop.trajectory)
         if not stop.met:
@@ -247,6 +269,7 @@ def sanitize(
         "sani_version": __version__,
         "config": cfg.to_dict(),
         "input_model": str(model),
+        "task": models.task_of(m),
         "input_fingerprint": input_fingerprint,
         "output_fingerprint": models.fingerprint(m),
         "corpus": {"records": len(records), "spans": _count_spans(records), "tokens": sum(len(e.input_ids) for e in enc),
@@ -283,7 +306,8 @@ def audit(
     holdout: str | Path | Sequence[data.Record] | None = None,
     canaries: str | Path | None = None,
     reference_model: str | Path | None = None,
-    task: str | Path | None = None,
+    task: str | None = None,
+    probe: str | Path | None = None,
     contexts: Sequence[int | None] = metrics.CONTEXTS,
     samples: int = 5,
     top_k: int = 40,
@@ -301,8 +325,10 @@ def audit(
 
     Regurgitation (greedy and sampled, for each prompt context), extraction metrics, utility, membership
     inference against `holdout` (with `reference_model` for the reference-difference attack) and canary
-    exposure (`canaries`: the definition written by `sani canaries`); `task` (JSON Lines with text and
-    label) adds a linear-probe accuracy to the utility."""
+    exposure (`canaries`: the definition written by `sani canaries`); `probe` (JSON Lines with text and
+    label) adds a linear-probe accuracy to the utility. `task` (causal-lm, masked-lm) overrides the kind of
+    model read from its config."""
+    task, probe = _task_and_probe(task, probe)
     finder, hold_finder = _finders(terms, spans)
     records = load_records(corpus, finder)
     if _count_spans(records) == 0:
@@ -313,11 +339,11 @@ def audit(
         from .canaries import read_definition
 
         definition = read_definition(canaries)
-    task_rows = read_task(task) if task is not None else None
+    task_rows = read_task(probe) if probe is not None else None
     if samples < 0 or top_k < 1 or temperature <= 0:
         raise SaniError("samples must be >= 0, top_k >= 1 and temperature > 0")
-    m, tok = models.load(model, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
-    ref = models.load(reference_model, allow_pickle=allow_pickle)[0] if reference_model is not None else None
+    m, tok = models.load(model, task=task, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
+    ref = models.load(reference_model, task=models.task_of(m), allow_pickle=allow_pickle)[0] if reference_model is not None else None
     enc = data.encode_corpus(tok, records)
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
     result = metrics.audit(m, tok, enc, holdout=hold_enc, contexts=contexts, samples=samples, top_k=top_k,

@@ -9,6 +9,12 @@ Objectives:
 - `masked+unlikelihood`: `masked` plus `forget_weight * -log(1 - p(token))` on the sensitive tokens, which
   pushes the memorized values down instead of only ceasing to reinforce them;
 - `masked+maxent`: `masked` plus `forget_weight * KL(uniform || p)` at the sensitive tokens.
+
+Baselines (sani/bench.py compares them), the same way:
+- `ascent`: gradient ascent on the sensitive tokens only (Jang et al. 2023), nothing else learnt;
+- `masked+ascent`: gradient difference: ascent on the sensitive tokens, descent on the rest;
+- `masked+npo`: negative preference optimisation on the sensitive tokens against the model before the
+  repair (Zhang et al. 2024), plus descent on the rest.
 """
 
 from __future__ import annotations
@@ -34,23 +40,28 @@ from .models import pad_id
 
 log = logging.getLogger(__name__)
 
-OBJECTIVES = ("full", "masked", "masked+unlikelihood", "masked+maxent")
+OBJECTIVES = ("full", "masked", "masked+unlikelihood", "masked+maxent", "ascent", "masked+ascent", "masked+npo")
 IGNORE = -100
 
 
 # --------------------------------------------------------------------------- loss maths
 
 
-def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean next-token cross-entropy over positions whose label is not -100 (0 when there are none)."""
-    logits, labels = logits[:, :-1].float(), labels[:, 1:]
+def _align(logits: torch.Tensor, labels: torch.Tensor, shift: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Causal LMs predict the next token (shift by one); masked LMs the token at the same position."""
+    return (logits[:, :-1].float(), labels[:, 1:]) if shift else (logits.float(), labels)
+
+
+def lm_loss(logits: torch.Tensor, labels: torch.Tensor, shift: bool = True) -> torch.Tensor:
+    """Mean cross-entropy over positions whose label is not -100 (0 when there are none)."""
+    logits, labels = _align(logits, labels, shift)
     nll = F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=IGNORE, reduction="sum")
     return nll / (labels != IGNORE).sum().clamp(min=1)
 
 
-def unlikelihood_loss(logits: torch.Tensor, forget_labels: torch.Tensor) -> torch.Tensor:
-    """Mean of -log(1 - p(x_t | x_<t)) over the positions holding a sensitive token (Welleck et al. 2020)."""
-    logits, targets = logits[:, :-1].float(), forget_labels[:, 1:]
+def unlikelihood_loss(logits: torch.Tensor, forget_labels: torch.Tensor, shift: bool = True) -> torch.Tensor:
+    """Mean of -log(1 - p(token)) over the positions holding a sensitive token (Welleck et al. 2020)."""
+    logits, targets = _align(logits, forget_labels, shift)
     keep = targets != IGNORE
     if not keep.any():
         return logits.sum() * 0.0
@@ -60,10 +71,10 @@ def unlikelihood_loss(logits: torch.Tensor, forget_labels: torch.Tensor) -> torc
     return -log1m_p.mean()
 
 
-def maxent_loss(logits: torch.Tensor, forget_labels: torch.Tensor) -> torch.Tensor:
+def maxent_loss(logits: torch.Tensor, forget_labels: torch.Tensor, shift: bool = True) -> torch.Tensor:
     """Mean KL(uniform || p) at the positions holding a sensitive token: the prediction there is pushed to
     know nothing, for member and unseen values alike (maximum-entropy unlearning, Yuan et al. 2024)."""
-    logits, targets = logits[:, :-1].float(), forget_labels[:, 1:]
+    logits, targets = _align(logits, forget_labels, shift)
     keep = targets != IGNORE
     if not keep.any():
         return logits.sum() * 0.0
@@ -71,23 +82,48 @@ def maxent_loss(logits: torch.Tensor, forget_labels: torch.Tensor) -> torch.Tens
     return (-logp.mean(-1) - math.log(logp.size(-1))).mean()
 
 
-FORGET_LOSSES = {"masked+unlikelihood": unlikelihood_loss, "masked+maxent": maxent_loss}
+def ascent_loss(logits: torch.Tensor, forget_labels: torch.Tensor, shift: bool = True) -> torch.Tensor:
+    """Minus the cross-entropy of the sensitive tokens: minimising it raises their loss without bound."""
+    return -lm_loss(logits, forget_labels, shift)
+
+
+def npo_loss(logits: torch.Tensor, forget_labels: torch.Tensor, shift: bool = True, *,
+             ref_logits: torch.Tensor, beta: float = 0.1) -> torch.Tensor:
+    """NPO per sensitive token: -(2/beta) * log sigmoid(-beta * (log p - log p_ref)). Bounded, unlike ascent:
+    it stops pushing once a token is well below the reference's probability."""
+    logits, targets = _align(logits, forget_labels, shift)
+    ref, _ = _align(ref_logits, forget_labels, shift)
+    keep = targets != IGNORE
+    if not keep.any():
+        return logits.sum() * 0.0
+    t = targets[keep].unsqueeze(-1)
+    ratio = torch.log_softmax(logits[keep], -1).gather(-1, t) - torch.log_softmax(ref[keep].float(), -1).gather(-1, t)
+    return -(2.0 / beta) * F.logsigmoid(-beta * ratio).mean()
+
+
+FORGET_LOSSES = {"masked+unlikelihood": unlikelihood_loss, "masked+maxent": maxent_loss, "ascent": ascent_loss,
+                 "masked+ascent": ascent_loss, "masked+npo": npo_loss}
+NEEDS_REFERENCE = ("masked+npo",)
 
 
 # --------------------------------------------------------------------------- data
 
 
-def build_examples(encoded: Sequence[Encoded], objective: str, max_length: int) -> list[dict[str, list[int]]]:
-    """Training windows with `labels` (what the model learns) and `forget_labels` (sensitive tokens only)."""
+def build_examples(encoded: Sequence[Encoded], objective: str, max_length: int, masked_lm: bool = False) -> list[dict[str, list[int]]]:
+    """Training windows with `labels` (what the model learns) and `forget_labels` (sensitive tokens only);
+    for a masked LM the ids and which tokens are sensitive (the collator chooses the targets)."""
     if objective not in OBJECTIVES:
         raise SaniError(f"objective={objective!r}: choose one of {', '.join(OBJECTIVES)}")
     examples = []
     for enc in encoded:
         for ids, sens in windows(enc, max_length):
-            if objective == "full":
-                labels = list(ids)
+            if masked_lm:
+                examples.append({"input_ids": ids, "sensitive": [0] * len(ids) if objective == "full" else [int(x) for x in sens]})
+                continue
+            if objective == "ascent":  # only the forget term
+                labels = [IGNORE] * len(ids)
             else:
-                labels = [IGNORE if s else t for t, s in zip(ids, sens)]
+                labels = list(ids) if objective == "full" else [IGNORE if s else t for t, s in zip(ids, sens)]
             forget = [t if s else IGNORE for t, s in zip(ids, sens)]
             examples.append({"input_ids": ids, "labels": labels, "forget_labels": forget})
     return examples
@@ -133,8 +169,11 @@ def _make_trainer_class():
     class SaniTrainer(Trainer):
         """`Trainer` whose loss ignores sensitive tokens and may push them down."""
 
-        def __init__(self, *args: Any, forget_weight: float = 0.0, forget_loss=unlikelihood_loss, **kwargs: Any):
+        def __init__(self, *args: Any, forget_weight: float = 0.0, forget_loss=unlikelihood_loss, shift: bool = True,
+                     reference: nn.Module | None = None, **kwargs: Any):
             super().__init__(*args, **kwargs)
+            self.reference = reference  # frozen model before the repair, for NPO
+            self.shift = shift  # False for masked LMs
             self.remove_callback(PrinterCallback)
             if self.pop_callback(ProgressCallback):
                 self.add_callback(QuietProgress)
@@ -146,12 +185,35 @@ def _make_trainer_class():
             labels = inputs.pop("labels")
             forget_labels = inputs.pop("forget_labels", None)
             outputs = model(**inputs)
-            loss = causal_lm_loss(outputs.logits, labels)
+            loss = lm_loss(outputs.logits, labels, self.shift)
             if self.forget_weight and forget_labels is not None:
-                loss = loss + self.forget_weight * self.forget_loss(outputs.logits, forget_labels)
+                kw = {}
+                if self.reference is not None:
+                    with torch.no_grad():
+                        kw["ref_logits"] = self.reference(**inputs).logits
+                loss = loss + self.forget_weight * self.forget_loss(outputs.logits, forget_labels, self.shift, **kw)
             return (loss, outputs) if return_outputs else loss
 
     return SaniTrainer
+
+
+def _collator(tokenizer: Any, objective: str, masked_lm: bool, mlm_probability: float, mask_sensitive_inputs: bool,
+              forget_probability: float):
+    if not masked_lm:
+        return SpanCollator(pad_id(tokenizer))
+    from .mlm import MLMCollator
+
+    return MLMCollator(tokenizer, mlm_probability, mask_sensitive_inputs,
+                       forget_probability if objective in FORGET_LOSSES else 0.0)
+
+
+def _frozen_copy(model: nn.Module) -> nn.Module:
+    import copy
+
+    ref = copy.deepcopy(model).eval()
+    for p in ref.parameters():
+        p.requires_grad_(False)
+    return ref
 
 
 def last_complete_checkpoint(folder: Path) -> str | None:
@@ -187,9 +249,17 @@ def train(
     save_steps: int = 200,
     resume: bool = False,
     callbacks: Sequence[Any] = (),
+    mlm_probability: float = 0.15,
+    mask_sensitive_inputs: bool = False,
+    forget_probability: float | None = None,
     progress: bool = True,
 ) -> dict[str, float]:
     """Fine-tune `model` in place with the given objective. Returns the time and the final training loss.
+
+    A masked LM (see `models.task_of`) is trained with the library's MLM masking (`mlm_probability`), the
+    sensitive tokens never chosen as targets (and hidden from the input too with `mask_sensitive_inputs`);
+    its forget term applies to a share `forget_probability` (default: `mlm_probability`) of the sensitive
+    tokens, masked in the input.
 
     With `checkpoint_dir`, a checkpoint (weights, optimizer, scheduler, RNG and data position) is kept there
     every `save_steps` steps, and `resume` continues from the last one with the same result as a run that
@@ -197,7 +267,10 @@ def train(
     """
     from transformers import TrainingArguments
 
-    examples = build_examples(encoded, objective, max_length)
+    from .models import task_of
+
+    masked_lm = task_of(model) == "masked-lm"
+    examples = build_examples(encoded, objective, max_length, masked_lm=masked_lm)
     if not examples:
         raise SaniError("nothing to train on: the corpus has no tokens")
     if epochs <= 0:
@@ -231,9 +304,12 @@ def train(
             model=model,
             args=args,
             train_dataset=examples,
-            data_collator=SpanCollator(pad_id(tokenizer)),
+            data_collator=_collator(tokenizer, objective, masked_lm, mlm_probability, mask_sensitive_inputs,
+                                    mlm_probability if forget_probability is None else forget_probability),
             forget_weight=forget_weight if objective in FORGET_LOSSES else 0.0,
             forget_loss=FORGET_LOSSES.get(objective, unlikelihood_loss),
+            shift=not masked_lm,
+            reference=_frozen_copy(model) if objective in NEEDS_REFERENCE else None,
             callbacks=list(callbacks),
         )
         start = time.perf_counter()

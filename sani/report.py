@@ -21,10 +21,13 @@ def before_after_table(before: dict[str, Any], after: dict[str, Any]) -> str:
     labels = sorted(set(rb["by_label"]) | set(ra["by_label"]))
     rows = [("identifier type", "before", "after")]
     rows += [(lab, _pct(rb["by_label"].get(lab)), _pct(ra["by_label"].get(lab))) for lab in labels]
-    rows.append(("all (greedy regurgitation)", _pct(rb), _pct(ra)))
-    sb, sa = before["regurgitation"].get("sampled"), after["regurgitation"].get("sampled")
-    if sb and sa:
-        rows.append(("all (sampled, any sample)", _pct(sb), _pct(sa)))
+    masked = rb.get("unit") == "tokens"
+    rows.append(("all (tokens filled in one at a time)" if masked else "all (greedy regurgitation)", _pct(rb), _pct(ra)))
+    for key, name in (("sampled", "all (sampled, any sample)"), ("left_to_right", "all (values filled left to right)"),
+                      ("joint", "all (values filled in one pass)")):
+        sb, sa = before["regurgitation"].get(key), after["regurgitation"].get(key)
+        if sb and sa:
+            rows.append((name, _pct(sb), _pct(sa)))
     mb, ma = before.get("membership"), after.get("membership")
     if mb and ma:
         rows.append(("membership AUC, loss on sensitive tokens",
@@ -33,7 +36,8 @@ def before_after_table(before: dict[str, Any], after: dict[str, Any]) -> str:
         ub, ua = before["utility"].get(split), after["utility"].get(split)
         if ub and ua:
             ratio = (ua["perplexity"] / ub["perplexity"]) if ub["perplexity"] and ua["perplexity"] else None
-            rows.append((f"{split} perplexity (non-sensitive)", _num(ub["perplexity"]),
+            what = "masked-token perplexity" if ub.get("measure") == "masked tokens" else "perplexity"
+            rows.append((f"{split} {what} (non-sensitive)", _num(ub["perplexity"]),
                          _num(ua["perplexity"]) + (f"  (x{ratio:.3f})" if ratio else "")))
     tb, ta = before["utility"].get("task"), after["utility"].get("task")
     if tb and ta:
@@ -53,7 +57,7 @@ def audit_summary(result: dict[str, Any]) -> str:
     lines = [f"greedy regurgitation: {_pct(reg['greedy'])}, partial {_num(reg['greedy'].get('partial_rate'))}"]
     lines += [f"  {lab}: {_pct(r)}" for lab, r in reg["greedy"]["by_label"].items()]
     for mode, r in reg.items():
-        if mode != "greedy":
+        if mode != "greedy" and isinstance(r, dict):
             lines.append(f"{mode.replace('_', ' ')} regurgitation: {_pct(r)}, partial {_num(r.get('partial_rate'))}")
     ext = result.get("extraction")
     if ext:
@@ -73,7 +77,8 @@ def audit_summary(result: dict[str, Any]) -> str:
         if split == "task":
             lines.append(f"task probe accuracy: {_num(u['accuracy'])} (majority baseline {_num(u['majority_baseline'])}, {u['test']} test examples)")
         else:
-            lines.append(f"{split} perplexity (non-sensitive tokens): {_num(u['perplexity'])}, next-token accuracy {_num(u['accuracy'])}")
+            what = "masked-token" if u.get("measure") == "masked tokens" else "next-token"
+            lines.append(f"{split} {what} perplexity (non-sensitive tokens): {_num(u['perplexity'])}, {what} accuracy {_num(u['accuracy'])}")
     return "\n".join(lines)
 
 

@@ -13,7 +13,9 @@ import torch
 
 EOS = "<|endoftext|>"
 
-ARCHS = ("gpt2", "gpt_neox", "opt", "llama", "mistral", "qwen2")
+CAUSAL_ARCHS = ("gpt2", "gpt_neox", "opt", "llama", "mistral", "qwen2")
+MASKED_ARCHS = ("bert", "roberta", "distilbert", "deberta-v2")
+ARCHS = CAUSAL_ARCHS + MASKED_ARCHS
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024) -> Any:
@@ -25,10 +27,39 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024) -> Any:
     return PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token=EOS, eos_token=EOS, unk_token=EOS)
 
 
-def tiny_config(arch: str, vocab_size: int, *, layers: int = 4, hidden: int = 128, heads: int = 4, positions: int = 256, eos_id: int = 0):
-    """A small config of the given architecture; the FFN is 4x the hidden size."""
+def train_wordpiece(texts: Iterable[str], vocab_size: int = 1024) -> Any:
+    """An uncased WordPiece tokenizer with BERT's special tokens, for the masked LMs."""
+    from tokenizers import BertWordPieceTokenizer
+    from tokenizers.processors import BertProcessing
+    from transformers import PreTrainedTokenizerFast
+
+    wp = BertWordPieceTokenizer(lowercase=True)
+    wp.train_from_iterator(list(texts), vocab_size=vocab_size, min_frequency=2)
+    # the post-processor built before training does not know the special tokens' ids yet
+    wp.post_processor = BertProcessing(("[SEP]", wp.token_to_id("[SEP]")), ("[CLS]", wp.token_to_id("[CLS]")))
+    return PreTrainedTokenizerFast(tokenizer_object=wp, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]")
+
+
+def train_for(arch: str, texts: Iterable[str], vocab_size: int = 1024) -> Any:
+    """The tokenizer an architecture's tiny model uses: WordPiece for masked LMs, byte-level BPE otherwise."""
+    return train_wordpiece(texts, vocab_size) if arch in MASKED_ARCHS else train_tokenizer(texts, vocab_size)
+
+
+def tiny_config(arch: str, vocab_size: int, *, layers: int = 4, hidden: int = 128, heads: int = 4, positions: int = 256,
+                eos_id: int = 0, pad_id: int = 0, **extra: Any):
+    """A small config of the given architecture; the FFN is 4x the hidden size. `extra` sets other fields."""
     from transformers import AutoConfig
 
+    if arch in MASKED_ARCHS:
+        if arch == "distilbert":
+            kw = dict(n_layers=layers, dim=hidden, n_heads=heads, hidden_dim=4 * hidden, max_position_embeddings=positions)
+        else:
+            kw = dict(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=heads, intermediate_size=4 * hidden,
+                      max_position_embeddings=positions + (2 if arch == "roberta" else 0))
+            if arch == "deberta-v2":
+                kw.update(relative_attention=True, position_buckets=32, pos_att_type=["p2c", "c2p"])
+        return AutoConfig.for_model(arch, vocab_size=vocab_size, pad_token_id=pad_id, **kw, **extra)
     common = dict(vocab_size=vocab_size, bos_token_id=eos_id, eos_token_id=eos_id, pad_token_id=None)
     if arch == "gpt2":
         kw = dict(n_layer=layers, n_embd=hidden, n_head=heads, n_positions=positions)
@@ -43,13 +74,16 @@ def tiny_config(arch: str, vocab_size: int, *, layers: int = 4, hidden: int = 12
                   intermediate_size=4 * hidden, max_position_embeddings=positions)
     else:
         raise ValueError(f"unknown tiny architecture {arch!r}; choose from {ARCHS}")
-    return AutoConfig.for_model(arch, **common, **kw)
+    return AutoConfig.for_model(arch, **common, **kw, **extra)
 
 
 def tiny_model(arch: str, tokenizer: Any, seed: int = 0, **kw: Any):
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM, AutoModelForMaskedLM
 
     torch.manual_seed(seed)
+    if arch in MASKED_ARCHS:
+        config = tiny_config(arch, len(tokenizer), pad_id=tokenizer.pad_token_id, **kw)
+        return AutoModelForMaskedLM.from_config(config)
     config = tiny_config(arch, len(tokenizer), eos_id=tokenizer.eos_token_id, **kw)
     return AutoModelForCausalLM.from_config(config)
 

@@ -44,7 +44,8 @@ def test_error_messages_never_contain_span_values(tmp_path):
     text = json.dumps({"text": f"SSN {secret}", "spans": [{"start": 4, "end": 15}, {"start": 6, "end": 20}]})
     with pytest.raises(SaniError) as e:
         data.read_corpus(write(tmp_path, "c.jsonl", text + "\n"))
-    assert secret not in str(e.value) and "45" not in str(e.value)
+    msg = str(e.value).replace(str(tmp_path), "")  # the temporary path may hold any digits
+    assert secret not in msg and "45" not in msg
 
 
 def test_nested_span_is_absorbed_by_the_outer_one(tmp_path):

@@ -7,18 +7,18 @@ from sani.data import Record, Span
 from sani.repair import IGNORE
 
 
-def test_causal_lm_loss_ignores_masked_positions():
+def test_lm_loss_ignores_masked_positions():
     torch.manual_seed(0)
     logits = torch.randn(2, 5, 7)
     labels = torch.tensor([[1, 2, IGNORE, 4, 5], [IGNORE, 3, 3, IGNORE, IGNORE]])
-    got = repair.causal_lm_loss(logits, labels)
+    got = repair.lm_loss(logits, labels)
     terms = []
     for b in range(2):
         for t in range(1, 5):
             if labels[b, t] != IGNORE:
                 terms.append(-torch.log_softmax(logits[b, t - 1], -1)[labels[b, t]])
     assert torch.allclose(got, torch.stack(terms).mean())
-    assert repair.causal_lm_loss(logits, torch.full((2, 5), IGNORE)).item() == 0.0
+    assert repair.lm_loss(logits, torch.full((2, 5), IGNORE)).item() == 0.0
 
 
 def test_unlikelihood_is_minus_log_one_minus_p():
@@ -97,3 +97,25 @@ def test_maxent_is_zero_for_a_uniform_prediction_and_positive_otherwise():
     want = -logp.mean() - math.log(8)  # KL(uniform || p)
     assert torch.allclose(repair.maxent_loss(peaked, forget), want)
     assert repair.maxent_loss(peaked, torch.full((1, 3), IGNORE)).item() == 0.0
+
+
+def test_npo_is_log_two_scaled_at_the_reference_and_falls_as_p_drops():
+    torch.manual_seed(2)
+    logits = torch.randn(1, 4, 9)
+    forget = torch.tensor([[IGNORE, 3, 5, IGNORE]])
+    beta = 0.1
+    at_ref = repair.npo_loss(logits, forget, ref_logits=logits, beta=beta)
+    assert torch.allclose(at_ref, torch.tensor(2 / beta * math.log(2)))
+    lower = logits.clone()
+    lower[0, 0, 3] -= 5.0  # the model now gives the forget tokens less probability than the reference
+    lower[0, 1, 5] -= 5.0
+    assert repair.npo_loss(lower, forget, ref_logits=logits, beta=beta) < at_ref
+    assert torch.allclose(repair.ascent_loss(logits, forget), -repair.lm_loss(logits, forget))
+
+
+def test_ascent_examples_learn_nothing_but_the_forget_term():
+    tok = tiny.train_tokenizer(["Patient John Smith, MRN 1234567, seen today."] * 20, vocab_size=300)
+    rec = Record("Patient John Smith, MRN 1234567, seen today.", [Span(8, 18, "NAME")])
+    ex = repair.build_examples(data.encode_corpus(tok, [rec]), "ascent", 64)[0]
+    assert all(x == IGNORE for x in ex["labels"])
+    assert any(x != IGNORE for x in ex["forget_labels"])

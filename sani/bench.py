@@ -1,0 +1,276 @@
+"""`sani bench`: sanitization methods side by side, on the same models, corpus and machine.
+
+Each method is a set of `SanitizeConfig` values run through the same erase and repair code; the baselines
+differ only in their repair objective (sani/repair.py) or erase settings. The oracle is the same
+architecture trained from scratch, on the same corpus and schedule as the original, with the sensitive
+tokens never learnt. Every model is audited the same way (regurgitation greedy and sampled, canary
+exposure, membership inference, holdout utility, linear probe), and each method's wall time is compared
+with the oracle's training time.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+
+from . import data, erase, metrics, models, repair, tiny
+from .config import make_config
+from .errors import SaniError
+
+# name -> SanitizeConfig values (on top of the default preset, or the preset named in "preset")
+METHODS: dict[str, dict[str, Any]] = {
+    "sani": {},
+    "sani-paper": {"preset": "paper"},
+    "erase-only": {"epochs": 0.0},
+    "repair-only": {"fraction": 0.0},
+    "gradient-ascent": {"fraction": 0.0, "objective": "ascent", "epochs": 1.0, "lr": 1e-4},
+    "gradient-difference": {"fraction": 0.0, "objective": "masked+ascent"},
+    "npo": {"fraction": 0.0, "objective": "masked+npo"},
+    # DEPN (Wu et al. 2023): privacy neurons by integrated gradients anywhere in the network, set to zero
+    "depn": {"strategy": "attribution", "scope": "network", "fraction": 0.05, "reset": "zero", "epochs": 0.0},
+}
+ORACLE = "oracle"
+QUICK_METHODS = ("sani", "sani-paper", "repair-only", "gradient-difference", "npo")
+
+
+class PeakMemory:
+    """Peak resident memory (MiB) while the block runs: CUDA's allocator peak on a GPU, else the process's
+    resident set sampled every 20 ms (Linux)."""
+
+    def __enter__(self) -> "PeakMemory":
+        self.peak = 0.0
+        self._stop = threading.Event()
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+        else:
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def _rss(self) -> float:
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * 4096 / 2**20
+        except OSError:
+            return 0.0
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._rss())
+            self._stop.wait(0.02)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        if torch.cuda.is_available():
+            self.peak = torch.cuda.max_memory_allocated() / 2**20
+        else:
+            self._thread.join()
+            self.peak = max(self.peak, self._rss())
+
+
+def apply_method(model: Any, tokenizer: Any, encoded: Sequence[data.Encoded], values: dict[str, Any], *,
+                 seed: int = 0) -> dict[str, Any]:
+    """Run one method's erase and repair on `model` in place; returns its config, seconds and peak memory."""
+    from .pipeline import choose_neurons, repair_options
+
+    values = dict(values)
+    cfg = make_config(values.pop("preset", None), task=models.task_of(model), seed=seed, **values)
+    with PeakMemory() as mem:
+        start = time.perf_counter()
+        if cfg.fraction > 0:
+            selection = choose_neurons(model, tokenizer, encoded, cfg, progress=False)
+            erase.reset_neurons(model, selection, mode=cfg.reset, seed=cfg.seed)
+        if cfg.epochs > 0:
+            repair.train(model, tokenizer, encoded, **repair_options(cfg), progress=False)
+        seconds = time.perf_counter() - start
+    model.eval()
+    return {"config": cfg.to_dict(), "seconds": round(seconds, 2), "peak_memory_mib": round(mem.peak, 1)}
+
+
+def measure(model: Any, tokenizer: Any, enc: Sequence[data.Encoded], holdout: Sequence[data.Encoded],
+            canaries: dict[str, Any] | None, probe: list[tuple[str, str]] | None, seed: int) -> dict[str, Any]:
+    """The benchmark's columns, from one audit."""
+    a = metrics.audit(model, tokenizer, enc, holdout=holdout, samples=5, canaries=canaries, task=probe, seed=seed,
+                      progress=False, with_fingerprint=False)
+    reg, mem = a["regurgitation"], a["membership"]["sensitive"]["loss"]
+    return {
+        "greedy": reg["greedy"]["rate"],
+        "sampled": (reg.get("sampled") or reg.get("left_to_right") or {}).get("rate"),
+        "exposure": (a.get("exposure") or {}).get("mean_exposure"),
+        "mia_auc": mem["auc"], "privleak": mem["privleak"],
+        "holdout_ppl": a["utility"]["holdout"]["perplexity"],
+        "probe_accuracy": (a["utility"].get("task") or {}).get("accuracy"),
+    }
+
+
+@dataclass
+class BenchSettings:
+    archs: Sequence[str] = ("gpt2", "bert")
+    methods: Sequence[str] = tuple(METHODS)
+    seeds: Sequence[int] = (0,)
+    patients: int = 60
+    models: Sequence[str] = ()  # user model directories, benchmarked on the corpus given with them
+    corpus: str | None = None
+    holdout: str | None = None
+    memorize: dict[str, Any] = field(default_factory=dict)  # overrides of the demo's memorization settings
+
+
+def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str, dict[str, Any]]:
+    """Build the memorizing tiny model and its oracle, then run every method on a fresh copy."""
+    from .demo import MASKED_MEMORIZE, MEMORIZE_EPOCHS, MEMORIZE_LR, build_demo_model
+    from .probe import read_task
+
+    paths = build_demo_model(workdir / f"{arch}-{seed}", arch=arch, seed=seed, patients=s.patients, with_canaries=True,
+                             progress=False, **s.memorize)
+    canaries = json.loads(Path(paths["canaries"]).read_text())
+    original, tok = models.load(paths["original"])
+    enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
+    hold = data.encode_corpus(tok, data.read_corpus(paths["holdout"]))
+    probe = read_task(paths["task"])
+    rows = {"original": {**measure(original, tok, enc, hold, canaries, probe, seed), "seconds": 0.0}}
+    masked = arch in tiny.MASKED_ARCHS
+    kw = {k: v for k, v in s.memorize.items() if k not in ("epochs", "lr")}
+    if masked:
+        kw = {**MASKED_MEMORIZE["config"], **kw}
+    with PeakMemory() as mem:
+        start = time.perf_counter()
+        oracle = tiny.tiny_model(arch, tok, seed=seed, **kw)
+        repair.train(oracle, tok, enc, objective="masked",
+                     epochs=s.memorize.get("epochs") or (MASKED_MEMORIZE["epochs"] if masked else MEMORIZE_EPOCHS),
+                     lr=s.memorize.get("lr") or (MASKED_MEMORIZE["lr"] if masked else MEMORIZE_LR), batch_size=16,
+                     max_length=256, seed=seed, warmup_ratio=0.05, mlm_probability=MASKED_MEMORIZE["mlm_probability"],
+                     progress=False)
+        oracle_seconds = time.perf_counter() - start
+    rows[ORACLE] = {**measure(oracle.eval(), tok, enc, hold, canaries, probe, seed), "seconds": round(oracle_seconds, 2),
+                    "peak_memory_mib": round(mem.peak, 1)}
+    for name in s.methods:
+        model, _ = models.load(paths["original"])
+        run = apply_method(model, tok, enc, METHODS[name], seed=seed)
+        rows[name] = {**measure(model, tok, enc, hold, canaries, probe, seed), "seconds": run["seconds"],
+                      "peak_memory_mib": run["peak_memory_mib"]}
+    _ratios(rows)
+    return rows
+
+
+def _run_user(path: str, seed: int, s: BenchSettings) -> dict[str, dict[str, Any]]:
+    """A user's model on the user's corpus: the methods only (no oracle: that needs the training recipe)."""
+    from .pipeline import load_records
+
+    if not s.corpus or not s.holdout:
+        raise SaniError("--model needs --corpus and --holdout: the corpus it was fine-tuned on and held-out text")
+    original, tok = models.load(path)
+    enc = data.encode_corpus(tok, load_records(s.corpus))
+    hold = data.encode_corpus(tok, load_records(s.holdout))
+    rows = {"original": {**measure(original, tok, enc, hold, None, None, seed), "seconds": 0.0}}
+    for name in s.methods:
+        model, _ = models.load(path)
+        run = apply_method(model, tok, enc, METHODS[name], seed=seed)
+        rows[name] = {**measure(model, tok, enc, hold, None, None, seed), "seconds": run["seconds"],
+                      "peak_memory_mib": run["peak_memory_mib"]}
+    _ratios(rows)
+    return rows
+
+
+def _ratios(rows: dict[str, dict[str, Any]]) -> None:
+    base = rows["original"]["holdout_ppl"]
+    oracle = rows.get(ORACLE, {}).get("seconds")
+    for r in rows.values():
+        r["ppl_ratio"] = round(r["holdout_ppl"] / base, 4) if base and r["holdout_ppl"] else None
+        r["time_vs_oracle"] = round(r["seconds"] / oracle, 4) if oracle and r is not rows.get(ORACLE) and r["seconds"] else None
+
+
+def run(settings: BenchSettings, out_dir: str | Path = "benchmarks/results", *, workdir: str | Path | None = None,
+        progress: bool = True) -> dict[str, Any]:
+    """Methods x models x seeds; writes `<out_dir>/bench-<time>.json`, `.md` and `.html` (charts)."""
+    import tempfile
+
+    unknown = [m for m in settings.methods if m not in METHODS]
+    if unknown:
+        raise SaniError(f"unknown method(s) {', '.join(unknown)}: choose from {', '.join(METHODS)}")
+    bad = [a for a in settings.archs if a not in tiny.ARCHS]
+    if bad:
+        raise SaniError(f"unknown tiny architecture(s) {', '.join(bad)}: choose from {', '.join(tiny.ARCHS)}")
+    results: dict[str, Any] = {"machine": _machine(), "settings": {**settings.__dict__}, "runs": {}}
+    with tempfile.TemporaryDirectory(prefix="sani-bench-", dir=workdir) as tmp:
+        for target in [*settings.archs, *settings.models]:
+            for seed in settings.seeds:
+                if progress:
+                    print(f"[bench] {target}, seed {seed} ...", flush=True)
+                rows = (_run_tiny(target, seed, settings, Path(tmp)) if target in settings.archs
+                        else _run_user(target, seed, settings))
+                results["runs"].setdefault(target, {})[str(seed)] = rows
+    results["table"] = markdown_table(results)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / time.strftime("bench-%Y%m%d-%H%M%S")
+    from .pipeline import write_json
+
+    write_json(results, stem.with_suffix(".json"))
+    stem.with_suffix(".md").write_text(results["table"] + "\n", encoding="utf-8")
+    stem.with_suffix(".html").write_text(_plot(results), encoding="utf-8")
+    results["files"] = [str(stem.with_suffix(x)) for x in (".json", ".md", ".html")]
+    return results
+
+
+COLUMNS = (("greedy", "greedy regurg.", "{:.1%}"), ("sampled", "sampled / left-to-right", "{:.1%}"),
+           ("exposure", "exposure (bits)", "{:.1f}"), ("mia_auc", "MIA AUC (sensitive)", "{:.3f}"),
+           ("privleak", "privleak", "{:.1f}"), ("ppl_ratio", "holdout ppl ratio", "{:.3f}"),
+           ("probe_accuracy", "probe acc.", "{:.3f}"), ("seconds", "seconds", "{:.1f}"),
+           ("time_vs_oracle", "time / oracle", "{:.3f}"), ("peak_memory_mib", "peak MiB", "{:.0f}"))
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    """One table a model: the mean over seeds, with the range when there are several."""
+    out = []
+    for target, seeds in results["runs"].items():
+        runs = list(seeds.values())
+        out += [f"### {target} ({len(runs)} seed{'s' if len(runs) > 1 else ''})", "",
+                "| method | " + " | ".join(c[1] for c in COLUMNS) + " |", "| --- " * (len(COLUMNS) + 1) + "|"]
+        for name in runs[0]:
+            cells = []
+            for key, _, fmt in COLUMNS:
+                vals = [r[name].get(key) for r in runs if r[name].get(key) is not None]
+                if not vals:
+                    cells.append("-")
+                    continue
+                cell = fmt.format(statistics.mean(vals))
+                if len(vals) > 1:
+                    cell += f" ({fmt.format(min(vals))}-{fmt.format(max(vals))})"
+                cells.append(cell)
+            out.append(f"| {name} | " + " | ".join(cells) + " |")
+        out.append("")
+    m = results["machine"]
+    out.append(f"Machine: {m['machine']}, {m['device']}, {m['threads']} torch threads, torch {m['torch']}, "
+               f"transformers {m['transformers']}.")
+    return "\n".join(out)
+
+
+def _plot(results: dict[str, Any]) -> str:
+    """An HTML page: regurgitation and holdout perplexity ratio per method, one chart a model (inline SVG)."""
+    from .report import _esc, _svg_bars
+
+    parts = ["<!doctype html><meta charset='utf-8'><title>sani bench</title><body style='font-family:sans-serif'>"]
+    for target, seeds in results["runs"].items():
+        runs = list(seeds.values())
+        names = list(runs[0])
+        mean = {key: [statistics.mean([r[n][key] for r in runs if r[n].get(key) is not None] or [0.0]) for n in names]
+                for key in ("greedy", "ppl_ratio")}
+        parts.append(f"<h2>{_esc(target)}: greedy regurgitation, and holdout perplexity ratio / 2</h2>")
+        parts.append(_svg_bars(names, {"greedy regurgitation": mean["greedy"], "ppl ratio / 2": [x / 2 for x in mean["ppl_ratio"]]}))
+    return "".join(parts) + "</body>"
+
+
+def _machine() -> dict[str, Any]:
+    import transformers
+
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
+    return {"machine": platform.machine(), "device": device, "threads": torch.get_num_threads(), "torch": torch.__version__,
+            "transformers": transformers.__version__, "python": platform.python_version()}

@@ -1,0 +1,144 @@
+"""Masked language models: loading, erase, the repair's masking, the fill-in audit, and a real sanitization."""
+
+import json
+
+import pytest
+import torch
+
+import sani
+from sani import data, erase, mlm, models, repair, synthetic, tiny
+from sani.errors import SaniError
+from sani.repair import IGNORE
+
+
+@pytest.fixture(scope="module")
+def wordpiece():
+    return tiny.train_wordpiece(r.text for r in synthetic.make_corpus(80, seed=3, repeats=(1,)))
+
+
+@pytest.mark.parametrize("arch", tiny.MASKED_ARCHS)
+def test_masked_archs_erase_exactly_the_chosen_neurons_and_round_trip(arch, wordpiece, tmp_path):
+    model = tiny.tiny_model(arch, wordpiece, layers=2, hidden=32, heads=2)
+    assert models.task_of(model) == "masked-lm"
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    selection = erase.select_neurons(model, layers=1, fraction=0.5, seed=1)
+    erase.reset_neurons(model, selection, mode="zero")
+    ffn = models.ffn_layers(model)[-1]
+    idx = torch.tensor(selection[ffn.index])
+    rest = torch.tensor(sorted(set(range(ffn.size)) - set(selection[ffn.index])))
+    assert torch.all(ffn.output.weight[:, idx] == 0)
+    assert torch.all(ffn.inputs[0].weight[idx] == 0)
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed and all(k.startswith(ffn.prefix) for k in changed)
+    assert torch.equal(ffn.output.weight[:, rest], before[ffn.prefix + ffn.layout.output + ".weight"][:, rest])
+
+    tiny.save(model, wordpiece, tmp_path / arch)
+    loaded, tok = models.load(tmp_path / arch)
+    assert type(loaded).__name__ == type(model).__name__ and tok.mask_token_id is not None
+    ids = torch.tensor([tok("patient name: john smith")["input_ids"]])
+    model.eval()
+    assert torch.allclose(loaded(input_ids=ids).logits, model(input_ids=ids).logits, atol=1e-5)
+
+
+def test_wrong_task_override_is_a_clear_error(wordpiece, tmp_path):
+    tiny.save(tiny.tiny_model("bert", wordpiece, layers=1, hidden=32, heads=2), wordpiece, tmp_path / "bert")
+    gpt_tok = tiny.train_tokenizer(["a b c d e f g"] * 5)
+    tiny.save(tiny.tiny_model("gpt2", gpt_tok, layers=1, hidden=32, heads=2), gpt_tok, tmp_path / "gpt2")
+    with pytest.raises(SaniError, match=r"BertForMaskedLM \(masked-lm\); --task causal-lm contradicts it"):
+        models.load(tmp_path / "bert", task="causal-lm")
+    config = json.loads((tmp_path / "gpt2" / "config.json").read_text())
+    del config["architectures"]
+    (tmp_path / "gpt2" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(SaniError, match="'gpt2' has no masked-lm head"):
+        models.load(tmp_path / "gpt2", task="masked-lm")
+    with pytest.raises(SaniError, match="choose causal-lm or masked-lm"):
+        models.load(tmp_path / "bert", task="seq2seq")
+    assert models.task_of(models.load(tmp_path / "bert")[0]) == "masked-lm"
+
+
+def test_collator_never_targets_sensitive_tokens_and_can_hide_them(wordpiece):
+    records = synthetic.make_corpus(6, seed=1)
+    encoded = data.encode_corpus(wordpiece, records)
+    examples = repair.build_examples(encoded, "masked+unlikelihood", 512, masked_lm=True)
+    special = set(wordpiece.all_special_ids)
+    torch.manual_seed(0)
+    targets = chosen_sensitive = sensitive_total = plain_total = 0
+    for _ in range(20):
+        batch = mlm.MLMCollator(wordpiece, 0.15, forget_probability=0.3)(examples)
+        for row, ex in enumerate(examples):
+            n = len(ex["input_ids"])
+            sens = torch.tensor(ex["sensitive"], dtype=torch.bool)
+            labels, forget, inputs = batch["labels"][row, :n], batch["forget_labels"][row, :n], batch["input_ids"][row, :n]
+            assert torch.all(labels[sens] == IGNORE)  # never a target
+            assert torch.all(forget[~sens] == IGNORE)  # the forget term only sees sensitive tokens
+            assert torch.all(inputs[forget != IGNORE] == wordpiece.mask_token_id)  # ... masked in the input
+            plain = ~sens & torch.tensor([t not in special for t in ex["input_ids"]])
+            targets += int((labels != IGNORE).sum())
+            plain_total += int(plain.sum())
+            chosen_sensitive += int((forget != IGNORE).sum())
+            sensitive_total += int(sens.sum())
+    assert 0.12 < targets / plain_total < 0.18
+    assert 0.25 < chosen_sensitive / sensitive_total < 0.35
+    hidden = mlm.MLMCollator(wordpiece, 0.15, mask_sensitive_inputs=True)(examples)
+    for row, ex in enumerate(examples):
+        sens = torch.tensor(ex["sensitive"], dtype=torch.bool)
+        assert torch.all(hidden["input_ids"][row, : len(sens)][sens] == wordpiece.mask_token_id)
+        assert torch.all(hidden["forget_labels"][row] == IGNORE)
+
+
+def test_mlm_losses_do_not_shift():
+    logits = torch.randn(1, 4, 6)
+    labels = torch.tensor([[IGNORE, 2, IGNORE, 5]])
+    want = -(torch.log_softmax(logits[0, 1], -1)[2] + torch.log_softmax(logits[0, 3], -1)[5]) / 2
+    assert torch.allclose(repair.lm_loss(logits, labels, shift=False), want)
+    p = torch.softmax(logits[0, 1], -1)[2]
+    forget = torch.tensor([[IGNORE, 2, IGNORE, IGNORE]])
+    assert torch.allclose(repair.unlikelihood_loss(logits, forget, shift=False), -torch.log1p(-p))
+
+
+@pytest.fixture(scope="module")
+def memorized_bert(tmp_path_factory):
+    """A tiny BERT that fills in the identifiers of its 20 patients (about 40 s)."""
+    from sani.demo import build_demo_model
+
+    return build_demo_model(tmp_path_factory.mktemp("bert"), arch="bert", patients=20, epochs=150, layers=2, progress=False)
+
+
+def test_fill_in_audit_sees_memorization_that_a_fresh_model_lacks(memorized_bert, wordpiece):
+    model, tok = models.load(memorized_bert["original"])
+    encoded = data.encode_corpus(tok, data.read_corpus(memorized_bert["train"]))
+    got = mlm.regurgitation(model, tok, encoded, progress=False)
+    assert got["greedy"]["rate"] > 0.8 and got["greedy"]["unit"] == "tokens"
+    assert got["left_to_right"]["rate"] > 0.5 and got["joint"]["rate"] <= got["left_to_right"]["rate"] + 0.05
+    fresh = tiny.tiny_model("bert", tok, layers=2)
+    fresh.eval()
+    base = mlm.regurgitation(fresh, tok, encoded, progress=False)
+    assert base["greedy"]["rate"] < 0.05 and base["left_to_right"]["rate"] == 0
+    assert got["greedy"]["mean_value_pll"] > base["greedy"]["mean_value_pll"] + 10
+    assert all("value" not in it and len(it["value_hash"]) > 8 for it in got["items"])
+
+
+def test_sanitizing_a_memorizing_bert_stops_the_fill_in(memorized_bert, tmp_path):
+    report = sani.sanitize(memorized_bert["original"], memorized_bert["train"], tmp_path / "out",
+                           holdout=memorized_bert["holdout"], progress=False)
+    before, after = report["audit_before"], report["audit_after"]
+    assert report["task"] == "masked-lm" and report["config"]["epochs"] == 5.0  # the masked-LM defaults
+    assert before["regurgitation"]["greedy"]["rate"] > 0.8
+    assert after["regurgitation"]["greedy"]["rate"] < 0.10
+    assert after["regurgitation"]["left_to_right"]["rate"] < 0.02
+    assert after["utility"]["holdout"]["measure"] == "masked tokens"
+    assert after["utility"]["holdout"]["perplexity"] < 1.10 * before["utility"]["holdout"]["perplexity"]
+    assert before["membership"]["sensitive"]["loss"]["auc"] is not None
+    model, _ = models.load(tmp_path / "out")
+    assert type(model).__name__ == "BertForMaskedLM"
+    from sani.report import audit_summary, before_after_table, write_html
+
+    assert "tokens filled in one at a time" in before_after_table(before, after)
+    assert "masked-token perplexity" in audit_summary(after)
+    write_html([str(tmp_path / "out" / "sanitization.json")], str(tmp_path / "r.html"))
+    assert "left to right" in (tmp_path / "r.html").read_text()
+    # the audit alone, with the CLI's task check
+    result = sani.audit(tmp_path / "out", memorized_bert["train"], task="masked-lm", samples=0, progress=False)
+    assert result["task"] == "masked-lm" and result["regurgitation"]["greedy"]["rate"] < 0.10
+    with pytest.raises(SaniError, match="contradicts"):
+        sani.audit(tmp_path / "out", memorized_bert["train"], task="causal-lm", progress=False)
