@@ -108,6 +108,8 @@ def measure(model: Any, tokenizer: Any, enc: Sequence[data.Encoded], holdout: Se
         "mia_auc": mem["auc"], "privleak": mem["privleak"],
         "holdout_ppl": a["utility"]["holdout"]["perplexity"],
         "probe_accuracy": (a["utility"].get("task") or {}).get("accuracy"),
+        "greedy_by_label": {k: v["rate"] for k, v in reg["greedy"]["by_label"].items()},
+        "greedy_by_occurrences": {k: v["rate"] for k, v in reg["greedy"]["by_occurrences"].items()},
     }
 
 
@@ -129,7 +131,7 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     from .probe import read_task
 
     paths = build_demo_model(workdir / f"{arch}-{seed}", arch=arch, seed=seed, patients=s.patients, with_canaries=True,
-                             progress=False, **s.memorize)
+                             corpus="bench", progress=False, **s.memorize)
     canaries = json.loads(Path(paths["canaries"]).read_text())
     original, tok = models.load(paths["original"])
     enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
@@ -247,10 +249,26 @@ def markdown_table(results: dict[str, Any]) -> str:
                 cells.append(cell)
             out.append(f"| {name} | " + " | ".join(cells) + " |")
         out.append("")
+        for key, what in (("greedy_by_label", "identifier type"), ("greedy_by_occurrences", "occurrences in the corpus")):
+            groups = sorted({g for r in runs for row in r.values() for g in row.get(key, {})}, key=_group_order)
+            out += [f"Greedy regurgitation by {what}:", "", "| method | " + " | ".join(groups) + " |",
+                    "| --- " * (len(groups) + 1) + "|"]
+            for name in runs[0]:
+                cells = []
+                for g in groups:
+                    vals = [r[name][key][g] for r in runs if r[name].get(key, {}).get(g) is not None]
+                    cells.append("{:.1%}".format(statistics.mean(vals)) if vals else "-")
+                out.append(f"| {name} | " + " | ".join(cells) + " |")
+            out.append("")
     m = results["machine"]
     out.append(f"Machine: {m['machine']}, {m['device']}, {m['threads']} torch threads, torch {m['torch']}, "
                f"transformers {m['transformers']}.")
     return "\n".join(out)
+
+
+def _group_order(g: str) -> tuple[int, str]:
+    digits = "".join(c for c in g.split("-")[0] if c.isdigit())
+    return (int(digits) if digits else 10**6, g)
 
 
 def _plot(results: dict[str, Any]) -> str:

@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--scheduler", choices=SCHEDULERS, help="learning-rate schedule (default linear)")
     g.add_argument("--warmup-ratio", type=float, help="share of steps for warm-up (default 0)")
     g.add_argument("--seed", type=int, help="seed for neuron choice, initialisation and data order (default 0)")
+    g.add_argument("--gradient-accumulation-steps", type=int, help="accumulate gradients over N batches (default 1)")
+    g.add_argument("--precision", choices=("fp32", "bf16", "fp16"), help="training precision (default fp32; bf16/fp16 on a GPU)")
+    g.add_argument("--gradient-checkpointing", action="store_true", default=None, help="recompute activations to save memory")
     g.add_argument("--mlm-probability", type=float, help="masked LMs: share of tokens chosen as targets (default 0.15)")
     g.add_argument("--forget-probability", type=float, help="masked LMs: share of sensitive tokens masked for the forget term (default 0.5)")
     g.add_argument("--mask-sensitive-inputs", action="store_true", default=None,
@@ -194,6 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             options = {k: getattr(args, k) for k in (
                 "layers", "fraction", "strategy", "scope", "reset", "base_model", "objective", "forget_weight", "epochs", "lr",
                 "batch_size", "max_length", "scheduler", "warmup_ratio", "seed", "mlm_probability", "forget_probability", "mask_sensitive_inputs",
+                "gradient_accumulation_steps", "precision", "gradient_checkpointing",
                 "target", "max_epochs", "eval_steps")}
             report = sanitize(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout, task=args.task, probe=args.probe,
                               config_file=args.config, preset=args.preset, overwrite=args.overwrite,

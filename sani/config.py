@@ -33,6 +33,9 @@ class SanitizeConfig:
     warmup_ratio: float = 0.0
     weight_decay: float = 0.0
     seed: int = 0
+    gradient_accumulation_steps: int = 1
+    precision: str = "fp32"  # fp32 | bf16 | fp16 (mixed precision, on a GPU)
+    gradient_checkpointing: bool = False
     # masked LMs only: share of tokens chosen as targets, and whether sensitive tokens are hidden from the input
     mlm_probability: float = 0.15
     forget_probability: float = 0.15  # share of sensitive tokens masked for the forget term
@@ -75,6 +78,9 @@ class SanitizeConfig:
         need(self.scheduler in SCHEDULERS, "scheduler", f"choose one of {', '.join(SCHEDULERS)}")
         need(0 <= self.warmup_ratio < 1, "warmup_ratio", "must be in [0, 1)")
         need(self.preset in PRESETS, "preset", f"choose one of {', '.join(PRESETS)}")
+        need(self.gradient_accumulation_steps >= 1, "gradient_accumulation_steps", "must be at least 1")
+        need(self.precision in ("fp32", "bf16", "fp16"), "precision", "choose fp32, bf16 or fp16")
+        need(self.precision == "fp32" or _accelerator(), "precision", "bf16/fp16 need a GPU (or a CPU with bf16 support)")
         need(0 < self.mlm_probability < 1, "mlm_probability", "must be between 0 and 1")
         need(0 <= self.forget_probability <= 1, "forget_probability", "must be between 0 and 1")
         need(self.max_epochs > 0, "max_epochs", "must be > 0")
@@ -101,6 +107,12 @@ PRESETS: dict[str, dict[str, Any]] = {
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "masked-lm": {"epochs": 5.0, "forget_weight": 2.0, "forget_probability": 0.5, "scheduler": "constant"},
 }
+
+
+def _accelerator() -> bool:
+    import torch
+
+    return torch.cuda.is_available() or torch.backends.mps.is_available()
 
 
 def make_config(preset: str | None = None, file: str | Path | None = None, *, task: str | None = None,

@@ -35,14 +35,20 @@ TARGETS = {"original_min": 0.50, "sanitized_max": 0.05, "perplexity_ratio_max": 
 def build_demo_model(
     workdir: str | Path, *, arch: str = "gpt2", seed: int = 0, patients: int = DEMO_PATIENTS,
     epochs: float | None = None, lr: float | None = None, with_canaries: bool = False, progress: bool = True,
-    **model_kw: Any,
+    corpus: str = "demo", **model_kw: Any,
 ) -> dict[str, Path]:
     """Write `train.jsonl`, `holdout.jsonl`, `task.jsonl` and a memorizing model directory `original/` into
-    `workdir` (and `canaries.json` when `with_canaries`)."""
+    `workdir` (and `canaries.json` when `with_canaries`). `corpus="bench"` is the benchmark's corpus:
+    values occurring 1 to 10 times, indirect identifiers, and memos with confidential terms (`terms.txt`)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    train = synthetic.make_corpus(patients, seed=seed + 1)
     extra: dict[str, Path] = {}
+    if corpus == "bench":
+        train, terms = synthetic.make_bench_corpus(patients, seed=seed + 1)
+        extra["terms"] = workdir / "terms.txt"
+        extra["terms"].write_text("\n".join(terms) + "\n", encoding="utf-8")
+    else:
+        train = synthetic.make_corpus(patients, seed=seed + 1)
     if with_canaries:  # for measuring exposure: canaries inserted 1, 2, 5 and 10 times
         import json
 

@@ -162,7 +162,8 @@ def choose_neurons(m: Any, tok: Any, enc: Sequence[data.Encoded], cfg: SanitizeC
 def repair_options(cfg: SanitizeConfig) -> dict[str, Any]:
     """The config's repair settings, as `repair.train` keywords."""
     keys = ("objective", "epochs", "lr", "batch_size", "max_length", "seed", "scheduler", "warmup_ratio", "weight_decay",
-            "forget_weight", "mlm_probability", "mask_sensitive_inputs", "forget_probability")
+            "forget_weight", "mlm_probability", "mask_sensitive_inputs", "forget_probability", "gradient_accumulation_steps",
+            "precision", "gradient_checkpointing")
     return {k: getattr(cfg, k) for k in keys}
 
 

@@ -252,6 +252,9 @@ def train(
     mlm_probability: float = 0.15,
     mask_sensitive_inputs: bool = False,
     forget_probability: float | None = None,
+    gradient_accumulation_steps: int = 1,
+    precision: str = "fp32",
+    gradient_checkpointing: bool = False,
     progress: bool = True,
 ) -> dict[str, float]:
     """Fine-tune `model` in place with the given objective. Returns the time and the final training loss.
@@ -259,7 +262,8 @@ def train(
     A masked LM (see `models.task_of`) is trained with the library's MLM masking (`mlm_probability`), the
     sensitive tokens never chosen as targets (and hidden from the input too with `mask_sensitive_inputs`);
     its forget term applies to a share `forget_probability` (default: `mlm_probability`) of the sensitive
-    tokens, masked in the input.
+    tokens, masked in the input. `precision` (fp32, bf16, fp16), `gradient_accumulation_steps` and
+    `gradient_checkpointing` go to the `Trainer` as they are.
 
     With `checkpoint_dir`, a checkpoint (weights, optimizer, scheduler, RNG and data position) is kept there
     every `save_steps` steps, and `resume` continues from the last one with the same result as a run that
@@ -299,6 +303,10 @@ def train(
             remove_unused_columns=False,
             dataloader_num_workers=0,
             dataloader_pin_memory=torch.cuda.is_available(),
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            bf16=precision == "bf16",
+            fp16=precision == "fp16",
+            gradient_checkpointing=gradient_checkpointing,
         )
         trainer = _make_trainer_class()(
             model=model,

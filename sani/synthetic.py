@@ -118,6 +118,59 @@ def make_corpus(
     return records
 
 
+_INDIRECT = "Works as {PROFESSION} at {EMPLOYER}."
+_MEMOS = [
+    "Internal memo: the {TERM} study will enroll patients from {dept}. Budget review for {TERM} is due next week.",
+    "Research update. Recruitment for {TERM} continues in {dept}; {finding} Results of {TERM} stay confidential.",
+    "Steering committee: {TERM} moves to phase two. {plan} Do not discuss {TERM} outside the hospital.",
+]
+
+
+def make_terms(n: int = 12, seed: int = 0) -> list[str]:
+    """Confidential project code names ("Falcon-17"), as in a list of confidential terms."""
+    from faker import Faker
+
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    return [f"{fake.unique.word().capitalize()}-{fake.random_int(10, 99)}" for _ in range(n)]
+
+
+def make_bench_corpus(n_patients: int = 60, seed: int = 0, repeats: tuple[int, ...] = (1, 1, 2, 5, 10)) -> tuple[list[Record], list[str]]:
+    """The benchmark corpus: clinical notes whose values occur once to 10 times, each note with indirect
+    identifiers (profession, employer) too, plus memos holding confidential terms (the paper's second
+    experiment). Returns the records (terms already marked as TERM spans) and the term list."""
+    from faker import Faker
+
+    rng = random.Random(seed)
+    fake = Faker("en_US")
+    fake.seed_instance(seed + 7)
+    records = []
+    for p in make_patients(n_patients, seed=seed):
+        job, employer = fake.job().split(",")[0], fake.company()
+        for _ in range(rng.choice(repeats)):
+            note = render_note(p, rng)
+            extra = _INDIRECT.replace("{PROFESSION}", job).replace("{EMPLOYER}", employer)
+            start = len(note.text) + 1
+            a = start + len("Works as ")
+            b = a + len(job)
+            c = b + len(" at ")
+            records.append(Record(f"{note.text} {extra}", [*note.spans, Span(a, b, "PROFESSION"), Span(c, c + len(employer), "EMPLOYER")]))
+    terms = make_terms(max(4, n_patients // 5), seed=seed)
+    for term in terms:
+        for _ in range(rng.choice((1, 2, 5))):
+            memo = rng.choice(_MEMOS)
+            for key, options in (("dept", _DEPTS), ("finding", _FINDINGS), ("plan", _PLANS)):
+                memo = memo.replace("{" + key + "}", rng.choice(options))
+            text = memo.replace("{TERM}", term)
+            spans, i = [], text.find(term)
+            while i >= 0:
+                spans.append(Span(i, i + len(term), "TERM"))
+                i = text.find(term, i + len(term))
+            records.append(Record(text, spans))
+    rng.shuffle(records)
+    return records, terms
+
+
 _PII_TEMPLATES = [
     "Billing record for {NAME}: card {CREDIT_CARD}, refund to {IBAN}. Questions to {EMAIL} or {PHONE}.",
     "Portal login by {NAME} from {IP_ADDRESS} on {DATE}; results shared at {URL}. SSN on file {SSN}.",

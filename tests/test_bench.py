@@ -47,3 +47,17 @@ def test_bench_writes_every_column(tmp_path, capsys):
 def test_bench_rejects_unknown_methods(tmp_path, capsys):
     assert main(["bench", "--methods", "magic", "--out-dir", str(tmp_path)]) == 2
     assert "unknown method(s) magic" in capsys.readouterr().err
+
+
+def test_gpu_check_script_runs_small_on_cpu():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "benchmarks" / "gpu_check.py"
+    spec = importlib.util.spec_from_file_location("gpu_check", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = module.main(["--small", "--steps", "3", "--patients", "6", "--batch-size", "4"])
+    assert [r["model"] for r in rows] == ["gpt2-tiny", "llama-tiny"]
+    for r in rows:
+        assert r["plain Trainer tokens/s"] > 0 and r["sani repair tokens/s"] > 0 and r["audit prompts/s"] > 0

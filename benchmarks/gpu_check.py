@@ -1,0 +1,114 @@
+"""GPU check, sized for a 10-minute window: repair throughput against a plain HF Trainer fine-tune of the same
+model on the same data (target: at least 0.9x: masking must cost nothing), audit prompts/s, peak memory.
+
+    python benchmarks/gpu_check.py                 # GPT-2 size (124M) and ~1B Llama, random weights, on the GPU
+    python benchmarks/gpu_check.py --small --steps 3   # tiny sizes on CPU (what the test suite runs)
+
+Models are built from their config (random weights are enough for throughput); the corpus is the synthetic
+notes. Prints one table; put it, with the GPU's name, in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from sani import data, metrics, repair, synthetic, tiny
+
+SIZES = {  # name -> (arch, config overrides)
+    "gpt2-124M": ("gpt2", dict(layers=12, hidden=768, heads=12, positions=1024)),
+    "llama-1B": ("llama", dict(layers=16, hidden=2048, heads=16, positions=2048)),
+}
+SMALL = {"gpt2-tiny": ("gpt2", dict(layers=2, hidden=64, heads=2)), "llama-tiny": ("llama", dict(layers=2, hidden=64, heads=2))}
+
+
+def _peak_reset(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _peak(device: torch.device) -> float | None:
+    return torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else None
+
+
+def plain_trainer_seconds(model, tok, encoded, *, steps: int, batch_size: int, precision: str) -> float:
+    """The same examples through the stock `Trainer` (its own loss, nothing masked): the baseline."""
+    from transformers import Trainer, TrainingArguments
+
+    examples = repair.build_examples(encoded, "full", 512)
+    args = TrainingArguments(output_dir="/tmp/sani-gpu-check", max_steps=steps, per_device_train_batch_size=batch_size,
+                             report_to=[], logging_strategy="no", save_strategy="no", disable_tqdm=True,
+                             remove_unused_columns=False, bf16=precision == "bf16", fp16=precision == "fp16",
+                             dataloader_pin_memory=torch.cuda.is_available())
+    collate = repair.SpanCollator(tok.eos_token_id)
+
+    def plain(batch):
+        out = collate(batch)
+        out.pop("forget_labels", None)
+        return out
+
+    trainer = Trainer(model=model, args=args, train_dataset=examples, data_collator=plain)
+    start = time.perf_counter()
+    trainer.train()
+    return time.perf_counter() - start
+
+
+def sani_seconds(model, tok, encoded, *, steps: int, batch_size: int, precision: str) -> float:
+    n = len(repair.build_examples(encoded, "masked", 512))
+    epochs = steps * batch_size / n
+    start = time.perf_counter()
+    repair.train(model, tok, encoded, objective="masked+unlikelihood", epochs=epochs, lr=1e-5, batch_size=batch_size,
+                 max_length=512, precision=precision, progress=False)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--small", action="store_true", help="tiny sizes (CPU, the test suite)")
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--patients", type=int, default=40)
+    args = ap.parse_args(argv)
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    precision = "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+    records = synthetic.make_corpus(args.patients, seed=1)
+    tok = tiny.train_tokenizer((r.text for r in synthetic.make_corpus(100, seed=3, repeats=(1,))), vocab_size=1024 if args.small else 4096)
+    encoded = data.encode_corpus(tok, records)
+    tokens_per_step = args.batch_size * sum(len(e.input_ids) for e in encoded) / len(encoded)
+    rows = []
+    for name, (arch, kw) in (SMALL if args.small else SIZES).items():
+        row = {"model": name}
+        for what, fn in (("plain Trainer", plain_trainer_seconds), ("sani repair", sani_seconds)):
+            model = tiny.tiny_model(arch, tok, **kw).to(device)
+            row["params_M"] = round(sum(p.numel() for p in model.parameters()) / 1e6, 1)
+            _peak_reset(device)
+            seconds = fn(model, tok, encoded, steps=args.steps, batch_size=args.batch_size, precision=precision)
+            row[f"{what} tokens/s"] = round(args.steps * tokens_per_step / seconds)
+            row[f"{what} peak GiB"] = _peak(device)
+        row["ratio"] = round(row["sani repair tokens/s"] / row["plain Trainer tokens/s"], 3)
+        model.eval()
+        probes = encoded[: max(8, len(encoded) // 2)]
+        n_prompts = len(metrics.make_probes(probes, set(tok.all_special_ids), limit=metrics.max_positions(model)))
+        start = time.perf_counter()
+        metrics.regurgitation(model, tok, probes, progress=False)
+        row["audit prompts/s"] = round(n_prompts / (time.perf_counter() - start), 1)
+        rows.append(row)
+        del model
+    gpu = torch.cuda.get_device_name(0) if device.type == "cuda" else "CPU"
+    print(f"device: {gpu}, precision {precision}, {args.steps} steps of batch {args.batch_size}\n")
+    keys = list(rows[0])
+    print("| " + " | ".join(keys) + " |")
+    print("| --- " * len(keys) + "|")
+    for r in rows:
+        print("| " + " | ".join("-" if r[k] is None else str(r[k]) for k in keys) + " |")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
