@@ -42,15 +42,19 @@ QUICK_METHODS = ("sani", "sani-paper", "repair-only", "gradient-difference", "np
 
 
 class PeakMemory:
-    """Peak resident memory (MiB) while the block runs: CUDA's allocator peak on a GPU, else the process's
-    resident set sampled every 20 ms (Linux)."""
+    """Peak memory (MiB) the block adds to what was held when it started: CUDA's allocator peak on a GPU,
+    else the process's resident set sampled every 20 ms (Linux; memory freed earlier and reused is not
+    counted, so CPU figures are a lower bound)."""
 
     def __enter__(self) -> "PeakMemory":
         self.peak = 0.0
         self._stop = threading.Event()
         if torch.cuda.is_available():
+            torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats()
+            self._base = torch.cuda.memory_allocated() / 2**20
         else:
+            self._base = self._rss()
             self._thread = threading.Thread(target=self._sample, daemon=True)
             self._thread.start()
         return self
@@ -74,6 +78,7 @@ class PeakMemory:
         else:
             self._thread.join()
             self.peak = max(self.peak, self._rss())
+        self.peak = max(0.0, self.peak - self._base)  # what the block added, not what was already held
 
 
 def apply_method(model: Any, tokenizer: Any, encoded: Sequence[data.Encoded], values: dict[str, Any], *,
@@ -83,6 +88,8 @@ def apply_method(model: Any, tokenizer: Any, encoded: Sequence[data.Encoded], va
 
     values = dict(values)
     cfg = make_config(values.pop("preset", None), task=models.task_of(model), seed=seed, **values)
+    if torch.cuda.is_available():
+        model.to("cuda")  # erase-only methods never reach the Trainer, which would move it
     with PeakMemory() as mem:
         start = time.perf_counter()
         if cfg.fraction > 0:
@@ -100,12 +107,12 @@ def measure(model: Any, tokenizer: Any, enc: Sequence[data.Encoded], holdout: Se
     """The benchmark's columns, from one audit."""
     a = metrics.audit(model, tokenizer, enc, holdout=holdout, samples=5, canaries=canaries, task=probe, seed=seed,
                       progress=False, with_fingerprint=False)
-    reg, mem = a["regurgitation"], a["membership"]["sensitive"]["loss"]
+    reg, mem = a["regurgitation"], a["membership"]["sensitive"].get("loss", {})
     return {
         "greedy": reg["greedy"]["rate"],
         "sampled": (reg.get("sampled") or reg.get("left_to_right") or {}).get("rate"),
         "exposure": (a.get("exposure") or {}).get("mean_exposure"),
-        "mia_auc": mem["auc"], "privleak": mem["privleak"],
+        "mia_auc": mem.get("auc"), "privleak": mem.get("privleak"),
         "holdout_ppl": a["utility"]["holdout"]["perplexity"],
         "probe_accuracy": (a["utility"].get("task") or {}).get("accuracy"),
         "greedy_by_label": {k: v["rate"] for k, v in reg["greedy"]["by_label"].items()},
@@ -153,6 +160,7 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
         oracle_seconds = time.perf_counter() - start
     rows[ORACLE] = {**measure(oracle.eval(), tok, enc, hold, canaries, probe, seed), "seconds": round(oracle_seconds, 2),
                     "peak_memory_mib": round(mem.peak, 1)}
+    del oracle
     for name in s.methods:
         model, _ = models.load(paths["original"])
         run = apply_method(model, tok, enc, METHODS[name], seed=seed)
@@ -234,8 +242,12 @@ def markdown_table(results: dict[str, Any]) -> str:
     out = []
     for target, seeds in results["runs"].items():
         runs = list(seeds.values())
-        out += [f"### {target} ({len(runs)} seed{'s' if len(runs) > 1 else ''})", "",
-                "| method | " + " | ".join(c[1] for c in COLUMNS) + " |", "| --- " * (len(COLUMNS) + 1) + "|"]
+        masked = target in tiny.MASKED_ARCHS
+        out += [f"### {target} ({len(runs)} seed{'s' if len(runs) > 1 else ''})", ""]
+        if masked:
+            out += ["Masked LM: greedy = share of value *tokens* filled in one at a time (top-1); the sampled column "
+                    "= share of values filled in whole, left to right.", ""]
+        out += ["| method | " + " | ".join(c[1] for c in COLUMNS) + " |", "| --- " * (len(COLUMNS) + 1) + "|"]
         for name in runs[0]:
             cells = []
             for key, _, fmt in COLUMNS:

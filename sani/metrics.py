@@ -43,11 +43,18 @@ class Probe:
     value_tokens: int
 
 
+# position ids start after the padding index in these (RoBERTa's embeddings): pad_token_id + 1 fewer usable
+_OFFSET_POSITIONS = ("roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "roberta-prelayernorm", "data2vec-text", "xmod")
+
+
 def max_positions(model: nn.Module) -> int:
+    """How many tokens the model can read at once."""
     c = model.config
     for key in ("n_positions", "max_position_embeddings", "max_sequence_length", "seq_length"):
         v = getattr(c, key, None)
         if isinstance(v, int) and v > 0:
+            if getattr(c, "model_type", None) in _OFFSET_POSITIONS:
+                v -= (getattr(c, "pad_token_id", None) or 1) + 1
             return v
     return 2048
 

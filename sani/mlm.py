@@ -54,6 +54,7 @@ class MLMCollator:
     mlm_probability: float = 0.15
     mask_sensitive_inputs: bool = False
     forget_probability: float = 0.0
+    learn: bool = True  # False: no MLM targets at all, only the forget term (gradient ascent)
 
     def __post_init__(self) -> None:
         from transformers import DataCollatorForLanguageModeling
@@ -71,6 +72,8 @@ class MLMCollator:
         truth = torch.tensor([list(b["input_ids"]) + [0] * (width - len(b["input_ids"])) for b in batch], dtype=torch.long)
         forget = sens & (torch.rand(sens.shape) < self.forget_probability) if self.forget_probability else torch.zeros_like(sens)
         out["forget_labels"] = torch.where(forget, truth, torch.full_like(truth, IGNORE))
+        if not self.learn:
+            out["labels"] = torch.full_like(out["labels"], IGNORE)
         hide = sens if self.mask_sensitive_inputs else forget
         out["input_ids"] = out["input_ids"].masked_fill(hide, mask_id(self.tokenizer))
         return out

@@ -126,6 +126,8 @@ def _config_task(config: Any) -> str | None:
     archs = getattr(config, "architectures", None) or []
     if any(a.endswith("ForMaskedLM") for a in archs):
         return "masked-lm"
+    if any(a.endswith("WithLMHeadModel") for a in archs):  # XLM, Flaubert: masked-LM heads
+        return "masked-lm"
     if any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs):
         return "causal-lm"
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, MODEL_FOR_MASKED_LM_MAPPING_NAMES

@@ -189,6 +189,9 @@ def _make_trainer_class():
             if self.forget_weight and forget_labels is not None:
                 kw = {}
                 if self.reference is not None:
+                    device = next(model.parameters()).device
+                    if next(self.reference.parameters()).device != device:  # the Trainer moved only the model
+                        self.reference.to(device)
                     with torch.no_grad():
                         kw["ref_logits"] = self.reference(**inputs).logits
                 loss = loss + self.forget_weight * self.forget_loss(outputs.logits, forget_labels, self.shift, **kw)
@@ -204,7 +207,7 @@ def _collator(tokenizer: Any, objective: str, masked_lm: bool, mlm_probability: 
     from .mlm import MLMCollator
 
     return MLMCollator(tokenizer, mlm_probability, mask_sensitive_inputs,
-                       forget_probability if objective in FORGET_LOSSES else 0.0)
+                       forget_probability if objective in FORGET_LOSSES else 0.0, learn=objective != "ascent")
 
 
 def _frozen_copy(model: nn.Module) -> nn.Module:
@@ -271,9 +274,11 @@ def train(
     """
     from transformers import TrainingArguments
 
+    from .metrics import max_positions
     from .models import task_of
 
     masked_lm = task_of(model) == "masked-lm"
+    max_length = min(max_length, max_positions(model))
     examples = build_examples(encoded, objective, max_length, masked_lm=masked_lm)
     if not examples:
         raise SaniError("nothing to train on: the corpus has no tokens")
