@@ -161,12 +161,7 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     rows[ORACLE] = {**measure(oracle.eval(), tok, enc, hold, canaries, probe, seed), "seconds": round(oracle_seconds, 2),
                     "peak_memory_mib": round(mem.peak, 1)}
     del oracle
-    for name in s.methods:
-        model, _ = models.load(paths["original"])
-        run = apply_method(model, tok, enc, METHODS[name], seed=seed)
-        rows[name] = {**measure(model, tok, enc, hold, canaries, probe, seed), "seconds": run["seconds"],
-                      "peak_memory_mib": run["peak_memory_mib"]}
-    _ratios(rows)
+    _run_methods(paths["original"], tok, enc, hold, canaries, probe, seed, s.methods, rows)
     return rows
 
 
@@ -180,13 +175,20 @@ def _run_user(path: str, seed: int, s: BenchSettings) -> dict[str, dict[str, Any
     enc = data.encode_corpus(tok, load_records(s.corpus))
     hold = data.encode_corpus(tok, load_records(s.holdout))
     rows = {"original": {**measure(original, tok, enc, hold, None, None, seed), "seconds": 0.0}}
-    for name in s.methods:
+    _run_methods(path, tok, enc, hold, None, None, seed, s.methods, rows)
+    return rows
+
+
+def _run_methods(path: str | Path, tok: Any, enc: Sequence[data.Encoded], hold: Sequence[data.Encoded],
+                 canaries: dict[str, Any] | None, probe: list[tuple[str, str]] | None, seed: int,
+                 methods: Sequence[str], rows: dict[str, dict[str, Any]]) -> None:
+    """Each method on a fresh copy of the model at `path`, measured; then the ratios of every row."""
+    for name in methods:
         model, _ = models.load(path)
         run = apply_method(model, tok, enc, METHODS[name], seed=seed)
-        rows[name] = {**measure(model, tok, enc, hold, None, None, seed), "seconds": run["seconds"],
+        rows[name] = {**measure(model, tok, enc, hold, canaries, probe, seed), "seconds": run["seconds"],
                       "peak_memory_mib": run["peak_memory_mib"]}
     _ratios(rows)
-    return rows
 
 
 def _ratios(rows: dict[str, dict[str, Any]]) -> None:

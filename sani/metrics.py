@@ -183,7 +183,14 @@ def regurgitation(
     For each prompt context (`None` = the whole record prefix, or the last N tokens): greedy decoding, and
     with `samples` > 0 also that many sampled continuations (top-k, temperature, seeded). A hit is the exact
     value in the continuation (any sample, for sampled decoding); a partial hit a long enough piece of it.
-    Aggregated overall, per label and per number of occurrences in the corpus."""
+    Aggregated overall, per label and per number of occurrences in the corpus. A masked LM is asked to fill
+    the values in instead (sani.mlm.regurgitation; contexts and sampling do not apply)."""
+    from .models import task_of
+
+    if task_of(model) == "masked-lm":
+        from . import mlm
+
+        return mlm.regurgitation(model, tokenizer, encoded, top_k=min(top_k, 10), progress=progress)
     limit = max_positions(model)
     special = set(tokenizer.all_special_ids)
     occurrences = Counter(enc.record.value(s) for enc in encoded for s in enc.record.spans)
@@ -245,9 +252,16 @@ def _aggregate(items: list[dict]) -> dict[str, Any]:
 @torch.no_grad()
 def utility(
     model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, batch_size: int = 16, max_length: int | None = None,
-    progress: bool = True,
+    seed: int = 0, progress: bool = True,
 ) -> dict[str, Any]:
-    """Perplexity and next-token accuracy on the tokens that are not sensitive."""
+    """Perplexity and next-token accuracy on the tokens that are not sensitive (a masked LM: on a seeded
+    15% of them, masked; sani.mlm.utility)."""
+    from .models import task_of
+
+    if task_of(model) == "masked-lm":
+        from . import mlm
+
+        return mlm.utility(model, tokenizer, encoded, seed=seed, progress=progress)
     device = next(model.parameters()).device
     max_length = min(max_length or max_positions(model), max_positions(model))
     pid = pad_id(tokenizer)
@@ -286,21 +300,14 @@ def audit(
     model.eval()
     start = time.perf_counter()
     masked_lm = task_of(model) == "masked-lm"
-    if masked_lm:  # fill-in instead of decoding: see sani/mlm.py
-        from . import mlm
-
-        reg = mlm.regurgitation(model, tokenizer, encoded, top_k=min(top_k, 10), progress=progress)
-        util = lambda encs: mlm.utility(model, tokenizer, encs, seed=seed, progress=progress)  # noqa: E731
-        extraction = False  # MA/EM/ES/EL are defined on left-to-right decoding
-    else:
-        reg = regurgitation(model, tokenizer, encoded, batch_size=batch_size, contexts=contexts, samples=samples,
-                            top_k=top_k, temperature=temperature, seed=seed, progress=progress)
-        util = lambda encs: utility(model, tokenizer, encs, progress=progress)  # noqa: E731
+    extraction = extraction and not masked_lm  # MA/EM/ES/EL are defined on left-to-right decoding
+    reg = regurgitation(model, tokenizer, encoded, batch_size=batch_size, contexts=contexts, samples=samples,
+                        top_k=top_k, temperature=temperature, seed=seed, progress=progress)
     items = {(it["record"], it["span"]): it for it in reg.pop("items")}
-    result: dict[str, Any] = {"task": "masked-lm" if masked_lm else "causal-lm", "regurgitation": reg}
-    result["utility"] = {"train": util(encoded)}
+    result: dict[str, Any] = {"task": task_of(model), "regurgitation": reg}
+    result["utility"] = {"train": utility(model, tokenizer, encoded, seed=seed, progress=progress)}
     if holdout:
-        result["utility"]["holdout"] = util(holdout)
+        result["utility"]["holdout"] = utility(model, tokenizer, holdout, seed=seed, progress=progress)
     if task:
         from .probe import linear_probe
 

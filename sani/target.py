@@ -49,22 +49,12 @@ class AuditStop(TrainerCallback):
 
     def _rate(self, model: Any, encoded: Sequence[Encoded]) -> float:
         from .metrics import regurgitation
-        from .models import task_of
 
-        if task_of(model) == "masked-lm":
-            from . import mlm
-
-            rate = mlm.regurgitation(model, self.tokenizer, encoded, progress=False)["greedy"]["rate"]
-        else:
-            rate = regurgitation(model, self.tokenizer, encoded, progress=False)["greedy"]["rate"]
+        rate = regurgitation(model, self.tokenizer, encoded, progress=False)["greedy"]["rate"]
         return 0.0 if rate is None else rate
 
     def _check(self, state: Any, control: Any, model: Any) -> None:
         from .metrics import utility
-        from .models import task_of
-
-        if task_of(model) == "masked-lm":
-            from .mlm import utility
 
         was_training = model.training
         model.eval()
