@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import torch
 
 from . import data, erase, metrics, models, repair, tiny
+from .adapters import is_peft
 from .config import make_config
 from .errors import SaniError
 
@@ -87,7 +88,7 @@ def apply_method(model: Any, tokenizer: Any, encoded: Sequence[data.Encoded], va
     from .pipeline import choose_neurons, repair_options
 
     values = dict(values)
-    cfg = make_config(values.pop("preset", None), task=models.task_of(model), seed=seed, **values)
+    cfg = make_config(values.pop("preset", None), task=models.task_of(model), lora=is_peft(model), seed=seed, **values)
     if torch.cuda.is_available():
         model.to("cuda")  # erase-only methods never reach the Trainer, which would move it
     with PeakMemory() as mem:
@@ -134,7 +135,7 @@ class BenchSettings:
 
 def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str, dict[str, Any]]:
     """Build the memorizing tiny model and its oracle, then run every method on a fresh copy."""
-    from .demo import MASKED_MEMORIZE, MEMORIZE_EPOCHS, MEMORIZE_LR, build_demo_model
+    from .demo import build_demo_model, train_from_scratch
     from .probe import read_task
 
     paths = build_demo_model(workdir / f"{arch}-{seed}", arch=arch, seed=seed, patients=s.patients, with_canaries=True,
@@ -145,20 +146,11 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     hold = data.encode_corpus(tok, data.read_corpus(paths["holdout"]))
     probe = read_task(paths["task"])
     rows = {"original": {**measure(original, tok, enc, hold, canaries, probe, seed), "seconds": 0.0}}
-    masked = arch in tiny.MASKED_ARCHS
-    kw = {k: v for k, v in s.memorize.items() if k not in ("epochs", "lr")}
-    if masked:
-        kw = {**MASKED_MEMORIZE["config"], **kw}
     with PeakMemory() as mem:
         start = time.perf_counter()
-        oracle = tiny.tiny_model(arch, tok, seed=seed, **kw)
-        repair.train(oracle, tok, enc, objective="masked",
-                     epochs=s.memorize.get("epochs") or (MASKED_MEMORIZE["epochs"] if masked else MEMORIZE_EPOCHS),
-                     lr=s.memorize.get("lr") or (MASKED_MEMORIZE["lr"] if masked else MEMORIZE_LR), batch_size=16,
-                     max_length=256, seed=seed, warmup_ratio=0.05, mlm_probability=MASKED_MEMORIZE["mlm_probability"],
-                     progress=False)
+        oracle = train_from_scratch(arch, tok, enc, objective="masked", seed=seed, progress=False, **s.memorize)
         oracle_seconds = time.perf_counter() - start
-    rows[ORACLE] = {**measure(oracle.eval(), tok, enc, hold, canaries, probe, seed), "seconds": round(oracle_seconds, 2),
+    rows[ORACLE] = {**measure(oracle, tok, enc, hold, canaries, probe, seed), "seconds": round(oracle_seconds, 2),
                     "peak_memory_mib": round(mem.peak, 1)}
     del oracle
     _run_methods(paths["original"], tok, enc, hold, canaries, probe, seed, s.methods, rows)

@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--strategy", choices=STRATEGIES, help="how neurons are chosen: random (default, the paper's) or scored on the sensitive tokens")
     g.add_argument("--scope", choices=("last", "network"), help="last (default): the budget in each of the last --layers; network: the best scored neurons anywhere")
     g.add_argument("--reset", choices=RESET_MODES, help="reinit (default), zero, or base (needs --base-model)")
-    g.add_argument("--base-model", help="model directory with the weights before fine-tuning, for --reset base")
+    g.add_argument("--base-model", help="model directory with the weights before fine-tuning, for --reset base; for a LoRA "
+                   "adapter directory, its base model (default: the one its adapter_config.json names)")
     g = s.add_argument_group("repair")
     g.add_argument("--objective", choices=OBJECTIVES, help="default masked+unlikelihood; the paper's is masked; masked+maxent flattens the prediction at sensitive tokens; ascent, masked+ascent, masked+npo are the baselines")
     g.add_argument("--forget-weight", type=float, help="weight of the forget term (default 1.0; masked LMs 2.0)")
@@ -91,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--gradient-accumulation-steps", type=int, help="accumulate gradients over N batches (default 1)")
     g.add_argument("--precision", choices=("fp32", "bf16", "fp16"), help="training precision (default fp32; bf16/fp16 on a GPU)")
     g.add_argument("--gradient-checkpointing", action="store_true", default=None, help="recompute activations to save memory")
+    g.add_argument("--lora-rank", type=int, help="repair a full model through fresh LoRA weights of this rank, merged into "
+                   "the output (default 0: train all weights; a LoRA adapter input always trains its own adapter)")
     g.add_argument("--mlm-probability", type=float, help="masked LMs: share of tokens chosen as targets (default 0.15)")
     g.add_argument("--forget-probability", type=float, help="masked LMs: share of sensitive tokens masked for the forget term (default 0.5)")
     g.add_argument("--mask-sensitive-inputs", action="store_true", default=None,
@@ -98,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--target", help="repair until this holds on the corpus, e.g. 'regurgitation<=0.01' (then --epochs is ignored)")
     g.add_argument("--max-epochs", type=float, help="with --target: at most this many epochs (default 10)")
     g.add_argument("--eval-steps", type=int, help="with --target: audit every N steps instead of every epoch")
+    g.add_argument("--target-patience", type=int, help="with --target: keep repairing for N checks without better holdout "
+                   "perplexity after the target is met, then restore the best (default 1; 0 stops at once)")
     s.add_argument("--no-audit", action="store_true", help="skip the before/after audit")
     s.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     s.add_argument("--resume", action="store_true", help="continue an interrupted run from its last repair checkpoint")
@@ -197,8 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             options = {k: getattr(args, k) for k in (
                 "layers", "fraction", "strategy", "scope", "reset", "base_model", "objective", "forget_weight", "epochs", "lr",
                 "batch_size", "max_length", "scheduler", "warmup_ratio", "seed", "mlm_probability", "forget_probability", "mask_sensitive_inputs",
-                "gradient_accumulation_steps", "precision", "gradient_checkpointing",
-                "target", "max_epochs", "eval_steps")}
+                "gradient_accumulation_steps", "precision", "gradient_checkpointing", "lora_rank",
+                "target", "max_epochs", "eval_steps", "target_patience")}
             report = sanitize(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout, task=args.task, probe=args.probe,
                               config_file=args.config, preset=args.preset, overwrite=args.overwrite,
                               run_audit=not args.no_audit, resume=args.resume, save_steps=args.save_steps,

@@ -36,6 +36,7 @@ class SanitizeConfig:
     gradient_accumulation_steps: int = 1
     precision: str = "fp32"  # fp32 | bf16 | fp16 (mixed precision, on a GPU)
     gradient_checkpointing: bool = False
+    lora_rank: int = 0  # >0: repair a full model through fresh LoRA weights of this rank, merged at the end
     # masked LMs only: share of tokens chosen as targets, and whether sensitive tokens are hidden from the input
     mlm_probability: float = 0.15
     forget_probability: float = 0.15  # share of sensitive tokens masked for the forget term
@@ -44,6 +45,7 @@ class SanitizeConfig:
     target: str | None = None  # e.g. "regurgitation<=0.01"
     max_epochs: float = 10.0
     eval_steps: int | None = None  # audit every N steps instead of every epoch
+    target_patience: int = 1  # checks without better utility after meeting the target before stopping
     preset: str = "default"
 
     def validate(self) -> "SanitizeConfig":
@@ -84,6 +86,8 @@ class SanitizeConfig:
         need(0 < self.mlm_probability < 1, "mlm_probability", "must be between 0 and 1")
         need(0 <= self.forget_probability <= 1, "forget_probability", "must be between 0 and 1")
         need(self.max_epochs > 0, "max_epochs", "must be > 0")
+        need(self.lora_rank >= 0, "lora_rank", "must be >= 0 (0: train all the weights)")
+        need(self.target_patience >= 0, "target_patience", "must be >= 0")
         need(self.eval_steps is None or (isinstance(self.eval_steps, int) and self.eval_steps >= 1), "eval_steps", "must be at least 1")
         if self.target is not None:
             from .target import Target
@@ -108,6 +112,10 @@ TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "masked-lm": {"epochs": 5.0, "forget_weight": 2.0, "forget_probability": 0.5, "scheduler": "constant"},
 }
 
+# LoRA weights learn slower than full weights at the same rate (the usual advice: about 10x the full
+# fine-tuning rate); measured on a tiny GPT-2 adapter: 5e-4 left 29% regurgitation, 5e-3 reached 0%.
+LORA_LR = 5e-3
+
 
 def _accelerator() -> bool:
     import torch
@@ -116,11 +124,12 @@ def _accelerator() -> bool:
 
 
 def make_config(preset: str | None = None, file: str | Path | None = None, *, task: str | None = None,
-                **overrides: Any) -> SanitizeConfig:
+                lora: bool = False, **overrides: Any) -> SanitizeConfig:
     """Build a validated config from a preset, an optional YAML file and explicit values (None = not given).
 
     The preset is the explicit one, else the file's, else `default`; the default preset takes the model
-    task's values (`TASK_DEFAULTS`) under the file's and the explicit ones."""
+    task's values (`TASK_DEFAULTS`) under the file's and the explicit ones. A repair that trains LoRA
+    weights (`lora`: the model is an adapter, or `lora_rank` is set) defaults to `LORA_LR`."""
     from_file = _read_yaml(Path(file)) if file is not None else {}
     from_file = {k.replace("-", "_"): v for k, v in from_file.items()}
     preset = preset or from_file.get("preset") or "default"
@@ -134,7 +143,10 @@ def make_config(preset: str | None = None, file: str | Path | None = None, *, ta
         if k not in known:
             raise SaniError(f"unknown option '{k}'")
     by_task = TASK_DEFAULTS.get(task or "", {}) if preset == "default" else {}
-    values = {**PRESETS[preset], **by_task, **from_file, **{k: v for k, v in overrides.items() if v is not None}, "preset": preset}
+    given = {**from_file, **{k: v for k, v in overrides.items() if v is not None}}
+    values = {**PRESETS[preset], **by_task, **given, "preset": preset}
+    if (lora or values.get("lora_rank")) and "lr" not in given:
+        values["lr"] = LORA_LR
     return SanitizeConfig(**values).validate()
 
 

@@ -67,18 +67,27 @@ def build_demo_model(
         **extra,
     }
     tok = tiny.train_for(arch, (r.text for r in public))
-    masked = arch in tiny.MASKED_ARCHS
-    if masked:
-        model_kw = {**MASKED_MEMORIZE["config"], **model_kw}
-    model = tiny.tiny_model(arch, tok, seed=seed, **model_kw)
-    repair.train(model, tok, data.encode_corpus(tok, train), objective="full",
-                 epochs=epochs or (MASKED_MEMORIZE["epochs"] if masked else MEMORIZE_EPOCHS),
-                 lr=lr or (MASKED_MEMORIZE["lr"] if masked else MEMORIZE_LR), batch_size=16, max_length=256, seed=seed,
-                 warmup_ratio=0.05, progress=progress, mlm_probability=MASKED_MEMORIZE["mlm_probability"])
+    model = train_from_scratch(arch, tok, data.encode_corpus(tok, train), objective="full", seed=seed, epochs=epochs, lr=lr,
+                               progress=progress, **model_kw)
     if paths["original"].exists():
         shutil.rmtree(paths["original"])
     tiny.save(model, tok, paths["original"])
     return paths
+
+
+def train_from_scratch(arch: str, tokenizer: Any, encoded: list[data.Encoded], *, objective: str = "full", seed: int = 0,
+                       epochs: float | None = None, lr: float | None = None, progress: bool = True, **model_kw: Any) -> Any:
+    """A tiny `arch` model trained from scratch on `encoded` with the demo's memorization settings: the
+    original (objective "full") or, with "masked" (sensitive tokens never learnt), the benchmarks' oracle."""
+    masked = arch in tiny.MASKED_ARCHS
+    if masked:
+        model_kw = {**MASKED_MEMORIZE["config"], **model_kw}
+    model = tiny.tiny_model(arch, tokenizer, seed=seed, **model_kw)
+    repair.train(model, tokenizer, encoded, objective=objective,
+                 epochs=epochs or (MASKED_MEMORIZE["epochs"] if masked else MEMORIZE_EPOCHS),
+                 lr=lr or (MASKED_MEMORIZE["lr"] if masked else MEMORIZE_LR), batch_size=16, max_length=256, seed=seed,
+                 warmup_ratio=0.05, progress=progress, mlm_probability=MASKED_MEMORIZE["mlm_probability"])
+    return model.eval()
 
 
 def _write_task(rows: list[dict[str, str]], path: Path) -> Path:

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
+from .adapters import is_peft, revert_neurons
 from .errors import SaniError
 from .data import Encoded
 from .models import FFN, _get, _is_conv1d, ffn_layers
@@ -180,8 +181,11 @@ def reset_neurons(
         raise SaniError(f"reset={mode!r}: choose one of {', '.join(RESET_MODES)}")
     if mode == "base" and base_model is None:
         raise SaniError("reset=base needs a base model directory (--base-model)")
-    base = _Checkpoint(base_model) if mode == "base" else None
     ffns = {f.index: f for f in ffn_layers(model)}
+    if is_peft(model):
+        _revert_adapter(ffns, selection, mode)
+        return
+    base = _Checkpoint(base_model) if mode == "base" else None
     for layer, neurons in selection.items():
         if not neurons:
             continue
@@ -198,6 +202,24 @@ def reset_neurons(
                 fresh_w, fresh_b = fresh[name]
             _copy_neurons(module, idx, fresh_w, fresh_b, is_output)
     log.info("reset %d neurons in layers %s (%s)", sum(map(len, selection.values())), sorted(selection), mode)
+
+
+def _revert_adapter(ffns: dict[int, FFN], selection: Selection, mode: str) -> None:
+    """A LoRA model: the chosen neurons go back to the base model's weights (their adapter update is zeroed);
+    the base weights themselves are shared and not part of the output, so `mode` cannot apply to them."""
+    if mode != "base":
+        log.info("LoRA adapter: reset=%s acts as 'base' (the neurons' adapter update is zeroed)", mode)
+    untouched = []
+    for layer, neurons in selection.items():
+        if not neurons:
+            continue
+        idx = torch.tensor(neurons, dtype=torch.long)
+        hits = [revert_neurons(module, idx, is_output) for _, module, is_output in _projections(ffns[layer])]
+        if not any(hits):
+            untouched.append(layer)
+    if untouched:
+        log.warning("the adapter does not adapt the FFN of layer(s) %s: those neurons are the base model's already", untouched)
+    log.info("reverted %d neurons to the base weights in layers %s", sum(map(len, selection.values())), sorted(selection))
 
 
 def _projections(ffn: FFN):

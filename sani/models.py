@@ -50,8 +50,8 @@ FFN_TABLE: dict[str, FFNLayout] = {
 
 
 def _is_conv1d(m: nn.Module) -> bool:
-    # GPT-2's Conv1D stores weight as [in, out], the transpose of nn.Linear
-    return type(m).__name__ == "Conv1D"
+    # GPT-2's Conv1D stores weight as [in, out], the transpose of nn.Linear; a LoRA layer wraps its base_layer
+    return type(getattr(m, "base_layer", m)).__name__ == "Conv1D"
 
 
 @dataclass
@@ -102,6 +102,9 @@ def ffn_layout(model: nn.Module) -> FFNLayout:
 
 
 def ffn_layers(model: nn.Module) -> list[FFN]:
+    from .adapters import unwrap
+
+    model = unwrap(model)  # under a LoRA wrapper, the projections are the LoRA layers, whose .weight is W0
     layout = ffn_layout(model)
     blocks = _get(model, layout.layers)
     return [FFN(i, block, layout, f"{layout.layers}.{i}.") for i, block in enumerate(blocks)]
@@ -119,7 +122,9 @@ def is_masked_lm(config: Any) -> bool:
 
 def task_of(model: nn.Module) -> str:
     """"masked-lm" for a masked LM (BERT family), else "causal-lm": decides the repair loss and the audit."""
-    return "masked-lm" if type(model).__name__.endswith("ForMaskedLM") else "causal-lm"
+    from .adapters import unwrap
+
+    return "masked-lm" if type(unwrap(model)).__name__.endswith("ForMaskedLM") else "causal-lm"
 
 
 def _config_task(config: Any) -> str | None:
@@ -147,6 +152,10 @@ def _looks_local(model_path: str | Path) -> bool:
 def _config_and_task(model_path: str | Path, task: str | None, trust_remote_code: bool = False):
     from transformers import AutoConfig
 
+    from .adapters import adapter_base, is_adapter_dir
+
+    if is_adapter_dir(model_path):  # a LoRA adapter: the kind is its base model's
+        model_path = adapter_base(model_path)
     path = Path(model_path)
     if _looks_local(model_path) and not path.is_dir():
         raise SaniError(f"{model_path}: model directory not found")
@@ -175,14 +184,39 @@ def detect_task(model_path: str | Path, task: str | None = None, trust_remote_co
     return _config_and_task(model_path, task, trust_remote_code)[2]
 
 
-def load(model_path: str | Path, *, task: str | None = None, allow_pickle: bool = False, trust_remote_code: bool = False):
+def load(model_path: str | Path, *, task: str | None = None, allow_pickle: bool = False, trust_remote_code: bool = False,
+         base: str | Path | None = None):
     """Load a causal or masked LM and its tokenizer from a directory (or a hub id, when online).
 
     The task is read from the config (`architectures`, else the model type); `task` overrides it and is
     refused when the model type has no head for it. Weights are read from safetensors only unless
-    `allow_pickle`: a pickle checkpoint can run code on load.
+    `allow_pickle`: a pickle checkpoint can run code on load. A LoRA adapter directory loads on its base
+    model (`base`, else the one its adapter config names) as a PEFT model whose adapter is trainable; its
+    tokenizer is the adapter directory's if it has one.
     """
-    from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
+    from .adapters import adapter_base, is_adapter_dir, load_adapter
+
+    if is_adapter_dir(model_path):
+        base_path = adapter_base(model_path, base)
+        model, tokenizer = load(base_path, task=task, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
+        if any(Path(model_path).glob("tokenizer*.json")):
+            tokenizer = _tokenizer(model_path, trust_remote_code)
+        log.info("LoRA adapter %s on base model %s", model_path, base_path)
+        return load_adapter(model_path, model), tokenizer
+    return _load_full(model_path, task, allow_pickle, trust_remote_code)
+
+
+def _tokenizer(path: str | Path, trust_remote_code: bool) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as e:
+        raise SaniError(f"{path}: cannot load the tokenizer: {_first_line(e)}") from None
+
+
+def _load_full(model_path: str | Path, task: str | None, allow_pickle: bool, trust_remote_code: bool):
+    from transformers import AutoModelForCausalLM, AutoModelForMaskedLM
 
     path, config, task = _config_and_task(model_path, task, trust_remote_code)
     looks_local = _looks_local(model_path)
@@ -194,8 +228,8 @@ def load(model_path: str | Path, *, task: str | None = None, allow_pickle: bool 
             f"{model_path}: no .safetensors weights; a pickle checkpoint can run code when loaded, "
             "pass --allow-pickle if you trust it"
         )
+    tokenizer = _tokenizer(model_path, trust_remote_code)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(model_path, trust_remote_code=trust_remote_code)
         model = auto.from_pretrained(
             model_path,
             config=config,

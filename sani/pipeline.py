@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from . import __version__, data, erase, metrics, models, repair
+from .adapters import adapter_base, is_adapter_dir
 from .config import SanitizeConfig, make_config
 from .errors import SaniError
 from .probe import read_task
@@ -163,7 +164,7 @@ def repair_options(cfg: SanitizeConfig) -> dict[str, Any]:
     """The config's repair settings, as `repair.train` keywords."""
     keys = ("objective", "epochs", "lr", "batch_size", "max_length", "seed", "scheduler", "warmup_ratio", "weight_decay",
             "forget_weight", "mlm_probability", "mask_sensitive_inputs", "forget_probability", "gradient_accumulation_steps",
-            "precision", "gradient_checkpointing")
+            "precision", "gradient_checkpointing", "lora_rank")
     return {k: getattr(cfg, k) for k in keys}
 
 
@@ -200,7 +201,7 @@ def sanitize(
     """
     task, probe = _task_and_probe(task, probe)
     task = models.detect_task(model, task, trust_remote_code)
-    cfg = config or make_config(preset, config_file, task=task, **options)
+    cfg = config or make_config(preset, config_file, task=task, lora=is_adapter_dir(model), **options)
     out = Path(out)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -212,10 +213,12 @@ def sanitize(
     hold_records = load_records(holdout, hold_finder) if holdout is not None else None
     task_rows = read_task(probe) if probe is not None else None
     _check_out(out, model, overwrite)
-    if cfg.reset == "base" and not (Path(cfg.base_model).is_dir() and any(Path(cfg.base_model).glob("*.safetensors"))):
+    adapter = is_adapter_dir(model)  # base + LoRA adapter in, the same form out
+    if cfg.reset == "base" and not adapter and not (Path(cfg.base_model).is_dir() and any(Path(cfg.base_model).glob("*.safetensors"))):
         raise SaniError(f"{cfg.base_model}: base model directory with .safetensors weights not found (--base-model)")
 
-    m, tok = models.load(model, task=task, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
+    m, tok = models.load(model, task=task, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code,
+                         base=cfg.base_model if adapter else None)
     enc = data.encode_corpus(tok, records)
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
     input_fingerprint = models.fingerprint(m)
@@ -248,13 +251,14 @@ def sanitize(
     if cfg.target:
         from .target import AuditStop, Target
 
-        stop = AuditStop(tok, enc, Target.parse(cfg.target), holdout=hold_enc, eval_steps=cfg.eval_steps, seed=cfg.seed)
+        stop = AuditStop(tok, enc, Target.parse(cfg.target), holdout=hold_enc, eval_steps=cfg.eval_steps,
+                         patience=cfg.target_patience, work_dir=work, seed=cfg.seed)
     epochs = cfg.max_epochs if stop else cfg.epochs
     log.info("repairing: %s, %s epochs at lr %s", cfg.objective, epochs, cfg.lr)
     train_stats = repair.train(m, tok, enc, **{**repair_options(cfg), "epochs": epochs}, checkpoint_dir=work / "checkpoints",
                                save_steps=save_steps, resume=resume, callbacks=[stop] if stop else [], progress=progress)
     if stop:
-        train_stats.update(target=cfg.target, target_met=stop.met, trajectory=stop.trajectory)
+        train_stats.update(stop.summary(), target=cfg.target)
         if not stop.met:
             log.warning("the repair reached max_epochs=%s without meeting %s", cfg.max_epochs, cfg.target)
     timings["repair"] = time.perf_counter() - clock
@@ -275,7 +279,8 @@ def sanitize(
         "output_fingerprint": models.fingerprint(m),
         "corpus": {"records": len(records), "spans": _count_spans(records), "tokens": sum(len(e.input_ids) for e in enc),
                    "sensitive_tokens": sum(sum(e.sensitive) for e in enc)},
-        "erase": {"strategy": cfg.strategy, "scope": cfg.scope, "reset": cfg.reset,
+        "form": "lora-adapter" if adapter else "full",
+        "erase": {"strategy": cfg.strategy, "scope": cfg.scope, "reset": "base (adapter update zeroed)" if adapter else cfg.reset,
                   "layers": erase.selection_summary(selection, m)},
         "repair": train_stats,
         "audit_before": before,
@@ -284,6 +289,8 @@ def sanitize(
         "environment": _environment(),
     }
     clock = time.perf_counter()
+    if adapter:
+        _pin_base(m, adapter_base(model, cfg.base_model))
     with atomic_dir(out, overwrite=overwrite) as tmp:
         m.save_pretrained(tmp, safe_serialization=True)
         tok.save_pretrained(tmp)
@@ -292,6 +299,13 @@ def sanitize(
     shutil.rmtree(work, ignore_errors=True)
     log.info("wrote %s", out)
     return report
+
+
+def _pin_base(m: Any, base: str) -> None:
+    """An adapter written elsewhere must still find its base: a local base is recorded by absolute path."""
+    if Path(base).is_dir():
+        for c in m.peft_config.values():
+            c.base_model_name_or_path = str(Path(base).resolve())
 
 
 # --------------------------------------------------------------------------- audit

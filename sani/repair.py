@@ -219,6 +219,19 @@ def _frozen_copy(model: nn.Module) -> nn.Module:
     return ref
 
 
+def _checkpointing(on: bool) -> dict[str, bool]:
+    """The TrainingArguments flag for recomputing activations: `activation_checkpointing` in newer
+    transformers (`gradient_checkpointing` is deprecated there), set only when asked for."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    if not on:
+        return {}
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    return {"activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing": True}
+
+
 def last_complete_checkpoint(folder: Path) -> str | None:
     """The newest checkpoint that was completely written; a kill during a save leaves a partial one, which
     is removed. `trainer_state.json` is the last file the Trainer writes."""
@@ -258,6 +271,7 @@ def train(
     gradient_accumulation_steps: int = 1,
     precision: str = "fp32",
     gradient_checkpointing: bool = False,
+    lora_rank: int = 0,
     progress: bool = True,
 ) -> dict[str, float]:
     """Fine-tune `model` in place with the given objective. Returns the time and the final training loss.
@@ -266,7 +280,9 @@ def train(
     sensitive tokens never chosen as targets (and hidden from the input too with `mask_sensitive_inputs`);
     its forget term applies to a share `forget_probability` (default: `mlm_probability`) of the sensitive
     tokens, masked in the input. `precision` (fp32, bf16, fp16), `gradient_accumulation_steps` and
-    `gradient_checkpointing` go to the `Trainer` as they are.
+    `gradient_checkpointing` go to the `Trainer` as they are. With `lora_rank`, a full model is repaired
+    through fresh LoRA weights of that rank, merged back into it at the end (a LoRA model trains its own
+    adapter).
 
     With `checkpoint_dir`, a checkpoint (weights, optimizer, scheduler, RNG and data position) is kept there
     every `save_steps` steps, and `resume` continues from the last one with the same result as a run that
@@ -284,6 +300,13 @@ def train(
         raise SaniError("nothing to train on: the corpus has no tokens")
     if epochs <= 0:
         return {"seconds": 0.0, "steps": 0, "train_loss": float("nan")}
+    from .adapters import is_peft, merge, new_lora
+
+    if lora_rank and is_peft(model):
+        raise SaniError("lora_rank: the model is already a LoRA model; its adapter is what the repair trains")
+    target = model
+    if lora_rank:
+        model = new_lora(model, lora_rank)
     with contextlib.ExitStack() as stack:
         out_dir = Path(checkpoint_dir) if checkpoint_dir else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sani-train-")))
         last = last_complete_checkpoint(out_dir) if resume else None
@@ -311,7 +334,7 @@ def train(
             gradient_accumulation_steps=gradient_accumulation_steps,
             bf16=precision == "bf16",
             fp16=precision == "fp16",
-            gradient_checkpointing=gradient_checkpointing,
+            **_checkpointing(gradient_checkpointing),
         )
         trainer = _make_trainer_class()(
             model=model,
@@ -328,8 +351,13 @@ def train(
         start = time.perf_counter()
         result = trainer.train(resume_from_checkpoint=last)
         seconds = time.perf_counter() - start
+    if lora_rank:
+        merge(model)  # the LoRA weights go into `target`'s own modules, in place
+        model = target
     model.eval()
     stats = {"seconds": round(seconds, 2), "steps": int(result.global_step), "train_loss": float(result.training_loss)}
+    if lora_rank:
+        stats["lora_rank"] = lora_rank
     if last:
         stats["resumed_from"] = Path(last).name
     return stats

@@ -2,8 +2,11 @@
 holds on the whole corpus, so the repair runs as long as this model and corpus need, and no longer.
 
 After each epoch (or every `eval_steps` steps), greedy regurgitation is measured on a sample of records;
-when the sample meets the target, on every record; when that meets it too, utility is measured, the
-weights are kept, and training stops. The trajectory goes into `sanitization.json`.
+when the sample meets the target, on every record; when that meets it too, utility (holdout perplexity)
+is measured and the weights are kept if they are the best so far. Training stops once `patience` further
+checks bring no better utility (0: at the first check that meets the target), and the best weights that
+met the target are restored: a repair that goes on after forgetting may keep losing utility, or regain
+some. The trajectory goes into `sanitization.json`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import logging
 import random
 import re
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 from transformers import TrainerCallback
@@ -36,16 +41,28 @@ class Target:
 
 
 class AuditStop(TrainerCallback):
-    """Stops the Trainer once greedy regurgitation meets the target on the whole corpus."""
+    """Stops the Trainer once greedy regurgitation meets the target on the whole corpus and utility stops
+    improving; restores the best weights that met it. `work_dir` holds them (a temporary directory if
+    None), so no second copy of the model stays in memory."""
 
     def __init__(self, tokenizer: Any, encoded: Sequence[Encoded], target: Target, *, holdout: Sequence[Encoded] | None = None,
-                 sample: int = 200, eval_steps: int | None = None, seed: int = 0):
+                 sample: int = 200, eval_steps: int | None = None, patience: int = 1, work_dir: str | Path | None = None,
+                 seed: int = 0):
+        if patience < 0:
+            raise SaniError(f"target_patience={patience}: must be >= 0")
         self.tokenizer, self.encoded, self.target, self.holdout = tokenizer, list(encoded), target, holdout
         rng = random.Random(seed)
         self.sample = rng.sample(self.encoded, min(sample, len(self.encoded)))
-        self.eval_steps = eval_steps
+        self.eval_steps, self.patience = eval_steps, patience
+        self._tmp = None if work_dir else tempfile.TemporaryDirectory(prefix="sani-best-")
+        self.best_file = Path(work_dir or self._tmp.name) / "best.safetensors"
         self.trajectory: list[dict[str, Any]] = []
-        self.met = False
+        self.best: dict[str, Any] | None = None  # the trajectory point whose weights are in best_file
+        self.since_best = 0
+
+    @property
+    def met(self) -> bool:
+        return self.best is not None
 
     def _rate(self, model: Any, encoded: Sequence[Encoded]) -> float:
         from .metrics import regurgitation
@@ -54,28 +71,52 @@ class AuditStop(TrainerCallback):
         return 0.0 if rate is None else rate
 
     def _check(self, state: Any, control: Any, model: Any) -> None:
+        from safetensors.torch import save_model
+
         from .metrics import utility
 
         was_training = model.training
         model.eval()
         point: dict[str, Any] = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 3)}
         point["sample_regurgitation"] = self._rate(model, self.sample)
+        improved = False
         if point["sample_regurgitation"] <= self.target.limit:
             point["regurgitation"] = self._rate(model, self.encoded)
             if point["regurgitation"] <= self.target.limit:
-                u = utility(model, self.tokenizer, self.holdout or self.encoded, progress=False)
-                point["perplexity"] = u["perplexity"]
-                self.met = True
-                control.should_training_stop = True
+                point["perplexity"] = utility(model, self.tokenizer, self.holdout or self.encoded, progress=False)["perplexity"]
+                improved = self.best is None or point["perplexity"] < self.best["perplexity"]
+        if improved:
+            save_model(model, str(self.best_file))
+            self.best, self.since_best = point, 0
+        elif self.met:
+            self.since_best += 1
+        if self.met and self.since_best >= self.patience:
+            control.should_training_stop = True
         self.trajectory.append(point)
         log.info("audit during repair: %s", point)
         if was_training:
             model.train()
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
-        if self.eval_steps and state.global_step % self.eval_steps == 0 and not self.met:
+        if self.eval_steps and state.global_step % self.eval_steps == 0:
             self._check(state, control, model)
 
     def on_epoch_end(self, args, state, control, model=None, **kwargs):
-        if not self.eval_steps and not self.met:
+        if not self.eval_steps:
             self._check(state, control, model)
+
+    def on_train_end(self, args, state, control, model=None, **kwargs):
+        """Back to the best weights that met the target, when training went on past them."""
+        from safetensors.torch import load_model
+
+        if self.best is not None and self.best is not self.trajectory[-1]:
+            load_model(model, str(self.best_file))
+            log.info("restored the weights of step %s (best perplexity among those meeting the target)", self.best["step"])
+        for p in self.trajectory:
+            p["kept"] = p is self.best
+
+    def summary(self) -> dict[str, Any]:
+        """What goes into the report: whether the target was met, the kept point and the trajectory."""
+        return {"target": str(self.target.metric) + "<=" + str(self.target.limit), "target_met": self.met,
+                "kept": None if self.best is None else {k: self.best[k] for k in ("step", "epoch")},
+                "trajectory": self.trajectory}

@@ -129,7 +129,7 @@ def test_sanitize_runs_on_each_architecture(arch, tokenizer, tmp_path):
 
 def test_target_stops_the_repair_when_regurgitation_is_low_enough(memorized, tmp_path):
     report = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "t", target="regurgitation<=0.02",
-                           max_epochs=6, run_audit=True, progress=False)
+                           max_epochs=6, target_patience=0, run_audit=True, progress=False)
     rep = report["repair"]
     assert rep["target_met"] is True
     last = rep["trajectory"][-1]
@@ -137,5 +137,22 @@ def test_target_stops_the_repair_when_regurgitation_is_low_enough(memorized, tmp
     assert last["epoch"] < 6  # stopped before max_epochs
     assert all(p.get("regurgitation", 1.0) > 0.02 for p in rep["trajectory"][:-1])
     assert report["audit_after"]["regurgitation"]["greedy"]["rate"] <= 0.02
+    assert rep["kept"]["step"] == last["step"] and last["kept"]
     with pytest.raises(sani.SaniError, match="expected regurgitation<=RATE"):
         sani.sanitize(memorized["original"], memorized["train"], tmp_path / "u", target="ppl<3", progress=False)
+
+
+def test_target_restores_the_best_weights_that_met_it(memorized, tmp_path):
+    """With patience, the repair goes on after meeting the target; what is written is the checked point with
+    the best holdout perplexity among those that met it, not the last one."""
+    report = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "t", holdout=memorized["holdout"],
+                           target="regurgitation<=0.05", max_epochs=4, eval_steps=4, target_patience=3, run_audit=False,
+                           progress=False)
+    traj = report["repair"]["trajectory"]
+    met = [p for p in traj if "perplexity" in p]
+    assert len(met) >= 2, traj  # it went on after the first point that met the target
+    best = min(met, key=lambda p: p["perplexity"])
+    assert [p["step"] for p in traj if p["kept"]] == [best["step"]]
+    model, tok = sani.models.load(tmp_path / "t")
+    hold = sani.data.encode_corpus(tok, sani.data.read_corpus(memorized["holdout"]))
+    assert sani.metrics.utility(model, tok, hold, progress=False)["perplexity"] == pytest.approx(best["perplexity"], rel=1e-4)
