@@ -99,12 +99,16 @@ def main() -> None:
 
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-    results = {arch: [run_seed(arch, s, args.quick) for s in args.seeds] for arch in args.archs}
     machine = (f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
                f"{'GPU ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'}")
     out = Path(args.out_dir) / f"ablation-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": machine, "seeds": args.seeds, "quick": args.quick, "results": results}, indent=1))
+    results: dict[str, list[dict[str, dict[str, float]]]] = {}
+    for arch in args.archs:
+        for seed in args.seeds:
+            results.setdefault(arch, []).append(run_seed(arch, seed, args.quick))
+            # written after every seed, so a long run that is stopped keeps what it measured
+            out.write_text(json.dumps({"machine": machine, "seeds": args.seeds, "quick": args.quick, "results": results}, indent=1))
     print(f"\nmachine: {machine}; seeds {args.seeds}; mean (min-max) over seeds; figures in {out}")
     for arch, per_seed in results.items():
         print(f"\n### tiny {arch}\n\n{table(per_seed)}")

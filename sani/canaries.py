@@ -105,6 +105,12 @@ def sequence_nll(model: nn.Module, tokenizer: Any, texts: Sequence[str], *, batc
         from . import mlm
 
         return mlm.sequence_nll(model, tokenizer, texts, batch_size=batch_size)
+    from . import dist
+
+    return dist.map_shards(lambda part: _sequence_nll(model, tokenizer, part, batch_size), list(texts))
+
+
+def _sequence_nll(model: nn.Module, tokenizer: Any, texts: Sequence[str], batch_size: int) -> list[float]:
     device = next(model.parameters()).device
     pid = pad_id(tokenizer)
     enc = [tokenizer(t)["input_ids"] for t in texts]

@@ -194,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
     progress = not args.quiet
+    if os.environ.get("RANK", "0") != "0":  # launched on several processes: the main one prints and shows progress
+        sys.stdout = open(os.devnull, "w")
+        progress = False
     try:
         if args.command == "sanitize":
             from .pipeline import sanitize

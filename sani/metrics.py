@@ -117,7 +117,21 @@ def continuations(
     stops after the longest `new_tokens` of its batch.
 
     For sampling, the prompt is encoded once and its KV cache repeated for the samples, instead of encoding
-    it once per sample."""
+    it once per sample. Under several processes, each decodes its share of the prompts (sani.dist)."""
+    from . import dist
+
+    def local(pairs: list[tuple[list[int], int]]) -> list[list[list[int]]]:
+        return _continuations(model, tokenizer, [p for p, _ in pairs], [n for _, n in pairs], samples=samples,
+                              top_k=top_k, temperature=temperature, seed=seed, batch_size=batch_size,
+                              progress=progress and dist.is_main(), desc=desc)
+
+    return dist.map_shards(local, list(zip(prompts, new_tokens)))
+
+
+def _continuations(
+    model: nn.Module, tokenizer: Any, prompts: Sequence[list[int]], new_tokens: Sequence[int], *,
+    samples: int, top_k: int, temperature: float, seed: int, batch_size: int, progress: bool, desc: str,
+) -> list[list[list[int]]]:
     device = next(model.parameters()).device
     pid = pad_id(tokenizer)
     n = max(1, samples)
@@ -262,12 +276,15 @@ def utility(
         from . import mlm
 
         return mlm.utility(model, tokenizer, encoded, seed=seed, progress=progress)
+    from . import dist
+
     device = next(model.parameters()).device
     max_length = min(max_length or max_positions(model), max_positions(model))
     pid = pad_id(tokenizer)
     chunks = [w for enc in encoded for w in windows(enc, max_length)]
+    chunks = chunks[dist.rank()::dist.world()]  # each process its share; the sums are added up below
     nll, correct, count = 0.0, 0, 0
-    for i in tqdm(range(0, len(chunks), batch_size), desc="perplexity", disable=not progress, leave=False):
+    for i in tqdm(range(0, len(chunks), batch_size), desc="perplexity", disable=not progress or not dist.is_main(), leave=False):
         batch = chunks[i : i + batch_size]
         ids, mask = pad_batch([toks for toks, _ in batch], pid)
         labels, _ = pad_batch([[-100 if s else t for t, s in zip(toks, sens)] for toks, sens in batch], -100)
@@ -277,6 +294,7 @@ def utility(
         nll += F.cross_entropy(logits[keep], target[keep], reduction="sum").item()
         correct += (logits[keep].argmax(-1) == target[keep]).sum().item()
         count += int(keep.sum())
+    nll, correct, count = dist.sum_all([nll, correct, count])
     if count == 0:
         return {"perplexity": None, "accuracy": None, "tokens": 0}
     return {"perplexity": round(math.exp(nll / count), 4), "accuracy": round(correct / count, 4), "tokens": count}

@@ -43,6 +43,12 @@ def token_stats(
         from . import mlm
 
         return mlm.token_stats(model, tokenizer, encoded, progress=progress)
+    from . import dist
+
+    return dist.map_shards(lambda part: _token_stats(model, tokenizer, part, batch_size, progress and dist.is_main()), list(encoded))
+
+
+def _token_stats(model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], batch_size: int, progress: bool) -> list[dict[str, list[float]]]:
     device = next(model.parameters()).device
     limit = max_positions(model)
     pid = pad_id(tokenizer)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from . import __version__, data, erase, metrics, models, repair
+from . import __version__, data, dist, erase, metrics, models, repair
 from .adapters import adapter_base, is_adapter_dir
 from .config import SanitizeConfig, make_config
 from .errors import SaniError
@@ -128,8 +128,16 @@ def _corpus_digest(records: Sequence[data.Record]) -> str:
 
 
 def _work_dir(out: Path, resume: bool, run_key: dict[str, Any]) -> Path:
-    """The directory beside `out` that keeps an unfinished run; refuses to mix two different runs."""
+    """The directory beside `out` that keeps an unfinished run; refuses to mix two different runs. Under
+    several processes the main one makes it (the others find it made: a shared file system is assumed)."""
     work = out.parent / f".{out.name}.work"
+    with dist.main_first() as main:
+        if main:
+            _make_work_dir(work, resume, run_key)
+    return work
+
+
+def _make_work_dir(work: Path, resume: bool, run_key: dict[str, Any]) -> None:
     if work.exists():
         if not resume:
             raise SaniError(f"{work}: an interrupted sanitization is there; pass --resume to continue it, or delete it to start over")
@@ -145,7 +153,6 @@ def _work_dir(out: Path, resume: bool, run_key: dict[str, Any]) -> Path:
             log.warning("nothing to resume in %s: starting from the beginning", work)
         work.mkdir(parents=True)
         write_json(run_key, work / "run.json")
-    return work
 
 
 # --------------------------------------------------------------------------- sanitize
@@ -217,8 +224,10 @@ def sanitize(
     if cfg.reset == "base" and not adapter and not (Path(cfg.base_model).is_dir() and any(Path(cfg.base_model).glob("*.safetensors"))):
         raise SaniError(f"{cfg.base_model}: base model directory with .safetensors weights not found (--base-model)")
 
+    dist.init()
     m, tok = models.load(model, task=task, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code,
                          base=cfg.base_model if adapter else None)
+    m.to(dist.device())
     enc = data.encode_corpus(tok, records)
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
     input_fingerprint = models.fingerprint(m)
@@ -239,7 +248,8 @@ def sanitize(
             log.info("auditing the input model")
             before = _without_items(metrics.audit(m, tok, enc, holdout=hold_enc, task=task_rows, seed=cfg.seed,
                                                   progress=progress, with_fingerprint=False))
-            write_json(before, cached)
+            if dist.is_main():
+                write_json(before, cached)
         timings["audit_before"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -291,13 +301,15 @@ def sanitize(
     clock = time.perf_counter()
     if adapter:
         _pin_base(m, adapter_base(model, cfg.base_model))
-    with atomic_dir(out, overwrite=overwrite) as tmp:
-        m.save_pretrained(tmp, safe_serialization=True)
-        tok.save_pretrained(tmp)
-        report["timings"]["save"] = round(time.perf_counter() - clock, 2)
-        write_json(report, tmp / "sanitization.json")
-    shutil.rmtree(work, ignore_errors=True)
-    log.info("wrote %s", out)
+    with dist.main_first() as main:  # one process writes; the others wait for it, then return the same report
+        if main:
+            with atomic_dir(out, overwrite=overwrite) as tmp:
+                m.save_pretrained(tmp, safe_serialization=True)
+                tok.save_pretrained(tmp)
+                report["timings"]["save"] = round(time.perf_counter() - clock, 2)
+                write_json(report, tmp / "sanitization.json")
+            shutil.rmtree(work, ignore_errors=True)
+            log.info("wrote %s", out)
     return report
 
 
@@ -357,8 +369,12 @@ def audit(
     task_rows = read_task(probe) if probe is not None else None
     if samples < 0 or top_k < 1 or temperature <= 0:
         raise SaniError("samples must be >= 0, top_k >= 1 and temperature > 0")
+    dist.init()
     m, tok = models.load(model, task=task, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
+    m.to(dist.device())
     ref = models.load(reference_model, task=models.task_of(m), allow_pickle=allow_pickle)[0] if reference_model is not None else None
+    if ref is not None:
+        ref.to(dist.device())
     enc = data.encode_corpus(tok, records)
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
     result = metrics.audit(m, tok, enc, holdout=hold_enc, contexts=contexts, samples=samples, top_k=top_k,
@@ -367,7 +383,7 @@ def audit(
                            progress=progress)
     result = {"sani_version": __version__, "model": str(model), "corpus": {"records": len(records), "spans": _count_spans(records)},
               **result, "environment": _environment()}
-    if out is not None:
+    if out is not None and dist.is_main():
         write_json(result, out)
     return result
 

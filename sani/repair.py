@@ -335,6 +335,7 @@ def train(
             bf16=precision == "bf16",
             fp16=precision == "fp16",
             **_checkpointing(gradient_checkpointing),
+            use_cpu=not torch.cuda.is_available(),  # so that several CPU processes run data-parallel over gloo
         )
         trainer = _make_trainer_class()(
             model=model,

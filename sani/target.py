@@ -86,7 +86,11 @@ class AuditStop(TrainerCallback):
                 point["perplexity"] = utility(model, self.tokenizer, self.holdout or self.encoded, progress=False)["perplexity"]
                 improved = self.best is None or point["perplexity"] < self.best["perplexity"]
         if improved:
-            save_model(model, str(self.best_file))
+            from . import dist
+
+            if dist.is_main():  # one writer; the others read the same file at the end
+                save_model(model, str(self.best_file))
+            dist.barrier()
             self.best, self.since_best = point, 0
         elif self.met:
             self.since_best += 1

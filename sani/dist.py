@@ -1,0 +1,111 @@
+"""Several processes (`torchrun` / `accelerate launch`): who does what.
+
+Every process loads the model and runs the same pipeline: the erase is seeded, so all hold the same
+weights; the repair is the `Trainer`'s data-parallel loop (DDP, FSDP or DeepSpeed, as `accelerate`
+configures it); the audit's per-prompt and per-record work is split across processes and gathered, so
+every process ends with the same figures; only the main process writes files. With one process all of
+this is a no-op. On CPU the processes talk over gloo (how the test suite checks this path).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence, TypeVar
+
+import torch
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def launched() -> bool:
+    """Started by a launcher with more than one process."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def init() -> None:
+    """Join the process group a launcher set up (gloo on CPU, the accelerator's backend on a GPU)."""
+    if launched() and not torch.distributed.is_initialized():
+        from accelerate import PartialState
+
+        PartialState(cpu=not torch.cuda.is_available())
+
+
+def _ready() -> bool:
+    return torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1
+
+
+def rank() -> int:
+    return torch.distributed.get_rank() if _ready() else 0
+
+
+def world() -> int:
+    return torch.distributed.get_world_size() if _ready() else 1
+
+
+def is_main() -> bool:
+    return rank() == 0
+
+
+def device() -> torch.device:
+    """Where this process computes: its own GPU (LOCAL_RANK), else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
+
+
+def barrier() -> None:
+    if _ready():
+        torch.distributed.barrier()
+
+
+@contextmanager
+def main_first() -> Iterator[bool]:
+    """The main process runs the block (writes files) while the others wait; yields whether this is it.
+    An error in the main process's block is raised in every process, so none waits forever."""
+    from .errors import SaniError
+
+    if not _ready():
+        yield True
+        return
+    if is_main():
+        message: list[Any] = [None]
+        try:
+            yield True
+        except BaseException as e:
+            message = [f"{type(e).__name__}: {e}" if not isinstance(e, SaniError) else str(e)]
+            raise
+        finally:
+            torch.distributed.broadcast_object_list(message, src=0)
+    else:
+        message = [None]
+        torch.distributed.broadcast_object_list(message, src=0)
+        if message[0] is not None:
+            raise SaniError(f"main process: {message[0]}")
+        yield False
+
+
+def map_shards(fn: Callable[[list[T]], Sequence[R]], items: Sequence[T]) -> list[R]:
+    """`fn` maps a list of items to as many results; each process applies it to every world-th item, and
+    every process gets all results back in the items' order."""
+    if not _ready():
+        return list(fn(list(items)))
+    idx = list(range(rank(), len(items), world()))
+    local = list(fn([items[i] for i in idx]))
+    parts: list[Any] = [None] * world()
+    torch.distributed.all_gather_object(parts, list(zip(idx, local)))
+    out: list[Any] = [None] * len(items)
+    for part in parts:
+        for i, value in part:
+            out[i] = value
+    return out
+
+
+def sum_all(values: Sequence[float]) -> list[float]:
+    """Element-wise sum of `values` over all processes."""
+    if not _ready():
+        return list(values)
+    t = torch.tensor(values, dtype=torch.float64, device=device() if torch.distributed.get_backend() == "nccl" else "cpu")
+    torch.distributed.all_reduce(t)
+    return t.tolist()

@@ -1,0 +1,54 @@
+"""The several-process path on CPU: two processes over gloo, started by torchrun, as on a multi-GPU machine."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+import sani
+from sani import data, dist, models
+
+
+def _launch(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "sani.cli", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_one_process_is_a_no_op():
+    assert (dist.rank(), dist.world(), dist.is_main()) == (0, 1, True)
+    assert dist.map_shards(lambda xs: [x * 2 for x in xs], [1, 2, 3]) == [2, 4, 6]
+    assert dist.sum_all([1.0, 2.0]) == [1.0, 2.0]
+    with dist.main_first() as main:
+        assert main
+
+
+def test_two_processes_repair_data_parallel_audit_sharded_and_write_once(memorized, tmp_path):
+    out = tmp_path / "out"
+    done = _launch("sanitize", "-q", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]),
+                   "--holdout", str(memorized["holdout"]), "--out", str(out))
+    assert done.stdout.count("sanitized model written to") == 1  # only the main process prints
+    report = json.loads((out / "sanitization.json").read_text())
+    assert report["audit_before"]["regurgitation"]["greedy"]["rate"] >= 0.5
+    assert report["audit_after"]["regurgitation"]["greedy"]["rate"] <= 0.05
+    # data parallel: each process took half of the records per epoch, batches of 8 on each
+    records = len(data.read_corpus(memorized["train"]))
+    assert report["repair"]["steps"] == math.ceil(math.ceil(records / 2) / 8) * 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary or work directory left
+    # the audit, sharded over two processes and gathered, gives what one process gives
+    _launch("audit", "-q", "--model", str(out), "--corpus", str(memorized["train"]), "--holdout", str(memorized["holdout"]),
+            "--out", str(tmp_path / "audit.json"))
+    two = json.loads((tmp_path / "audit.json").read_text())
+    one = sani.audit(out, memorized["train"], holdout=memorized["holdout"], progress=False)
+    assert two["regurgitation"]["greedy"] == one["regurgitation"]["greedy"]
+    assert two["regurgitation"]["sampled"]["rate"] is not None
+    assert two["membership"]["sensitive"]["loss"]["auc"] == pytest.approx(one["membership"]["sensitive"]["loss"]["auc"], abs=1e-6)
+    assert two["utility"]["holdout"]["perplexity"] == pytest.approx(one["utility"]["holdout"]["perplexity"], rel=1e-4)
+    assert models.fingerprint(models.load(out)[0]) == report["output_fingerprint"]
