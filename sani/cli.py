@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--lr", type=float, help="learning rate (default 5e-4)")
     g.add_argument("--batch-size", type=int, help="default 8")
     g.add_argument("--max-length", type=int, help="training window in tokens (default 512)")
+    g.add_argument("--packing", action="store_true", default=None, help="fill each window with records end to end "
+                   "(each token keeps its own sensitive flag)")
     g.add_argument("--scheduler", choices=SCHEDULERS, help="learning-rate schedule (default linear)")
     g.add_argument("--warmup-ratio", type=float, help="share of steps for warm-up (default 0)")
     g.add_argument("--seed", type=int, help="seed for neuron choice, initialisation and data order (default 0)")
@@ -103,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--eval-steps", type=int, help="with --target: audit every N steps instead of every epoch")
     g.add_argument("--target-patience", type=int, help="with --target: keep repairing for N checks without better holdout "
                    "perplexity after the target is met, then restore the best (default 1; 0 stops at once)")
+    s.add_argument("--stream", action="store_true", help="corpus larger than memory: read it as a stream, tokenize it "
+                   "once into a disk cache, audit a sample of --audit-records records")
+    s.add_argument("--audit-records", type=int, default=1000, help="with --stream: records in the audit sample (default 1000)")
+    s.add_argument("--cache-dir", help="with --stream: where tokenized corpora are kept (default ~/.cache/sani or $SANI_CACHE)")
     s.add_argument("--no-audit", action="store_true", help="skip the before/after audit")
     s.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     s.add_argument("--resume", action="store_true", help="continue an interrupted run from its last repair checkpoint")
@@ -204,12 +210,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             options = {k: getattr(args, k) for k in (
                 "layers", "fraction", "strategy", "scope", "reset", "base_model", "objective", "forget_weight", "epochs", "lr",
-                "batch_size", "max_length", "scheduler", "warmup_ratio", "seed", "mlm_probability", "forget_probability", "mask_sensitive_inputs",
+                "batch_size", "max_length", "packing", "scheduler", "warmup_ratio", "seed", "mlm_probability", "forget_probability", "mask_sensitive_inputs",
                 "gradient_accumulation_steps", "precision", "gradient_checkpointing", "lora_rank",
                 "target", "max_epochs", "eval_steps", "target_patience")}
             report = sanitize(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout, task=args.task, probe=args.probe,
                               config_file=args.config, preset=args.preset, overwrite=args.overwrite,
                               run_audit=not args.no_audit, resume=args.resume, save_steps=args.save_steps,
+                              stream=args.stream, audit_records=args.audit_records, cache_dir=args.cache_dir,
                               allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code,
                               progress=progress, **options)
             if report["audit_before"]:

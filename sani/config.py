@@ -29,6 +29,7 @@ class SanitizeConfig:
     lr: float = 5e-4
     batch_size: int = 8
     max_length: int = 512
+    packing: bool = False  # fill each training window with records end to end
     scheduler: str = "linear"
     warmup_ratio: float = 0.0
     weight_decay: float = 0.0

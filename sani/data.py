@@ -6,6 +6,7 @@ file, line and field, never the text of a span.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -48,21 +49,25 @@ class Record:
 
 def read_corpus(path: str | Path) -> list[Record]:
     """Read `.jsonl` (`{"text", "spans"}` a line), `.txt` (a record a line), `.csv` or `.parquet` (a `text` column)."""
+    records = list(iter_corpus(path))
+    if not records:
+        raise SaniError(f"{path}: the corpus is empty")
+    return records
+
+
+def iter_corpus(path: str | Path) -> Iterator[Record]:
+    """The records of a corpus file one at a time, never all in memory (tables through `datasets` streaming)."""
     path = Path(path)
     if not path.is_file():
         raise SaniError(f"{path}: corpus file not found")
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json", ".ndjson"):
-        records = _read_jsonl(path)
-    elif suffix == ".txt":
-        records = _read_txt(path)
-    elif suffix in (".csv", ".parquet"):
-        records = _read_table(path, suffix[1:])
-    else:
-        raise SaniError(f"{path}: unknown corpus format '{suffix}' (use .jsonl, .txt, .csv or .parquet)")
-    if not records:
-        raise SaniError(f"{path}: the corpus is empty")
-    return records
+        return _iter_jsonl(path)
+    if suffix == ".txt":
+        return _iter_txt(path)
+    if suffix in (".csv", ".parquet"):
+        return _iter_table(path, suffix[1:])
+    raise SaniError(f"{path}: unknown corpus format '{suffix}' (use .jsonl, .txt, .csv or .parquet)")
 
 
 def _read_text(path: Path) -> str:
@@ -73,9 +78,17 @@ def _read_text(path: Path) -> str:
         raise SaniError(f"{path} line {line}: not valid UTF-8") from None
 
 
-def _read_jsonl(path: Path) -> list[Record]:
-    records = []
-    for n, line in enumerate(_read_text(path).splitlines(), start=1):
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, start=1):
+            try:
+                yield n, raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise SaniError(f"{path} line {n}: not valid UTF-8") from None
+
+
+def _iter_jsonl(path: Path) -> Iterator[Record]:
+    for n, line in _lines(path):
         if not line.strip():
             continue
         where = f"{path} line {n}"
@@ -83,17 +96,14 @@ def _read_jsonl(path: Path) -> list[Record]:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise SaniError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
-        records.append(_record_from_obj(obj, where))
-    return records
+        yield _record_from_obj(obj, where)
 
 
-def _read_txt(path: Path) -> list[Record]:
-    records = []
-    for n, line in enumerate(_read_text(path).splitlines(), start=1):
+def _iter_txt(path: Path) -> Iterator[Record]:
+    for n, line in _lines(path):
         if line.strip():
             _check_length(line, f"{path} line {n}")
-            records.append(Record(text=line, where=f"{path} line {n}"))
-    return records
+            yield Record(text=line, where=f"{path} line {n}")
 
 
 def _check_length(text: str, where: str) -> None:
@@ -101,20 +111,22 @@ def _check_length(text: str, where: str) -> None:
         raise SaniError(f"{where}: record is longer than {MAX_RECORD_CHARS:,} characters; split it into records")
 
 
-def _read_table(path: Path, kind: str) -> list[Record]:
+def _iter_table(path: Path, kind: str) -> Iterator[Record]:
     import datasets
 
     try:
-        table = datasets.load_dataset(kind, data_files=str(path), split="train")
+        table = datasets.load_dataset(kind, data_files=str(path), split="train", streaming=True)
+        rows = iter(table)
+        first = next(rows, None)
     except Exception as e:  # datasets raises many types for a malformed file
         raise SaniError(f"{path}: cannot read as {kind}: {type(e).__name__}") from None
-    if "text" not in table.column_names:
-        raise SaniError(f"{path}: no 'text' column (columns: {', '.join(table.column_names)})")
-    records = []
-    for i, row in enumerate(table):
+    if first is None:
+        return
+    if "text" not in first:
+        raise SaniError(f"{path}: no 'text' column (columns: {', '.join(first)})")
+    for i, row in enumerate(itertools.chain([first], rows)):
         where = f"{path} row {i + 1}" if kind == "parquet" else f"{path} line {i + 2}"
-        records.append(_record_from_obj(row, where))
-    return records
+        yield _record_from_obj(row, where)
 
 
 def _record_from_obj(obj: Any, where: str) -> Record:
@@ -233,34 +245,40 @@ def term_regex(term: str, *, variants: bool = False) -> str:
 
 def add_term_spans(
     records: list[Record], terms: Sequence[str], *, ignore_case: bool = False, variants: bool = False,
-    source: str = "terms",
+    source: str = "terms", hits: dict[int, int] | None = None,
 ) -> int:
     """Mark every whole-word occurrence of each term as a sensitive span. Returns how many were found.
 
-    `terms` keeps blank entries so that warnings can name the line of a term that matches nothing.
-    """
+    `terms` keeps blank entries so that warnings can name the line of a term that matches nothing. With
+    `hits` (term line -> count, added to), the corpus is read in parts: no check here, `check_term_hits`
+    once all parts are done."""
     flags = re.IGNORECASE if ignore_case else 0
-    total = 0
-    unmatched = []
     patterns = [(n, re.compile(term_regex(t, variants=variants), flags)) for n, t in enumerate(terms, 1) if t]
+    counts = {n: 0 for n, _ in patterns}
     found: list[list[Span]] = [[] for _ in records]
     for n, pattern in patterns:
-        hits = 0
         for i, record in enumerate(records):
             for m in pattern.finditer(record.text):
                 found[i].append(Span(m.start(), m.end(), TERM_LABEL, source="terms"))
-                hits += 1
-        if hits == 0:
-            unmatched.append(n)
-        total += hits
-    if total == 0:
-        raise SaniError(f"{source}: none of the {len(patterns)} terms occurs in the corpus")
-    if unmatched:
-        log.warning("%s: %d term(s) match nothing (lines %s)", source, len(unmatched), _short_list(unmatched))
+                counts[n] += 1
     for record, spans in zip(records, found):
         if spans:
             record.spans = merge_spans(record.spans, spans)
-    return total
+    if hits is None:
+        check_term_hits(counts, source)
+    else:
+        for n, c in counts.items():
+            hits[n] = hits.get(n, 0) + c
+    return sum(counts.values())
+
+
+def check_term_hits(hits: dict[int, int], source: str) -> None:
+    """Refuse a term list that matches nothing; warn about the terms (by line) that match nothing."""
+    if sum(hits.values()) == 0:
+        raise SaniError(f"{source}: none of the {len(hits)} terms occurs in the corpus")
+    unmatched = sorted(n for n, c in hits.items() if c == 0)
+    if unmatched:
+        log.warning("%s: %d term(s) match nothing (lines %s)", source, len(unmatched), _short_list(unmatched))
 
 
 def _short_list(xs: Sequence[int], most: int = 10) -> str:

@@ -171,7 +171,7 @@ def repair_options(cfg: SanitizeConfig) -> dict[str, Any]:
     """The config's repair settings, as `repair.train` keywords."""
     keys = ("objective", "epochs", "lr", "batch_size", "max_length", "seed", "scheduler", "warmup_ratio", "weight_decay",
             "forget_weight", "mlm_probability", "mask_sensitive_inputs", "forget_probability", "gradient_accumulation_steps",
-            "precision", "gradient_checkpointing", "lora_rank")
+            "precision", "gradient_checkpointing", "lora_rank", "packing")
     return {k: getattr(cfg, k) for k in keys}
 
 
@@ -194,6 +194,9 @@ def sanitize(
     save_steps: int = 200,
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
+    stream: bool = False,
+    audit_records: int = 1000,
+    cache_dir: str | Path | None = None,
     progress: bool = True,
     **options: Any,
 ) -> dict[str, Any]:
@@ -205,6 +208,11 @@ def sanitize(
 
     Work in progress (repair checkpoints every `save_steps` steps, the first audit) is kept in
     `.<out>.work` beside `out` until the output is complete; `resume=True` continues an interrupted run.
+
+    `stream=True` is for a corpus file larger than memory: it is read as a stream, its repair windows are
+    tokenized once into a disk-backed dataset under `cache_dir` (default ~/.cache/sani, or $SANI_CACHE) and
+    reused by later runs, and the audits and neuron scoring use a seeded sample of `audit_records` records
+    (and of the holdout).
     """
     task, probe = _task_and_probe(task, probe)
     task = models.detect_task(model, task, trust_remote_code)
@@ -214,10 +222,21 @@ def sanitize(
     clock = time.perf_counter()
 
     finder, hold_finder = _finders(terms, spans)
-    records = load_records(corpus, finder)
+    total = None
+    if stream:
+        from . import stream as streaming
+
+        if not isinstance(corpus, (str, Path)) or (holdout is not None and not isinstance(holdout, (str, Path))):
+            raise SaniError("stream=True reads the corpus (and holdout) from files: give their paths")
+        if audit_records < 1:
+            raise SaniError(f"audit_records={audit_records}: must be at least 1")
+        records, total = streaming.sample(corpus, finder, audit_records, seed=cfg.seed)
+        hold_records = streaming.sample(holdout, hold_finder, audit_records, seed=cfg.seed)[0] if holdout is not None else None
+    else:
+        records = load_records(corpus, finder)
+        hold_records = load_records(holdout, hold_finder) if holdout is not None else None
     if _count_spans(records) == 0:
         raise SaniError(NO_SPANS)
-    hold_records = load_records(holdout, hold_finder) if holdout is not None else None
     task_rows = read_task(probe) if probe is not None else None
     _check_out(out, model, overwrite)
     adapter = is_adapter_dir(model)  # base + LoRA adapter in, the same form out
@@ -234,7 +253,7 @@ def sanitize(
     # choosing the neurons first checks the FFN layout and the layer count before any long work
     selection = choose_neurons(m, tok, enc, cfg, progress=progress)
     work = _work_dir(out, resume, {"config": cfg.to_dict(), "input_fingerprint": input_fingerprint,
-                                   "corpus": _corpus_digest(records), "holdout": _corpus_digest(hold_records or []),
+                                   "corpus": streaming.cache_key(corpus, finder, tok, {}) if stream else _corpus_digest(records), "holdout": _corpus_digest(hold_records or []),
                                    "task": _digest(task_rows or [])})
     timings["load"] = time.perf_counter() - clock
 
@@ -264,9 +283,16 @@ def sanitize(
         stop = AuditStop(tok, enc, Target.parse(cfg.target), holdout=hold_enc, eval_steps=cfg.eval_steps,
                          patience=cfg.target_patience, work_dir=work, seed=cfg.seed)
     epochs = cfg.max_epochs if stop else cfg.epochs
+    examples = None
+    if stream:
+        with dist.main_first():  # one process tokenizes; the others then read its cache
+            examples = streaming.training_examples(
+                corpus, tok, finder, objective=cfg.objective, max_length=min(cfg.max_length, metrics.max_positions(m)),
+                masked_lm=models.task_of(m) == "masked-lm", packing=cfg.packing, cache_dir=cache_dir)
     log.info("repairing: %s, %s epochs at lr %s", cfg.objective, epochs, cfg.lr)
     train_stats = repair.train(m, tok, enc, **{**repair_options(cfg), "epochs": epochs}, checkpoint_dir=work / "checkpoints",
-                               save_steps=save_steps, resume=resume, callbacks=[stop] if stop else [], progress=progress)
+                               save_steps=save_steps, resume=resume, callbacks=[stop] if stop else [], examples=examples,
+                               progress=progress)
     if stop:
         train_stats.update(stop.summary(), target=cfg.target)
         if not stop.met:
@@ -287,8 +313,9 @@ def sanitize(
         "task": models.task_of(m),
         "input_fingerprint": input_fingerprint,
         "output_fingerprint": models.fingerprint(m),
-        "corpus": {"records": len(records), "spans": _count_spans(records), "tokens": sum(len(e.input_ids) for e in enc),
-                   "sensitive_tokens": sum(sum(e.sensitive) for e in enc)},
+        "corpus": {"records": total or len(records), "spans": _count_spans(records), "tokens": sum(len(e.input_ids) for e in enc),
+                   "sensitive_tokens": sum(sum(e.sensitive) for e in enc),
+                   **({"streamed": True, "audited_records": len(records), "training_windows": len(examples)} if stream else {})},
         "form": "lora-adapter" if adapter else "full",
         "erase": {"strategy": cfg.strategy, "scope": cfg.scope, "reset": "base (adapter update zeroed)" if adapter else cfg.reset,
                   "layers": erase.selection_summary(selection, m)},

@@ -28,7 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -109,24 +109,45 @@ NEEDS_REFERENCE = ("masked+npo",)
 # --------------------------------------------------------------------------- data
 
 
-def build_examples(encoded: Sequence[Encoded], objective: str, max_length: int, masked_lm: bool = False) -> list[dict[str, list[int]]]:
+def build_examples(encoded: Iterable[Encoded], objective: str, max_length: int, masked_lm: bool = False, *,
+                   packing: bool = False, separator: int | None = None) -> list[dict[str, list[int]]]:
     """Training windows with `labels` (what the model learns) and `forget_labels` (sensitive tokens only);
-    for a masked LM the ids and which tokens are sensitive (the collator chooses the targets)."""
+    for a masked LM the ids and which tokens are sensitive (the collator chooses the targets). With
+    `packing`, records (each followed by `separator`, if given) are concatenated and cut into full windows
+    of `max_length`; every token keeps its own sensitive flag, so the masks stay aligned across the cuts."""
     if objective not in OBJECTIVES:
         raise SaniError(f"objective={objective!r}: choose one of {', '.join(OBJECTIVES)}")
-    examples = []
+    return [example(ids, sens, objective, masked_lm) for ids, sens in
+            (packed(encoded, max_length, separator) if packing else (w for enc in encoded for w in windows(enc, max_length)))]
+
+
+def packed(encoded: Iterable[Encoded], max_length: int, separator: int | None = None) -> Iterator[tuple[list[int], list[bool]]]:
+    """Records end to end, cut into windows of `max_length` tokens (the last may be shorter)."""
+    ids: list[int] = []
+    sens: list[bool] = []
     for enc in encoded:
-        for ids, sens in windows(enc, max_length):
-            if masked_lm:
-                examples.append({"input_ids": ids, "sensitive": [0] * len(ids) if objective == "full" else [int(x) for x in sens]})
-                continue
-            if objective == "ascent":  # only the forget term
-                labels = [IGNORE] * len(ids)
-            else:
-                labels = list(ids) if objective == "full" else [IGNORE if s else t for t, s in zip(ids, sens)]
-            forget = [t if s else IGNORE for t, s in zip(ids, sens)]
-            examples.append({"input_ids": ids, "labels": labels, "forget_labels": forget})
-    return examples
+        ids += enc.input_ids
+        sens += enc.sensitive
+        if separator is not None and (not enc.input_ids or enc.input_ids[-1] != separator):
+            ids.append(separator)
+            sens.append(False)
+        while len(ids) >= max_length:
+            yield ids[:max_length], sens[:max_length]
+            ids, sens = ids[max_length:], sens[max_length:]
+    if len(ids) > 1:
+        yield ids, sens
+
+
+def example(ids: list[int], sens: Sequence[bool], objective: str, masked_lm: bool) -> dict[str, list[int]]:
+    """One window as the collator takes it."""
+    if masked_lm:
+        return {"input_ids": ids, "sensitive": [0] * len(ids) if objective == "full" else [int(x) for x in sens]}
+    if objective == "ascent":  # only the forget term
+        labels = [IGNORE] * len(ids)
+    else:
+        labels = list(ids) if objective == "full" else [IGNORE if s else t for t, s in zip(ids, sens)]
+    forget = [t if s else IGNORE for t, s in zip(ids, sens)]
+    return {"input_ids": ids, "labels": labels, "forget_labels": forget}
 
 
 @dataclass
@@ -272,6 +293,8 @@ def train(
     precision: str = "fp32",
     gradient_checkpointing: bool = False,
     lora_rank: int = 0,
+    packing: bool = False,
+    examples: Any = None,
     progress: bool = True,
 ) -> dict[str, float]:
     """Fine-tune `model` in place with the given objective. Returns the time and the final training loss.
@@ -282,7 +305,9 @@ def train(
     tokens, masked in the input. `precision` (fp32, bf16, fp16), `gradient_accumulation_steps` and
     `gradient_checkpointing` go to the `Trainer` as they are. With `lora_rank`, a full model is repaired
     through fresh LoRA weights of that rank, merged back into it at the end (a LoRA model trains its own
-    adapter).
+    adapter). `packing` fills every window with records end to end (`build_examples`). `examples`, when
+    given, are the training windows already built (a list, or a disk-backed `datasets.Dataset` from
+    `sani.stream`); `encoded` is then not read.
 
     With `checkpoint_dir`, a checkpoint (weights, optimizer, scheduler, RNG and data position) is kept there
     every `save_steps` steps, and `resume` continues from the last one with the same result as a run that
@@ -295,8 +320,10 @@ def train(
 
     masked_lm = task_of(model) == "masked-lm"
     max_length = min(max_length, max_positions(model))
-    examples = build_examples(encoded, objective, max_length, masked_lm=masked_lm)
-    if not examples:
+    if examples is None:
+        separator = tokenizer.sep_token_id if masked_lm else tokenizer.eos_token_id
+        examples = build_examples(encoded, objective, max_length, masked_lm=masked_lm, packing=packing, separator=separator)
+    if not len(examples):
         raise SaniError("nothing to train on: the corpus has no tokens")
     if epochs <= 0:
         return {"seconds": 0.0, "steps": 0, "train_loss": float("nan")}

@@ -11,10 +11,10 @@ import logging
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import detect
-from .data import Record, Span, add_term_spans, merge_spans, read_terms
+from .data import Record, Span, add_term_spans, check_term_hits, merge_spans, read_terms
 from .errors import SaniError
 from .privacy import mask, value_hash
 
@@ -48,13 +48,26 @@ class SpanFinder:
     propagate: bool = True
 
     def apply(self, records: list[Record]) -> list[Record]:
+        self.apply_local(records)
+        if self.rare:
+            apply_rarity(records, self.rare)
+        keep = label_filter(self.labels)
+        for r in records:
+            r.spans = [s for s in r.spans if keep(s.label)]
+        if self.propagate:
+            propagate(records)
+        return records
+
+    def apply_local(self, records: list[Record], term_hits: dict[int, int] | None = None) -> list[Record]:
+        """The steps that read one record at a time: tags, terms, detectors and patterns. With `term_hits`,
+        `records` is a part of the corpus: term matches are counted there, and checked by the caller."""
         if self.tags:
             strip_inline_tags(records, self.tags)
         if self.terms is not None:
             is_file = isinstance(self.terms, str)
             term_list = read_terms(self.terms) if is_file else list(self.terms)
             add_term_spans(records, term_list, ignore_case=self.ignore_case, variants=self.term_variants,
-                           source=self.terms if is_file else "terms")
+                           source=self.terms if is_file else "terms", hits=term_hits)
         detectors = [detect.DETECTORS[n] for n in detect.parse_detect(self.detect)]
         detectors += [detect.pattern_detector(*detect.compile_pattern(p)) for p in self.patterns]
         if self.presidio:
@@ -64,14 +77,53 @@ class SpanFinder:
                 found = list(det(r.text))
                 if found:
                     r.spans = merge_spans(r.spans, found)
-        if self.rare:
-            apply_rarity(records, self.rare)
-        keep = label_filter(self.labels)
-        for r in records:
-            r.spans = [s for s in r.spans if keep(s.label)]
-        if self.propagate:
-            propagate(records)
         return records
+
+    def stream(self, read: Callable[[], Iterable[Record]], chunk: int = 1000) -> Iterator[Record]:
+        """The same spans as `apply`, for a corpus read twice from `read()` instead of held in memory: the
+        first pass counts values (rarity) and collects those to propagate, the second marks them."""
+        seen: dict[tuple[str, str], int] = defaultdict(int)  # (label, value) -> records holding it
+        labels_of: dict[str, list[str]] = {}  # value -> its labels, in the order met
+        term_hits: dict[int, int] = {}
+        for part in _chunks(read(), chunk):
+            for r in self.apply_local(part, term_hits):
+                for key in {(sp.label, r.value(sp).casefold()) for sp in r.spans if sp.label in self.rare}:
+                    seen[key] += 1
+                for sp in r.spans:
+                    labels_of.setdefault(r.value(sp), [])
+                    if sp.label not in labels_of[r.value(sp)]:
+                        labels_of[r.value(sp)].append(sp.label)
+        if self.terms is not None:
+            check_term_hits(term_hits, self.terms if isinstance(self.terms, str) else "terms")
+        keep = label_filter(self.labels)
+
+        def kept(label: str, value: str) -> bool:
+            return keep(label) and (label not in self.rare or seen[(label, value.casefold())] < self.rare[label])
+
+        label_of = {}
+        if self.propagate:
+            for v, labels in labels_of.items():
+                first = next((lab for lab in labels if kept(lab, v)), None)
+                if first is not None and len(v.strip()) >= MIN_PROPAGATE_CHARS:
+                    label_of[v] = first
+        del labels_of
+        for part in _chunks(read(), chunk):
+            for r in self.apply_local(part, {}):
+                r.spans = [sp for sp in r.spans if kept(sp.label, r.value(sp))]
+            if label_of:
+                mark_values(part, label_of)
+            yield from part
+
+
+def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    part: list[Record] = []
+    for r in records:
+        part.append(r)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
 
 
 def label_filter(labels: str):
@@ -115,6 +167,11 @@ def propagate(records: list[Record]) -> int:
             v = r.value(s)
             if len(v.strip()) >= MIN_PROPAGATE_CHARS:
                 label_of.setdefault(v, s.label)
+    return mark_values(records, label_of)
+
+
+def mark_values(records: list[Record], label_of: dict[str, str]) -> int:
+    """Mark every whole-word occurrence of the values in `label_of` with their label; returns spans added."""
     if not label_of:
         return 0
     alternatives = "|".join(re.escape(v) for v in sorted(label_of, key=len, reverse=True))

@@ -144,3 +144,30 @@ def test_half_precision_needs_a_gpu():
     else:
         with pytest.raises(SaniError, match="precision='bf16': bf16/fp16 need a GPU"):
             make_config(precision="bf16")
+
+
+def test_packing_fills_windows_and_keeps_every_sensitive_flag_on_its_token(tokenizer):
+    from sani import synthetic
+
+    records = synthetic.make_corpus(6, seed=3)
+    enc = data.encode_corpus(tokenizer, records)
+    eos = tokenizer.eos_token_id
+    stream_ids, stream_sens = [], []
+    for e in enc:
+        stream_ids += e.input_ids + [eos]
+        stream_sens += e.sensitive + [False]
+    windows = repair.build_examples(enc, "masked", 64, packing=True, separator=eos)
+    assert all(len(w["input_ids"]) == 64 for w in windows[:-1]) and len(windows[-1]["input_ids"]) <= 64
+    assert len(windows) < sum(len(list(data.windows(e, 64))) for e in enc)  # fewer, fuller windows than one record each
+    assert [t for w in windows for t in w["input_ids"]] == stream_ids[: sum(len(w["input_ids"]) for w in windows)]
+    for pos, (tid, sens) in enumerate(zip(stream_ids, stream_sens)):
+        w, i = divmod(pos, 64)
+        if w == len(windows):
+            break
+        assert windows[w]["labels"][i] == (IGNORE if sens else tid)
+        assert windows[w]["forget_labels"][i] == (tid if sens else IGNORE)
+    assert any(stream_sens)
+    # and training runs on packed windows
+    model = tiny.tiny_model("gpt2", tokenizer, layers=1, hidden=32, heads=2)
+    stats = repair.train(model, tokenizer, enc, epochs=1, batch_size=4, max_length=64, packing=True, progress=False)
+    assert stats["steps"] == math.ceil(len(windows) / 4)

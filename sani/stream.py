@@ -1,0 +1,113 @@
+"""Corpora larger than memory: read the file as a stream, tokenize once into a disk-backed dataset.
+
+The repair's windows are written by `datasets` to Arrow files under a cache directory, keyed by everything
+that decides them (the corpus file, the span settings, the tokenizer, the window settings), so a second
+run on the same corpus and model family reads them back instead of tokenizing again. The `Trainer` reads
+the memory-mapped dataset; only the audit, on a seeded sample of records, holds records in memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import random
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import __version__, data
+from .errors import SaniError
+from .spans import SpanFinder
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CACHE = Path(os.environ.get("SANI_CACHE", Path.home() / ".cache" / "sani"))
+
+
+def records(path: str | Path, finder: SpanFinder | None = None) -> Iterator[data.Record]:
+    """The corpus's records with their spans found (two passes over the file; see `SpanFinder.stream`)."""
+    finder = finder or SpanFinder()
+    data.iter_corpus(path)  # fails now, not inside the generator, on a missing file or unknown format
+    return finder.stream(lambda: data.iter_corpus(path))
+
+
+def sample(path: str | Path, finder: SpanFinder | None, size: int, seed: int = 0) -> tuple[list[data.Record], int]:
+    """A uniform seeded sample of `size` records (reservoir sampling) and the number of records read."""
+    rng = random.Random(seed)
+    kept: list[data.Record] = []
+    n = 0
+    for n, r in enumerate(records(path, finder), start=1):
+        if len(kept) < size:
+            kept.append(r)
+        else:
+            j = rng.randrange(n)
+            if j < size:
+                kept[j] = r
+    if n == 0:
+        raise SaniError(f"{path}: the corpus is empty")
+    return kept, n
+
+
+def _file_digest(path: str | Path) -> dict[str, Any]:
+    st = Path(path).stat()
+    return {"path": str(Path(path).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def cache_key(path: str | Path, finder: SpanFinder, tokenizer: Any, settings: dict[str, Any]) -> str:
+    """What decides the windows: the corpus file, the span settings (and term file), the tokenizer, the
+    window settings and sani's version."""
+    spans = dataclasses.asdict(finder)
+    if isinstance(finder.terms, str) and Path(finder.terms).is_file():
+        spans["terms"] = _file_digest(finder.terms)
+    vocab = hashlib.sha256(tokenizer.backend_tokenizer.to_str().encode()).hexdigest() if getattr(tokenizer, "is_fast", False) else repr(tokenizer)
+    key = {"corpus": _file_digest(path), "spans": spans, "tokenizer": vocab, "settings": settings, "sani": __version__}
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def training_examples(path: str | Path, tokenizer: Any, finder: SpanFinder | None = None, *, objective: str = "masked",
+                      max_length: int = 512, masked_lm: bool = False, packing: bool = False,
+                      cache_dir: str | Path | None = None) -> Any:
+    """The repair's windows for the corpus at `path`, as a `datasets.Dataset` on disk (built once, then
+    read from the cache)."""
+    import datasets
+
+    from .repair import OBJECTIVES, example, packed
+
+    if objective not in OBJECTIVES:
+        raise SaniError(f"objective={objective!r}: choose one of {', '.join(OBJECTIVES)}")
+    data.check_tokenizer(tokenizer)
+    finder = finder or SpanFinder()
+    separator = tokenizer.sep_token_id if masked_lm else tokenizer.eos_token_id
+    settings = {"objective": objective, "max_length": max_length, "masked_lm": masked_lm, "packing": packing,
+                "separator": separator}
+    root = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE
+    target = root / "examples" / cache_key(path, finder, tokenizer, settings)
+    if (target / "dataset_info.json").is_file():
+        log.info("reading the tokenized corpus from the cache %s", target)
+        return datasets.load_from_disk(str(target))
+
+    def windows() -> Iterator[dict[str, list[int]]]:
+        encoded = (data.encode(tokenizer, r) for r in records(path, finder))
+        cut = packed(encoded, max_length, separator) if packing else (w for e in encoded for w in data.windows(e, max_length))
+        for ids, sens in cut:
+            yield example(ids, sens, objective, masked_lm)
+
+    ints = datasets.Sequence(datasets.Value("int32"))
+    names = ("input_ids", "sensitive") if masked_lm else ("input_ids", "labels", "forget_labels")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
+    try:
+        built = datasets.Dataset.from_generator(windows, features=datasets.Features({n: ints for n in names}),
+                                                cache_dir=str(work / "generator"))
+        built.save_to_disk(str(work / "dataset"))
+        del built
+        if not target.exists():  # another process may have built it meanwhile
+            os.replace(work / "dataset", target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("tokenized the corpus into %s", target)
+    return datasets.load_from_disk(str(target))
