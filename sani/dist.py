@@ -48,9 +48,16 @@ def is_main() -> bool:
     return rank() == 0
 
 
+def sharded_training() -> bool:
+    """FSDP or DeepSpeed configured by `accelerate launch`: the repair shards the model itself."""
+    return any(os.environ.get(k, "").lower() == "true" for k in ("ACCELERATE_USE_FSDP", "ACCELERATE_USE_DEEPSPEED"))
+
+
 def device() -> torch.device:
-    """Where this process computes: its own GPU (LOCAL_RANK), else the CPU."""
-    if torch.cuda.is_available():
+    """Where this process computes: its own GPU (LOCAL_RANK), else the CPU. Under FSDP or DeepSpeed the model
+    stays in CPU memory until the Trainer shards it (a whole copy on each GPU could not fit), so the
+    erase and the audits run there."""
+    if torch.cuda.is_available() and not sharded_training():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     return torch.device("cpu")
 

@@ -52,3 +52,15 @@ def test_two_processes_repair_data_parallel_audit_sharded_and_write_once(memoriz
     assert two["membership"]["sensitive"]["loss"]["auc"] == pytest.approx(one["membership"]["sensitive"]["loss"]["auc"], abs=1e-6)
     assert two["utility"]["holdout"]["perplexity"] == pytest.approx(one["utility"]["holdout"]["perplexity"], rel=1e-4)
     assert models.fingerprint(models.load(out)[0]) == report["output_fingerprint"]
+
+
+def test_example_accelerate_configs_are_valid():
+    from pathlib import Path
+
+    from accelerate.commands.config.config_args import ClusterConfig
+
+    found = sorted((Path(__file__).parent.parent / "examples" / "accelerate").glob("*.yaml"))
+    assert {f.stem for f in found} >= {"ddp", "fsdp", "deepspeed-zero2"}
+    for f in found:
+        cfg = ClusterConfig.from_yaml_file(str(f))  # refuses unknown keys
+        assert cfg.num_processes >= 2 and not cfg.use_cpu
