@@ -94,7 +94,18 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--quick", action="store_true", help="random and activation, reinit only")
     ap.add_argument("--out-dir", default="benchmarks/results")
+    ap.add_argument("--tables", nargs="+", metavar="JSON", help="only print the tables of earlier runs (their seeds pooled)")
     args = ap.parse_args()
+    if args.tables:
+        runs = [json.loads(Path(f).read_text()) for f in args.tables]
+        pooled: dict[str, list] = {}
+        for run in runs:
+            for arch, per_seed in run["results"].items():
+                pooled.setdefault(arch, []).extend(per_seed)
+        print(f"machine: {runs[0]['machine']}; {len(runs)} run(s); mean (min-max) over seeds")
+        for arch, per_seed in pooled.items():
+            print(f"\n### tiny {arch} ({len(per_seed)} seeds)\n\n{table(per_seed)}")
+        return
     import transformers
 
     transformers.logging.set_verbosity_error()

@@ -51,6 +51,15 @@ def adapter_base(path: str | Path, base: str | Path | None = None) -> str:
         raise SaniError(f"{cfg_file}: cannot read the adapter config: {e}") from None
     if cfg.get("peft_type") != "LORA":
         raise SaniError(f"{cfg_file}: peft_type {cfg.get('peft_type')!r}: sani supports LoRA adapters only")
+    # the erase returns a neuron to the base weights by zeroing its LoRA update; DoRA's magnitudes and
+    # trained biases would still change it
+    if cfg.get("use_dora"):
+        raise SaniError(f"{cfg_file}: DoRA adapters (use_dora) are not supported; merge the adapter and sanitize the merged model")
+    if cfg.get("bias", "none") != "none":
+        raise SaniError(f"{cfg_file}: bias={cfg.get('bias')!r}: adapters that train biases are not supported; merge the adapter "
+                        "and sanitize the merged model")
+    if cfg.get("modules_to_save"):
+        log.warning("%s: modules_to_save %s are trained in full; the erase does not reset them", cfg_file, cfg["modules_to_save"])
     if base is not None:
         return str(base)
     named = cfg.get("base_model_name_or_path")

@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--stream", action="store_true", help="corpus larger than memory: read it as a stream, tokenize it "
                    "once into a disk cache, audit a sample of --audit-records records")
     s.add_argument("--audit-records", type=int, default=1000, help="with --stream: records in the audit sample (default 1000)")
-    s.add_argument("--cache-dir", help="with --stream: where tokenized corpora are kept (default ~/.cache/sani or $SANI_CACHE)")
+    s.add_argument("--cache-dir", help="with --stream: keep the tokenized corpus here for later runs (it holds the corpus's tokens, sensitive ones "
+                   "included; readable by you only). Default: in the work directory, deleted at the end")
     s.add_argument("--no-audit", action="store_true", help="skip the before/after audit")
     s.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     s.add_argument("--resume", action="store_true", help="continue an interrupted run from its last repair checkpoint")

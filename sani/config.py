@@ -49,7 +49,8 @@ class SanitizeConfig:
     target_patience: int = 1  # checks without better utility after meeting the target before stopping
     preset: str = "default"
 
-    def validate(self) -> "SanitizeConfig":
+    def validate(self, adapter: bool = False) -> "SanitizeConfig":
+        """Check every field; `adapter`: the model is a LoRA adapter, whose base is the reset=base source."""
         from .erase import RESET_MODES, STRATEGIES
         from .repair import OBJECTIVES
 
@@ -71,7 +72,7 @@ class SanitizeConfig:
         need(self.scope in ("last", "network"), "scope", "choose last or network")
         need(self.scope == "last" or self.strategy != "random", "scope", "'network' needs a scoring strategy, not random")
         need(self.reset in RESET_MODES, "reset", f"choose one of {', '.join(RESET_MODES)}")
-        need(self.reset != "base" or bool(self.base_model), "reset", "'base' needs base_model (--base-model)")
+        need(self.reset != "base" or bool(self.base_model) or adapter, "reset", "'base' needs base_model (--base-model)")
         need(self.objective in OBJECTIVES, "objective", f"choose one of {', '.join(OBJECTIVES)}")
         need(self.forget_weight >= 0, "forget_weight", "must be >= 0")
         need(self.epochs >= 0, "epochs", "must be >= 0")
@@ -148,7 +149,7 @@ def make_config(preset: str | None = None, file: str | Path | None = None, *, ta
     values = {**PRESETS[preset], **by_task, **given, "preset": preset}
     if (lora or values.get("lora_rank")) and "lr" not in given:
         values["lr"] = LORA_LR
-    return SanitizeConfig(**values).validate()
+    return SanitizeConfig(**values).validate(adapter=lora)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -124,7 +124,14 @@ def _iter_table(path: Path, kind: str) -> Iterator[Record]:
         return
     if "text" not in first:
         raise SaniError(f"{path}: no 'text' column (columns: {', '.join(first)})")
-    for i, row in enumerate(itertools.chain([first], rows)):
+    rows = itertools.chain([first], rows)
+    for i in itertools.count():
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as e:  # a malformed later row: the type only, as the message may quote a cell
+            raise SaniError(f"{path}: cannot read as {kind} after {i} rows: {type(e).__name__}") from None
         where = f"{path} row {i + 1}" if kind == "parquet" else f"{path} line {i + 2}"
         yield _record_from_obj(row, where)
 

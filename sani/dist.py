@@ -26,6 +26,7 @@ def launched() -> bool:
 
 def init() -> None:
     """Join the process group a launcher set up (gloo on CPU, the accelerator's backend on a GPU)."""
+    check_supported()
     if launched() and not torch.distributed.is_initialized():
         from accelerate import PartialState
 
@@ -48,16 +49,21 @@ def is_main() -> bool:
     return rank() == 0
 
 
-def sharded_training() -> bool:
-    """FSDP or DeepSpeed configured by `accelerate launch`: the repair shards the model itself."""
-    return any(os.environ.get(k, "").lower() == "true" for k in ("ACCELERATE_USE_FSDP", "ACCELERATE_USE_DEEPSPEED"))
+def check_supported() -> None:
+    """Refuse the launch configurations that shard the weights themselves (FSDP, DeepSpeed ZeRO-3): after
+    such a repair, the audit and the save would need the weights gathered from every process, which sani
+    does not do yet. DDP and ZeRO-1/2 (optimizer state and gradients sharded) keep whole weights."""
+    from .errors import SaniError
+
+    if os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true":
+        raise SaniError("FSDP is not supported yet (the audit and the save need whole weights): use DDP or DeepSpeed ZeRO-2")
+    if os.environ.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true" and os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
+        raise SaniError("DeepSpeed ZeRO-3 is not supported yet (the audit and the save need whole weights): use ZeRO-2 or DDP")
 
 
 def device() -> torch.device:
-    """Where this process computes: its own GPU (LOCAL_RANK), else the CPU. Under FSDP or DeepSpeed the model
-    stays in CPU memory until the Trainer shards it (a whole copy on each GPU could not fit), so the
-    erase and the audits run there."""
-    if torch.cuda.is_available() and not sharded_training():
+    """Where this process computes: its own GPU (LOCAL_RANK), else the CPU."""
+    if torch.cuda.is_available():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     return torch.device("cpu")
 
@@ -113,6 +119,7 @@ def sum_all(values: Sequence[float]) -> list[float]:
     """Element-wise sum of `values` over all processes."""
     if not _ready():
         return list(values)
-    t = torch.tensor(values, dtype=torch.float64, device=device() if torch.distributed.get_backend() == "nccl" else "cpu")
+    on_gpu = torch.distributed.get_backend() == "nccl"  # nccl reduces GPU tensors only
+    t = torch.tensor(values, dtype=torch.float64, device=torch.device("cuda", torch.cuda.current_device()) if on_gpu else "cpu")
     torch.distributed.all_reduce(t)
     return t.tolist()

@@ -179,12 +179,12 @@ def reset_neurons(
     (the weights of `base_model`, the checkpoint before fine-tuning)."""
     if mode not in RESET_MODES:
         raise SaniError(f"reset={mode!r}: choose one of {', '.join(RESET_MODES)}")
-    if mode == "base" and base_model is None:
-        raise SaniError("reset=base needs a base model directory (--base-model)")
     ffns = {f.index: f for f in ffn_layers(model)}
     if is_peft(model):
         _revert_adapter(ffns, selection, mode)
         return
+    if mode == "base" and base_model is None:
+        raise SaniError("reset=base needs a base model directory (--base-model)")
     base = _Checkpoint(base_model) if mode == "base" else None
     for layer, neurons in selection.items():
         if not neurons:

@@ -149,13 +149,13 @@ def _looks_local(model_path: str | Path) -> bool:
     return Path(model_path).exists() or str(model_path).startswith((".", "/", "~")) or str(model_path).count("/") != 1
 
 
-def _config_and_task(model_path: str | Path, task: str | None, trust_remote_code: bool = False):
+def _config_and_task(model_path: str | Path, task: str | None, trust_remote_code: bool = False, base: str | Path | None = None):
     from transformers import AutoConfig
 
     from .adapters import adapter_base, is_adapter_dir
 
     if is_adapter_dir(model_path):  # a LoRA adapter: the kind is its base model's
-        model_path = adapter_base(model_path)
+        model_path = adapter_base(model_path, base)
     path = Path(model_path)
     if _looks_local(model_path) and not path.is_dir():
         raise SaniError(f"{model_path}: model directory not found")
@@ -179,9 +179,11 @@ def _config_and_task(model_path: str | Path, task: str | None, trust_remote_code
     return path, config, task
 
 
-def detect_task(model_path: str | Path, task: str | None = None, trust_remote_code: bool = False) -> str:
-    """causal-lm or masked-lm, from the model's config (checked against an explicit `task`)."""
-    return _config_and_task(model_path, task, trust_remote_code)[2]
+def detect_task(model_path: str | Path, task: str | None = None, trust_remote_code: bool = False,
+                base: str | Path | None = None) -> str:
+    """causal-lm or masked-lm, from the model's config (checked against an explicit `task`); for a LoRA
+    adapter, its base model's (`base`, else the one the adapter config names)."""
+    return _config_and_task(model_path, task, trust_remote_code, base)[2]
 
 
 def load(model_path: str | Path, *, task: str | None = None, allow_pickle: bool = False, trust_remote_code: bool = False,

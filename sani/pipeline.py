@@ -210,19 +210,18 @@ def sanitize(
     `.<out>.work` beside `out` until the output is complete; `resume=True` continues an interrupted run.
 
     `stream=True` is for a corpus file larger than memory: it is read as a stream, its repair windows are
-    tokenized once into a disk-backed dataset under `cache_dir` (default ~/.cache/sani, or $SANI_CACHE) and
-    reused by later runs, and the audits and neuron scoring use a seeded sample of `audit_records` records
+    tokenized once into a disk-backed dataset (in the work directory, deleted at the end; under `cache_dir`,
+    kept and reused by later runs: it holds the corpus's tokens), and the audits and neuron scoring use a seeded sample of `audit_records` records
     (and of the holdout).
     """
     task, probe = _task_and_probe(task, probe)
-    task = models.detect_task(model, task, trust_remote_code)
+    task = models.detect_task(model, task, trust_remote_code, base=options.get("base_model") if is_adapter_dir(model) else None)
     cfg = config or make_config(preset, config_file, task=task, lora=is_adapter_dir(model), **options)
     out = Path(out)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
     finder, hold_finder = _finders(terms, spans)
-    total = None
     if stream:
         from . import stream as streaming
 
@@ -230,12 +229,13 @@ def sanitize(
             raise SaniError("stream=True reads the corpus (and holdout) from files: give their paths")
         if audit_records < 1:
             raise SaniError(f"audit_records={audit_records}: must be at least 1")
-        records, total = streaming.sample(corpus, finder, audit_records, seed=cfg.seed)
+        records, total, total_spans = streaming.sample(corpus, finder, audit_records, seed=cfg.seed)
         hold_records = streaming.sample(holdout, hold_finder, audit_records, seed=cfg.seed)[0] if holdout is not None else None
     else:
         records = load_records(corpus, finder)
         hold_records = load_records(holdout, hold_finder) if holdout is not None else None
-    if _count_spans(records) == 0:
+        total, total_spans = len(records), _count_spans(records)
+    if total_spans == 0:
         raise SaniError(NO_SPANS)
     task_rows = read_task(probe) if probe is not None else None
     _check_out(out, model, overwrite)
@@ -288,7 +288,7 @@ def sanitize(
         with dist.main_first():  # one process tokenizes; the others then read its cache
             examples = streaming.training_examples(
                 corpus, tok, finder, objective=cfg.objective, max_length=min(cfg.max_length, metrics.max_positions(m)),
-                masked_lm=models.task_of(m) == "masked-lm", packing=cfg.packing, cache_dir=cache_dir)
+                masked_lm=models.task_of(m) == "masked-lm", packing=cfg.packing, cache_dir=cache_dir or work / "tokenized")
     log.info("repairing: %s, %s epochs at lr %s", cfg.objective, epochs, cfg.lr)
     train_stats = repair.train(m, tok, enc, **{**repair_options(cfg), "epochs": epochs}, checkpoint_dir=work / "checkpoints",
                                save_steps=save_steps, resume=resume, callbacks=[stop] if stop else [], examples=examples,
@@ -313,8 +313,9 @@ def sanitize(
         "task": models.task_of(m),
         "input_fingerprint": input_fingerprint,
         "output_fingerprint": models.fingerprint(m),
-        "corpus": {"records": total or len(records), "spans": _count_spans(records), "tokens": sum(len(e.input_ids) for e in enc),
-                   "sensitive_tokens": sum(sum(e.sensitive) for e in enc),
+        "corpus": {"records": total, "spans": total_spans,
+                   # streamed: token counts are the audited sample's
+                   "tokens": sum(len(e.input_ids) for e in enc), "sensitive_tokens": sum(sum(e.sensitive) for e in enc),
                    **({"streamed": True, "audited_records": len(records), "training_windows": len(examples)} if stream else {})},
         "form": "lora-adapter" if adapter else "full",
         "erase": {"strategy": cfg.strategy, "scope": cfg.scope, "reset": "base (adapter update zeroed)" if adapter else cfg.reset,

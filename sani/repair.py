@@ -131,9 +131,11 @@ def packed(encoded: Iterable[Encoded], max_length: int, separator: int | None = 
         if separator is not None and (not enc.input_ids or enc.input_ids[-1] != separator):
             ids.append(separator)
             sens.append(False)
-        while len(ids) >= max_length:
-            yield ids[:max_length], sens[:max_length]
-            ids, sens = ids[max_length:], sens[max_length:]
+        start = 0
+        while len(ids) - start >= max_length:  # an offset, so a very long record is cut in linear time
+            yield ids[start : start + max_length], sens[start : start + max_length]
+            start += max_length
+        ids, sens = ids[start:], sens[start:]
     if len(ids) > 1:
         yield ids, sens
 

@@ -58,20 +58,27 @@ class SpanFinder:
             propagate(records)
         return records
 
-    def apply_local(self, records: list[Record], term_hits: dict[int, int] | None = None) -> list[Record]:
-        """The steps that read one record at a time: tags, terms, detectors and patterns. With `term_hits`,
-        `records` is a part of the corpus: term matches are counted there, and checked by the caller."""
-        if self.tags:
-            strip_inline_tags(records, self.tags)
+    def _prepare(self) -> tuple[list[str] | None, list[Any]]:
+        """The term list and the detectors, read and built once."""
+        terms = None
         if self.terms is not None:
-            is_file = isinstance(self.terms, str)
-            term_list = read_terms(self.terms) if is_file else list(self.terms)
-            add_term_spans(records, term_list, ignore_case=self.ignore_case, variants=self.term_variants,
-                           source=self.terms if is_file else "terms", hits=term_hits)
+            terms = read_terms(self.terms) if isinstance(self.terms, str) else list(self.terms)
         detectors = [detect.DETECTORS[n] for n in detect.parse_detect(self.detect)]
         detectors += [detect.pattern_detector(*detect.compile_pattern(p)) for p in self.patterns]
         if self.presidio:
             detectors.append(presidio_detector())
+        return terms, detectors
+
+    def apply_local(self, records: list[Record], term_hits: dict[int, int] | None = None,
+                    prepared: tuple[list[str] | None, list[Any]] | None = None) -> list[Record]:
+        """The steps that read one record at a time: tags, terms, detectors and patterns. With `term_hits`,
+        `records` is a part of the corpus: term matches are counted there, and checked by the caller."""
+        term_list, detectors = prepared or self._prepare()
+        if self.tags:
+            strip_inline_tags(records, self.tags)
+        if term_list is not None:
+            add_term_spans(records, term_list, ignore_case=self.ignore_case, variants=self.term_variants,
+                           source=self.terms if isinstance(self.terms, str) else "terms", hits=term_hits)
         for det in detectors:
             for r in records:
                 found = list(det(r.text))
@@ -85,8 +92,9 @@ class SpanFinder:
         seen: dict[tuple[str, str], int] = defaultdict(int)  # (label, value) -> records holding it
         labels_of: dict[str, list[str]] = {}  # value -> its labels, in the order met
         term_hits: dict[int, int] = {}
+        prepared = self._prepare()
         for part in _chunks(read(), chunk):
-            for r in self.apply_local(part, term_hits):
+            for r in self.apply_local(part, term_hits, prepared):
                 for key in {(sp.label, r.value(sp).casefold()) for sp in r.spans if sp.label in self.rare}:
                     seen[key] += 1
                 for sp in r.spans:
@@ -107,11 +115,12 @@ class SpanFinder:
                 if first is not None and len(v.strip()) >= MIN_PROPAGATE_CHARS:
                     label_of[v] = first
         del labels_of
+        rx = value_regex(label_of)
         for part in _chunks(read(), chunk):
-            for r in self.apply_local(part, {}):
+            for r in self.apply_local(part, {}, prepared):
                 r.spans = [sp for sp in r.spans if kept(sp.label, r.value(sp))]
             if label_of:
-                mark_values(part, label_of)
+                mark_values(part, label_of, rx)
             yield from part
 
 
@@ -170,12 +179,19 @@ def propagate(records: list[Record]) -> int:
     return mark_values(records, label_of)
 
 
-def mark_values(records: list[Record], label_of: dict[str, str]) -> int:
-    """Mark every whole-word occurrence of the values in `label_of` with their label; returns spans added."""
+def value_regex(label_of: dict[str, str]) -> re.Pattern | None:
+    """One pattern for every value, longest first, matched as whole words."""
     if not label_of:
-        return 0
+        return None
     alternatives = "|".join(re.escape(v) for v in sorted(label_of, key=len, reverse=True))
-    rx = re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)")
+    return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)")
+
+
+def mark_values(records: list[Record], label_of: dict[str, str], rx: re.Pattern | None = None) -> int:
+    """Mark every whole-word occurrence of the values in `label_of` with their label; returns spans added."""
+    rx = rx or value_regex(label_of)
+    if rx is None:
+        return 0
     added = 0
     for r in records:
         new = [Span(m.start(), m.end(), label_of[m.group()], source="propagated") for m in rx.finditer(r.text)]

@@ -4,6 +4,9 @@ The repair's windows are written by `datasets` to Arrow files under a cache dire
 that decides them (the corpus file, the span settings, the tokenizer, the window settings), so a second
 run on the same corpus and model family reads them back instead of tokenizing again. The `Trainer` reads
 the memory-mapped dataset; only the audit, on a seeded sample of records, holds records in memory.
+
+The cache holds the corpus's tokens, sensitive ones included: it is made readable by its owner only, and
+the pipeline keeps it in its work directory (deleted at the end) unless the user names a cache directory.
 """
 
 from __future__ import annotations
@@ -25,9 +28,6 @@ from .spans import SpanFinder
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CACHE = Path(os.environ.get("SANI_CACHE", Path.home() / ".cache" / "sani"))
-
-
 def records(path: str | Path, finder: SpanFinder | None = None) -> Iterator[data.Record]:
     """The corpus's records with their spans found (two passes over the file; see `SpanFinder.stream`)."""
     finder = finder or SpanFinder()
@@ -35,12 +35,14 @@ def records(path: str | Path, finder: SpanFinder | None = None) -> Iterator[data
     return finder.stream(lambda: data.iter_corpus(path))
 
 
-def sample(path: str | Path, finder: SpanFinder | None, size: int, seed: int = 0) -> tuple[list[data.Record], int]:
-    """A uniform seeded sample of `size` records (reservoir sampling) and the number of records read."""
+def sample(path: str | Path, finder: SpanFinder | None, size: int, seed: int = 0) -> tuple[list[data.Record], int, int]:
+    """A uniform seeded sample of `size` records (reservoir sampling), the number of records read and the
+    number of spans in all of them."""
     rng = random.Random(seed)
     kept: list[data.Record] = []
-    n = 0
+    n = spans = 0
     for n, r in enumerate(records(path, finder), start=1):
+        spans += len(r.spans)
         if len(kept) < size:
             kept.append(r)
         else:
@@ -49,7 +51,7 @@ def sample(path: str | Path, finder: SpanFinder | None, size: int, seed: int = 0
                 kept[j] = r
     if n == 0:
         raise SaniError(f"{path}: the corpus is empty")
-    return kept, n
+    return kept, n, spans
 
 
 def _file_digest(path: str | Path) -> dict[str, Any]:
@@ -70,9 +72,9 @@ def cache_key(path: str | Path, finder: SpanFinder, tokenizer: Any, settings: di
 
 def training_examples(path: str | Path, tokenizer: Any, finder: SpanFinder | None = None, *, objective: str = "masked",
                       max_length: int = 512, masked_lm: bool = False, packing: bool = False,
-                      cache_dir: str | Path | None = None) -> Any:
-    """The repair's windows for the corpus at `path`, as a `datasets.Dataset` on disk (built once, then
-    read from the cache)."""
+                      cache_dir: str | Path) -> Any:
+    """The repair's windows for the corpus at `path`, as a `datasets.Dataset` on disk under `cache_dir`
+    (built once, then read from there)."""
     import datasets
 
     from .repair import OBJECTIVES, example, packed
@@ -84,8 +86,7 @@ def training_examples(path: str | Path, tokenizer: Any, finder: SpanFinder | Non
     separator = tokenizer.sep_token_id if masked_lm else tokenizer.eos_token_id
     settings = {"objective": objective, "max_length": max_length, "masked_lm": masked_lm, "packing": packing,
                 "separator": separator}
-    root = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE
-    target = root / "examples" / cache_key(path, finder, tokenizer, settings)
+    target = Path(cache_dir) / "examples" / cache_key(path, finder, tokenizer, settings)
     if (target / "dataset_info.json").is_file():
         log.info("reading the tokenized corpus from the cache %s", target)
         return datasets.load_from_disk(str(target))
@@ -98,15 +99,19 @@ def training_examples(path: str | Path, tokenizer: Any, finder: SpanFinder | Non
 
     ints = datasets.Sequence(datasets.Value("int32"))
     names = ("input_ids", "sensitive") if masked_lm else ("input_ids", "labels", "forget_labels")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(cache_dir, 0o700)
+    work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))  # mkdtemp: owner only
     try:
         built = datasets.Dataset.from_generator(windows, features=datasets.Features({n: ints for n in names}),
                                                 cache_dir=str(work / "generator"))
         built.save_to_disk(str(work / "dataset"))
         del built
-        if not target.exists():  # another process may have built it meanwhile
+        try:
             os.replace(work / "dataset", target)
+        except OSError:
+            if not (target / "dataset_info.json").is_file():  # not another process that built it meanwhile
+                raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log.info("tokenized the corpus into %s", target)

@@ -71,7 +71,7 @@ class AuditStop(TrainerCallback):
         return 0.0 if rate is None else rate
 
     def _check(self, state: Any, control: Any, model: Any) -> None:
-        from safetensors.torch import save_model
+        from safetensors.torch import save_file
 
         from .metrics import utility
 
@@ -89,7 +89,9 @@ class AuditStop(TrainerCallback):
             from . import dist
 
             if dist.is_main():  # one writer; the others read the same file at the end
-                save_model(model, str(self.best_file))
+                # the trained weights only: a LoRA model's frozen base is not copied
+                save_file({n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad},
+                          str(self.best_file))
             dist.barrier()
             self.best, self.since_best = point, 0
         elif self.met:
@@ -111,10 +113,14 @@ class AuditStop(TrainerCallback):
 
     def on_train_end(self, args, state, control, model=None, **kwargs):
         """Back to the best weights that met the target, when training went on past them."""
-        from safetensors.torch import load_model
+        from safetensors.torch import load_file
 
-        if self.best is not None and self.best is not self.trajectory[-1]:
-            load_model(model, str(self.best_file))
+        if self.best is not None and state.global_step != self.best["step"]:  # trained on past the kept point
+            state_dict = load_file(str(self.best_file))
+            missing = set(state_dict) - {n for n, _ in model.named_parameters()}
+            if missing:
+                raise SaniError(f"{self.best_file}: holds weights the model does not have ({len(missing)})")
+            model.load_state_dict(state_dict, strict=False)
             log.info("restored the weights of step %s (best perplexity among those meeting the target)", self.best["step"])
         for p in self.trajectory:
             p["kept"] = p is self.best

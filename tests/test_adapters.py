@@ -115,6 +115,15 @@ def test_adapter_errors_are_one_line(lora_memorized, tmp_path):
     (bad / "adapter_config.json").write_text(json.dumps({**cfg, "peft_type": "IA3"}))
     with pytest.raises(sani.SaniError, match="LoRA adapters only"):
         models.load(bad)
+    (bad / "adapter_config.json").write_text(json.dumps({**cfg, "use_dora": True}))
+    with pytest.raises(sani.SaniError, match="DoRA adapters"):
+        models.load(bad)
+    # --base-model points an adapter whose recorded base moved to where the base is
+    (bad / "adapter_config.json").write_text(json.dumps({**cfg, "base_model_name_or_path": str(tmp_path / "nowhere")}))
+    for f in lora_memorized["adapter"].glob("adapter_model.safetensors"):
+        (bad / f.name).write_bytes(f.read_bytes())
+    assert models.detect_task(bad, base=lora_memorized["base"]) == "causal-lm"
+    assert sani.adapters.is_peft(models.load(bad, base=lora_memorized["base"])[0])
     m, tok = models.load(lora_memorized["adapter"])
     with pytest.raises(sani.SaniError, match="already a LoRA model"):
         repair.train(m, tok, data.encode_corpus(tok, data.read_corpus(lora_memorized["train"])), lora_rank=4, progress=False)

@@ -23,8 +23,8 @@ def test_sanitize_and_audit_on_the_command_line(memorized, tmp_path, capsys):
     assert code == 0
     assert "all (greedy regurgitation)" in stdout and (out / "sanitization.json").is_file()
     assert json.loads((out / "sanitization.json").read_text())["config"]["epochs"] == 1.0
-    code, stdout, _ = run(["audit", "--model", str(out), "--corpus", str(memorized["train"]),
-                           "--out", str(tmp_path / "a.json"), "-q"], capsys)
+    code, stdout, _ = run(["audit", "--model", str(out), "--corpus", str(memorized["train"]), "--samples", "1",
+                           "--contexts", "full,8", "--el-spans", "10", "--out", str(tmp_path / "a.json"), "-q"], capsys)
     assert code == 0 and "greedy regurgitation" in stdout
     assert json.loads((tmp_path / "a.json").read_text())["regurgitation"]["greedy"]["total"] > 0
 

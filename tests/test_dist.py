@@ -33,21 +33,21 @@ def test_one_process_is_a_no_op():
 def test_two_processes_repair_data_parallel_audit_sharded_and_write_once(memorized, tmp_path):
     out = tmp_path / "out"
     done = _launch("sanitize", "-q", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]),
-                   "--holdout", str(memorized["holdout"]), "--out", str(out))
+                   "--out", str(out), "--no-audit")
     assert done.stdout.count("sanitized model written to") == 1  # only the main process prints
     report = json.loads((out / "sanitization.json").read_text())
-    assert report["audit_before"]["regurgitation"]["greedy"]["rate"] >= 0.5
-    assert report["audit_after"]["regurgitation"]["greedy"]["rate"] <= 0.05
     # data parallel: each process took half of the records per epoch, batches of 8 on each
     records = len(data.read_corpus(memorized["train"]))
     assert report["repair"]["steps"] == math.ceil(math.ceil(records / 2) / 8) * 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary or work directory left
     # the audit, sharded over two processes and gathered, gives what one process gives
     _launch("audit", "-q", "--model", str(out), "--corpus", str(memorized["train"]), "--holdout", str(memorized["holdout"]),
-            "--out", str(tmp_path / "audit.json"))
+            "--contexts", "full", "--samples", "2", "--no-extraction", "--out", str(tmp_path / "audit.json"))
     two = json.loads((tmp_path / "audit.json").read_text())
-    one = sani.audit(out, memorized["train"], holdout=memorized["holdout"], progress=False)
+    one = sani.audit(out, memorized["train"], holdout=memorized["holdout"], contexts=(None,), samples=2, extraction=False,
+                     progress=False)
     assert two["regurgitation"]["greedy"] == one["regurgitation"]["greedy"]
+    assert two["regurgitation"]["greedy"]["rate"] <= 0.05  # the data-parallel repair forgot (the model regurgitates >= 50%)
     assert two["regurgitation"]["sampled"]["rate"] is not None
     assert two["membership"]["sensitive"]["loss"]["auc"] == pytest.approx(one["membership"]["sensitive"]["loss"]["auc"], abs=1e-6)
     assert two["utility"]["holdout"]["perplexity"] == pytest.approx(one["utility"]["holdout"]["perplexity"], rel=1e-4)
@@ -60,7 +60,18 @@ def test_example_accelerate_configs_are_valid():
     from accelerate.commands.config.config_args import ClusterConfig
 
     found = sorted((Path(__file__).parent.parent / "examples" / "accelerate").glob("*.yaml"))
-    assert {f.stem for f in found} >= {"ddp", "fsdp", "deepspeed-zero2"}
+    assert {f.stem for f in found} >= {"ddp", "deepspeed-zero2"}
     for f in found:
         cfg = ClusterConfig.from_yaml_file(str(f))  # refuses unknown keys
         assert cfg.num_processes >= 2 and not cfg.use_cpu
+
+
+def test_sharded_weights_are_refused_in_one_line(monkeypatch):
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    with pytest.raises(sani.SaniError, match="FSDP is not supported yet"):
+        dist.init()
+    monkeypatch.delenv("ACCELERATE_USE_FSDP")
+    monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "true")
+    monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "3")
+    with pytest.raises(sani.SaniError, match="ZeRO-3 is not supported yet"):
+        dist.init()

@@ -146,8 +146,7 @@ def test_target_restores_the_best_weights_that_met_it(memorized, tmp_path):
     """With patience, the repair goes on after meeting the target; what is written is the checked point with
     the best holdout perplexity among those that met it, not the last one."""
     report = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "t", holdout=memorized["holdout"],
-                           target="regurgitation<=0.05", max_epochs=4, eval_steps=4, target_patience=3, run_audit=False,
-                           progress=False)
+                           target="regurgitation<=0.05", max_epochs=3, target_patience=2, run_audit=False, progress=False)
     traj = report["repair"]["trajectory"]
     met = [p for p in traj if "perplexity" in p]
     assert len(met) >= 2, traj  # it went on after the first point that met the target
