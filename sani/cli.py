@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--base-model", help="model directory with the weights before fine-tuning, for --reset base; for a LoRA "
                    "adapter directory, its base model (default: the one its adapter_config.json names)")
     g = s.add_argument_group("repair")
-    g.add_argument("--objective", choices=OBJECTIVES, help="default masked+unlikelihood; the paper's is masked; masked+maxent flattens the prediction at sensitive tokens; ascent, masked+ascent, masked+npo are the baselines")
+    g.add_argument("--objective", choices=OBJECTIVES, help="default masked+unlikelihood; the paper's is masked; masked+maxent flattens the prediction at sensitive tokens; masked+unlikelihood+maxent does both; ascent, masked+ascent, masked+npo are the baselines")
     g.add_argument("--forget-weight", type=float, help="weight of the forget term (default 1.0; masked LMs 2.0)")
     g.add_argument("--epochs", type=float, help="repair epochs (default 2; masked LMs 5)")
     g.add_argument("--lr", type=float, help="learning rate (default 5e-4)")

@@ -40,7 +40,8 @@ from .models import pad_id
 
 log = logging.getLogger(__name__)
 
-OBJECTIVES = ("full", "masked", "masked+unlikelihood", "masked+maxent", "ascent", "masked+ascent", "masked+npo")
+OBJECTIVES = ("full", "masked", "masked+unlikelihood", "masked+maxent", "masked+unlikelihood+maxent", "ascent", "masked+ascent",
+              "masked+npo")
 IGNORE = -100
 
 
@@ -82,6 +83,11 @@ def maxent_loss(logits: torch.Tensor, forget_labels: torch.Tensor, shift: bool =
     return (-logp.mean(-1) - math.log(logp.size(-1))).mean()
 
 
+def unlikelihood_maxent_loss(logits: torch.Tensor, forget_labels: torch.Tensor, shift: bool = True) -> torch.Tensor:
+    """Both: the seen token pushed down (unlikelihood) and the whole prediction flattened (maxent)."""
+    return unlikelihood_loss(logits, forget_labels, shift) + maxent_loss(logits, forget_labels, shift)
+
+
 def ascent_loss(logits: torch.Tensor, forget_labels: torch.Tensor, shift: bool = True) -> torch.Tensor:
     """Minus the cross-entropy of the sensitive tokens: minimising it raises their loss without bound."""
     return -lm_loss(logits, forget_labels, shift)
@@ -101,7 +107,8 @@ def npo_loss(logits: torch.Tensor, forget_labels: torch.Tensor, shift: bool = Tr
     return -(2.0 / beta) * F.logsigmoid(-beta * ratio).mean()
 
 
-FORGET_LOSSES = {"masked+unlikelihood": unlikelihood_loss, "masked+maxent": maxent_loss, "ascent": ascent_loss,
+FORGET_LOSSES = {"masked+unlikelihood": unlikelihood_loss, "masked+maxent": maxent_loss,
+                 "masked+unlikelihood+maxent": unlikelihood_maxent_loss, "ascent": ascent_loss,
                  "masked+ascent": ascent_loss, "masked+npo": npo_loss}
 NEEDS_REFERENCE = ("masked+npo",)
 

@@ -98,6 +98,9 @@ def test_maxent_is_zero_for_a_uniform_prediction_and_positive_otherwise():
     want = -logp.mean() - math.log(8)  # KL(uniform || p)
     assert torch.allclose(repair.maxent_loss(peaked, forget), want)
     assert repair.maxent_loss(peaked, torch.full((1, 3), IGNORE)).item() == 0.0
+    both = repair.unlikelihood_maxent_loss(peaked, forget)
+    assert torch.allclose(both, repair.unlikelihood_loss(peaked, forget) + repair.maxent_loss(peaked, forget))
+    assert repair.FORGET_LOSSES["masked+unlikelihood+maxent"] is repair.unlikelihood_maxent_loss
 
 
 def test_npo_is_log_two_scaled_at_the_reference_and_falls_as_p_drops():
