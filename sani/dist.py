@@ -104,12 +104,24 @@ def map_shards(fn: Callable[[list[T]], Sequence[R]], items: Sequence[T]) -> list
     every process gets all results back in the items' order."""
     if not _ready():
         return list(fn(list(items)))
+    from .errors import SaniError
+
     idx = list(range(rank(), len(items), world()))
-    local = list(fn([items[i] for i in idx]))
+    failure: BaseException | None = None
+    try:
+        local = list(fn([items[i] for i in idx]))
+    except Exception as e:  # still join the gather below, so the other processes do not wait forever
+        failure, local = e, []
     parts: list[Any] = [None] * world()
-    torch.distributed.all_gather_object(parts, list(zip(idx, local)))
+    # an error travels by its type only: its text could quote the data
+    torch.distributed.all_gather_object(parts, (list(zip(idx, local)), type(failure).__name__ if failure else None))
+    if failure is not None:
+        raise failure
+    failed = [(r, err) for r, (_, err) in enumerate(parts) if err]
+    if failed:
+        raise SaniError(f"process {failed[0][0]} failed in its share of the work ({failed[0][1]})")
     out: list[Any] = [None] * len(items)
-    for part in parts:
+    for part, _ in parts:
         for i, value in part:
             out[i] = value
     return out

@@ -75,3 +75,24 @@ def test_sharded_weights_are_refused_in_one_line(monkeypatch):
     monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "3")
     with pytest.raises(sani.SaniError, match="ZeRO-3 is not supported yet"):
         dist.init()
+
+
+def test_an_error_in_one_process_share_reaches_the_others_without_its_text(tmp_path):
+    script = tmp_path / "fail.py"
+    script.write_text(
+        "from sani import dist\n"
+        "dist.init()\n"
+        "def work(xs):\n"
+        "    if dist.rank() == 1:\n"
+        "        raise ValueError('the value 123-45-6789')\n"
+        "    return xs\n"
+        "try:\n"
+        "    dist.map_shards(work, list(range(5)))\n"
+        "except Exception as e:\n"
+        "    print(f'rank {dist.rank()}: {type(e).__name__}: {e}', flush=True)\n"
+    )
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "rank 0: SaniError: process 1 failed in its share of the work (ValueError)" in done.stdout
+    assert "rank 1: ValueError" in done.stdout  # the failing process raises its own error
