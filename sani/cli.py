@@ -281,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sani: interrupted", file=sys.stderr)
         return 130
+    from . import dist
+
+    dist.shutdown()  # several processes: leave together, after the main one has written everything
     return 0
 
 

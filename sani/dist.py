@@ -99,6 +99,14 @@ def main_first() -> Iterator[bool]:
         yield False
 
 
+def shutdown() -> None:
+    """Leave the process group cleanly (a process that exits while another still talks to it may abort)."""
+    if _ready():
+        torch.distributed.barrier()
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
 def map_shards(fn: Callable[[list[T]], Sequence[R]], items: Sequence[T]) -> list[R]:
     """`fn` maps a list of items to as many results; each process applies it to every world-th item, and
     every process gets all results back in the items' order."""

@@ -90,6 +90,7 @@ def test_an_error_in_one_process_share_reaches_the_others_without_its_text(tmp_p
         "    dist.map_shards(work, list(range(5)))\n"
         "except Exception as e:\n"
         "    print(f'rank {dist.rank()}: {type(e).__name__}: {e}', flush=True)\n"
+        "dist.shutdown()\n"
     )
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
