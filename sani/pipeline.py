@@ -215,8 +215,9 @@ def sanitize(
     (and of the holdout).
     """
     task, probe = _task_and_probe(task, probe)
-    task = models.detect_task(model, task, trust_remote_code, base=options.get("base_model") if is_adapter_dir(model) else None)
-    cfg = config or make_config(preset, config_file, task=task, lora=is_adapter_dir(model), **options)
+    adapter = is_adapter_dir(model)  # base + LoRA adapter in, the same form out
+    task = models.detect_task(model, task, trust_remote_code, base=options.get("base_model") if adapter else None)
+    cfg = config or make_config(preset, config_file, task=task, lora=adapter, **options)
     out = Path(out)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -239,7 +240,6 @@ def sanitize(
         raise SaniError(NO_SPANS)
     task_rows = read_task(probe) if probe is not None else None
     _check_out(out, model, overwrite)
-    adapter = is_adapter_dir(model)  # base + LoRA adapter in, the same form out
     if cfg.reset == "base" and not adapter and not (Path(cfg.base_model).is_dir() and any(Path(cfg.base_model).glob("*.safetensors"))):
         raise SaniError(f"{cfg.base_model}: base model directory with .safetensors weights not found (--base-model)")
 

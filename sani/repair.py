@@ -124,8 +124,20 @@ def build_examples(encoded: Iterable[Encoded], objective: str, max_length: int, 
     of `max_length`; every token keeps its own sensitive flag, so the masks stay aligned across the cuts."""
     if objective not in OBJECTIVES:
         raise SaniError(f"objective={objective!r}: choose one of {', '.join(OBJECTIVES)}")
-    return [example(ids, sens, objective, masked_lm) for ids, sens in
-            (packed(encoded, max_length, separator) if packing else (w for enc in encoded for w in windows(enc, max_length)))]
+    return [example(ids, sens, objective, masked_lm) for ids, sens in cut(encoded, max_length, packing, separator)]
+
+
+def separator_of(tokenizer: Any, masked_lm: bool) -> int | None:
+    """What ends a record in a packed window: [SEP] for a masked LM (its records already end so), else EOS."""
+    return tokenizer.sep_token_id if masked_lm else tokenizer.eos_token_id
+
+
+def cut(encoded: Iterable[Encoded], max_length: int, packing: bool = False,
+        separator: int | None = None) -> Iterator[tuple[list[int], list[bool]]]:
+    """Training windows (ids, sensitive flags): each record on its own, or packed end to end."""
+    if packing:
+        return packed(encoded, max_length, separator)
+    return (w for enc in encoded for w in windows(enc, max_length))
 
 
 def packed(encoded: Iterable[Encoded], max_length: int, separator: int | None = None) -> Iterator[tuple[list[int], list[bool]]]:
@@ -330,8 +342,8 @@ def train(
     masked_lm = task_of(model) == "masked-lm"
     max_length = min(max_length, max_positions(model))
     if examples is None:
-        separator = tokenizer.sep_token_id if masked_lm else tokenizer.eos_token_id
-        examples = build_examples(encoded, objective, max_length, masked_lm=masked_lm, packing=packing, separator=separator)
+        examples = build_examples(encoded, objective, max_length, masked_lm=masked_lm, packing=packing,
+                                  separator=separator_of(tokenizer, masked_lm))
     if not len(examples):
         raise SaniError("nothing to train on: the corpus has no tokens")
     if epochs <= 0:

@@ -94,9 +94,8 @@ class SpanFinder:
         term_hits: dict[int, int] = {}
         prepared = self._prepare()
         for part in _chunks(read(), chunk):
-            for r in self.apply_local(part, term_hits, prepared):
-                for key in {(sp.label, r.value(sp).casefold()) for sp in r.spans if sp.label in self.rare}:
-                    seen[key] += 1
+            count_rare(self.apply_local(part, term_hits, prepared), self.rare, seen)
+            for r in part:
                 for sp in r.spans:
                     labels_of.setdefault(r.value(sp), [])
                     if sp.label not in labels_of[r.value(sp)]:
@@ -106,7 +105,7 @@ class SpanFinder:
         keep = label_filter(self.labels)
 
         def kept(label: str, value: str) -> bool:
-            return keep(label) and (label not in self.rare or seen[(label, value.casefold())] < self.rare[label])
+            return keep(label) and is_rare_enough(label, value, self.rare, seen)
 
         label_of = {}
         if self.propagate:
@@ -159,13 +158,22 @@ def parse_rare(spec: str | None) -> dict[str, int]:
 def apply_rarity(records: list[Record], rare: dict[str, int]) -> None:
     """For the chosen labels, only values that occur in fewer than k distinct records stay sensitive: a rare
     profession or place singles a person out, a common one does not."""
-    seen: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for i, r in enumerate(records):
-        for s in r.spans:
-            if s.label in rare:
-                seen[(s.label, r.value(s).casefold())].add(i)
+    seen: dict[tuple[str, str], int] = defaultdict(int)
+    count_rare(records, rare, seen)
     for r in records:
-        r.spans = [s for s in r.spans if s.label not in rare or len(seen[(s.label, r.value(s).casefold())]) < rare[s.label]]
+        r.spans = [s for s in r.spans if is_rare_enough(s.label, r.value(s), rare, seen)]
+
+
+def count_rare(records: Iterable[Record], rare: dict[str, int], seen: dict[tuple[str, str], int]) -> None:
+    """Add to `seen` ((label, value) -> records holding it) for the labels under the rarity rule."""
+    for r in records:
+        for key in {(s.label, r.value(s).casefold()) for s in r.spans if s.label in rare}:
+            seen[key] += 1
+
+
+def is_rare_enough(label: str, value: str, rare: dict[str, int], seen: dict[tuple[str, str], int]) -> bool:
+    """Whether a span stays sensitive under the rarity rule (labels outside it always do)."""
+    return label not in rare or seen[(label, value.casefold())] < rare[label]
 
 
 def propagate(records: list[Record]) -> int:

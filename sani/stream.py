@@ -77,13 +77,13 @@ def training_examples(path: str | Path, tokenizer: Any, finder: SpanFinder | Non
     (built once, then read from there)."""
     import datasets
 
-    from .repair import OBJECTIVES, example, packed
+    from .repair import OBJECTIVES, cut, example, separator_of
 
     if objective not in OBJECTIVES:
         raise SaniError(f"objective={objective!r}: choose one of {', '.join(OBJECTIVES)}")
     data.check_tokenizer(tokenizer)
     finder = finder or SpanFinder()
-    separator = tokenizer.sep_token_id if masked_lm else tokenizer.eos_token_id
+    separator = separator_of(tokenizer, masked_lm)
     settings = {"objective": objective, "max_length": max_length, "masked_lm": masked_lm, "packing": packing,
                 "separator": separator}
     target = Path(cache_dir) / "examples" / cache_key(path, finder, tokenizer, settings)
@@ -93,8 +93,7 @@ def training_examples(path: str | Path, tokenizer: Any, finder: SpanFinder | Non
 
     def windows() -> Iterator[dict[str, list[int]]]:
         encoded = (data.encode(tokenizer, r) for r in records(path, finder))
-        cut = packed(encoded, max_length, separator) if packing else (w for e in encoded for w in data.windows(e, max_length))
-        for ids, sens in cut:
+        for ids, sens in cut(encoded, max_length, packing, separator):
             yield example(ids, sens, objective, masked_lm)
 
     ints = datasets.Sequence(datasets.Value("int32"))
