@@ -202,13 +202,14 @@ def load(model_path: str | Path, *, task: str | None = None, allow_pickle: bool 
         base_path = adapter_base(model_path, base)
         model, tokenizer = load(base_path, task=task, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
         if any(Path(model_path).glob("tokenizer*.json")):
-            tokenizer = _tokenizer(model_path, trust_remote_code)
+            tokenizer = load_tokenizer(model_path, trust_remote_code)
         log.info("LoRA adapter %s on base model %s", model_path, base_path)
         return load_adapter(model_path, model), tokenizer
     return _load_full(model_path, task, allow_pickle, trust_remote_code)
 
 
-def _tokenizer(path: str | Path, trust_remote_code: bool) -> Any:
+def load_tokenizer(path: str | Path, trust_remote_code: bool = False) -> Any:
+    """A tokenizer directory (or hub id), or one line naming what failed."""
     from transformers import AutoTokenizer
 
     try:
@@ -230,7 +231,7 @@ def _load_full(model_path: str | Path, task: str | None, allow_pickle: bool, tru
             f"{model_path}: no .safetensors weights; a pickle checkpoint can run code when loaded, "
             "pass --allow-pickle if you trust it"
         )
-    tokenizer = _tokenizer(model_path, trust_remote_code)
+    tokenizer = load_tokenizer(model_path, trust_remote_code)
     try:
         model = auto.from_pretrained(
             model_path,

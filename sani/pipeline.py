@@ -448,14 +448,7 @@ def find_spans(
 
     finder, _ = _finders(terms, spans)
     records = load_records(corpus, finder)
-    tok = None
-    if tokenizer is not None:
-        from transformers import AutoTokenizer
-
-        try:
-            tok = AutoTokenizer.from_pretrained(tokenizer)
-        except (OSError, ValueError) as e:
-            raise SaniError(f"{tokenizer}: cannot load the tokenizer: {models._first_line(e)}") from None
+    tok = models.load_tokenizer(tokenizer) if tokenizer is not None else None
     summary = summarize(records, tok)
     if out is not None:
         data.write_records(records, out)
