@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import traceback
 from typing import Sequence
 
 from .errors import SaniError
@@ -198,6 +199,11 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; return its exit code (0, 2 for bad input, 130 when interrupted). Under a launcher
+    (torchrun, accelerate launch) a failure in any process ends every process with that process's error line,
+    and each process ends through `dist.leave` / `dist.fail` (see `sani.dist`)."""
+    from . import dist
+
     args = build_parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
     progress = not args.quiet
@@ -205,86 +211,92 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")
         progress = False
     try:
-        if args.command == "sanitize":
-            from .pipeline import sanitize
-            from .report import before_after_table
-
-            options = {k: getattr(args, k) for k in (
-                "layers", "fraction", "strategy", "scope", "reset", "base_model", "objective", "forget_weight", "epochs", "lr",
-                "batch_size", "max_length", "packing", "scheduler", "warmup_ratio", "seed", "mlm_probability", "forget_probability", "mask_sensitive_inputs",
-                "gradient_accumulation_steps", "precision", "gradient_checkpointing", "lora_rank",
-                "target", "max_epochs", "eval_steps", "target_patience")}
-            report = sanitize(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout, task=args.task, probe=args.probe,
-                              config_file=args.config, preset=args.preset, overwrite=args.overwrite,
-                              run_audit=not args.no_audit, resume=args.resume, save_steps=args.save_steps,
-                              stream=args.stream, audit_records=args.audit_records, cache_dir=args.cache_dir,
-                              allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code,
-                              progress=progress, **options)
-            if report["audit_before"]:
-                print(before_after_table(report["audit_before"], report["audit_after"]))
-            print(f"sanitized model written to {args.out}")
-        elif args.command == "audit":
-            from .pipeline import audit
-            from .report import audit_summary
-
-            contexts = [None if c.strip() == "full" else _positive_int(c, "--contexts") for c in args.contexts.split(",") if c.strip()]
-            result = audit(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout,
-                           canaries=args.canaries, reference_model=args.reference_model, task=args.task, probe=args.probe, contexts=contexts,
-                           samples=args.samples, top_k=args.top_k, temperature=args.temperature,
-                           extraction=not args.no_extraction, el_spans=args.el_spans, seed=args.seed,
-                           show_values=args.show_values, batch_size=args.batch_size,
-                           allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code, progress=progress)
-            print(audit_summary(result))
-            if args.out:
-                print(f"audit written to {args.out}")
-        elif args.command == "spans":
-            import json
-
-            from .pipeline import find_spans
-            from .spans import format_summary
-
-            summary = find_spans(args.corpus, args.out, spans=_finder(args), tokenizer=args.tokenizer)
-            print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
-            if args.out:
-                print(f"spans written to {args.out}")
-        elif args.command == "canaries":
-            from .pipeline import add_canaries
-
-            repeats = [_positive_int(x, "--repeats") for x in args.repeats.split(",") if x.strip()]
-            definition = add_canaries(args.corpus, args.out, fmt=args.format, space=args.space, repeats=repeats,
-                                      per_repeat=args.per_repeat, seed=args.seed)
-            print(f"corpus with canaries written to {args.out}; definition (holds the secrets) in {definition}")
-        elif args.command == "report":
-            from .report import write_html
-
-            names = args.names.split(",") if args.names else None
-            write_html(args.audits, args.out, names=names, thresholds=args.thresholds)
-            print(f"report written to {args.out}")
-        elif args.command == "demo":
-            from .demo import run_demo
-
-            run_demo(args.workdir, arch=args.arch, seed=args.seed, preset=args.preset, progress=progress)
-        elif args.command == "bench":
-            from .bench import METHODS, QUICK_METHODS, BenchSettings, run
-
-            methods = args.methods.split(",") if args.methods else list(QUICK_METHODS if args.quick else METHODS)
-            settings = BenchSettings(archs=[a for a in args.archs.split(",") if a], methods=methods,
-                                     seeds=[_positive_int(x, "--seeds", zero=True) for x in args.seeds.split(",") if x.strip()],
-                                     patients=args.patients or (30 if args.quick else 60), models=args.model,
-                                     corpus=args.corpus, holdout=args.holdout)
-            results = run(settings, args.out_dir, progress=progress)
-            print(results["table"])
-            print("written: " + ", ".join(results["files"]))
+        _run(args, progress)
     except SaniError as e:
-        print(f"sani: error: {e}", file=sys.stderr)
-        return 2
+        print(f"sani: error: {e}", file=sys.stderr, flush=True)
+        return dist.fail(str(e), 2)  # a SaniError's text names no value, by rule: the other processes print it too
     except KeyboardInterrupt:
-        print("sani: interrupted", file=sys.stderr)
-        return 130
-    from . import dist
+        print("sani: interrupted", file=sys.stderr, flush=True)
+        return dist.fail("interrupted", 130)
+    except Exception as e:
+        if not dist.launched():
+            raise
+        traceback.print_exc()
+        return dist.fail(type(e).__name__, 1)  # its text could quote the data: the others get its type only
+    return dist.leave(0)
 
-    dist.shutdown()  # several processes: leave together, after the main one has written everything
-    return 0
+
+def _run(args: argparse.Namespace, progress: bool) -> None:
+    if args.command == "sanitize":
+        from .pipeline import sanitize
+        from .report import before_after_table
+
+        options = {k: getattr(args, k) for k in (
+            "layers", "fraction", "strategy", "scope", "reset", "base_model", "objective", "forget_weight", "epochs", "lr",
+            "batch_size", "max_length", "packing", "scheduler", "warmup_ratio", "seed", "mlm_probability", "forget_probability", "mask_sensitive_inputs",
+            "gradient_accumulation_steps", "precision", "gradient_checkpointing", "lora_rank",
+            "target", "max_epochs", "eval_steps", "target_patience")}
+        report = sanitize(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout, task=args.task, probe=args.probe,
+                          config_file=args.config, preset=args.preset, overwrite=args.overwrite,
+                          run_audit=not args.no_audit, resume=args.resume, save_steps=args.save_steps,
+                          stream=args.stream, audit_records=args.audit_records, cache_dir=args.cache_dir,
+                          allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code,
+                          progress=progress, **options)
+        if report["audit_before"]:
+            print(before_after_table(report["audit_before"], report["audit_after"]))
+        print(f"sanitized model written to {args.out}")
+    elif args.command == "audit":
+        from .pipeline import audit
+        from .report import audit_summary
+
+        contexts = [None if c.strip() == "full" else _positive_int(c, "--contexts") for c in args.contexts.split(",") if c.strip()]
+        result = audit(args.model, args.corpus, args.out, spans=_finder(args), holdout=args.holdout,
+                       canaries=args.canaries, reference_model=args.reference_model, task=args.task, probe=args.probe, contexts=contexts,
+                       samples=args.samples, top_k=args.top_k, temperature=args.temperature,
+                       extraction=not args.no_extraction, el_spans=args.el_spans, seed=args.seed,
+                       show_values=args.show_values, batch_size=args.batch_size,
+                       allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code, progress=progress)
+        print(audit_summary(result))
+        if args.out:
+            print(f"audit written to {args.out}")
+    elif args.command == "spans":
+        import json
+
+        from .pipeline import find_spans
+        from .spans import format_summary
+
+        summary = find_spans(args.corpus, args.out, spans=_finder(args), tokenizer=args.tokenizer)
+        print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
+        if args.out:
+            print(f"spans written to {args.out}")
+    elif args.command == "canaries":
+        from .pipeline import add_canaries
+
+        repeats = [_positive_int(x, "--repeats") for x in args.repeats.split(",") if x.strip()]
+        definition = add_canaries(args.corpus, args.out, fmt=args.format, space=args.space, repeats=repeats,
+                                  per_repeat=args.per_repeat, seed=args.seed)
+        print(f"corpus with canaries written to {args.out}; definition (holds the secrets) in {definition}")
+    elif args.command == "report":
+        from .report import write_html
+
+        names = args.names.split(",") if args.names else None
+        write_html(args.audits, args.out, names=names, thresholds=args.thresholds)
+        print(f"report written to {args.out}")
+    elif args.command == "demo":
+        from .demo import run_demo
+
+        run_demo(args.workdir, arch=args.arch, seed=args.seed, preset=args.preset, progress=progress)
+    elif args.command == "bench":
+        from .bench import METHODS, QUICK_METHODS, BenchSettings, run
+
+        methods = args.methods.split(",") if args.methods else list(QUICK_METHODS if args.quick else METHODS)
+        settings = BenchSettings(archs=[a for a in args.archs.split(",") if a], methods=methods,
+                                 seeds=[_positive_int(x, "--seeds", zero=True) for x in args.seeds.split(",") if x.strip()],
+                                 patients=args.patients or (30 if args.quick else 60), models=args.model,
+                                 corpus=args.corpus, holdout=args.holdout)
+        results = run(settings, args.out_dir, progress=progress)
+        print(results["table"])
+        print("written: " + ", ".join(results["files"]))
 
 
 if __name__ == "__main__":

@@ -1,22 +1,47 @@
-"""Several processes (`torchrun` / `accelerate launch`): who does what.
+"""Several processes (`torchrun` / `accelerate launch`): who does what, and how they end together.
 
 Every process loads the model and runs the same pipeline: the erase is seeded, so all hold the same
 weights; the repair is the `Trainer`'s data-parallel loop (DDP, FSDP or DeepSpeed, as `accelerate`
 configures it); the audit's per-prompt and per-record work is split across processes and gathered, so
 every process ends with the same figures; only the main process writes files. With one process all of
 this is a no-op. On CPU the processes talk over gloo (how the test suite checks this path).
+
+Ending. A process that fails tells the others through the launcher's key-value store (the rendezvous
+store, reachable while a collective hangs): each process runs a small watcher thread that reads it, so a
+peer blocked in a collective leaves at once with the failing process's error line instead of waiting for
+the process-group timeout (`SANI_DIST_TIMEOUT`, seconds, default 1800: the bound when a process hangs
+without failing). A process then ends with `os._exit`, never through interpreter finalization: torch keeps
+the gloo process group of a DDP model alive after `destroy_process_group` (its worker threads are never
+joined), and a worker thread that frees a collective's tensor while the interpreter finalizes needs the
+GIL, is ended by Python with `pthread_exit`, and the forced unwind through a `noexcept` destructor aborts
+the process ("terminate called without an active exception", SIGABRT). `leave` is that ending.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
+import logging
 import os
+import sys
+import threading
+import time
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from datetime import timedelta
+from typing import Any, Callable, Iterator, NoReturn, Sequence, TypeVar
 
 import torch
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_ENV = "SANI_DIST_TIMEOUT"
+DEFAULT_TIMEOUT = 1800  # seconds, torch's own default for gloo
+ERROR_KEY, REPORTS_KEY, LEFT_KEY = "error", "reports", "left"
+POLL_SECONDS = 0.2  # how often the watcher reads the store
+LEAVE_WAIT_SECONDS = 15.0  # how long a failing process waits for the others to have printed and left
 
 
 def launched() -> bool:
@@ -24,13 +49,30 @@ def launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+def timeout() -> timedelta:
+    """The process-group timeout: how long a collective waits for a process that neither answers nor fails."""
+    from .errors import SaniError
+
+    text = os.environ.get(TIMEOUT_ENV, str(DEFAULT_TIMEOUT)).strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise SaniError(f"{TIMEOUT_ENV}={text!r}: expected a positive number of seconds")
+    return timedelta(seconds=seconds)
+
+
 def init() -> None:
-    """Join the process group a launcher set up (gloo on CPU, the accelerator's backend on a GPU)."""
+    """Join the process group a launcher set up (gloo on CPU, the accelerator's backend on a GPU), with the
+    `SANI_DIST_TIMEOUT` timeout, and start watching for a peer's failure."""
     check_supported()
     if launched() and not torch.distributed.is_initialized():
         from accelerate import PartialState
 
-        PartialState(cpu=not torch.cuda.is_available())
+        PartialState(cpu=not torch.cuda.is_available(), timeout=timeout())
+    if _ready() and _watcher is None:
+        _start_watcher()
 
 
 def _ready() -> bool:
@@ -100,11 +142,110 @@ def main_first() -> Iterator[bool]:
 
 
 def shutdown() -> None:
-    """Leave the process group cleanly (a process that exits while another still talks to it may abort)."""
+    """Leave the process group together: every process has finished its work (barrier), then the watcher
+    stops and the group is destroyed. The process should then end with `leave` (see the module docstring)."""
     if _ready():
         torch.distributed.barrier()
+    _stop_watcher()
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
+
+
+def leave(code: int) -> int:
+    """End the program: with one process, return `code`; under a launcher, leave the group (when `code` is
+    0: all have finished) and end this process with `code` without interpreter finalization."""
+    if not launched() or not torch.distributed.is_available() or not torch.distributed.is_initialized():
+        return code
+    if code == 0:
+        shutdown()
+    _exit(code)
+
+
+def fail(message: str, code: int) -> int:
+    """This process failed (its error already printed): under a launcher, tell the other processes
+    (`message`, what they print: value-free), wait until they have printed it and left (at most
+    LEAVE_WAIT_SECONDS), and end with `code`. With one process, or before the group exists, return `code`."""
+    if not _ready():
+        return code
+    _stop_watcher()
+    try:
+        store = _open_store()
+        if store.add(REPORTS_KEY, 1) == 1:  # the first failure is the one the others print
+            store.set(ERROR_KEY, json.dumps([rank(), message, code]))
+        store.add(LEFT_KEY, 1)
+        deadline = time.monotonic() + LEAVE_WAIT_SECONDS
+        while store.add(LEFT_KEY, 0) < world() and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS / 4)
+    except Exception as e:  # the store is gone: the launcher is already ending the run
+        log.debug("could not report the failure to the other processes: %s", type(e).__name__)
+    _exit(code)
+
+
+def _exit(code: int) -> NoReturn:
+    """End the process now, output flushed: no interpreter finalization (see the module docstring)."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+# --------------------------------------------------------------------------- the watcher
+
+_watcher: tuple[threading.Thread, threading.Event] | None = None
+
+
+def _open_store() -> Any:
+    """A client of the launcher's store of its own (one per thread), under a prefix for this run and restart."""
+    from torch.distributed import PrefixStore, TCPStore
+
+    host, port = os.environ.get("MASTER_ADDR"), os.environ.get("MASTER_PORT")
+    if host and port:
+        base = TCPStore(host, int(port), is_master=False, timeout=timedelta(seconds=30), wait_for_workers=False)
+    else:  # another init method: the default group's own store
+        base = torch.distributed.distributed_c10d._get_default_store()
+    run = f"{os.environ.get('TORCHELASTIC_RUN_ID', 'run')}/{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}"
+    return PrefixStore(f"sani/{run}/", base)
+
+
+def _start_watcher() -> None:
+    global _watcher
+    stop = threading.Event()
+    thread = threading.Thread(target=_watch, args=(_open_store(), rank(), stop), name="sani-peer-watcher", daemon=True)
+    thread.start()
+    _watcher = (thread, stop)
+    atexit.register(_stop_watcher)  # a script that ends without `leave`: no thread in a store call at finalization
+
+
+def _stop_watcher() -> None:
+    global _watcher
+    if _watcher is not None and _watcher[0] is not threading.current_thread():
+        thread, stop = _watcher
+        stop.set()
+        thread.join(timeout=10)
+    _watcher = None
+
+
+def _watch(store: Any, me: int, stop: threading.Event) -> None:
+    """Until stopped: when another process has reported a failure, print it and end this process, which may
+    be blocked in a collective that would otherwise wait for the timeout."""
+    while not stop.wait(POLL_SECONDS):
+        try:
+            if not store.check([ERROR_KEY]):
+                continue
+            who, message, code = json.loads(store.get(ERROR_KEY))
+        except Exception:  # the store is gone: the launcher is ending the run
+            return
+        if who == me or stop.is_set():  # our own report: the main thread is leaving
+            return
+        print(f"sani: error: process {who} failed: {message}", file=sys.stderr, flush=True)
+        try:
+            store.add(LEFT_KEY, 1)
+        except Exception:
+            pass
+        _exit(code)
 
 
 def map_shards(fn: Callable[[list[T]], Sequence[R]], items: Sequence[T]) -> list[R]:
@@ -133,6 +274,15 @@ def map_shards(fn: Callable[[list[T]], Sequence[R]], items: Sequence[T]) -> list
         for i, value in part:
             out[i] = value
     return out
+
+
+def agree(value: Any) -> bool:
+    """Whether every process holds the same `value` (always, with one process)."""
+    if not _ready():
+        return True
+    values: list[Any] = [None] * world()
+    torch.distributed.all_gather_object(values, value)
+    return all(v == values[0] for v in values)
 
 
 def sum_all(values: Sequence[float]) -> list[float]:

@@ -298,6 +298,9 @@ def sanitize(
         if not stop.met:
             log.warning("the repair reached max_epochs=%s without meeting %s", cfg.max_epochs, cfg.target)
     timings["repair"] = time.perf_counter() - clock
+    output_fingerprint = models.fingerprint(m)
+    if not dist.agree(output_fingerprint):  # several processes: each audits and one writes, so all must hold the same weights
+        raise SaniError("the processes hold different weights after the repair; nothing was written")
 
     if run_audit:
         clock = time.perf_counter()
@@ -312,7 +315,8 @@ def sanitize(
         "input_model": str(model),
         "task": models.task_of(m),
         "input_fingerprint": input_fingerprint,
-        "output_fingerprint": models.fingerprint(m),
+        "output_fingerprint": output_fingerprint,
+        "processes": dist.world(),
         "corpus": {"records": total, "spans": total_spans,
                    # streamed: token counts are the audited sample's
                    "tokens": sum(len(e.input_ids) for e in enc), "sensitive_tokens": sum(sum(e.sensitive) for e in enc),

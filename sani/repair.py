@@ -252,6 +252,37 @@ def _collator(tokenizer: Any, objective: str, masked_lm: bool, mlm_probability: 
                        forget_probability if objective in FORGET_LOSSES else 0.0, learn=objective != "ascent")
 
 
+FAIL_AT_ENV = "SANI_FAIL_AT"
+
+
+def _injected_failure() -> list[Any]:
+    """For the tests of the several-process error path: `SANI_FAIL_AT=RANK:STEP` makes process RANK raise a
+    SaniError at repair step STEP; `RANK:STEP:hang` makes it stop answering there instead. Unset (always,
+    outside those tests): nothing."""
+    import os
+
+    spec = os.environ.get(FAIL_AT_ENV)
+    if not spec:
+        return []
+    from transformers import TrainerCallback
+
+    from . import dist
+
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not all(x.isdigit() for x in parts[:2]) or parts[2:] not in ([], ["hang"]):
+        raise SaniError(f"{FAIL_AT_ENV}={spec!r}: expected RANK:STEP or RANK:STEP:hang")
+    who, step, hang = int(parts[0]), int(parts[1]), parts[2:] == ["hang"]
+
+    class FailAt(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if dist.rank() == who and state.global_step == step:
+                if hang:
+                    time.sleep(3600)
+                raise SaniError(f"injected failure at repair step {step} ({FAIL_AT_ENV})")
+
+    return [FailAt()]
+
+
 def _frozen_copy(model: nn.Module) -> nn.Module:
     import copy
 
@@ -336,6 +367,7 @@ def train(
     """
     from transformers import TrainingArguments
 
+    from . import dist
     from .metrics import max_positions
     from .models import task_of
 
@@ -384,6 +416,7 @@ def train(
             fp16=precision == "fp16",
             **_checkpointing(gradient_checkpointing),
             use_cpu=not torch.cuda.is_available(),  # so that several CPU processes run data-parallel over gloo
+            ddp_timeout=max(1, round(dist.timeout().total_seconds())),
         )
         trainer = _make_trainer_class()(
             model=model,
@@ -395,7 +428,7 @@ def train(
             forget_loss=FORGET_LOSSES.get(objective, unlikelihood_loss),
             shift=not masked_lm,
             reference=_frozen_copy(model) if objective in NEEDS_REFERENCE else None,
-            callbacks=list(callbacks),
+            callbacks=[*callbacks, *_injected_failure()],
         )
         start = time.perf_counter()
         result = trainer.train(resume_from_checkpoint=last)

@@ -6,11 +6,14 @@ when the sample meets the target, on every record; when that meets it too, utili
 is measured and the weights are kept if they are the best so far. Training stops once `patience` further
 checks bring no better utility (0: at the first check that meets the target), and the best weights that
 met the target are restored: a repair that goes on after forgetting may keep losing utility, or regain
-some. The trajectory goes into `sanitization.json`.
+some. The trajectory goes into `sanitization.json`. With a work directory, the trajectory is kept there
+after each check, so a run resumed from a checkpoint (`--resume`) carries on with the points measured
+before the interruption (those after the checkpoint are measured again).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -52,13 +55,16 @@ class AuditStop(TrainerCallback):
             raise SaniError(f"target_patience={patience}: must be >= 0")
         self.tokenizer, self.encoded, self.target, self.holdout = tokenizer, list(encoded), target, holdout
         rng = random.Random(seed)
-        self.sample = rng.sample(self.encoded, min(sample, len(self.encoded)))
+        # a sample as large as the corpus is the corpus: measured once per check, not twice
+        self.sample = self.encoded if sample >= len(self.encoded) else rng.sample(self.encoded, sample)
         self.eval_steps, self.patience = eval_steps, patience
         self._tmp = None if work_dir else tempfile.TemporaryDirectory(prefix="sani-best-")
         self.best_file = Path(work_dir or self._tmp.name) / "best.safetensors"
+        self.state_file = Path(work_dir or self._tmp.name) / "target.json"
         self.trajectory: list[dict[str, Any]] = []
         self.best: dict[str, Any] | None = None  # the trajectory point whose weights are in best_file
         self.since_best = 0
+        self._started = False
 
     @property
     def met(self) -> bool:
@@ -81,7 +87,8 @@ class AuditStop(TrainerCallback):
         point["sample_regurgitation"] = self._rate(model, self.sample)
         improved = False
         if point["sample_regurgitation"] <= self.target.limit:
-            point["regurgitation"] = self._rate(model, self.encoded)
+            whole = self.sample is self.encoded
+            point["regurgitation"] = point["sample_regurgitation"] if whole else self._rate(model, self.encoded)
             if point["regurgitation"] <= self.target.limit:
                 point["perplexity"] = utility(model, self.tokenizer, self.holdout or self.encoded, progress=False)["perplexity"]
                 improved = self.best is None or point["perplexity"] < self.best["perplexity"]
@@ -91,7 +98,7 @@ class AuditStop(TrainerCallback):
             if dist.is_main():  # one writer; the others read the same file at the end
                 # the trained weights only: a LoRA model's frozen base is not copied
                 save_file({n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad},
-                          str(self.best_file))
+                          str(self.best_file), metadata={"step": str(point["step"])})
             dist.barrier()
             self.best, self.since_best = point, 0
         elif self.met:
@@ -99,9 +106,39 @@ class AuditStop(TrainerCallback):
         if self.met and self.since_best >= self.patience:
             control.should_training_stop = True
         self.trajectory.append(point)
+        self._save_state()
         log.info("audit during repair: %s", point)
         if was_training:
             model.train()
+
+    def _save_state(self) -> None:
+        from . import dist
+        from .data import atomic_open
+
+        if dist.is_main():
+            with atomic_open(self.state_file) as f:
+                json.dump({"trajectory": self.trajectory, "best_step": None if self.best is None else self.best["step"]}, f)
+
+    def _resume(self, step: int) -> None:
+        """Carry on from a checkpoint at `step`: the points measured up to it, as they were."""
+        try:
+            saved = json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return
+        self.trajectory = [p for p in saved["trajectory"] if p["step"] <= step]
+        met = [p for p in self.trajectory if "perplexity" in p]
+        self.best = next((p for p in met if p["step"] == saved["best_step"]), None)
+        if self.best is None and met:  # the best point came after the checkpoint: it is measured again
+            self.best = min(met, key=lambda p: p["perplexity"])
+        self.since_best = sum(1 for p in self.trajectory if self.best is not None and p["step"] > self.best["step"])
+        if self.trajectory:
+            log.info("resumed the target's trajectory: %d points up to step %d", len(self.trajectory), step)
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        if not self._started:  # the first call comes after the Trainer has loaded a checkpoint's state
+            self._started = True
+            if state.global_step > 0:
+                self._resume(state.global_step)
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if self.eval_steps and state.global_step % self.eval_steps == 0:
@@ -116,6 +153,13 @@ class AuditStop(TrainerCallback):
         from safetensors.torch import load_file
 
         if self.best is not None and state.global_step != self.best["step"]:  # trained on past the kept point
+            from safetensors import safe_open
+
+            with safe_open(str(self.best_file), "pt") as f:
+                saved_step = (f.metadata() or {}).get("step")
+            if saved_step != str(self.best["step"]):
+                raise SaniError(f"{self.best_file}: holds the weights of step {saved_step}, not of the kept step "
+                                f"{self.best['step']}; delete the work directory and start over")
             state_dict = load_file(str(self.best_file))
             missing = set(state_dict) - {n for n, _ in model.named_parameters()}
             if missing:

@@ -69,7 +69,8 @@ def test_input_untouched_and_no_values_in_clear_text(sanitized, memorized):
 
 
 def test_audit_api_writes_json_without_values(memorized, tmp_path):
-    result = sani.audit(memorized["original"], memorized["train"], tmp_path / "audit.json", progress=False)
+    result = sani.audit(memorized["original"], memorized["train"], tmp_path / "audit.json", contexts=(None,), samples=2,
+                        el_spans=10, progress=False)
     saved = json.loads((tmp_path / "audit.json").read_text())
     assert saved["regurgitation"]["greedy"]["rate"] == result["regurgitation"]["greedy"]["rate"] >= 0.5
     assert sum("greedy_full" in it for it in saved["items"]) == saved["regurgitation"]["greedy"]["total"]

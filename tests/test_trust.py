@@ -47,6 +47,36 @@ def test_resume_after_kill_9_gives_the_uninterrupted_result(memorized, tmp_path)
     assert not (tmp_path / ".out.work").exists()
 
 
+def test_target_resumed_after_kill_9_keeps_the_trajectory_measured_before(memorized, tmp_path):
+    """--target with --resume: the points measured before the interruption come back from the work directory
+    (training restarts after them), so the report equals the uninterrupted run's."""
+    target = dict(holdout=memorized["holdout"], target="regurgitation<=0.05", max_epochs=1, eval_steps=12,
+                  target_patience=5, save_steps=1, **SMALL)
+    reference = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "ref", **target)
+    assert [p["step"] for p in reference["repair"]["trajectory"]] == [12, 24, 36]
+
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "sani.cli", "sanitize", "--model", str(memorized["original"]), "--corpus",
+           str(memorized["train"]), "--holdout", str(memorized["holdout"]), "--out", str(out), "--epochs", "1",
+           "--batch-size", "2", "--no-audit", "--save-steps", "1", "--target", "regurgitation<=0.05",
+           "--max-epochs", "1", "--eval-steps", "12", "--target-patience", "5", "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    work = tmp_path / ".out.work"
+    deadline = time.time() + 120
+    while time.time() < deadline and not any((work / "checkpoints").glob("checkpoint-1[3-9]")):
+        assert proc.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    assert [p["step"] for p in json.loads((work / "target.json").read_text())["trajectory"]] == [12]
+
+    resumed = sani.sanitize(memorized["original"], memorized["train"], out, resume=True, **target)
+    assert int(resumed["repair"]["resumed_from"].split("-")[1]) >= 12  # training went on after the point at 12
+    assert resumed["repair"]["trajectory"] == reference["repair"]["trajectory"]
+    assert resumed["repair"]["kept"] == reference["repair"]["kept"]
+    assert resumed["output_fingerprint"] == reference["output_fingerprint"]
+
+
 def test_resume_refuses_a_run_with_other_settings(memorized, tmp_path):
     work = tmp_path / ".out.work"
     work.mkdir()
