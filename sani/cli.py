@@ -214,15 +214,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         _run(args, progress)
     except SaniError as e:
         print(f"sani: error: {e}", file=sys.stderr, flush=True)
-        return dist.fail(str(e), 2)  # a SaniError's text names no value, by rule: the other processes print it too
-    except KeyboardInterrupt:
+        return dist.fail(*dist.describe(e))  # the other processes print the same text (it names no value, by rule)
+    except KeyboardInterrupt as e:
         print("sani: interrupted", file=sys.stderr, flush=True)
-        return dist.fail("interrupted", 130)
+        return dist.fail(*dist.describe(e))
     except Exception as e:
         if not dist.launched():
             raise
         traceback.print_exc()
-        return dist.fail(type(e).__name__, 1)  # its text could quote the data: the others get its type only
+        return dist.fail(*dist.describe(e))  # the others get its type only
     return dist.leave(0)
 
 

@@ -161,6 +161,43 @@ def leave(code: int) -> int:
     _exit(code)
 
 
+def describe(error: BaseException) -> tuple[str, int]:
+    """What the other processes print of `error`, and the exit code: a SaniError's text (value-free by
+    rule) and 2; an interrupt, 130; any other error's type only (its text could quote the data) and 1."""
+    from .errors import SaniError
+
+    if isinstance(error, SaniError):
+        return str(error), 2
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted", 130
+    return type(error).__name__, 1
+
+
+def reports_failures(fn: Callable[..., R]) -> Callable[..., R]:
+    """Decorate an API function: under a launcher, an error in it is reported to the other processes (which
+    end at once with its line) before it propagates, so none of them waits for the timeout."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except BaseException as e:
+            if _ready():
+                _report(*describe(e))
+            raise
+
+    return wrapper
+
+
+def _report(message: str, code: int) -> Any:
+    """Write this process's failure to the store (the first one reported is what the others print)."""
+    store = _open_store()
+    if store.add(REPORTS_KEY, 1) == 1:
+        store.set(ERROR_KEY, json.dumps([rank(), message, code]))
+    return store
+
+
 def fail(message: str, code: int) -> int:
     """This process failed (its error already printed): under a launcher, tell the other processes
     (`message`, what they print: value-free), wait until they have printed it and left (at most
@@ -169,9 +206,7 @@ def fail(message: str, code: int) -> int:
         return code
     _stop_watcher()
     try:
-        store = _open_store()
-        if store.add(REPORTS_KEY, 1) == 1:  # the first failure is the one the others print
-            store.set(ERROR_KEY, json.dumps([rank(), message, code]))
+        store = _report(message, code)
         store.add(LEFT_KEY, 1)
         deadline = time.monotonic() + LEAVE_WAIT_SECONDS
         while store.add(LEFT_KEY, 0) < world() and time.monotonic() < deadline:

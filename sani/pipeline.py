@@ -175,6 +175,7 @@ def repair_options(cfg: SanitizeConfig) -> dict[str, Any]:
     return {k: getattr(cfg, k) for k in keys}
 
 
+@dist.reports_failures
 def sanitize(
     model: str | Path,
     corpus: str | Path | Sequence[data.Record],
@@ -355,6 +356,7 @@ def _pin_base(m: Any, base: str) -> None:
 # --------------------------------------------------------------------------- audit
 
 
+@dist.reports_failures
 def audit(
     model: str | Path,
     corpus: str | Path | Sequence[data.Record],
