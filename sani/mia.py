@@ -3,7 +3,9 @@ values) from similar records it never saw?
 
 Scores, higher meaning "more likely a member":
 - loss (Yeom et al. 2018): minus the mean token NLL;
-- zlib (Carlini et al. 2021, "Extracting Training Data"): minus the ratio of the NLL to the zlib entropy;
+- zlib (Carlini et al. 2021, "Extracting Training Data"): minus the ratio of the mean token NLL to the zlib
+  entropy (bytes of the zlib-compressed text that was scored), as in their code and mimir; on the sensitive
+  tokens, the mean NLL of those tokens over the same record's compressed size (sani's own: no reference);
 - min_k (Shi et al. 2024, "Detecting Pretraining Data", Min-K% Prob): mean of the lowest k% token log-probs;
 - min_k_pp (Zhang et al. 2024, Min-K%++): the same on log-probs standardised by the mean and standard
   deviation of the log-probs under the model's own next-token distribution at that position;
@@ -76,7 +78,8 @@ def _min_k(values: list[float], k: float) -> float:
 
 
 def record_scores(stats: dict[str, list[float]], text: str, keep: list[bool] | None, k: float = 0.2) -> dict[str, float]:
-    """The membership scores of one record, over the positions in `keep` (all when None)."""
+    """The membership scores of one record, over the positions in `keep` (all when None); `text` is what was
+    scored (the record, or its part within the model's window)."""
     idx = [i for i in range(len(stats["logp"])) if keep is None or keep[i]]
     if not idx:
         return {}
@@ -85,10 +88,18 @@ def record_scores(stats: dict[str, list[float]], text: str, keep: list[bool] | N
     nll = -sum(logp) / len(logp)
     return {
         "loss": -nll,
-        "zlib": -(nll * len(logp)) / max(1, len(zlib.compress(text.encode("utf-8")))),
+        "zlib": -nll / max(1, len(zlib.compress(text.encode("utf-8")))),
         "min_k": _min_k(logp, k),
         "min_k_pp": _min_k(std, k),
     }
+
+
+def scored_text(tokenizer: Any, enc: Encoded, predicted: int) -> str:
+    """The text whose tokens were scored (`predicted` tokens after the first): the record, or, for one
+    longer than the model's window, the decoded part within it (what zlib compresses)."""
+    if predicted + 1 >= len(enc.input_ids):
+        return enc.record.text
+    return tokenizer.decode(enc.input_ids[: predicted + 1], skip_special_tokens=True)
 
 
 def auc(members: Sequence[float], nonmembers: Sequence[float]) -> float | None:
@@ -140,7 +151,7 @@ def membership(
     member_index = [i for i, e in enumerate(members) if any(e.sensitive)]
     members = [members[i] for i in member_index]
     groups = {"members": members, "nonmembers": list(nonmembers)}
-    per_record: list[dict[str, Any]] = [{"record": i} for i in member_index]
+    per_record: list[dict[str, Any]] = [{"index": i} for i in member_index]  # i: the record's index in the corpus
     stats = {g: token_stats(model, tokenizer, encs, progress=progress) for g, encs in groups.items()}
     ref_stats = ({g: token_stats(reference, tokenizer, encs, progress=progress) for g, encs in groups.items()}
                  if reference is not None else None)
@@ -150,9 +161,10 @@ def membership(
         for g, encs in groups.items():
             for i, enc in enumerate(encs):
                 keep = None if scope == "record" else enc.sensitive[1 : len(stats[g][i]["logp"]) + 1]
-                s = record_scores(stats[g][i], enc.record.text, keep, k)
+                text = scored_text(tokenizer, enc, len(stats[g][i]["logp"]))
+                s = record_scores(stats[g][i], text, keep, k)
                 if ref_stats is not None and s:
-                    r = record_scores(ref_stats[g][i], enc.record.text, keep, k)
+                    r = record_scores(ref_stats[g][i], text, keep, k)
                     s["ref"] = s["loss"] - r["loss"]
                 for name, v in s.items():
                     scores[g].setdefault(name, []).append(v)

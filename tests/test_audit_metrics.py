@@ -7,6 +7,7 @@ import random
 import pytest
 import torch
 
+import sani
 from sani import canaries, data, extraction, mia, models, repair, synthetic, tiny
 from sani.data import Record
 
@@ -135,3 +136,51 @@ def test_linear_probe_reads_the_task_from_a_trained_model(memorized, tmp_path):
     (tmp_path / "bad2.jsonl").write_text('{"text": "a"}\n')
     with pytest.raises(SaniError, match="line 1: needs a 'label'"):
         probe.read_task(tmp_path / "bad2.jsonl")
+
+
+def _paper_scores(model, tokenizer, text, k=0.2, limit=None):
+    """One record alone, from the papers' definitions: LOSS (Yeom et al.), zlib (Carlini et al. 2021: mean NLL
+    over the zlib entropy of the text scored), Min-K% (Shi et al.), Min-K%++ (Zhang et al.)."""
+    import zlib
+
+    ids = tokenizer(text)["input_ids"][:limit]
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([ids])).logits[0, :-1].double()
+    lp = torch.log_softmax(logits, -1)
+    tok = lp.gather(-1, torch.tensor(ids[1:]).unsqueeze(-1)).squeeze(-1)
+    mu = (lp.exp() * lp).sum(-1)
+    sigma = ((lp.exp() * lp * lp).sum(-1) - mu * mu).sqrt()
+    n = max(1, int(len(tok) * k))
+    scored = tokenizer.decode(ids, skip_special_tokens=True) if limit else text
+    return {"loss": tok.mean().item(), "zlib": tok.mean().item() / len(zlib.compress(scored.encode())),
+            "min_k": tok.sort().values[:n].mean().item(), "min_k_pp": ((tok - mu) / sigma).sort().values[:n].mean().item()}
+
+
+def test_membership_scores_match_the_papers_definitions_and_keep_the_corpus_index(tokenizer):
+    """Batched, padded scoring equals the one-record computation; records without spans are not members, and
+    each member's scores carry its index in the corpus."""
+    model = tiny.tiny_model("gpt2", tokenizer, seed=0, layers=2, hidden=64, heads=2).eval()
+    records = synthetic.make_corpus(4, seed=2)
+    records.insert(1, data.Record("A record with no sensitive value at all, of some length."))
+    enc = data.encode_corpus(tokenizer, records)
+    result = mia.membership(model, tokenizer, enc, enc[2:], progress=False)
+    assert [m["index"] for m in result["member_scores"]] == [i for i, r in enumerate(records) if r.spans]
+    assert 1 not in [m["index"] for m in result["member_scores"]]
+    for m in result["member_scores"]:
+        want = _paper_scores(model, tokenizer, records[m["index"]].text)
+        # float32 here, float64 there: Min-K%++'s spread (E[lp^2] - mu^2) loses a few digits
+        assert m["record"] == pytest.approx({k: round(v, 4) for k, v in want.items()}, rel=1e-3, abs=2e-4)
+
+
+def test_a_record_longer_than_the_window_is_compressed_as_far_as_it_is_scored(tokenizer):
+    model = tiny.tiny_model("gpt2", tokenizer, seed=0, layers=2, hidden=64, heads=2, positions=64).eval()
+    limit = sani.metrics.max_positions(model)
+    text = " ".join(r.text for r in synthetic.make_corpus(3, seed=3))
+    enc = data.encode_corpus(tokenizer, [data.Record(text)])[0]
+    assert len(enc.input_ids) > limit
+    stats = mia.token_stats(model, tokenizer, [enc], progress=False)[0]
+    scored = mia.scored_text(tokenizer, enc, len(stats["logp"]))
+    assert len(scored) < len(text) and text.startswith(scored.strip()[:50])
+    got = mia.record_scores(stats, scored, None)
+    want = _paper_scores(model, tokenizer, text, limit=limit)
+    assert got == pytest.approx(want, rel=1e-3, abs=1e-4)
