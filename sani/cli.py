@@ -30,6 +30,8 @@ def _corpus_args(p: argparse.ArgumentParser, model: bool = True) -> None:
     g.add_argument("--term-variants", action="store_true", help="match --terms with other spacing/punctuation")
     g.add_argument("--tags", metavar="TAG", help='inline tags to read and remove, e.g. PHI for <PHI type="NAME">...</PHI>')
     g.add_argument("--detect", metavar="LIST", help="built-in detectors: all, or some of " + ", ".join(ORDER).lower())
+    g.add_argument("--region", default="US", metavar="CC[,CC]", help="phone numbers in the national format of these "
+                   "regions (ISO 3166 codes, e.g. GB,FR; default US); international (+...) numbers are found from any region")
     g.add_argument("--pattern", action="append", default=[], metavar="LABEL=REGEX",
                    help="a regex for an identifier (repeatable); a group named 'value' marks the part to mask")
     g.add_argument("--presidio", action="store_true", help="also use Microsoft Presidio (pip install 'sani-llm[presidio]')")
@@ -42,7 +44,7 @@ def _finder(args: argparse.Namespace):
     from .spans import SpanFinder, parse_rare
 
     return SpanFinder(terms=args.terms, ignore_case=args.ignore_case, term_variants=args.term_variants, tags=args.tags,
-                      detect=args.detect, patterns=args.pattern, presidio=args.presidio, labels=args.labels,
+                      detect=args.detect, region=args.region, patterns=args.pattern, presidio=args.presidio, labels=args.labels,
                       rare=parse_rare(args.rare), propagate=not args.no_propagate)
 
 

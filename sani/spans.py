@@ -41,6 +41,7 @@ class SpanFinder:
     term_variants: bool = False
     tags: str | None = None  # inline tag name, e.g. "PHI" for <PHI type="NAME">...</PHI>
     detect: str | Sequence[str] | None = None  # "all" or detector names
+    region: str | Sequence[str] = "US"  # phone numbers in national format of these regions (and international ones)
     patterns: Sequence[str] = ()  # "LABEL=REGEX"
     presidio: bool = False
     labels: str = "all"  # all | direct | LABEL,LABEL,...
@@ -63,7 +64,8 @@ class SpanFinder:
         terms = None
         if self.terms is not None:
             terms = read_terms(self.terms) if isinstance(self.terms, str) else list(self.terms)
-        detectors = [detect.DETECTORS[n] for n in detect.parse_detect(self.detect)]
+        regions = self.region.split(",") if isinstance(self.region, str) else list(self.region)
+        detectors = detect.build(self.detect, regions)
         detectors += [detect.pattern_detector(*detect.compile_pattern(p)) for p in self.patterns]
         if self.presidio:
             detectors.append(presidio_detector())
@@ -239,11 +241,27 @@ def strip_inline_tags(records: list[Record], tag: str = "PHI") -> None:
         r.text, r.spans = text, spans
 
 
+# Presidio's entity types -> sani's labels (so --labels, --rare and reports treat them alike); others kept
+PRESIDIO_LABELS = {"PERSON": "NAME", "EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "US_SSN": "SSN",
+                   "IBAN_CODE": "IBAN", "DATE_TIME": "DATE", "UK_NHS": "NHS_NUMBER", "NRP": "NATIONALITY"}
+
+
+def _offline_public_suffixes() -> None:
+    """Presidio's e-mail and URL recognizers use tldextract, which fetches the public suffix list from the
+    network before falling back to its bundled copy: use the bundled copy at once."""
+    try:
+        import tldextract.tldextract as tld
+    except ImportError:
+        return
+    tld.TLD_EXTRACTOR.suffix_list_urls = ()
+
+
 def presidio_detector(spacy_model: str | None = None):
     """Presidio's analyzer as a detector (pip install 'sani-llm[presidio]').
 
-    Presidio needs a spaCy pipeline; by default it wants `en_core_web_lg`. `spacy_model` (or the environment
-    variable SANI_PRESIDIO_SPACY_MODEL) names another one, or a path to one saved on disk (offline machines).
+    Presidio needs a spaCy pipeline: `spacy_model`, else SANI_PRESIDIO_SPACY_MODEL, else the one the NER
+    detector uses (`detect.spacy_model`: the small English pipeline of the extra); a package name or a path
+    to a pipeline saved on disk (offline machines).
     """
     import os
 
@@ -252,7 +270,8 @@ def presidio_detector(spacy_model: str | None = None):
         from presidio_analyzer.nlp_engine import NlpEngineProvider
     except ImportError:
         raise SaniError("--presidio: presidio-analyzer is not installed (pip install 'sani-llm[presidio]')") from None
-    name = spacy_model or os.environ.get("SANI_PRESIDIO_SPACY_MODEL") or "en_core_web_lg"
+    name = spacy_model or os.environ.get("SANI_PRESIDIO_SPACY_MODEL") or detect.spacy_model()
+    _offline_public_suffixes()
     try:
         provider = NlpEngineProvider(nlp_configuration={
             "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": name}]})
@@ -265,7 +284,7 @@ def presidio_detector(spacy_model: str | None = None):
 
     def detect_presidio(text: str):
         for res in engine.analyze(text=text, language="en"):
-            yield Span(res.start, res.end, res.entity_type, source="presidio")
+            yield Span(res.start, res.end, PRESIDIO_LABELS.get(res.entity_type, res.entity_type), source="presidio")
 
     return detect_presidio
 

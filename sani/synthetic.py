@@ -197,15 +197,22 @@ def make_pii_corpus(n: int = 300, seed: int = 0) -> list[Record]:
             "DATE": fake.date(pattern=rng.choice(["%m/%d/%Y", "%Y-%m-%d", "%B %d, %Y", "%d %b %Y"])),
             "ADDRESS": fake.address().replace("\n", ", "),
         }
-        text, spans, pos = [], [], 0
-        for i, part in enumerate(rng.choice(_PII_TEMPLATES).replace("}", "{").split("{")):
-            piece = values[part] if i % 2 else part
-            if i % 2:
-                spans.append(Span(pos, pos + len(piece), part))
-            text.append(piece)
-            pos += len(piece)
-        records.append(Record("".join(text), spans))
+        records.append(render(rng.choice(_PII_TEMPLATES), values))
     return records
+
+
+def render(template: str, values: dict[str, str], labels: dict[str, str] | None = None) -> Record:
+    """A template's `{KEY}` slots filled from `values`, each an exactly annotated span (labelled
+    `labels.get(KEY, KEY)`; a label of None leaves the value unannotated)."""
+    text, spans, pos = [], [], 0
+    for i, part in enumerate(template.replace("}", "{").split("{")):
+        piece = values[part] if i % 2 else part
+        label = (labels or {}).get(part, part) if i % 2 else None
+        if label:
+            spans.append(Span(pos, pos + len(piece), label))
+        text.append(piece)
+        pos += len(piece)
+    return Record("".join(text), spans)
 
 
 CONDITION_GROUPS = {

