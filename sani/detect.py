@@ -15,7 +15,6 @@ before that cue ("phone no.", "mobile number").
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 import re
 import sys
@@ -25,7 +24,6 @@ from .data import Span
 from .errors import SaniError
 
 Detector = Callable[[str], Iterator[Span]]
-log = logging.getLogger(__name__)
 
 
 def _regex(label: str, pattern: str, flags: int = 0, check: Callable[[str], bool] | None = None) -> Detector:
@@ -126,7 +124,8 @@ def phone_detector(regions: Sequence[str] = ("US",)) -> Detector:
         plus = _EXIT_00.sub(" +", text)
         if plus != text:
             for m in phonenumbers.PhoneNumberMatcher(plus, "ZZ", leniency=phonenumbers.Leniency.POSSIBLE):
-                yield m.start - 1, m.end, m
+                if text[m.start - 1 : m.start + 1] == "00":  # not a number written with + in the text itself
+                    yield m.start - 1, m.end, m
 
     def detect(text: str) -> Iterator[Span]:
         seen: list[tuple[int, int]] = []
@@ -150,7 +149,7 @@ _EXIT_00 = re.compile(r"(?<![\w+])00(?=[1-9])")
 
 def _glued(text: str, start: int, end: int) -> bool:
     """Part of a longer code (ORD-2023-065304, A7/2125550123): a joiner with a letter or digit beyond it."""
-    return (start >= 2 and text[start - 1] in "-/._" and text[start - 2].isalnum()) or \
+    return (start >= 2 and text[start - 1] in "-/_" and text[start - 2].isalnum()) or \
         (end + 1 < len(text) and text[end] in "-/_" and text[end + 1].isalnum())
 
 
