@@ -23,6 +23,7 @@ import atexit
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -42,6 +43,7 @@ DEFAULT_TIMEOUT = 1800  # seconds, torch's own default for gloo
 ERROR_KEY, REPORTS_KEY, LEFT_KEY = "error", "reports", "left"
 POLL_SECONDS = 0.2  # how often the watcher reads the store
 LEAVE_WAIT_SECONDS = 15.0  # how long a failing process waits for the others to have printed and left
+EXIT_GRACE_SECONDS = 0.5  # then how long it lets them end before it does
 
 
 def launched() -> bool:
@@ -73,6 +75,8 @@ def init() -> None:
         PartialState(cpu=not torch.cuda.is_available(), timeout=timeout())
     if _ready() and _watcher is None:
         _start_watcher()
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _ready() -> bool:
@@ -204,32 +208,51 @@ def fail(message: str, code: int) -> int:
     LEAVE_WAIT_SECONDS), and end with `code`. With one process, or before the group exists, return `code`."""
     if not _ready():
         return code
+    _leaving.append(code)
     _stop_watcher()
     try:
         store = _report(message, code)
+        _flush()
         store.add(LEFT_KEY, 1)
         deadline = time.monotonic() + LEAVE_WAIT_SECONDS
         while store.add(LEFT_KEY, 0) < world() and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS / 4)
+        # the others end right after they count themselves out: let them end first (the launcher may then
+        # stop this one with SIGTERM, which ends it with its own code, see _on_sigterm)
+        time.sleep(EXIT_GRACE_SECONDS)
     except Exception as e:  # the store is gone: the launcher is already ending the run
         log.debug("could not report the failure to the other processes: %s", type(e).__name__)
     _exit(code)
 
 
-def _exit(code: int) -> NoReturn:
-    """End the process now, output flushed: no interpreter finalization (see the module docstring)."""
+def _flush() -> None:
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):
             pass
+
+
+def _exit(code: int) -> NoReturn:
+    """End the process now, output flushed: no interpreter finalization (see the module docstring)."""
+    _flush()
     os._exit(code)
 
 
 # --------------------------------------------------------------------------- the watcher
 
 _watcher: tuple[threading.Thread, threading.Event] | None = None
+_leaving: list[int] = []  # this process's exit code, once it is ending on an error
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """The launcher stops the remaining processes once one has ended: one that is already ending on an
+    error ends with its own code; otherwise SIGTERM does what it always does."""
+    if _leaving:
+        os._exit(_leaving[0])
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _open_store() -> Any:
@@ -275,12 +298,14 @@ def _watch(store: Any, me: int, stop: threading.Event) -> None:
             return
         if who == me or stop.is_set():  # our own report: the main thread is leaving
             return
+        _leaving.append(code)
         print(f"sani: error: process {who} failed: {message}", file=sys.stderr, flush=True)
+        _flush()
         try:
-            store.add(LEFT_KEY, 1)
+            store.add(LEFT_KEY, 1)  # the last step before the end: the failing process waits for it
         except Exception:
             pass
-        _exit(code)
+        os._exit(code)
 
 
 def map_shards(fn: Callable[[list[T]], Sequence[R]], items: Sequence[T]) -> list[R]:
