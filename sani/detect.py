@@ -256,12 +256,16 @@ ORDER = ("IBAN", "NIR", "NHS_NUMBER", "CREDIT_CARD", "EMAIL", "URL", "SSN", "NIN
 NEEDS_EXTRA = {"NER": "spaCy and a pipeline with NER (pip install 'sani-llm[ner]')"}
 
 
-def parse_detect(names: str | list[str] | None) -> list[str]:
+def _items(names: str | Sequence[str]) -> list[str]:
+    items = names.split(",") if isinstance(names, str) else list(names)
+    return [n.strip().upper() for n in items if n.strip()]
+
+
+def parse_detect(names: str | Sequence[str] | None) -> list[str]:
     """`"all"`, `"email,phone"` or a list -> detector names, validated."""
     if not names:
         return []
-    items = names.split(",") if isinstance(names, str) else list(names)
-    items = [n.strip().upper() for n in items if n.strip()]
+    items = _items(names)
     if "ALL" in items:
         return list(ORDER)
     unknown = [n for n in items if n not in ORDER]
@@ -270,25 +274,24 @@ def parse_detect(names: str | list[str] | None) -> list[str]:
     return [n for n in ORDER if n in items]
 
 
-def build(names: str | list[str] | None, regions: Sequence[str] = ("US",), ner_model: str | None = None,
-          report: bool = True) -> list[Detector]:
-    """The detectors asked for. With `all`, one whose extra is missing is skipped and said so on stderr
-    (with `report`); asked for by name, it is an error."""
+def build(names: str | Sequence[str] | None, regions: str | Sequence[str] = ("US",)) -> list[Detector]:
+    """The detectors asked for (`regions`: for phone numbers, `"GB,FR"` or a list). With `all`, one whose
+    extra is missing is skipped and said so on stderr; asked for by name, it is an error."""
     chosen = parse_detect(names)
     if not chosen:
         return []
-    everything = isinstance(names, str) and "all" in names.lower().split(",")
+    everything = "ALL" in _items(names)
     out, ran, skipped = [], [], []
     for name in chosen:
         try:
-            out.append(_make(name, regions, ner_model))
+            out.append(phone_detector(_items(regions)) if name == "PHONE" else ner_detector() if name == "NER" else DETECTORS[name])
             ran.append(name)
         except MissingExtra as e:
             if not everything:
                 raise SaniError(f"--detect {name.lower()}: {e}") from None
             skipped.append(f"{name.lower()} ({e})")
     line = f"sani: detectors run: {', '.join(n.lower() for n in ran)}" + (f"; skipped: {'; '.join(skipped)}" if skipped else "")
-    if report and everything and line not in _reported:  # once per process, not once per corpus read
+    if everything and line not in _reported:  # once per process, not once per corpus read
         _reported.add(line)
         print(line, file=sys.stderr)
     return out
@@ -299,14 +302,6 @@ _reported: set[str] = set()
 
 class MissingExtra(Exception):
     """A detector's optional dependency is not installed."""
-
-
-def _make(name: str, regions: Sequence[str], ner_model: str | None) -> Detector:
-    if name == "PHONE":
-        return phone_detector(regions)
-    if name == "NER":
-        return ner_detector(ner_model)
-    return DETECTORS[name]
 
 
 # --------------------------------------------------------------------------- NER (spaCy)

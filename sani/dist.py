@@ -158,7 +158,7 @@ def shutdown() -> None:
 def leave(code: int) -> int:
     """End the program: with one process, return `code`; under a launcher, leave the group (when `code` is
     0: all have finished) and end this process with `code` without interpreter finalization."""
-    if not launched() or not torch.distributed.is_available() or not torch.distributed.is_initialized():
+    if not _ready():
         return code
     if code == 0:
         shutdown()

@@ -64,8 +64,7 @@ class SpanFinder:
         terms = None
         if self.terms is not None:
             terms = read_terms(self.terms) if isinstance(self.terms, str) else list(self.terms)
-        regions = self.region.split(",") if isinstance(self.region, str) else list(self.region)
-        detectors = detect.build(self.detect, regions)
+        detectors = detect.build(self.detect, self.region)
         detectors += [detect.pattern_detector(*detect.compile_pattern(p)) for p in self.patterns]
         if self.presidio:
             detectors.append(presidio_detector())

@@ -117,7 +117,7 @@ class AuditStop(TrainerCallback):
 
         if dist.is_main():
             with atomic_open(self.state_file) as f:
-                json.dump({"trajectory": self.trajectory, "best_step": None if self.best is None else self.best["step"]}, f)
+                json.dump({"trajectory": self.trajectory}, f)
 
     def _resume(self, step: int) -> None:
         """Carry on from a checkpoint at `step`: the points measured up to it, as they were."""
@@ -126,10 +126,9 @@ class AuditStop(TrainerCallback):
         except (OSError, ValueError):
             return
         self.trajectory = [p for p in saved["trajectory"] if p["step"] <= step]
+        # the kept point is the first with the lowest perplexity among those that met the target, as in _check
         met = [p for p in self.trajectory if "perplexity" in p]
-        self.best = next((p for p in met if p["step"] == saved["best_step"]), None)
-        if self.best is None and met:  # the best point came after the checkpoint: it is measured again
-            self.best = min(met, key=lambda p: p["perplexity"])
+        self.best = min(met, key=lambda p: p["perplexity"]) if met else None
         self.since_best = sum(1 for p in self.trajectory if self.best is not None and p["step"] > self.best["step"])
         if self.trajectory:
             log.info("resumed the target's trajectory: %d points up to step %d", len(self.trajectory), step)
