@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-slow bench clean
+.PHONY: setup demo lint test test-slow bench clean
 
 $(BIN)/sani: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,11 @@ setup: $(BIN)/sani
 demo: setup
 	$(BIN)/sani demo
 
-test: setup
+lint: setup
+	$(BIN)/ruff check sani tests benchmarks
+	$(BIN)/ruff format --check sani tests benchmarks
+
+test: setup lint
 	$(BIN)/python -m pytest -q
 
 test-slow: setup

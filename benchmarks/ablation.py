@@ -53,27 +53,33 @@ def run_seed(arch: str, seed: int, quick: bool) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory() as tmp:
         paths = build_demo_model(tmp, arch=arch, seed=seed, with_canaries=True, progress=False)
         canaries = json.loads(Path(paths["canaries"]).read_text())
-        original, tok = models.load(paths["original"])
+        original, tok = models.load(paths["original"]).pair
         enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
         hold = data.encode_corpus(tok, data.read_corpus(paths["holdout"]))
         rows = {"original": {**bench.measure(original, tok, enc, hold, canaries, None, seed), "seconds": 0.0}}
         start = time.perf_counter()
         oracle = train_from_scratch(arch, tok, enc, objective="masked", seed=seed, progress=False)
-        rows[bench.ORACLE] = {**bench.measure(oracle, tok, enc, hold, canaries, None, seed),
-                              "seconds": round(time.perf_counter() - start, 2)}
+        rows[bench.ORACLE] = {
+            **bench.measure(oracle, tok, enc, hold, canaries, None, seed),
+            "seconds": round(time.perf_counter() - start, 2),
+        }
         for name, values in grid(quick).items():
-            model, _ = models.load(paths["original"])
+            model, _ = models.load(paths["original"]).pair
             run = bench.apply_method(model, tok, enc, values, seed=seed)
             rows[name] = {**bench.measure(model, tok, enc, hold, canaries, None, seed), "seconds": run["seconds"]}
-            print(f"  {arch} seed {seed}: {name}: greedy {rows[name]['greedy']:.3f}, exposure {rows[name]['exposure']:.1f}",
-                  flush=True)
+            print(
+                f"  {arch} seed {seed}: {name}: greedy {rows[name]['greedy']:.3f}, exposure {rows[name]['exposure']:.1f}",
+                flush=True,
+            )
         bench._ratios(rows)
     return rows
 
 
 def table(per_seed: list[dict[str, dict[str, float]]]) -> str:
-    lines = ["| erase strategy / reset / repair objective | greedy | sampled | exposure (bits) | MIA AUC (sensitive) | ppl ratio | seconds |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| erase strategy / reset / repair objective | greedy | sampled | exposure (bits) | MIA AUC (sensitive) | ppl ratio | seconds |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for name in per_seed[0]:
         cells = []
         for c in COLUMNS:
@@ -94,7 +100,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--quick", action="store_true", help="random and activation, reinit only")
     ap.add_argument("--out-dir", default="benchmarks/results")
-    ap.add_argument("--tables", nargs="+", metavar="JSON", help="only print the tables of earlier runs (their seeds pooled)")
+    ap.add_argument(
+        "--tables", nargs="+", metavar="JSON", help="only print the tables of earlier runs (their seeds pooled)"
+    )
     args = ap.parse_args()
     if args.tables:
         runs = [json.loads(Path(f).read_text()) for f in args.tables]
@@ -110,8 +118,10 @@ def main() -> None:
 
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-    machine = (f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
-               f"{'GPU ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'}")
+    machine = (
+        f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
+        f"{'GPU ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'}"
+    )
     out = Path(args.out_dir) / f"ablation-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict[str, dict[str, float]]]] = {}
@@ -119,7 +129,9 @@ def main() -> None:
         for seed in args.seeds:
             results.setdefault(arch, []).append(run_seed(arch, seed, args.quick))
             # written after every seed, so a long run that is stopped keeps what it measured
-            out.write_text(json.dumps({"machine": machine, "seeds": args.seeds, "quick": args.quick, "results": results}, indent=1))
+            out.write_text(
+                json.dumps({"machine": machine, "seeds": args.seeds, "quick": args.quick, "results": results}, indent=1)
+            )
     print(f"\nmachine: {machine}; seeds {args.seeds}; mean (min-max) over seeds; figures in {out}")
     for arch, per_seed in results.items():
         print(f"\n### tiny {arch}\n\n{table(per_seed)}")

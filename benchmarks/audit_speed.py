@@ -15,7 +15,9 @@ import time
 
 import torch
 
-from sani import data, metrics, models
+from sani import data, models
+from sani.audit import regurgitation as metrics
+from sani.batching import max_positions
 from sani.demo import build_demo_model
 
 
@@ -33,9 +35,9 @@ def main() -> None:
         if args.model is None:
             paths = build_demo_model(tmp, progress=False)
             args.model, args.corpus = paths["original"], paths["train"]
-        model, tok = models.load(args.model)
+        model, tok = models.load(args.model).pair
         enc = data.encode_corpus(tok, data.read_corpus(args.corpus))
-        probes = metrics.make_probes(enc, set(tok.all_special_ids), limit=metrics.max_positions(model))
+        probes = metrics.make_probes(enc, set(tok.all_special_ids), limit=max_positions(model))
         prompts, lengths = [p.prompt for p in probes], [p.value_tokens + 4 for p in probes]
         timings, outs = {}, {}
         for name, bs in (("one at a time", 1), (f"batched ({args.batch_size})", args.batch_size)):
@@ -51,7 +53,9 @@ def main() -> None:
         print(f"  {name:16s} {t:7.2f} s  {len(prompts) / t:7.1f} prompts/s")
     ratio = timings["one at a time"] / timings[f"batched ({args.batch_size})"]
     print(f"  speed-up: {ratio:.1f}x (target >= 5x: {'ok' if ratio >= 5 else 'MISSED'}); same results: {a == b}")
-    print(f"  sampled, 5 samples a prompt, KV cache shared: {sampled:.2f} s ({5 * len(prompts) / sampled:.1f} samples/s)")
+    print(
+        f"  sampled, 5 samples a prompt, KV cache shared: {sampled:.2f} s ({5 * len(prompts) / sampled:.1f} samples/s)"
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 import sani
+from sani.audit import AuditResult
 from sani.demo import build_demo_model
 
 VARIANTS = {
@@ -45,24 +46,41 @@ def main() -> None:
         rows = []
         for name, opts in VARIANTS.items():
             t = time.perf_counter()
-            rep = sani.sanitize(paths["original"], paths["train"], Path(tmp) / "out", holdout=paths["holdout"],
-                                overwrite=True, progress=False, seed=args.seed, **opts)
+            rep = sani.sanitize(
+                paths["original"],
+                paths["train"],
+                Path(tmp) / "out",
+                holdout=paths["holdout"],
+                overwrite=True,
+                progress=False,
+                seed=args.seed,
+                **opts,
+            )
             wall = time.perf_counter() - t
-            b, a = rep["audit_before"], rep["audit_after"]
-            ratio = a["utility"]["holdout"]["perplexity"] / b["utility"]["holdout"]["perplexity"]
-            rows.append((name, b["regurgitation"]["greedy"]["rate"], a["regurgitation"]["greedy"]["rate"], b["utility"]["holdout"]["perplexity"],
-                         a["utility"]["holdout"]["perplexity"], ratio, rep["timings"]["erase"] + rep["timings"]["repair"], wall))
+            b, a = AuditResult(rep["audit_before"]), AuditResult(rep["audit_after"])
+            rows.append(
+                (
+                    name,
+                    b.greedy_rate,
+                    a.greedy_rate,
+                    b.perplexity("holdout"),
+                    a.perplexity("holdout"),
+                    a.perplexity_ratio(b),
+                    rep["timings"]["erase"] + rep["timings"]["repair"],
+                    wall,
+                )
+            )
     print(f"\nmemorizing model built in {build:.0f} s (arch {args.arch}, seed {args.seed})\n")
     head = f"{'variant':45s} {'regurg. before':>14s} {'after':>7s} {'ppl before':>10s} {'after':>7s} {'ratio':>6s} {'sanitize s':>10s} {'wall s':>7s}"
     print(head)
     print("-" * len(head))
     for name, rb, ra, pb, pa, ratio, s, wall in rows:
-        print(f"{name:45s} {100*rb:13.1f}% {100*ra:6.1f}% {pb:10.3f} {pa:7.3f} {ratio:6.3f} {s:10.1f} {wall:7.1f}")
+        print(f"{name:45s} {100 * rb:13.1f}% {100 * ra:6.1f}% {pb:10.3f} {pa:7.3f} {ratio:6.3f} {s:10.1f} {wall:7.1f}")
     d = rows[0]
     demo_seconds = build + d[7]
     print("\ntargets for the default:")
-    print(f"  original >= 50%:           {100*d[1]:.1f}%  {'ok' if d[1] >= 0.5 else 'MISSED'}")
-    print(f"  sanitized <= 5%:           {100*d[2]:.1f}%  {'ok' if d[2] <= 0.05 else 'MISSED'}")
+    print(f"  original >= 50%:           {100 * d[1]:.1f}%  {'ok' if d[1] >= 0.5 else 'MISSED'}")
+    print(f"  sanitized <= 5%:           {100 * d[2]:.1f}%  {'ok' if d[2] <= 0.05 else 'MISSED'}")
     print(f"  perplexity ratio <= 1.10:  {d[5]:.3f}  {'ok' if d[5] <= 1.10 else 'MISSED'}")
     print(f"  demo under 300 s:          {demo_seconds:.0f} s  {'ok' if demo_seconds < 300 else 'MISSED'}")
 

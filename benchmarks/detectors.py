@@ -46,7 +46,9 @@ def score(records: list[Record], regions: str, detectors: str) -> dict[str, tupl
         for p in r.spans:
             n_p[p.label] += 1
             right = ALSO_RIGHT.get(p.label, {p.label})
-            tp_p[p.label] += any(SAME.get(g.label, g.label) in right and p.start < g.end and g.start < p.end for g in g_spans)
+            tp_p[p.label] += any(
+                SAME.get(g.label, g.label) in right and p.start < g.end and g.start < p.end for g in g_spans
+            )
     return {lab: (tp_p[lab], n_p[lab], tp_g[lab], n_g[lab]) for lab in sorted(set(n_g) | set(n_p))}
 
 
@@ -96,9 +98,17 @@ def make_gb_fr_corpus(n: int, seed: int) -> list[Record]:
     for _ in range(n):
         locale = rng.choice(sorted(fakers))
         fake = fakers[locale]
-        values = {"NAME": fake.name(), "EMAIL": fake.email(), "PHONE": fake.phone_number(), "IBAN": fake.iban(),
-                  "ADDRESS": fake.address().replace("\n", ", "), "CREDIT_CARD": fake.credit_card_number(),
-                  "NINO": _nino(rng), "NHS_NUMBER": _nhs(rng), "NIR": fake.ssn() if locale == "fr_FR" else ""}
+        values = {
+            "NAME": fake.name(),
+            "EMAIL": fake.email(),
+            "PHONE": fake.phone_number(),
+            "IBAN": fake.iban(),
+            "ADDRESS": fake.address().replace("\n", ", "),
+            "CREDIT_CARD": fake.credit_card_number(),
+            "NINO": _nino(rng),
+            "NHS_NUMBER": _nhs(rng),
+            "NIR": fake.ssn() if locale == "fr_FR" else "",
+        }
         records.append(synthetic.render(rng.choice(_GB if locale == "en_GB" else _FR), values))
     return records
 
@@ -139,17 +149,29 @@ def make_distractor_corpus(n: int, seed: int) -> tuple[list[Record], list[bool]]
     records, ambiguous = [], []
     for i in range(n):
         values = {
-            "ISO_DATE": fake.date(), "TIME": fake.time(pattern=rng.choice(["%H:%M", "%H:%M:%S"])),
+            "ISO_DATE": fake.date(),
+            "TIME": fake.time(pattern=rng.choice(["%H:%M", "%H:%M:%S"])),
             "AMOUNT": rng.choice(["$", "EUR ", "GBP "]) + f"{rng.randrange(10, 10**7):,}.{rng.randrange(100):02d}",
             "VERSION": f"{rng.randrange(1, 12)}.{rng.randrange(30)}.{rng.randrange(30)}",
             "ORDER": f"{rng.choice(['ORD', 'PO', 'SO'])}-{rng.randrange(2019, 2027)}-{rng.randrange(10**6):06d}",
-            "INVOICE": f"{rng.randrange(10**9, 10**10)}", "PRODUCT": f"{rng.randrange(1000, 9999)}-{rng.randrange(1000, 9999)}-{rng.randrange(10, 99)}",
-            "POSTCODE": fake.bothify("?#? #??").upper(), "ZIP": fake.zipcode(),
-            "PHONE": fake.numerify("(###) ###-####"), "EMAIL": fake.email(), "CREDIT_CARD": fake.credit_card_number(),
-            "SSN": fake.ssn(), "IBAN": fake.iban(), "COUNT": _valid_us_number(rng),
+            "INVOICE": f"{rng.randrange(10**9, 10**10)}",
+            "PRODUCT": f"{rng.randrange(1000, 9999)}-{rng.randrange(1000, 9999)}-{rng.randrange(10, 99)}",
+            "POSTCODE": fake.bothify("?#? #??").upper(),
+            "ZIP": fake.zipcode(),
+            "PHONE": fake.numerify("(###) ###-####"),
+            "EMAIL": fake.email(),
+            "CREDIT_CARD": fake.credit_card_number(),
+            "SSN": fake.ssn(),
+            "IBAN": fake.iban(),
+            "COUNT": _valid_us_number(rng),
         }
-        distractor_labels = {"ISO_DATE": "DATE", **{k: None for k in ("TIME", "AMOUNT", "VERSION", "ORDER", "INVOICE", "PRODUCT",
-                                               "POSTCODE", "ZIP", "COUNT")}}  # dates are dates
+        distractor_labels = {
+            "ISO_DATE": "DATE",
+            **{
+                k: None
+                for k in ("TIME", "AMOUNT", "VERSION", "ORDER", "INVOICE", "PRODUCT", "POSTCODE", "ZIP", "COUNT")
+            },
+        }  # dates are dates
         is_ambiguous = i % 10 == 0
         template = _AMBIGUOUS if is_ambiguous else rng.choice(_DISTRACTORS + _TRUE)
         records.append(synthetic.render(template, values, distractor_labels))
@@ -189,7 +211,11 @@ def main() -> None:
         ("pii en_US (Faker's varied formats)", synthetic.make_pii_corpus(args.records, seed=args.seed), "US"),
         ("HR/customer en_GB + fr_FR (--region GB,FR)", make_gb_fr_corpus(args.records, args.seed), "GB,FR"),
         ("free text with distractors, ambiguous ones included (US)", distractors, "US"),
-        ("free text with distractors, ambiguous ones left out (US)", [r for r, a in zip(distractors, ambiguous) if not a], "US"),
+        (
+            "free text with distractors, ambiguous ones left out (US)",
+            [r for r, a in zip(distractors, ambiguous) if not a],
+            "US",
+        ),
     ]
     for run, detectors in runs:
         print(f"\n=== {run}: --detect {detectors}")

@@ -15,13 +15,20 @@ import time
 
 import torch
 
-from sani import data, metrics, repair, synthetic, tiny
+from sani import data, repair, synthetic, tiny
+from sani.audit import regurgitation as audit_regurgitation
+from sani.batching import max_positions
+from sani.config import RepairConfig
+from sani.kinds import CausalLM, SpanCollator
 
 SIZES = {  # name -> (arch, config overrides)
     "gpt2-124M": ("gpt2", dict(layers=12, hidden=768, heads=12, positions=1024)),
     "llama-1B": ("llama", dict(layers=16, hidden=2048, heads=16, positions=2048)),
 }
-SMALL = {"gpt2-tiny": ("gpt2", dict(layers=2, hidden=64, heads=2)), "llama-tiny": ("llama", dict(layers=2, hidden=64, heads=2))}
+SMALL = {
+    "gpt2-tiny": ("gpt2", dict(layers=2, hidden=64, heads=2)),
+    "llama-tiny": ("llama", dict(layers=2, hidden=64, heads=2)),
+}
 
 
 def _peak_reset(device: torch.device) -> None:
@@ -38,12 +45,21 @@ def plain_trainer_seconds(model, tok, encoded, *, steps: int, batch_size: int, p
     """The same examples through the stock `Trainer` (its own loss, nothing masked): the baseline."""
     from transformers import Trainer, TrainingArguments
 
-    examples = repair.build_examples(encoded, "full", 512)
-    args = TrainingArguments(output_dir="/tmp/sani-gpu-check", max_steps=steps, per_device_train_batch_size=batch_size,
-                             report_to=[], logging_strategy="no", save_strategy="no", disable_tqdm=True,
-                             remove_unused_columns=False, bf16=precision == "bf16", fp16=precision == "fp16",
-                             dataloader_pin_memory=torch.cuda.is_available())
-    collate = repair.SpanCollator(tok.eos_token_id)
+    examples = repair.build_examples(encoded, CausalLM(), "full", 512)
+    args = TrainingArguments(
+        output_dir="/tmp/sani-gpu-check",
+        max_steps=steps,
+        per_device_train_batch_size=batch_size,
+        report_to=[],
+        logging_strategy="no",
+        save_strategy="no",
+        disable_tqdm=True,
+        remove_unused_columns=False,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        dataloader_pin_memory=torch.cuda.is_available(),
+    )
+    collate = SpanCollator(tok.eos_token_id)
 
     def plain(batch):
         out = collate(batch)
@@ -57,11 +73,12 @@ def plain_trainer_seconds(model, tok, encoded, *, steps: int, batch_size: int, p
 
 
 def sani_seconds(model, tok, encoded, *, steps: int, batch_size: int, precision: str) -> float:
-    n = len(repair.build_examples(encoded, "masked", 512))
-    epochs = steps * batch_size / n
+    n = len(repair.build_examples(encoded, CausalLM(), "masked", 512))
+    cfg = RepairConfig(objective="masked+unlikelihood", epochs=steps * batch_size / n, lr=1e-5, batch_size=batch_size,
+                       max_length=512, precision=precision)  # fmt: skip
+    examples = repair.examples_for(model, tok, encoded, cfg)
     start = time.perf_counter()
-    repair.train(model, tok, encoded, objective="masked+unlikelihood", epochs=epochs, lr=1e-5, batch_size=batch_size,
-                 max_length=512, precision=precision, progress=False)
+    repair.train(model, tok, examples, cfg, progress=False)
     return time.perf_counter() - start
 
 
@@ -78,7 +95,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     precision = "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
     records = synthetic.make_corpus(args.patients, seed=1)
-    tok = tiny.train_tokenizer((r.text for r in synthetic.make_corpus(100, seed=3, repeats=(1,))), vocab_size=1024 if args.small else 4096)
+    tok = tiny.train_tokenizer(
+        (r.text for r in synthetic.make_corpus(100, seed=3, repeats=(1,))), vocab_size=1024 if args.small else 4096
+    )
     encoded = data.encode_corpus(tok, records)
     tokens_per_step = args.batch_size * sum(len(e.input_ids) for e in encoded) / len(encoded)
     rows = []
@@ -94,9 +113,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         row["ratio"] = round(row["sani repair tokens/s"] / row["plain Trainer tokens/s"], 3)
         model.eval()
         probes = encoded[: max(8, len(encoded) // 2)]
-        n_prompts = len(metrics.make_probes(probes, set(tok.all_special_ids), limit=metrics.max_positions(model)))
+        n_prompts = len(audit_regurgitation.make_probes(probes, set(tok.all_special_ids), limit=max_positions(model)))
         start = time.perf_counter()
-        metrics.regurgitation(model, tok, probes, progress=False)
+        audit_regurgitation.regurgitation(model, tok, probes, progress=False)
         row["audit prompts/s"] = round(n_prompts / (time.perf_counter() - start), 1)
         rows.append(row)
         del model

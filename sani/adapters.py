@@ -54,12 +54,20 @@ def adapter_base(path: str | Path, base: str | Path | None = None) -> str:
     # the erase returns a neuron to the base weights by zeroing its LoRA update; DoRA's magnitudes and
     # trained biases would still change it
     if cfg.get("use_dora"):
-        raise SaniError(f"{cfg_file}: DoRA adapters (use_dora) are not supported; merge the adapter and sanitize the merged model")
+        raise SaniError(
+            f"{cfg_file}: DoRA adapters (use_dora) are not supported; merge the adapter and sanitize the merged model"
+        )
     if cfg.get("bias", "none") != "none":
-        raise SaniError(f"{cfg_file}: bias={cfg.get('bias')!r}: adapters that train biases are not supported; merge the adapter "
-                        "and sanitize the merged model")
+        raise SaniError(
+            f"{cfg_file}: bias={cfg.get('bias')!r}: adapters that train biases are not supported; merge the adapter "
+            "and sanitize the merged model"
+        )
     if cfg.get("modules_to_save"):
-        log.warning("%s: modules_to_save %s are trained in full; the erase does not reset them", cfg_file, cfg["modules_to_save"])
+        log.warning(
+            "%s: modules_to_save %s are trained in full; the erase does not reset them",
+            cfg_file,
+            cfg["modules_to_save"],
+        )
     if base is not None:
         return str(base)
     named = cfg.get("base_model_name_or_path")
@@ -114,16 +122,16 @@ def revert_neurons(module: nn.Module, idx: torch.Tensor, is_output: bool) -> boo
     return True
 
 
-def new_lora(model: nn.Module, rank: int, alpha: float | None = None) -> nn.Module:
-    """Wrap a full model in fresh LoRA weights of `rank` on all its linear layers, for the repair."""
+def new_lora(model: nn.Module, rank: int, kind: Any, alpha: float | None = None) -> nn.Module:
+    """Wrap a full model in fresh LoRA weights of `rank` on all its linear layers, for the repair; `kind`
+    (`sani.kinds`) names the PEFT task type."""
     peft = _peft()
-    from .models import task_of
-
     if rank < 1:
         raise SaniError(f"lora_rank={rank}: must be at least 1")
-    kind = peft.TaskType.CAUSAL_LM if task_of(model) == "causal-lm" else None
-    cfg = peft.LoraConfig(r=rank, lora_alpha=alpha or 2 * rank, target_modules="all-linear", lora_dropout=0.0,
-                          task_type=kind)
+    task_type = getattr(peft.TaskType, kind.peft_task_type) if kind.peft_task_type else None
+    cfg = peft.LoraConfig(
+        r=rank, lora_alpha=alpha or 2 * rank, target_modules="all-linear", lora_dropout=0.0, task_type=task_type
+    )
     return peft.get_peft_model(model, cfg)
 
 

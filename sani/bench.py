@@ -13,18 +13,24 @@ from __future__ import annotations
 import json
 import platform
 import statistics
-import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 
-from . import data, erase, metrics, models, repair, tiny
+from . import data, erase, models, repair, tiny
 from .adapters import is_peft
-from .config import make_config
+from .audit import AuditResult
+from .audit.runner import run as audit_model
+from .config import AuditConfig, make_config
+from .corpus import load_records
 from .errors import SaniError
+from .files import write_json
+from .kinds import of
+from .memory import PeakMemory
 
 # name -> SanitizeConfig values (on top of the default preset, or the preset named in "preset")
 METHODS: dict[str, dict[str, Any]] = {
@@ -42,82 +48,68 @@ ORACLE = "oracle"
 QUICK_METHODS = ("sani", "sani-paper", "repair-only", "gradient-difference", "npo")
 
 
-class PeakMemory:
-    """Peak memory (MiB) the block adds to what was held when it started: CUDA's allocator peak on a GPU,
-    else the process's resident set sampled every 20 ms (Linux; memory freed earlier and reused is not
-    counted, so CPU figures are a lower bound)."""
-
-    def __enter__(self) -> "PeakMemory":
-        self.peak = 0.0
-        self._stop = threading.Event()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats()
-            self._base = torch.cuda.memory_allocated() / 2**20
-        else:
-            self._base = self._rss()
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        return self
-
-    def _rss(self) -> float:
-        try:
-            with open("/proc/self/statm") as f:
-                return int(f.read().split()[1]) * 4096 / 2**20
-        except OSError:
-            return 0.0
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss())
-            self._stop.wait(0.02)
-
-    def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
-        if torch.cuda.is_available():
-            self.peak = torch.cuda.max_memory_allocated() / 2**20
-        else:
-            self._thread.join()
-            self.peak = max(self.peak, self._rss())
-        self.peak = max(0.0, self.peak - self._base)  # what the block added, not what was already held
-
-
-def apply_method(model: Any, tokenizer: Any, encoded: Sequence[data.Encoded], values: dict[str, Any], *,
-                 seed: int = 0) -> dict[str, Any]:
+def apply_method(
+    model: Any, tokenizer: Any, encoded: Sequence[data.Encoded], values: dict[str, Any], *, seed: int = 0
+) -> dict[str, Any]:
     """Run one method's erase and repair on `model` in place; returns its config, seconds and peak memory."""
-    from .pipeline import choose_neurons, repair_options
-
     values = dict(values)
-    cfg = make_config(values.pop("preset", None), task=models.task_of(model), lora=is_peft(model), seed=seed, **values)
+    kind = of(model)
+    cfg = make_config(values.pop("preset", None), task=kind.name, lora=is_peft(model), seed=seed, **values)
     if torch.cuda.is_available():
         model.to("cuda")  # erase-only methods never reach the Trainer, which would move it
     with PeakMemory() as mem:
         start = time.perf_counter()
         if cfg.fraction > 0:
-            selection = choose_neurons(model, tokenizer, encoded, cfg, progress=False)
+            selection = erase.choose_neurons(model, tokenizer, encoded, cfg, kind=kind, progress=False)
             erase.reset_neurons(model, selection, mode=cfg.reset, seed=cfg.seed)
         if cfg.epochs > 0:
-            repair.train(model, tokenizer, encoded, **repair_options(cfg), progress=False)
+            repair.train(
+                model,
+                tokenizer,
+                repair.examples_for(model, tokenizer, encoded, cfg, kind),
+                cfg,
+                kind=kind,
+                progress=False,
+            )
         seconds = time.perf_counter() - start
     model.eval()
     return {"config": cfg.to_dict(), "seconds": round(seconds, 2), "peak_memory_mib": round(mem.peak, 1)}
 
 
-def measure(model: Any, tokenizer: Any, enc: Sequence[data.Encoded], holdout: Sequence[data.Encoded],
-            canaries: dict[str, Any] | None, probe: list[tuple[str, str]] | None, seed: int) -> dict[str, Any]:
+def measure(
+    model: Any,
+    tokenizer: Any,
+    enc: Sequence[data.Encoded],
+    holdout: Sequence[data.Encoded],
+    canaries: dict[str, Any] | None,
+    probe: list[tuple[str, str]] | None,
+    seed: int,
+) -> dict[str, Any]:
     """The benchmark's columns, from one audit."""
-    a = metrics.audit(model, tokenizer, enc, holdout=holdout, samples=5, canaries=canaries, task=probe, seed=seed,
-                      progress=False, with_fingerprint=False)
-    reg, mem = a["regurgitation"], a["membership"]["sensitive"].get("loss", {})
+    cfg = AuditConfig(contexts="full", samples=5, extraction=False, seed=seed)
+    a = AuditResult(
+        audit_model(
+            model,
+            tokenizer,
+            enc,
+            cfg=cfg,
+            holdout=holdout,
+            canaries=canaries,
+            task=probe,
+            progress=False,
+            with_fingerprint=False,
+        )
+    )
     return {
-        "greedy": reg["greedy"]["rate"],
-        "sampled": (reg.get("sampled") or reg.get("left_to_right") or {}).get("rate"),
-        "exposure": (a.get("exposure") or {}).get("mean_exposure"),
-        "mia_auc": mem.get("auc"), "privleak": mem.get("privleak"),
-        "holdout_ppl": a["utility"]["holdout"]["perplexity"],
-        "probe_accuracy": (a["utility"].get("task") or {}).get("accuracy"),
-        "greedy_by_label": {k: v["rate"] for k, v in reg["greedy"]["by_label"].items()},
-        "greedy_by_occurrences": {k: v["rate"] for k, v in reg["greedy"]["by_occurrences"].items()},
+        "greedy": a.greedy_rate,
+        "sampled": (a.sampled or {}).get("rate"),
+        "exposure": a.mean_exposure,
+        "mia_auc": a.membership_auc(),
+        "privleak": a.privleak(),
+        "holdout_ppl": a.perplexity("holdout"),
+        "probe_accuracy": a.probe_accuracy,
+        "greedy_by_label": {k: v["rate"] for k, v in a.greedy["by_label"].items()},
+        "greedy_by_occurrences": {k: v["rate"] for k, v in a.greedy["by_occurrences"].items()},
     }
 
 
@@ -135,13 +127,21 @@ class BenchSettings:
 
 def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str, dict[str, Any]]:
     """Build the memorizing tiny model and its oracle, then run every method on a fresh copy."""
+    from .audit.probe import read_task
     from .demo import build_demo_model, train_from_scratch
-    from .probe import read_task
 
-    paths = build_demo_model(workdir / f"{arch}-{seed}", arch=arch, seed=seed, patients=s.patients, with_canaries=True,
-                             corpus="bench", progress=False, **s.memorize)
+    paths = build_demo_model(
+        workdir / f"{arch}-{seed}",
+        arch=arch,
+        seed=seed,
+        patients=s.patients,
+        with_canaries=True,
+        corpus="bench",
+        progress=False,
+        **s.memorize,
+    )
     canaries = json.loads(Path(paths["canaries"]).read_text())
-    original, tok = models.load(paths["original"])
+    original, tok = models.load(paths["original"]).pair
     enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
     hold = data.encode_corpus(tok, data.read_corpus(paths["holdout"]))
     probe = read_task(paths["task"])
@@ -150,8 +150,11 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
         start = time.perf_counter()
         oracle = train_from_scratch(arch, tok, enc, objective="masked", seed=seed, progress=False, **s.memorize)
         oracle_seconds = time.perf_counter() - start
-    rows[ORACLE] = {**measure(oracle, tok, enc, hold, canaries, probe, seed), "seconds": round(oracle_seconds, 2),
-                    "peak_memory_mib": round(mem.peak, 1)}
+    rows[ORACLE] = {
+        **measure(oracle, tok, enc, hold, canaries, probe, seed),
+        "seconds": round(oracle_seconds, 2),
+        "peak_memory_mib": round(mem.peak, 1),
+    }
     del oracle
     _run_methods(paths["original"], tok, enc, hold, canaries, probe, seed, s.methods, rows)
     return rows
@@ -159,11 +162,9 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
 
 def _run_user(path: str, seed: int, s: BenchSettings) -> dict[str, dict[str, Any]]:
     """A user's model on the user's corpus: the methods only (no oracle: that needs the training recipe)."""
-    from .pipeline import load_records
-
     if not s.corpus or not s.holdout:
         raise SaniError("--model needs --corpus and --holdout: the corpus it was fine-tuned on and held-out text")
-    original, tok = models.load(path)
+    original, tok = models.load(path).pair
     enc = data.encode_corpus(tok, load_records(s.corpus))
     hold = data.encode_corpus(tok, load_records(s.holdout))
     rows = {"original": {**measure(original, tok, enc, hold, None, None, seed), "seconds": 0.0}}
@@ -171,15 +172,26 @@ def _run_user(path: str, seed: int, s: BenchSettings) -> dict[str, dict[str, Any
     return rows
 
 
-def _run_methods(path: str | Path, tok: Any, enc: Sequence[data.Encoded], hold: Sequence[data.Encoded],
-                 canaries: dict[str, Any] | None, probe: list[tuple[str, str]] | None, seed: int,
-                 methods: Sequence[str], rows: dict[str, dict[str, Any]]) -> None:
+def _run_methods(
+    path: str | Path,
+    tok: Any,
+    enc: Sequence[data.Encoded],
+    hold: Sequence[data.Encoded],
+    canaries: dict[str, Any] | None,
+    probe: list[tuple[str, str]] | None,
+    seed: int,
+    methods: Sequence[str],
+    rows: dict[str, dict[str, Any]],
+) -> None:
     """Each method on a fresh copy of the model at `path`, measured; then the ratios of every row."""
     for name in methods:
-        model, _ = models.load(path)
+        model = models.load(path).model
         run = apply_method(model, tok, enc, METHODS[name], seed=seed)
-        rows[name] = {**measure(model, tok, enc, hold, canaries, probe, seed), "seconds": run["seconds"],
-                      "peak_memory_mib": run["peak_memory_mib"]}
+        rows[name] = {
+            **measure(model, tok, enc, hold, canaries, probe, seed),
+            "seconds": run["seconds"],
+            "peak_memory_mib": run["peak_memory_mib"],
+        }
     _ratios(rows)
 
 
@@ -188,11 +200,18 @@ def _ratios(rows: dict[str, dict[str, Any]]) -> None:
     oracle = rows.get(ORACLE, {}).get("seconds")
     for r in rows.values():
         r["ppl_ratio"] = round(r["holdout_ppl"] / base, 4) if base and r["holdout_ppl"] else None
-        r["time_vs_oracle"] = round(r["seconds"] / oracle, 4) if oracle and r is not rows.get(ORACLE) and r["seconds"] else None
+        r["time_vs_oracle"] = (
+            round(r["seconds"] / oracle, 4) if oracle and r is not rows.get(ORACLE) and r["seconds"] else None
+        )
 
 
-def run(settings: BenchSettings, out_dir: str | Path = "benchmarks/results", *, workdir: str | Path | None = None,
-        progress: bool = True) -> dict[str, Any]:
+def run(
+    settings: BenchSettings,
+    out_dir: str | Path = "benchmarks/results",
+    *,
+    workdir: str | Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Methods x models x seeds; writes `<out_dir>/bench-<time>.json`, `.md` and `.html` (charts)."""
     import tempfile
 
@@ -208,15 +227,16 @@ def run(settings: BenchSettings, out_dir: str | Path = "benchmarks/results", *, 
             for seed in settings.seeds:
                 if progress:
                     print(f"[bench] {target}, seed {seed} ...", flush=True)
-                rows = (_run_tiny(target, seed, settings, Path(tmp)) if target in settings.archs
-                        else _run_user(target, seed, settings))
+                rows = (
+                    _run_tiny(target, seed, settings, Path(tmp))
+                    if target in settings.archs
+                    else _run_user(target, seed, settings)
+                )
                 results["runs"].setdefault(target, {})[str(seed)] = rows
     results["table"] = markdown_table(results)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = out / time.strftime("bench-%Y%m%d-%H%M%S")
-    from .pipeline import write_json
-
     write_json(results, stem.with_suffix(".json"))
     stem.with_suffix(".md").write_text(results["table"] + "\n", encoding="utf-8")
     stem.with_suffix(".html").write_text(_plot(results), encoding="utf-8")
@@ -224,11 +244,18 @@ def run(settings: BenchSettings, out_dir: str | Path = "benchmarks/results", *, 
     return results
 
 
-COLUMNS = (("greedy", "greedy regurg.", "{:.1%}"), ("sampled", "sampled / left-to-right", "{:.1%}"),
-           ("exposure", "exposure (bits)", "{:.1f}"), ("mia_auc", "MIA AUC (sensitive)", "{:.3f}"),
-           ("privleak", "privleak", "{:.1f}"), ("ppl_ratio", "holdout ppl ratio", "{:.3f}"),
-           ("probe_accuracy", "probe acc.", "{:.3f}"), ("seconds", "seconds", "{:.1f}"),
-           ("time_vs_oracle", "time / oracle", "{:.3f}"), ("peak_memory_mib", "peak MiB", "{:.0f}"))
+COLUMNS = (
+    ("greedy", "greedy regurg.", "{:.1%}"),
+    ("sampled", "sampled / left-to-right", "{:.1%}"),
+    ("exposure", "exposure (bits)", "{:.1f}"),
+    ("mia_auc", "MIA AUC (sensitive)", "{:.3f}"),
+    ("privleak", "privleak", "{:.1f}"),
+    ("ppl_ratio", "holdout ppl ratio", "{:.3f}"),
+    ("probe_accuracy", "probe acc.", "{:.3f}"),
+    ("seconds", "seconds", "{:.1f}"),
+    ("time_vs_oracle", "time / oracle", "{:.3f}"),
+    ("peak_memory_mib", "peak MiB", "{:.0f}"),
+)
 
 
 def markdown_table(results: dict[str, Any]) -> str:
@@ -239,8 +266,11 @@ def markdown_table(results: dict[str, Any]) -> str:
         masked = target in tiny.MASKED_ARCHS
         out += [f"### {target} ({len(runs)} seed{'s' if len(runs) > 1 else ''})", ""]
         if masked:
-            out += ["Masked LM: greedy = share of value *tokens* filled in one at a time (top-1); the sampled column "
-                    "= share of values filled in whole, left to right.", ""]
+            out += [
+                "Masked LM: greedy = share of value *tokens* filled in one at a time (top-1); the sampled column "
+                "= share of values filled in whole, left to right.",
+                "",
+            ]
         out += ["| method | " + " | ".join(c[1] for c in COLUMNS) + " |", "| --- " * (len(COLUMNS) + 1) + "|"]
         for name in runs[0]:
             cells = []
@@ -255,20 +285,29 @@ def markdown_table(results: dict[str, Any]) -> str:
                 cells.append(cell)
             out.append(f"| {name} | " + " | ".join(cells) + " |")
         out.append("")
-        for key, what in (("greedy_by_label", "identifier type"), ("greedy_by_occurrences", "occurrences in the corpus")):
+        for key, what in (
+            ("greedy_by_label", "identifier type"),
+            ("greedy_by_occurrences", "occurrences in the corpus"),
+        ):
             groups = sorted({g for r in runs for row in r.values() for g in row.get(key, {})}, key=_group_order)
-            out += [f"Greedy regurgitation by {what}:", "", "| method | " + " | ".join(groups) + " |",
-                    "| --- " * (len(groups) + 1) + "|"]
+            out += [
+                f"Greedy regurgitation by {what}:",
+                "",
+                "| method | " + " | ".join(groups) + " |",
+                "| --- " * (len(groups) + 1) + "|",
+            ]
             for name in runs[0]:
                 cells = []
                 for g in groups:
                     vals = [r[name][key][g] for r in runs if r[name].get(key, {}).get(g) is not None]
-                    cells.append("{:.1%}".format(statistics.mean(vals)) if vals else "-")
+                    cells.append(f"{statistics.mean(vals):.1%}" if vals else "-")
                 out.append(f"| {name} | " + " | ".join(cells) + " |")
             out.append("")
     m = results["machine"]
-    out.append(f"Machine: {m['machine']}, {m['device']}, {m['threads']} torch threads, torch {m['torch']}, "
-               f"transformers {m['transformers']}.")
+    out.append(
+        f"Machine: {m['machine']}, {m['device']}, {m['threads']} torch threads, torch {m['torch']}, "
+        f"transformers {m['transformers']}."
+    )
     return "\n".join(out)
 
 
@@ -279,16 +318,22 @@ def _group_order(g: str) -> tuple[int, str]:
 
 def _plot(results: dict[str, Any]) -> str:
     """An HTML page: regurgitation and holdout perplexity ratio per method, one chart a model (inline SVG)."""
-    from .report import _esc, _svg_bars
+    from .charts import esc, svg_bars
 
     parts = ["<!doctype html><meta charset='utf-8'><title>sani bench</title><body style='font-family:sans-serif'>"]
     for target, seeds in results["runs"].items():
         runs = list(seeds.values())
         names = list(runs[0])
-        mean = {key: [statistics.mean([r[n][key] for r in runs if r[n].get(key) is not None] or [0.0]) for n in names]
-                for key in ("greedy", "ppl_ratio")}
-        parts.append(f"<h2>{_esc(target)}: greedy regurgitation, and holdout perplexity ratio / 2</h2>")
-        parts.append(_svg_bars(names, {"greedy regurgitation": mean["greedy"], "ppl ratio / 2": [x / 2 for x in mean["ppl_ratio"]]}))
+        mean = {
+            key: [statistics.mean([r[n][key] for r in runs if r[n].get(key) is not None] or [0.0]) for n in names]
+            for key in ("greedy", "ppl_ratio")
+        }
+        parts.append(f"<h2>{esc(target)}: greedy regurgitation, and holdout perplexity ratio / 2</h2>")
+        parts.append(
+            svg_bars(
+                names, {"greedy regurgitation": mean["greedy"], "ppl ratio / 2": [x / 2 for x in mean["ppl_ratio"]]}
+            )
+        )
     return "".join(parts) + "</body>"
 
 
@@ -296,5 +341,11 @@ def _machine() -> dict[str, Any]:
     import transformers
 
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
-    return {"machine": platform.machine(), "device": device, "threads": torch.get_num_threads(), "torch": torch.__version__,
-            "transformers": transformers.__version__, "python": platform.python_version()}
+    return {
+        "machine": platform.machine(),
+        "device": device,
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+    }

@@ -1,111 +1,270 @@
-"""Sanitization settings: one dataclass, two presets, optional YAML file. Later sources override earlier ones:
+"""Settings as dataclasses, one per pipeline stage (erase, repair, target, audit), each field with its help:
+the single source for the Python API, the YAML file and the command line (`sani.cli` generates its flags
+from them with transformers' `HfArgumentParser`). Later sources override earlier ones:
 preset < YAML file < explicit arguments."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, fields
+import typing
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from .errors import SaniError
 
+# the names each stage accepts; the stages' modules implement them
+STRATEGIES = ("random", "activation", "gradient", "attribution")
+RESET_MODES = ("reinit", "zero", "base")
+OBJECTIVES = (
+    "full",
+    "masked",
+    "masked+unlikelihood",
+    "masked+maxent",
+    "masked+unlikelihood+maxent",
+    "ascent",
+    "masked+ascent",
+    "masked+npo",
+)
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+def opt(default: Any, help: str, **argparse_kw: Any) -> Any:
+    """A settings field: its default and its help (and, for the command line, e.g. `choices`)."""
+    return field(default=default, metadata={"help": help, **argparse_kw})
+
+
+def _need(ok: bool, cfg: Any, name: str, rule: str) -> None:
+    if not ok:
+        raise SaniError(f"{name}={getattr(cfg, name)!r}: {rule}")
+
+
+def _check_types(cfg: Any) -> None:
+    """Each field holds a value of its annotated type (an int is a float; a bool is not a number)."""
+    hints = typing.get_type_hints(type(cfg))
+    for f in fields(cfg):
+        v, hint = getattr(cfg, f.name), hints[f.name]
+        args = typing.get_args(hint)
+        optional = type(None) in args
+        base = next(a for a in args if a is not type(None)) if optional else hint
+        if v is None and optional:
+            continue
+        want = {int: int, float: (int, float), bool: bool, str: str}.get(base)
+        if want and (not isinstance(v, want) or (want is not bool and isinstance(v, bool))):
+            raise SaniError(f"{f.name}={v!r}: must be {base.__name__}{' | None' if optional else ''}")
 
 
 @dataclass
-class SanitizeConfig:
-    # erase
-    layers: int = 1  # the last N layers
-    fraction: float = 0.5  # share of each layer's FFN neurons to reset
-    strategy: str = "random"  # random | activation | gradient | attribution
-    scope: str = "last"  # last: the budget in each of the last `layers`; network: best scored anywhere
-    reset: str = "reinit"  # reinit | zero | base
-    base_model: str | None = None  # weights before fine-tuning, for reset=base
-    # repair
-    objective: str = "masked+unlikelihood"
-    forget_weight: float = 1.0
-    epochs: float = 2.0
-    lr: float = 5e-4
-    batch_size: int = 8
-    max_length: int = 512
-    packing: bool = False  # fill each training window with records end to end
-    scheduler: str = "linear"
-    warmup_ratio: float = 0.0
-    weight_decay: float = 0.0
-    seed: int = 0
-    gradient_accumulation_steps: int = 1
-    precision: str = "fp32"  # fp32 | bf16 | fp16 (mixed precision, on a GPU)
-    gradient_checkpointing: bool = False
-    lora_rank: int = 0  # >0: repair a full model through fresh LoRA weights of this rank, merged at the end
-    # masked LMs only: share of tokens chosen as targets, and whether sensitive tokens are hidden from the input
-    mlm_probability: float = 0.15
-    forget_probability: float = 0.15  # share of sensitive tokens masked for the forget term
-    mask_sensitive_inputs: bool = False
-    # audit-driven stop: repair until greedy regurgitation meets the target, for at most max_epochs
-    target: str | None = None  # e.g. "regurgitation<=0.01"
-    max_epochs: float = 10.0
-    eval_steps: int | None = None  # audit every N steps instead of every epoch
-    target_patience: int = 1  # checks without better utility after meeting the target before stopping
-    preset: str = "default"
+class EraseConfig:
+    _argument_group_name = "erase"  # the command line's group of these flags (HfArgumentParser)
 
-    def validate(self, adapter: bool = False) -> "SanitizeConfig":
-        """Check every field; `adapter`: the model is a LoRA adapter, whose base is the reset=base source."""
-        from .erase import RESET_MODES, STRATEGIES
-        from .repair import OBJECTIVES
+    layers: int = opt(1, "reset neurons in the last N layers")
+    fraction: float = opt(0.5, "share of each layer's FFN neurons to reset")
+    strategy: str = opt(
+        "random",
+        "how neurons are chosen: at random (the paper's) or scored on the sensitive tokens",
+        choices=STRATEGIES,
+    )
+    scope: str = opt(
+        "last",
+        "last: the budget in each of the last --layers; network: the best scored neurons anywhere",
+        choices=("last", "network"),
+    )
+    reset: str = opt(
+        "reinit", "reinit (the model's own initialisation), zero, or base (needs --base-model)", choices=RESET_MODES
+    )
+    base_model: str | None = opt(
+        None,
+        "model directory with the weights before fine-tuning, for --reset base; for a "
+        "LoRA adapter directory, its base model (default: the one its adapter_config.json names)",
+    )
 
-        def need(ok: bool, field: str, rule: str) -> None:
-            if not ok:
-                raise SaniError(f"{field}={getattr(self, field)!r}: {rule}")
+    def validate_erase(self, adapter: bool = False) -> None:
+        _need(self.layers >= 1, self, "layers", "must be at least 1")
+        _need(0.0 <= self.fraction <= 1.0, self, "fraction", "must be between 0 and 1")
+        _need(self.strategy in STRATEGIES, self, "strategy", f"choose one of {', '.join(STRATEGIES)}")
+        _need(self.scope in ("last", "network"), self, "scope", "choose last or network")
+        _need(
+            self.scope == "last" or self.strategy != "random",
+            self,
+            "scope",
+            "'network' needs a scoring strategy, not random",
+        )
+        _need(self.reset in RESET_MODES, self, "reset", f"choose one of {', '.join(RESET_MODES)}")
+        _need(
+            self.reset != "base" or bool(self.base_model) or adapter,
+            self,
+            "reset",
+            "'base' needs base_model (--base-model)",
+        )
 
-        for f in fields(self):
-            v = getattr(self, f.name)
-            kind = str(f.type).replace(" | None", "")
-            want = {"int": int, "float": (int, float), "bool": bool, "str": str}.get(kind)
-            if v is None and str(f.type).endswith("| None"):
-                continue
-            if want and (not isinstance(v, want) or (want is not bool and isinstance(v, bool))):
-                raise SaniError(f"{f.name}={v!r}: must be {str(f.type)}")
-        need(self.layers >= 1, "layers", "must be at least 1")
-        need(0.0 <= self.fraction <= 1.0, "fraction", "must be between 0 and 1")
-        need(self.strategy in STRATEGIES, "strategy", f"choose one of {', '.join(STRATEGIES)}")
-        need(self.scope in ("last", "network"), "scope", "choose last or network")
-        need(self.scope == "last" or self.strategy != "random", "scope", "'network' needs a scoring strategy, not random")
-        need(self.reset in RESET_MODES, "reset", f"choose one of {', '.join(RESET_MODES)}")
-        need(self.reset != "base" or bool(self.base_model) or adapter, "reset", "'base' needs base_model (--base-model)")
-        need(self.objective in OBJECTIVES, "objective", f"choose one of {', '.join(OBJECTIVES)}")
-        need(self.forget_weight >= 0, "forget_weight", "must be >= 0")
-        need(self.epochs >= 0, "epochs", "must be >= 0")
-        need(self.lr > 0, "lr", "must be > 0")
-        need(self.batch_size >= 1, "batch_size", "must be at least 1")
-        need(self.max_length >= 2, "max_length", "must be at least 2")
-        need(self.scheduler in SCHEDULERS, "scheduler", f"choose one of {', '.join(SCHEDULERS)}")
-        need(0 <= self.warmup_ratio < 1, "warmup_ratio", "must be in [0, 1)")
-        need(self.preset in PRESETS, "preset", f"choose one of {', '.join(PRESETS)}")
-        need(self.gradient_accumulation_steps >= 1, "gradient_accumulation_steps", "must be at least 1")
-        need(self.precision in ("fp32", "bf16", "fp16"), "precision", "choose fp32, bf16 or fp16")
-        need(self.precision == "fp32" or _accelerator(), "precision", "bf16/fp16 need a GPU (or a CPU with bf16 support)")
-        need(0 < self.mlm_probability < 1, "mlm_probability", "must be between 0 and 1")
-        need(0 <= self.forget_probability <= 1, "forget_probability", "must be between 0 and 1")
-        need(self.max_epochs > 0, "max_epochs", "must be > 0")
-        need(self.lora_rank >= 0, "lora_rank", "must be >= 0 (0: train all the weights)")
-        need(self.target_patience >= 0, "target_patience", "must be >= 0")
-        need(self.eval_steps is None or (isinstance(self.eval_steps, int) and self.eval_steps >= 1), "eval_steps", "must be at least 1")
+
+@dataclass
+class RepairConfig:
+    _argument_group_name = "repair"
+
+    objective: str = opt(
+        "masked+unlikelihood",
+        "masked (the paper's): no loss on sensitive tokens; +unlikelihood pushes "
+        "them down; +maxent flattens the prediction there; ascent, masked+ascent, masked+npo are the "
+        "baselines; full learns every token",
+        choices=OBJECTIVES,
+    )
+    forget_weight: float = opt(1.0, "weight of the forget term (masked LMs: 2.0)")
+    epochs: float = opt(2.0, "repair epochs (masked LMs: 5)")
+    lr: float = opt(5e-4, "learning rate (a LoRA repair: 5e-3)")
+    batch_size: int = opt(8, "training windows per batch")
+    max_length: int = opt(512, "training window in tokens")
+    packing: bool = opt(False, "fill each window with records end to end (each token keeps its own sensitive flag)")
+    scheduler: str = opt("linear", "learning-rate schedule (masked LMs: constant)", choices=SCHEDULERS)
+    warmup_ratio: float = opt(0.0, "share of steps for warm-up")
+    weight_decay: float = opt(0.0, "AdamW weight decay")
+    seed: int = opt(0, "seed for neuron choice, initialisation, data order and the audit's sampling")
+    gradient_accumulation_steps: int = opt(1, "accumulate gradients over N batches")
+    precision: str = opt("fp32", "training precision (bf16/fp16: mixed precision, on a GPU)", choices=PRECISIONS)
+    gradient_checkpointing: bool = opt(False, "recompute activations to save memory")
+    lora_rank: int = opt(
+        0,
+        "repair a full model through fresh LoRA weights of this rank, merged into the output "
+        "(0: train all weights; a LoRA adapter input always trains its own adapter)",
+    )
+    mlm_probability: float = opt(0.15, "masked LMs: share of tokens chosen as targets")
+    forget_probability: float = opt(
+        0.15, "masked LMs: share of sensitive tokens masked for the forget term (default preset: 0.5)"
+    )
+    mask_sensitive_inputs: bool = opt(
+        False, "masked LMs: also hide the sensitive tokens from the input (by default they stay visible as context)"
+    )
+
+    def validate_repair(self) -> None:
+        _need(self.objective in OBJECTIVES, self, "objective", f"choose one of {', '.join(OBJECTIVES)}")
+        _need(self.forget_weight >= 0, self, "forget_weight", "must be >= 0")
+        _need(self.epochs >= 0, self, "epochs", "must be >= 0")
+        _need(self.lr > 0, self, "lr", "must be > 0")
+        _need(self.batch_size >= 1, self, "batch_size", "must be at least 1")
+        _need(self.max_length >= 2, self, "max_length", "must be at least 2")
+        _need(self.scheduler in SCHEDULERS, self, "scheduler", f"choose one of {', '.join(SCHEDULERS)}")
+        _need(0 <= self.warmup_ratio < 1, self, "warmup_ratio", "must be in [0, 1)")
+        _need(self.gradient_accumulation_steps >= 1, self, "gradient_accumulation_steps", "must be at least 1")
+        _need(self.precision in PRECISIONS, self, "precision", "choose fp32, bf16 or fp16")
+        _need(
+            self.precision == "fp32" or _accelerator(),
+            self,
+            "precision",
+            "bf16/fp16 need a GPU (or a CPU with bf16 support)",
+        )
+        _need(0 < self.mlm_probability < 1, self, "mlm_probability", "must be between 0 and 1")
+        _need(0 <= self.forget_probability <= 1, self, "forget_probability", "must be between 0 and 1")
+        _need(self.lora_rank >= 0, self, "lora_rank", "must be >= 0 (0: train all the weights)")
+
+
+@dataclass
+class TargetConfig:
+    _argument_group_name = "repair until a target holds"
+
+    target: str | None = opt(
+        None, "repair until this holds on the corpus, e.g. 'regurgitation<=0.01' (then --epochs is ignored)"
+    )
+    max_epochs: float = opt(10.0, "with --target: at most this many epochs")
+    eval_steps: int | None = opt(None, "with --target: audit every N steps instead of every epoch")
+    target_patience: int = opt(
+        1,
+        "with --target: keep repairing for N checks without better holdout perplexity after "
+        "the target is met, then restore the best (0 stops at once)",
+    )
+
+    def validate_target(self) -> None:
+        _need(self.max_epochs > 0, self, "max_epochs", "must be > 0")
+        _need(self.target_patience >= 0, self, "target_patience", "must be >= 0")
+        _need(
+            self.eval_steps is None or (isinstance(self.eval_steps, int) and self.eval_steps >= 1),
+            self,
+            "eval_steps",
+            "must be at least 1",
+        )
         if self.target is not None:
-            from .target import Target
+            parse_target(self.target)
 
-            Target.parse(self.target)
+
+@dataclass
+class SanitizeConfig(TargetConfig, RepairConfig, EraseConfig):
+    """Every setting of a sanitization: erase, then repair, then the audit-driven stop (fields in that order)."""
+
+    preset: str = opt(
+        "default", "'default' (ours) or 'paper' (the paper's literal recipe)", choices=("default", "paper")
+    )
+
+    def validate(self, adapter: bool = False) -> SanitizeConfig:
+        """Check every field; `adapter`: the model is a LoRA adapter, whose base is the reset=base source."""
+        _check_types(self)
+        self.validate_erase(adapter)
+        self.validate_repair()
+        self.validate_target()
+        _need(self.preset in PRESETS, self, "preset", f"choose one of {', '.join(PRESETS)}")
         return self
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
+@dataclass
+class AuditConfig:
+    _argument_group_name = "audit"
+
+    contexts: str = opt("full,32,8", "prompt contexts: the full record prefix and/or the last N tokens")
+    samples: int = opt(5, "sampled continuations per prompt, 0 for greedy only")
+    top_k: int = opt(40, "top-k for sampling")
+    temperature: float = opt(1.0, "sampling temperature")
+    extraction: bool = opt(True, "MA/EM/ES/EL extraction metrics (--no-extraction skips them)")
+    el_spans: int = opt(100, "spans sampled for extraction likelihood EL_n")
+    seed: int = opt(0, "seed for sampling and the spans' sample")
+    batch_size: int = opt(32, "prompts per generation batch")
+    show_values: bool = opt(False, "write the values in clear text in the audit (data owner only)")
+
+    def context_list(self) -> list[int | None]:
+        """`contexts` as the audit takes them: None for the full prefix, else the last N tokens."""
+        out: list[int | None] = []
+        for c in (c.strip() for c in self.contexts.split(",")):
+            if c == "full":
+                out.append(None)
+            elif c:
+                if not c.isdigit() or int(c) < 1:
+                    raise SaniError(f"--contexts: {c!r} is not a positive whole number")
+                out.append(int(c))
+        return out
+
+    def validate(self) -> AuditConfig:
+        if self.samples < 0 or self.top_k < 1 or self.temperature <= 0:
+            raise SaniError("samples must be >= 0, top_k >= 1 and temperature > 0")
+        self.context_list()
+        return self
+
+
+def parse_target(spec: str) -> tuple[str, float]:
+    """'regurgitation<=RATE' -> ("regurgitation", RATE)."""
+    import re
+
+    m = re.fullmatch(r"\s*(regurgitation)\s*<=\s*([0-9]*\.?[0-9]+)\s*", spec or "")
+    if not m or not 0 <= float(m.group(2)) <= 1:
+        raise SaniError(
+            f"target={spec!r}: expected regurgitation<=RATE with RATE between 0 and 1, e.g. regurgitation<=0.01"
+        )
+    return m.group(1), float(m.group(2))
+
+
 # The paper's literal recipe (random half of the last layer's FFN, masked repair for 2 epochs) and ours, which
 # adds an unlikelihood term on the sensitive tokens: see docs/method.md for the measurements behind it.
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
-    "paper": {"layers": 1, "fraction": 0.5, "strategy": "random", "reset": "reinit", "objective": "masked", "epochs": 2.0},
+    "paper": {
+        "layers": 1,
+        "fraction": 0.5,
+        "strategy": "random",
+        "reset": "reinit",
+        "objective": "masked",
+        "epochs": 2.0,
+    },
 }
 
 # What the default preset changes for masked LMs: each epoch pushes down only the sensitive tokens it masks,
@@ -125,8 +284,14 @@ def _accelerator() -> bool:
     return torch.cuda.is_available() or torch.backends.mps.is_available()
 
 
-def make_config(preset: str | None = None, file: str | Path | None = None, *, task: str | None = None,
-                lora: bool = False, **overrides: Any) -> SanitizeConfig:
+def make_config(
+    preset: str | None = None,
+    file: str | Path | None = None,
+    *,
+    task: str | None = None,
+    lora: bool = False,
+    **overrides: Any,
+) -> SanitizeConfig:
     """Build a validated config from a preset, an optional YAML file and explicit values (None = not given).
 
     The preset is the explicit one, else the file's, else `default`; the default preset takes the model

@@ -9,15 +9,14 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import re
-import tempfile
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence, TextIO
+from typing import Any
 
 from .errors import SaniError
+from .files import atomic_open
 
 log = logging.getLogger(__name__)
 
@@ -204,21 +203,6 @@ def merge_spans(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
     return [s for s, _ in out]
 
 
-@contextmanager
-def atomic_open(path: str | Path) -> Iterator[TextIO]:
-    """Open a text file for writing that appears under its name only once complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            yield f
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_records(records: Sequence[Record], path: str | Path) -> Path:
     """Write a corpus as JSON Lines with its spans (and their sources), atomically."""
     with atomic_open(path) as f:
@@ -251,8 +235,13 @@ def term_regex(term: str, *, variants: bool = False) -> str:
 
 
 def add_term_spans(
-    records: list[Record], terms: Sequence[str], *, ignore_case: bool = False, variants: bool = False,
-    source: str = "terms", hits: dict[int, int] | None = None,
+    records: list[Record],
+    terms: Sequence[str],
+    *,
+    ignore_case: bool = False,
+    variants: bool = False,
+    source: str = "terms",
+    hits: dict[int, int] | None = None,
 ) -> int:
     """Mark every whole-word occurrence of each term as a sensitive span. Returns how many were found.
 

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from . import data, repair, synthetic, tiny
+from .audit import AuditResult
+from .config import RepairConfig
+from .files import atomic_open
 from .pipeline import sanitize
 from .report import before_after_table
 
@@ -26,16 +29,28 @@ MEMORIZE_EPOCHS = 60
 MEMORIZE_LR = 2e-3
 # A tiny masked LM from scratch learns slower (post-LayerNorm, 40% of tokens as targets): measured here, 100
 # epochs at 3e-3 without dropout restore 98% of the value tokens one at a time, 77% of whole values.
-MASKED_MEMORIZE = {"epochs": 100, "lr": 3e-3, "mlm_probability": 0.4,
-                   "config": {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}}
+MASKED_MEMORIZE = {
+    "epochs": 100,
+    "lr": 3e-3,
+    "mlm_probability": 0.4,
+    "config": {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0},
+}
 
 TARGETS = {"original_min": 0.50, "sanitized_max": 0.05, "perplexity_ratio_max": 1.10}
 
 
 def build_demo_model(
-    workdir: str | Path, *, arch: str = "gpt2", seed: int = 0, patients: int = DEMO_PATIENTS,
-    epochs: float | None = None, lr: float | None = None, with_canaries: bool = False, progress: bool = True,
-    corpus: str = "demo", **model_kw: Any,
+    workdir: str | Path,
+    *,
+    arch: str = "gpt2",
+    seed: int = 0,
+    patients: int = DEMO_PATIENTS,
+    epochs: float | None = None,
+    lr: float | None = None,
+    with_canaries: bool = False,
+    progress: bool = True,
+    corpus: str = "demo",
+    **model_kw: Any,
 ) -> dict[str, Path]:
     """Write `train.jsonl`, `holdout.jsonl`, `task.jsonl` and a memorizing model directory `original/` into
     `workdir` (and `canaries.json` when `with_canaries`). `corpus="bench"` is the benchmark's corpus:
@@ -67,39 +82,72 @@ def build_demo_model(
         **extra,
     }
     tok = tiny.train_for(arch, (r.text for r in public))
-    model = train_from_scratch(arch, tok, data.encode_corpus(tok, train), objective="full", seed=seed, epochs=epochs, lr=lr,
-                               progress=progress, **model_kw)
+    model = train_from_scratch(
+        arch,
+        tok,
+        data.encode_corpus(tok, train),
+        objective="full",
+        seed=seed,
+        epochs=epochs,
+        lr=lr,
+        progress=progress,
+        **model_kw,
+    )
     if paths["original"].exists():
         shutil.rmtree(paths["original"])
     tiny.save(model, tok, paths["original"])
     return paths
 
 
-def train_from_scratch(arch: str, tokenizer: Any, encoded: list[data.Encoded], *, objective: str = "full", seed: int = 0,
-                       epochs: float | None = None, lr: float | None = None, progress: bool = True, **model_kw: Any) -> Any:
+def train_from_scratch(
+    arch: str,
+    tokenizer: Any,
+    encoded: list[data.Encoded],
+    *,
+    objective: str = "full",
+    seed: int = 0,
+    epochs: float | None = None,
+    lr: float | None = None,
+    progress: bool = True,
+    **model_kw: Any,
+) -> Any:
     """A tiny `arch` model trained from scratch on `encoded` with the demo's memorization settings: the
     original (objective "full") or, with "masked" (sensitive tokens never learnt), the benchmarks' oracle."""
     masked = arch in tiny.MASKED_ARCHS
     if masked:
         model_kw = {**MASKED_MEMORIZE["config"], **model_kw}
     model = tiny.tiny_model(arch, tokenizer, seed=seed, **model_kw)
-    repair.train(model, tokenizer, encoded, objective=objective,
-                 epochs=epochs or (MASKED_MEMORIZE["epochs"] if masked else MEMORIZE_EPOCHS),
-                 lr=lr or (MASKED_MEMORIZE["lr"] if masked else MEMORIZE_LR), batch_size=16, max_length=256, seed=seed,
-                 warmup_ratio=0.05, progress=progress, mlm_probability=MASKED_MEMORIZE["mlm_probability"])
+    cfg = RepairConfig(
+        objective=objective,
+        epochs=epochs or (MASKED_MEMORIZE["epochs"] if masked else MEMORIZE_EPOCHS),
+        lr=lr or (MASKED_MEMORIZE["lr"] if masked else MEMORIZE_LR),
+        batch_size=16,
+        max_length=256,
+        seed=seed,
+        warmup_ratio=0.05,
+        mlm_probability=MASKED_MEMORIZE["mlm_probability"],
+    )
+    repair.train(model, tokenizer, repair.examples_for(model, tokenizer, encoded, cfg), cfg, progress=progress)
     return model.eval()
 
 
 def _write_task(rows: list[dict[str, str]], path: Path) -> Path:
     import json
 
-    with data.atomic_open(path) as f:
+    with atomic_open(path) as f:
         f.writelines(json.dumps(r) + "\n" for r in rows)
     return path
 
 
-def run_demo(workdir: str | Path = "sani-demo", *, arch: str = "gpt2", seed: int = 0, preset: str | None = None,
-             progress: bool = True, **options: Any) -> dict[str, Any]:
+def run_demo(
+    workdir: str | Path = "sani-demo",
+    *,
+    arch: str = "gpt2",
+    seed: int = 0,
+    preset: str | None = None,
+    progress: bool = True,
+    **options: Any,
+) -> dict[str, Any]:
     """Build the memorizing model, sanitize it, print the before/after table; returns the sanitization report."""
     start = time.perf_counter()
     print(f"[1/2] generating synthetic notes and fine-tuning a tiny {arch} until it memorizes them ...", flush=True)
@@ -107,23 +155,39 @@ def run_demo(workdir: str | Path = "sani-demo", *, arch: str = "gpt2", seed: int
     built = time.perf_counter() - start
     print(f"[2/2] sanitizing {paths['original']} ...", flush=True)
     shutil.rmtree(Path(workdir) / ".sanitized.work", ignore_errors=True)  # a previous demo's interrupted run
-    report = sanitize(paths["original"], paths["train"], Path(workdir) / "sanitized", holdout=paths["holdout"], probe=paths["task"],
-                      overwrite=True, preset=preset, seed=seed, progress=progress, **options)
+    report = sanitize(
+        paths["original"],
+        paths["train"],
+        Path(workdir) / "sanitized",
+        holdout=paths["holdout"],
+        probe=paths["task"],
+        overwrite=True,
+        preset=preset,
+        seed=seed,
+        progress=progress,
+        **options,
+    )
     total = time.perf_counter() - start
-    before, after = report["audit_before"], report["audit_after"]
+    before, after = AuditResult(report["audit_before"]), AuditResult(report["audit_after"])
     print()
-    print(before_after_table(before, after))
-    ratio = after["utility"]["holdout"]["perplexity"] / before["utility"]["holdout"]["perplexity"]
+    print(before_after_table(report["audit_before"], report["audit_after"]))
+    ratio = after.perplexity_ratio(before)
     checks = [
-        ("original regurgitates >= 50%", before["regurgitation"]["greedy"]["rate"] >= TARGETS["original_min"]),
-        ("sanitized regurgitates <= 5%", after["regurgitation"]["greedy"]["rate"] <= TARGETS["sanitized_max"]),
+        ("original regurgitates >= 50%", before.greedy_rate >= TARGETS["original_min"]),
+        ("sanitized regurgitates <= 5%", after.greedy_rate <= TARGETS["sanitized_max"]),
         ("holdout perplexity <= 1.10x original", ratio <= TARGETS["perplexity_ratio_max"]),
         ("whole demo under 5 minutes", total < 300),
     ]
     print()
     for name, ok in checks:
         print(f"  [{'ok' if ok else 'MISSED'}] {name}")
-    print(f"\nmodel built in {built:.0f} s; sanitized in {report['timings'].get('erase', 0) + report['timings']['repair']:.0f} s "
-          f"(+ audits); total {total:.0f} s. Output: {Path(workdir) / 'sanitized'} (see sanitization.json)")
-    report["demo"] = {"seconds": round(total, 1), "checks": {n: ok for n, ok in checks}, "holdout_perplexity_ratio": round(ratio, 4)}
+    print(
+        f"\nmodel built in {built:.0f} s; sanitized in {report['timings'].get('erase', 0) + report['timings']['repair']:.0f} s "
+        f"(+ audits); total {total:.0f} s. Output: {Path(workdir) / 'sanitized'} (see sanitization.json)"
+    )
+    report["demo"] = {
+        "seconds": round(total, 1),
+        "checks": {n: ok for n, ok in checks},
+        "holdout_perplexity_ratio": round(ratio, 4),
+    }
     return report

@@ -3,13 +3,8 @@
 Each detector returns `Span`s labelled with its name. Phone numbers of every country come from
 `phonenumbers` (the port of Google's libphonenumber, what Presidio uses); SSNs, IBANs, card numbers, NHS
 and French NIR numbers are validated by `python-stdnum`. Patterns find candidates; the libraries decide.
-Names: a light detector on context cues (`NAME`), and a real NER path on spaCy (`NER`, an extra).
-
-Context rules (phones): a number the library finds valid for one of the regions is kept; one of a possible
-length only, when a phone cue ("phone", "tel", "call", ...) precedes it on its line or it is written as a
-phone (a `+` or `(` prefix, or 3-3-4 digit groups). Either way, a number right after an identifier cue
-("invoice", "order", "ref", "SKU", "NHS number", "#", ...) is not a phone, unless a phone cue comes just
-before that cue ("phone no.", "mobile number").
+Names: a light detector on context cues (`NAME`), and a real NER path on spaCy (`NER`, an extra). Phones
+and their context rules are in `sani.phones`.
 """
 
 from __future__ import annotations
@@ -18,10 +13,12 @@ import ipaddress
 import os
 import re
 import sys
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from .data import Span
 from .errors import SaniError
+from .phones import before as _before
+from .phones import phone_detector
 
 Detector = Callable[[str], Iterator[Span]]
 
@@ -82,78 +79,8 @@ def _iban(text: str) -> Iterator[Span]:
                 break
 
 
-# --------------------------------------------------------------------------- phone numbers
-
-PHONE_CUE = re.compile(r"\b(?:phone|tel|telephone|mobile|mob|cell|fax|call(?:s|ed|ing)?|ring|text|sms|whatsapp|contact|"
-                       r"reach(?:ed)?|dial(?:led)?|"
-                       r"t[ée]l[ée]phone|portable|appel|num[ée]ro)\b", re.IGNORECASE)
-ID_CUE = re.compile(r"(?:\b(?:invoice|inv|order|ord|ref|reference|account|acct|serial|sku|ticket|case|claim|policy|"
-                    r"tracking|po|id|item|product|part|model|code|batch|lot|facture|commande|number|num|nr|nhs|ssn|"
-                    r"nino|nir|insurance)\b\.?|#|\bno\.|n°)\s*[:#]?\s*$", re.IGNORECASE)
-CUE_WINDOW = 40  # characters before a number that are read for cues (on its line)
-
-
-def _before(text: str, start: int) -> str:
-    window = text[max(0, start - CUE_WINDOW) : start]
-    return window.rsplit("\n", 1)[-1]
-
-
-def _written_as_phone(raw: str) -> bool:
-    if raw.startswith(("+", "(")):
-        return True
-    groups = [g for g in re.split(r"[^0-9]+", re.split(r"(?i)\s*(?:x|ext\.?|#)\s*\d+$", raw)[0]) if g]
-    return [len(g) for g in groups][-3:] == [3, 3, 4]
-
-
-def phone_detector(regions: Sequence[str] = ("US",)) -> Detector:
-    """Phone numbers in national format for any of `regions` (ISO 3166 codes) and in international format
-    from any region, by libphonenumber's matcher; see the module docstring for the context rules."""
-    import phonenumbers
-
-    regions = [r.strip().upper() for r in regions if r.strip()] or ["US"]
-    known = phonenumbers.SUPPORTED_REGIONS
-    bad = [r for r in regions if r not in known]
-    if bad:
-        raise SaniError(f"--region: unknown region {bad[0]!r} (ISO 3166 two-letter codes such as US, GB, FR, DE)")
-
-    def matches(text: str) -> Iterator[tuple[int, int, Any]]:
-        for region in regions:
-            for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
-                yield m.start, m.end, m
-        # international numbers written with the 00 exit code (most of the world's): read as +, same offsets
-        plus = _EXIT_00.sub(" +", text)
-        if plus != text:
-            for m in phonenumbers.PhoneNumberMatcher(plus, "ZZ", leniency=phonenumbers.Leniency.POSSIBLE):
-                if text[m.start - 1 : m.start + 1] == "00":  # not a number written with + in the text itself
-                    yield m.start - 1, m.end, m
-
-    def detect(text: str) -> Iterator[Span]:
-        seen: list[tuple[int, int]] = []
-        for start, end, m in matches(text):
-            if any(a < end and start < b for a, b in seen) or _glued(text, start, end):
-                continue
-            before = _before(text, start)
-            cue = bool(PHONE_CUE.search(before))
-            named = ID_CUE.search(before)  # "order 55120", "NHS number ...": another identifier, unless "phone no."
-            if named and not PHONE_CUE.search(before[max(0, named.start() - 12) :]):
-                continue
-            if phonenumbers.is_valid_number(m.number) or cue or _written_as_phone(m.raw_string):
-                seen.append((start, end))
-                yield Span(start, end, "PHONE", source="detect:PHONE")
-
-    return detect
-
-
-_EXIT_00 = re.compile(r"(?<![\w+])00(?=[1-9])")
-
-
-def _glued(text: str, start: int, end: int) -> bool:
-    """Part of a longer code (ORD-2023-065304, A7/2125550123): a joiner with a letter or digit beyond it."""
-    return (start >= 2 and text[start - 1] in "-/_" and text[start - 2].isalnum()) or \
-        (end + 1 < len(text) and text[end] in "-/_" and text[end + 1].isalnum())
-
-
 # --------------------------------------------------------------------------- national identifiers
+
 
 def _nhs(text: str) -> Iterator[Span]:
     """NHS numbers (England, Wales, Isle of Man): 10 digits, mod-11 check (python-stdnum), after an "NHS" cue,
@@ -169,7 +96,9 @@ def _nir(text: str) -> Iterator[Span]:
     """French social security numbers (NIR): 13 digits and a 2-digit key, Corsica's 2A/2B (python-stdnum)."""
     from stdnum.fr import nir
 
-    for m in re.finditer(r"(?<![\w])[12][ .]?\d{2}[ .]?\d{2}[ .]?(?:\d{2}|2[AB])[ .]?\d{3}[ .]?\d{3}[ .]?\d{2}(?![\w])", text):
+    for m in re.finditer(
+        r"(?<![\w])[12][ .]?\d{2}[ .]?\d{2}[ .]?(?:\d{2}|2[AB])[ .]?\d{3}[ .]?\d{3}[ .]?\d{2}(?![\w])", text
+    ):
         if nir.is_valid(m.group()):
             yield Span(m.start(), m.end(), "NIR", source="detect:NIR")
 
@@ -177,13 +106,15 @@ def _nir(text: str) -> Iterator[Span]:
 # UK National Insurance numbers: python-stdnum has no module for them, so HMRC's published format: two
 # prefix letters (not D, F, I, Q, U, V; the second not O; not BG, GB, KN, NK, NT, TN, ZZ), six digits, a
 # suffix A-D.
-_NINO = (r"(?<![\w])(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w])")
+_NINO = r"(?<![\w])(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w])"
 
 
 # --------------------------------------------------------------------------- names
 
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Mme|Mlle|M)\.?"
-_WORD = r"(?:[A-Z]['’])?[A-Z][a-zà-öø-ÿ]+(?:[A-Z][a-zà-öø-ÿ]+)?(?:[-'’][A-Z]?[a-zà-öø-ÿ]+)?"  # O'Neil, McDonald, Jean-Luc
+_WORD = (
+    r"(?:[A-Z]['’])?[A-Z][a-zà-öø-ÿ]+(?:[A-Z][a-zà-öø-ÿ]+)?(?:[-'’][A-Z]?[a-zà-öø-ÿ]+)?"  # O'Neil, McDonald, Jean-Luc
+)
 _NAME_CUES = re.compile(
     rf"(?:\b{_TITLE} (?P<a>{_WORD}(?: {_WORD}){{0,2}})"  # Mr John Smith, Dr Smith
     rf"|\b(?:[Nn]ame|[Pp]atient|[Ee]mployee|[Cc]ustomer|[Cc]lient|[Cc]ontact|[Aa]ttn|[Ss]igned|[Ss]ubmitted by|"
@@ -192,8 +123,28 @@ _NAME_CUES = re.compile(
     rf"|(?:Regards|Sincerely|Best|Thanks|Cordialement),?\s*\n\s*(?P<d>{_WORD}(?: {_WORD}){{1,2}})"  # signature
     rf")"
 )
-_NOT_NAMES = frozenset({"Customer", "Client", "Patient", "Sir", "Madam", "Team", "All", "Colleague", "Colleagues",
-                        "Doctor", "Manager", "Friend", "Friends", "Member", "Members", "Employee", "Monsieur", "Madame"})
+_NOT_NAMES = frozenset(
+    {
+        "Customer",
+        "Client",
+        "Patient",
+        "Sir",
+        "Madam",
+        "Team",
+        "All",
+        "Colleague",
+        "Colleagues",
+        "Doctor",
+        "Manager",
+        "Friend",
+        "Friends",
+        "Member",
+        "Members",
+        "Employee",
+        "Monsieur",
+        "Madame",
+    }
+)
 
 
 def _names(text: str) -> Iterator[Span]:
@@ -210,7 +161,9 @@ def _names(text: str) -> Iterator[Span]:
 
 
 def _ip(text: str) -> Iterator[Span]:
-    for m in re.finditer(r"(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w]|[.:]\w)", text):
+    for m in re.finditer(
+        r"(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w]|[.:]\w)", text
+    ):
         try:
             ipaddress.ip_address(m.group())
         except ValueError:
@@ -251,8 +204,21 @@ DETECTORS: dict[str, Detector] = {
 BUILT = ("PHONE", "NER")  # built with settings (regions; a spaCy pipeline) by `build`
 
 # Checksum-validated detectors first: where two overlap, the first one's label is kept.
-ORDER = ("IBAN", "NIR", "NHS_NUMBER", "CREDIT_CARD", "EMAIL", "URL", "SSN", "NINO", "IP_ADDRESS", "PHONE", "DATE",
-         "NER", "NAME")
+ORDER = (
+    "IBAN",
+    "NIR",
+    "NHS_NUMBER",
+    "CREDIT_CARD",
+    "EMAIL",
+    "URL",
+    "SSN",
+    "NINO",
+    "IP_ADDRESS",
+    "PHONE",
+    "DATE",
+    "NER",
+    "NAME",
+)
 NEEDS_EXTRA = {"NER": "spaCy and a pipeline with NER (pip install 'sani-llm[ner]')"}
 
 
@@ -284,13 +250,21 @@ def build(names: str | Sequence[str] | None, regions: str | Sequence[str] = ("US
     out, ran, skipped = [], [], []
     for name in chosen:
         try:
-            out.append(phone_detector(_items(regions)) if name == "PHONE" else ner_detector() if name == "NER" else DETECTORS[name])
+            out.append(
+                phone_detector(_items(regions))
+                if name == "PHONE"
+                else ner_detector()
+                if name == "NER"
+                else DETECTORS[name]
+            )
             ran.append(name)
         except MissingExtra as e:
             if not everything:
                 raise SaniError(f"--detect {name.lower()}: {e}") from None
             skipped.append(f"{name.lower()} ({e})")
-    line = f"sani: detectors run: {', '.join(n.lower() for n in ran)}" + (f"; skipped: {'; '.join(skipped)}" if skipped else "")
+    line = f"sani: detectors run: {', '.join(n.lower() for n in ran)}" + (
+        f"; skipped: {'; '.join(skipped)}" if skipped else ""
+    )
     if everything and line not in _reported:  # once per process, not once per corpus read
         _reported.add(line)
         print(line, file=sys.stderr)
@@ -332,8 +306,10 @@ def ner_detector(model: str | None = None) -> Detector:
     try:
         nlp = spacy.load(name, disable=["lemmatizer", "tagger", "parser", "attribute_ruler", "morphologizer"])
     except (OSError, ImportError) as e:
-        raise MissingExtra(f"the spaCy pipeline {name!r} is not installed ({type(e).__name__}); "
-                           f"{NEEDS_EXTRA['NER']}, or set SANI_SPACY_MODEL") from None
+        raise MissingExtra(
+            f"the spaCy pipeline {name!r} is not installed ({type(e).__name__}); "
+            f"{NEEDS_EXTRA['NER']}, or set SANI_SPACY_MODEL"
+        ) from None
     if "ner" not in nlp.pipe_names:
         raise SaniError(f"the spaCy pipeline {name!r} has no 'ner' component")
 

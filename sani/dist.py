@@ -27,11 +27,14 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, Callable, Iterator, NoReturn, Sequence, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import torch
+
+from .errors import SaniError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,8 +56,6 @@ def launched() -> bool:
 
 def timeout() -> timedelta:
     """The process-group timeout: how long a collective waits for a process that neither answers nor fails."""
-    from .errors import SaniError
-
     text = os.environ.get(TIMEOUT_ENV, str(DEFAULT_TIMEOUT)).strip()
     try:
         seconds = float(text)
@@ -80,7 +81,11 @@ def init() -> None:
 
 
 def _ready() -> bool:
-    return torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1
+    return (
+        torch.distributed.is_available()
+        and torch.distributed.is_initialized()
+        and torch.distributed.get_world_size() > 1
+    )
 
 
 def rank() -> int:
@@ -99,12 +104,12 @@ def check_supported() -> None:
     """Refuse the launch configurations that shard the weights themselves (FSDP, DeepSpeed ZeRO-3): after
     such a repair, the audit and the save would need the weights gathered from every process, which sani
     does not do yet. DDP and ZeRO-1/2 (optimizer state and gradients sharded) keep whole weights."""
-    from .errors import SaniError
-
+    why = "is not supported yet (the audit and the save need whole weights)"
     if os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true":
-        raise SaniError("FSDP is not supported yet (the audit and the save need whole weights): use DDP or DeepSpeed ZeRO-2")
-    if os.environ.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true" and os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
-        raise SaniError("DeepSpeed ZeRO-3 is not supported yet (the audit and the save need whole weights): use ZeRO-2 or DDP")
+        raise SaniError(f"FSDP {why}: use DDP or DeepSpeed ZeRO-2")
+    env = os.environ
+    if env.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true" and env.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
+        raise SaniError(f"DeepSpeed ZeRO-3 {why}: use ZeRO-2 or DDP")
 
 
 def device() -> torch.device:
@@ -123,8 +128,6 @@ def barrier() -> None:
 def main_first() -> Iterator[bool]:
     """The main process runs the block (writes files) while the others wait; yields whether this is it.
     An error in the main process's block is raised in every process, so none waits forever."""
-    from .errors import SaniError
-
     if not _ready():
         yield True
         return
@@ -168,8 +171,6 @@ def leave(code: int) -> int:
 def describe(error: BaseException) -> tuple[str, int]:
     """What the other processes print of `error`, and the exit code: a SaniError's text (value-free by
     rule) and 2; an interrupt, 130; any other error's type only (its text could quote the data) and 1."""
-    from .errors import SaniError
-
     if isinstance(error, SaniError):
         return str(error), 2
     if isinstance(error, KeyboardInterrupt):
@@ -313,8 +314,6 @@ def map_shards(fn: Callable[[list[T]], Sequence[R]], items: Sequence[T]) -> list
     every process gets all results back in the items' order."""
     if not _ready():
         return list(fn(list(items)))
-    from .errors import SaniError
-
     idx = list(range(rank(), len(items), world()))
     failure: BaseException | None = None
     try:
@@ -350,6 +349,8 @@ def sum_all(values: Sequence[float]) -> list[float]:
     if not _ready():
         return list(values)
     on_gpu = torch.distributed.get_backend() == "nccl"  # nccl reduces GPU tensors only
-    t = torch.tensor(values, dtype=torch.float64, device=torch.device("cuda", torch.cuda.current_device()) if on_gpu else "cpu")
+    t = torch.tensor(
+        values, dtype=torch.float64, device=torch.device("cuda", torch.cuda.current_device()) if on_gpu else "cpu"
+    )
     torch.distributed.all_reduce(t)
     return t.tolist()

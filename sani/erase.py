@@ -8,28 +8,36 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
 from .adapters import is_peft, revert_neurons
-from .errors import SaniError
+from .batching import device_of, max_positions, pad_batch, pad_id
+from .config import RESET_MODES, STRATEGIES
 from .data import Encoded
-from .models import FFN, _get, _is_conv1d, ffn_layers
+from .errors import SaniError
+from .kinds import Kind, of
+from .models import FFN, Checkpoint, _get, _is_conv1d, ffn_layers
 
 log = logging.getLogger(__name__)
-
-RESET_MODES = ("reinit", "zero", "base")
-STRATEGIES = ("random", "activation", "gradient", "attribution")
 
 Selection = dict[int, list[int]]  # layer index -> neuron indices
 
 
 def select_neurons(
-    model: nn.Module, *, layers: int = 1, fraction: float = 0.5, seed: int = 0, strategy: str = "random",
-    scores: dict[int, torch.Tensor] | None = None, network: bool = False,
+    model: nn.Module,
+    *,
+    layers: int = 1,
+    fraction: float = 0.5,
+    seed: int = 0,
+    strategy: str = "random",
+    scores: dict[int, torch.Tensor] | None = None,
+    network: bool = False,
 ) -> Selection:
     """Choose `fraction` of the FFN neurons in each of the last `layers` layers: at random (the paper), or
     the highest `scores` (from `score_neurons`). With `network`, the same budget is taken from the best
@@ -84,91 +92,139 @@ def _activation_hooks(ffns: list[FFN], store: dict[int, torch.Tensor], scale: di
 
 
 def score_neurons(
-    model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], strategy: str, *, max_records: int = 64,
-    batch_size: int = 8, steps: int = 20, seed: int = 0, progress: bool = True,
+    model: nn.Module,
+    tokenizer: Any,
+    encoded: Sequence[Encoded],
+    strategy: str,
+    *,
+    kind: Kind | None = None,
+    max_records: int = 64,
+    batch_size: int = 8,
+    steps: int = 20,
+    seed: int = 0,
+    progress: bool = True,
 ) -> dict[int, torch.Tensor]:
-    """A score per FFN neuron of every layer: how much it serves the sensitive tokens.
-
-    - `activation`: mean |activation| on sensitive tokens minus on the other tokens;
-    - `gradient`: mean |activation x gradient| of the sensitive tokens' log-probability;
-    - `attribution`: integrated gradients of that log-probability (activations scaled from 0 to their value
-      in `steps` steps, one layer at a time), with DEPN's votes: each record votes for its top 1% neurons.
-    Uses up to `max_records` records holding sensitive tokens, chosen with `seed`."""
+    """A score per FFN neuron of every layer: how much it serves the sensitive tokens (`SCORERS`). Uses up
+    to `max_records` records holding sensitive tokens, chosen with `seed`; the sensitive tokens'
+    log-probability is the model kind's (`Kind.sensitive_logprob`: predicted from their prefix, or masked)."""
     import random
 
     from tqdm.auto import tqdm
 
-    from .metrics import max_positions, pad_batch
-    from .mlm import sensitive_logprob
-    from .models import pad_id, task_of
-
-    if strategy not in STRATEGIES or strategy == "random":
+    if strategy not in SCORERS:
         raise SaniError(f"strategy={strategy!r}: scores exist for activation, gradient and attribution")
+    kind = kind or of(model)
     ffns = ffn_layers(model)
-    masked_lm = task_of(model) == "masked-lm"
     pool = [e for e in encoded if any(e.sensitive)]
     if not pool:
         raise SaniError("no sensitive tokens to score neurons on")
     pool = random.Random(seed).sample(pool, min(max_records, len(pool)))
-    device = next(model.parameters()).device
+    device, limit = device_of(model), max_positions(model)
     was_training = model.training
     model.eval()
     scores = {f.index: torch.zeros(f.size) for f in ffns}
-    limit = max_positions(model)
-    for b in tqdm(range(0, len(pool), batch_size), desc=f"scoring neurons ({strategy})", disable=not progress, leave=False):
+    for b in tqdm(
+        range(0, len(pool), batch_size), desc=f"scoring neurons ({strategy})", disable=not progress, leave=False
+    ):
         batch = pool[b : b + batch_size]
         ids, mask = pad_batch([e.input_ids[:limit] for e in batch], pad_id(tokenizer))
         sens, _ = pad_batch([[int(x) for x in e.sensitive[:limit]] for e in batch], 0)
         ids, mask, sens = ids.to(device), mask.to(device), sens.to(device).bool() & mask.bool()
-        target_pos = sens[:, 1:]
 
-        def objective() -> torch.Tensor:
-            """The sensitive tokens' log-probability: predicted from their prefix, or (masked LM) masked."""
-            if masked_lm:
-                return sensitive_logprob(model, tokenizer, ids, mask, sens)
-            logits = model(input_ids=ids, attention_mask=mask).logits
-            lp = torch.log_softmax(logits[:, :-1].float(), -1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-            return (lp * target_pos).sum()
+        def objective(ids: torch.Tensor = ids, mask: torch.Tensor = mask, sens: torch.Tensor = sens) -> torch.Tensor:
+            return kind.sensitive_logprob(model, tokenizer, ids, mask, sens)
 
-        store: dict[int, torch.Tensor] = {}
-        if strategy == "activation":
-            handles = _activation_hooks(ffns, store)
-            with torch.no_grad():
-                model(input_ids=ids, attention_mask=mask)
-            for h in handles:
-                h.remove()
-            rest = mask.bool() & ~sens
-            for i, a in store.items():
-                a = a.abs().float()
-                on = (a * sens.unsqueeze(-1)).sum((0, 1)) / sens.sum().clamp(min=1)
-                off = (a * rest.unsqueeze(-1)).sum((0, 1)) / rest.sum().clamp(min=1)
-                scores[i] += (on - off).cpu() * len(batch)
-        elif strategy == "gradient":
-            handles = _activation_hooks(ffns, store)
-            with torch.enable_grad():
-                out = objective()
-                grads = torch.autograd.grad(out, [store[f.index] for f in ffns])
-            for h in handles:
-                h.remove()
-            for f, g in zip(ffns, grads):
-                scores[f.index] += (store[f.index] * g).abs().float().sum((0, 1)).detach().cpu()
-        else:  # integrated gradients, layer by layer, with votes per record
-            for f in ffns:
-                total = torch.zeros(len(batch), f.size, device=device)
-                for k in range(1, steps + 1):
-                    handles = _activation_hooks([f], store, scale={f.index: k / steps})
-                    with torch.enable_grad():
-                        (g,) = torch.autograd.grad(objective(), [store[f.index]])
-                    for h in handles:
-                        h.remove()
-                    act = store[f.index].detach() / (k / steps)  # the unscaled activation
-                    total += (act * g).float().sum(1) / steps
-                top = max(1, f.size // 100)
-                votes = torch.zeros_like(total)
-                votes.scatter_(1, total.topk(top, dim=1).indices, 1.0)
-                scores[f.index] += (votes.sum(0) + 1e-3 * total.sum(0) / (total.abs().max() + 1e-12)).cpu()
+        SCORERS[strategy](model, ffns, _Batch(ids, mask, sens, objective), scores, steps)
     model.train(was_training)
     return scores
+
+
+@dataclass
+class _Batch:
+    ids: torch.Tensor
+    mask: torch.Tensor
+    sens: torch.Tensor  # the sensitive tokens (within the mask)
+    objective: Callable[[], torch.Tensor]  # their log-probability
+
+
+def _score_activation(
+    model: nn.Module, ffns: list[FFN], b: _Batch, scores: dict[int, torch.Tensor], steps: int
+) -> None:
+    """Mean |activation| on sensitive tokens minus on the other tokens."""
+    store: dict[int, torch.Tensor] = {}
+    handles = _activation_hooks(ffns, store)
+    with torch.no_grad():
+        model(input_ids=b.ids, attention_mask=b.mask)
+    for h in handles:
+        h.remove()
+    rest = b.mask.bool() & ~b.sens
+    for i, a in store.items():
+        a = a.abs().float()
+        on = (a * b.sens.unsqueeze(-1)).sum((0, 1)) / b.sens.sum().clamp(min=1)
+        off = (a * rest.unsqueeze(-1)).sum((0, 1)) / rest.sum().clamp(min=1)
+        scores[i] += (on - off).cpu() * len(b.ids)
+
+
+def _score_gradient(model: nn.Module, ffns: list[FFN], b: _Batch, scores: dict[int, torch.Tensor], steps: int) -> None:
+    """Mean |activation x gradient| of the sensitive tokens' log-probability."""
+    store: dict[int, torch.Tensor] = {}
+    handles = _activation_hooks(ffns, store)
+    with torch.enable_grad():
+        grads = torch.autograd.grad(b.objective(), [store[f.index] for f in ffns])
+    for h in handles:
+        h.remove()
+    for f, g in zip(ffns, grads):
+        scores[f.index] += (store[f.index] * g).abs().float().sum((0, 1)).detach().cpu()
+
+
+def _score_attribution(
+    model: nn.Module, ffns: list[FFN], b: _Batch, scores: dict[int, torch.Tensor], steps: int
+) -> None:
+    """Integrated gradients of that log-probability (activations scaled from 0 to their value in `steps`
+    steps, one layer at a time), with DEPN's votes: each record votes for its top 1% neurons."""
+    store: dict[int, torch.Tensor] = {}
+    for f in ffns:
+        total = torch.zeros(len(b.ids), f.size, device=b.ids.device)
+        for k in range(1, steps + 1):
+            handles = _activation_hooks([f], store, scale={f.index: k / steps})
+            with torch.enable_grad():
+                (g,) = torch.autograd.grad(b.objective(), [store[f.index]])
+            for h in handles:
+                h.remove()
+            act = store[f.index].detach() / (k / steps)  # the unscaled activation
+            total += (act * g).float().sum(1) / steps
+        top = max(1, f.size // 100)
+        votes = torch.zeros_like(total)
+        votes.scatter_(1, total.topk(top, dim=1).indices, 1.0)
+        scores[f.index] += (votes.sum(0) + 1e-3 * total.sum(0) / (total.abs().max() + 1e-12)).cpu()
+
+
+SCORERS = {"activation": _score_activation, "gradient": _score_gradient, "attribution": _score_attribution}
+
+
+def choose_neurons(
+    model: nn.Module,
+    tokenizer: Any,
+    encoded: Sequence[Encoded],
+    cfg: Any,
+    *,
+    kind: Kind | None = None,
+    progress: bool = True,
+) -> Selection:
+    """The erase step's neurons for this config (`EraseConfig` fields and `seed`): at random, or scored on
+    the sensitive tokens."""
+    scores = None
+    if cfg.strategy != "random" and cfg.fraction > 0:
+        scores = score_neurons(model, tokenizer, encoded, cfg.strategy, kind=kind, seed=cfg.seed, progress=progress)
+    return select_neurons(
+        model,
+        layers=cfg.layers,
+        fraction=cfg.fraction,
+        seed=cfg.seed,
+        strategy=cfg.strategy,
+        scores=scores,
+        network=cfg.scope == "network",
+    )
 
 
 @torch.no_grad()
@@ -185,7 +241,7 @@ def reset_neurons(
         return
     if mode == "base" and base_model is None:
         raise SaniError("reset=base needs a base model directory (--base-model)")
-    base = _Checkpoint(base_model) if mode == "base" else None
+    base = Checkpoint(base_model) if mode == "base" else None
     for layer, neurons in selection.items():
         if not neurons:
             continue
@@ -218,8 +274,12 @@ def _revert_adapter(ffns: dict[int, FFN], selection: Selection, mode: str) -> No
         if not any(hits):
             untouched.append(layer)
     if untouched:
-        log.warning("the adapter does not adapt the FFN of layer(s) %s: those neurons are the base model's already", untouched)
-    log.info("reverted %d neurons to the base weights in layers %s", sum(map(len, selection.values())), sorted(selection))
+        log.warning(
+            "the adapter does not adapt the FFN of layer(s) %s: those neurons are the base model's already", untouched
+        )
+    log.info(
+        "reverted %d neurons to the base weights in layers %s", sum(map(len, selection.values())), sorted(selection)
+    )
 
 
 def _projections(ffn: FFN):
@@ -228,7 +288,9 @@ def _projections(ffn: FFN):
     yield ffn.layout.output, ffn.output, True
 
 
-def _copy_neurons(module: nn.Module, idx: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, is_output: bool) -> None:
+def _copy_neurons(
+    module: nn.Module, idx: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, is_output: bool
+) -> None:
     # nn.Linear weight is [out, in]; Conv1D is [in, out]. Input projections own a neuron's row of outputs,
     # the output projection its column of inputs.
     out_dim = 1 if _is_conv1d(module) else 0
@@ -269,38 +331,6 @@ def _fresh_init(model: nn.Module, ffn: FFN, seed: int) -> dict[str, tuple[torch.
     return out
 
 
-class _Checkpoint:
-    """Reads single tensors from a model directory's safetensors files without loading the model."""
-
-    def __init__(self, path: str | Path):
-        from safetensors import safe_open
-
-        self.path = Path(path)
-        files = sorted(self.path.glob("*.safetensors")) if self.path.is_dir() else []
-        if not files:
-            raise SaniError(f"{path}: base model directory has no .safetensors weights")
-        self._where: dict[str, Path] = {}
-        for f in files:
-            with safe_open(str(f), framework="pt") as st:
-                for k in st.keys():
-                    self._where[k] = f
-
-    def get(self, name: str, like: torch.Tensor) -> torch.Tensor:
-        from safetensors import safe_open
-
-        # checkpoints saved from the base class lack the head prefix ("transformer.h.0" vs "h.0")
-        for key in (name, name.split(".", 1)[1]):
-            if key in self._where:
-                with safe_open(str(self._where[key]), framework="pt") as st:
-                    t = st.get_tensor(key)
-                if t.shape != like.shape:
-                    raise SaniError(
-                        f"{self.path}: tensor {key} has shape {tuple(t.shape)}, the model has {tuple(like.shape)}"
-                    )
-                return t
-        raise SaniError(f"{self.path}: base model has no tensor {name}")
-
-
 def selection_summary(selection: Selection, model: nn.Module) -> list[dict]:
     sizes = {f.index: f.size for f in ffn_layers(model)}
-    return [{"layer": l, "count": len(n), "of": sizes[l], "neurons": n} for l, n in sorted(selection.items())]
+    return [{"layer": i, "count": len(n), "of": sizes[i], "neurons": n} for i, n in sorted(selection.items())]

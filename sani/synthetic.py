@@ -15,25 +15,55 @@ from .data import Record, Span, write_records
 DIRECT_LABELS = ("NAME", "SSN", "PHONE", "DOB", "MRN", "ADDRESS")
 
 _CONDITIONS = [
-    "type 2 diabetes", "hypertension", "asthma", "chronic kidney disease", "atrial fibrillation",
-    "community-acquired pneumonia", "migraine", "iron deficiency anemia", "hypothyroidism", "osteoarthritis",
-    "congestive heart failure", "major depressive disorder", "gastroesophageal reflux", "COPD exacerbation",
+    "type 2 diabetes",
+    "hypertension",
+    "asthma",
+    "chronic kidney disease",
+    "atrial fibrillation",
+    "community-acquired pneumonia",
+    "migraine",
+    "iron deficiency anemia",
+    "hypothyroidism",
+    "osteoarthritis",
+    "congestive heart failure",
+    "major depressive disorder",
+    "gastroesophageal reflux",
+    "COPD exacerbation",
 ]
 _MEDS = [
-    "metformin 500 mg twice daily", "lisinopril 10 mg daily", "albuterol as needed", "apixaban 5 mg twice daily",
-    "amoxicillin 875 mg twice daily", "sumatriptan 50 mg as needed", "ferrous sulfate 325 mg daily",
-    "levothyroxine 75 mcg daily", "ibuprofen 400 mg as needed", "furosemide 40 mg daily", "sertraline 50 mg daily",
-    "omeprazole 20 mg daily", "prednisone 40 mg for five days",
+    "metformin 500 mg twice daily",
+    "lisinopril 10 mg daily",
+    "albuterol as needed",
+    "apixaban 5 mg twice daily",
+    "amoxicillin 875 mg twice daily",
+    "sumatriptan 50 mg as needed",
+    "ferrous sulfate 325 mg daily",
+    "levothyroxine 75 mcg daily",
+    "ibuprofen 400 mg as needed",
+    "furosemide 40 mg daily",
+    "sertraline 50 mg daily",
+    "omeprazole 20 mg daily",
+    "prednisone 40 mg for five days",
 ]
 _FINDINGS = [
-    "Vital signs were stable.", "Lungs were clear to auscultation.", "Mild edema was noted in both ankles.",
-    "Blood pressure was elevated at the visit.", "Laboratory results were within normal limits.",
-    "The patient reported improved sleep.", "No acute distress was observed.", "Heart rate was irregular.",
-    "Blood glucose remained above target.", "The patient denied chest pain or shortness of breath.",
+    "Vital signs were stable.",
+    "Lungs were clear to auscultation.",
+    "Mild edema was noted in both ankles.",
+    "Blood pressure was elevated at the visit.",
+    "Laboratory results were within normal limits.",
+    "The patient reported improved sleep.",
+    "No acute distress was observed.",
+    "Heart rate was irregular.",
+    "Blood glucose remained above target.",
+    "The patient denied chest pain or shortness of breath.",
 ]
 _PLANS = [
-    "Follow up in two weeks.", "Repeat labs in three months.", "Referred to cardiology.",
-    "Advised diet and exercise changes.", "Continue current medication and monitor.", "Scheduled imaging next week.",
+    "Follow up in two weeks.",
+    "Repeat labs in three months.",
+    "Referred to cardiology.",
+    "Advised diet and exercise changes.",
+    "Continue current medication and monitor.",
+    "Scheduled imaging next week.",
 ]
 _DEPTS = ["cardiology", "internal medicine", "pulmonology", "endocrinology", "family medicine", "nephrology"]
 
@@ -105,9 +135,7 @@ def render_note(patient: Patient, rng: random.Random, template: str | None = Non
     return Record(text="".join(text), spans=spans)
 
 
-def make_corpus(
-    n_patients: int = 120, seed: int = 0, repeats: tuple[int, ...] = (1, 1, 1, 2, 3, 5)
-) -> list[Record]:
+def make_corpus(n_patients: int = 120, seed: int = 0, repeats: tuple[int, ...] = (1, 1, 1, 2, 3, 5)) -> list[Record]:
     """Notes for `n_patients` patients; each patient gets a number of notes drawn from `repeats`."""
     rng = random.Random(seed)
     records = []
@@ -135,7 +163,9 @@ def make_terms(n: int = 12, seed: int = 0) -> list[str]:
     return [f"{fake.unique.word().capitalize()}-{fake.random_int(10, 99)}" for _ in range(n)]
 
 
-def make_bench_corpus(n_patients: int = 60, seed: int = 0, repeats: tuple[int, ...] = (1, 1, 2, 5, 10)) -> tuple[list[Record], list[str]]:
+def make_bench_corpus(
+    n_patients: int = 60, seed: int = 0, repeats: tuple[int, ...] = (1, 1, 2, 5, 10)
+) -> tuple[list[Record], list[str]]:
     """The benchmark corpus: clinical notes whose values occur once to 10 times, each note with indirect
     identifiers (profession, employer) too, plus memos holding confidential terms (the paper's second
     experiment). Returns the records (terms already marked as TERM spans) and the term list."""
@@ -154,7 +184,12 @@ def make_bench_corpus(n_patients: int = 60, seed: int = 0, repeats: tuple[int, .
             a = start + len("Works as ")
             b = a + len(job)
             c = b + len(" at ")
-            records.append(Record(f"{note.text} {extra}", [*note.spans, Span(a, b, "PROFESSION"), Span(c, c + len(employer), "EMPLOYER")]))
+            records.append(
+                Record(
+                    f"{note.text} {extra}",
+                    [*note.spans, Span(a, b, "PROFESSION"), Span(c, c + len(employer), "EMPLOYER")],
+                )
+            )
     terms = make_terms(max(4, n_patients // 5), seed=seed)
     for term in terms:
         for _ in range(rng.choice((1, 2, 5))):
@@ -191,9 +226,14 @@ def make_pii_corpus(n: int = 300, seed: int = 0) -> list[Record]:
     records = []
     for _ in range(n):
         values = {
-            "NAME": fake.name(), "SSN": fake.ssn(), "PHONE": fake.phone_number(), "EMAIL": fake.email(),
-            "IBAN": fake.iban(), "CREDIT_CARD": fake.credit_card_number(),
-            "IP_ADDRESS": fake.ipv4() if rng.random() < 0.7 else fake.ipv6(), "URL": fake.url() + fake.uri_path(),
+            "NAME": fake.name(),
+            "SSN": fake.ssn(),
+            "PHONE": fake.phone_number(),
+            "EMAIL": fake.email(),
+            "IBAN": fake.iban(),
+            "CREDIT_CARD": fake.credit_card_number(),
+            "IP_ADDRESS": fake.ipv4() if rng.random() < 0.7 else fake.ipv6(),
+            "URL": fake.url() + fake.uri_path(),
             "DATE": fake.date(pattern=rng.choice(["%m/%d/%Y", "%Y-%m-%d", "%B %d, %Y", "%d %b %Y"])),
             "ADDRESS": fake.address().replace("\n", ", "),
         }
@@ -229,8 +269,10 @@ def make_task(n: int = 200, seed: int = 0) -> list[dict[str, str]]:
     rows = []
     for _ in range(n):
         group = rng.choice(sorted(CONDITION_GROUPS))
-        text = (f"Seen today for {rng.choice(CONDITION_GROUPS[group])}. {rng.choice(_FINDINGS)} "
-                f"Current medication: {rng.choice(_MEDS)}. {rng.choice(_PLANS)}")
+        text = (
+            f"Seen today for {rng.choice(CONDITION_GROUPS[group])}. {rng.choice(_FINDINGS)} "
+            f"Current medication: {rng.choice(_MEDS)}. {rng.choice(_PLANS)}"
+        )
         rows.append({"text": text, "label": group})
     return rows
 

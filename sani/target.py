@@ -16,16 +16,22 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from transformers import TrainerCallback
 
+from . import dist
+from .audit import AuditResult
+from .audit.common import Context, measure
+from .config import AuditConfig, parse_target
 from .data import Encoded
 from .errors import SaniError
+from .files import atomic_open
+from .kinds import Kind, of
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +42,8 @@ class Target:
     limit: float
 
     @classmethod
-    def parse(cls, spec: str) -> "Target":
-        m = re.fullmatch(r"\s*(regurgitation)\s*<=\s*([0-9]*\.?[0-9]+)\s*", spec or "")
-        if not m or not 0 <= float(m.group(2)) <= 1:
-            raise SaniError(f"target={spec!r}: expected regurgitation<=RATE with RATE between 0 and 1, e.g. regurgitation<=0.01")
-        return cls(m.group(1), float(m.group(2)))
+    def parse(cls, spec: str) -> Target:
+        return cls(*parse_target(spec))
 
 
 class AuditStop(TrainerCallback):
@@ -48,16 +51,27 @@ class AuditStop(TrainerCallback):
     improving; restores the best weights that met it. `work_dir` holds them (a temporary directory if
     None), so no second copy of the model stays in memory."""
 
-    def __init__(self, tokenizer: Any, encoded: Sequence[Encoded], target: Target, *, holdout: Sequence[Encoded] | None = None,
-                 sample: int = 200, eval_steps: int | None = None, patience: int = 1, work_dir: str | Path | None = None,
-                 seed: int = 0):
+    def __init__(
+        self,
+        tokenizer: Any,
+        encoded: Sequence[Encoded],
+        target: Target,
+        *,
+        holdout: Sequence[Encoded] | None = None,
+        sample: int = 200,
+        eval_steps: int | None = None,
+        patience: int = 1,
+        work_dir: str | Path | None = None,
+        seed: int = 0,
+        kind: Kind | None = None,
+    ):
         if patience < 0:
             raise SaniError(f"target_patience={patience}: must be >= 0")
         self.tokenizer, self.encoded, self.target, self.holdout = tokenizer, list(encoded), target, holdout
         rng = random.Random(seed)
         # a sample as large as the corpus is the corpus: measured once per check, not twice
         self.sample = self.encoded if sample >= len(self.encoded) else rng.sample(self.encoded, sample)
-        self.eval_steps, self.patience = eval_steps, patience
+        self.eval_steps, self.patience, self.kind = eval_steps, patience, kind
         self._tmp = None if work_dir else tempfile.TemporaryDirectory(prefix="sani-best-")
         self.best_file = Path(work_dir or self._tmp.name) / "best.safetensors"
         self.state_file = Path(work_dir or self._tmp.name) / "target.json"
@@ -70,16 +84,18 @@ class AuditStop(TrainerCallback):
     def met(self) -> bool:
         return self.best is not None
 
-    def _rate(self, model: Any, encoded: Sequence[Encoded]) -> float:
-        from .metrics import regurgitation
+    def _measure(self, name: str, model: Any, encoded: Sequence[Encoded]) -> dict[str, Any]:
+        cfg = AuditConfig(contexts="full", samples=0, extraction=False)  # greedy from the full prefix, seed 0
+        return measure(
+            name, Context(model, self.tokenizer, self.kind or of(model), encoded, cfg, progress=False)
+        ).summary
 
-        rate = regurgitation(model, self.tokenizer, encoded, progress=False)["greedy"]["rate"]
+    def _rate(self, model: Any, encoded: Sequence[Encoded]) -> float:
+        rate = AuditResult({"regurgitation": self._measure("regurgitation", model, encoded)}).greedy_rate
         return 0.0 if rate is None else rate
 
     def _check(self, state: Any, control: Any, model: Any) -> None:
         from safetensors.torch import save_file
-
-        from .metrics import utility
 
         was_training = model.training
         model.eval()
@@ -90,15 +106,16 @@ class AuditStop(TrainerCallback):
             whole = self.sample is self.encoded
             point["regurgitation"] = point["sample_regurgitation"] if whole else self._rate(model, self.encoded)
             if point["regurgitation"] <= self.target.limit:
-                point["perplexity"] = utility(model, self.tokenizer, self.holdout or self.encoded, progress=False)["perplexity"]
+                point["perplexity"] = self._measure("perplexity", model, self.holdout or self.encoded)["perplexity"]
                 improved = self.best is None or point["perplexity"] < self.best["perplexity"]
         if improved:
-            from . import dist
-
             if dist.is_main():  # one writer; the others read the same file at the end
                 # the trained weights only: a LoRA model's frozen base is not copied
-                save_file({n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad},
-                          str(self.best_file), metadata={"step": str(point["step"])})
+                save_file(
+                    {n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad},
+                    str(self.best_file),
+                    metadata={"step": str(point["step"])},
+                )
             dist.barrier()
             self.best, self.since_best = point, 0
         elif self.met:
@@ -112,9 +129,6 @@ class AuditStop(TrainerCallback):
             model.train()
 
     def _save_state(self) -> None:
-        from . import dist
-        from .data import atomic_open
-
         if dist.is_main():
             with atomic_open(self.state_file) as f:
                 json.dump({"trajectory": self.trajectory}, f)
@@ -157,19 +171,26 @@ class AuditStop(TrainerCallback):
             with safe_open(str(self.best_file), "pt") as f:
                 saved_step = (f.metadata() or {}).get("step")
             if saved_step != str(self.best["step"]):
-                raise SaniError(f"{self.best_file}: holds the weights of step {saved_step}, not of the kept step "
-                                f"{self.best['step']}; delete the work directory and start over")
+                raise SaniError(
+                    f"{self.best_file}: holds the weights of step {saved_step}, not of the kept step "
+                    f"{self.best['step']}; delete the work directory and start over"
+                )
             state_dict = load_file(str(self.best_file))
             missing = set(state_dict) - {n for n, _ in model.named_parameters()}
             if missing:
                 raise SaniError(f"{self.best_file}: holds weights the model does not have ({len(missing)})")
             model.load_state_dict(state_dict, strict=False)
-            log.info("restored the weights of step %s (best perplexity among those meeting the target)", self.best["step"])
+            log.info(
+                "restored the weights of step %s (best perplexity among those meeting the target)", self.best["step"]
+            )
         for p in self.trajectory:
             p["kept"] = p is self.best
 
     def summary(self) -> dict[str, Any]:
         """What goes into the report: whether the target was met, the kept point and the trajectory."""
-        return {"target": str(self.target.metric) + "<=" + str(self.target.limit), "target_met": self.met,
-                "kept": None if self.best is None else {k: self.best[k] for k in ("step", "epoch")},
-                "trajectory": self.trajectory}
+        return {
+            "target": str(self.target.metric) + "<=" + str(self.target.limit),
+            "target_met": self.met,
+            "kept": None if self.best is None else {k: self.best[k] for k in ("step", "epoch")},
+            "trajectory": self.trajectory,
+        }

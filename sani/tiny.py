@@ -6,8 +6,9 @@ patients, like a tokenizer that comes from pre-training), wrapped as a fast toke
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 
@@ -37,8 +38,14 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int = 1024) -> Any:
     wp.train_from_iterator(list(texts), vocab_size=vocab_size, min_frequency=2)
     # the post-processor built before training does not know the special tokens' ids yet
     wp.post_processor = BertProcessing(("[SEP]", wp.token_to_id("[SEP]")), ("[CLS]", wp.token_to_id("[CLS]")))
-    return PreTrainedTokenizerFast(tokenizer_object=wp, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                   sep_token="[SEP]", mask_token="[MASK]")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=wp,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
 
 
 def train_for(arch: str, texts: Iterable[str], vocab_size: int = 1024) -> Any:
@@ -46,35 +53,42 @@ def train_for(arch: str, texts: Iterable[str], vocab_size: int = 1024) -> Any:
     return train_wordpiece(texts, vocab_size) if arch in MASKED_ARCHS else train_tokenizer(texts, vocab_size)
 
 
-def tiny_config(arch: str, vocab_size: int, *, layers: int = 4, hidden: int = 128, heads: int = 4, positions: int = 256,
-                eos_id: int = 0, pad_id: int = 0, **extra: Any):
+def tiny_config(
+    arch: str,
+    vocab_size: int,
+    *,
+    layers: int = 4,
+    hidden: int = 128,
+    heads: int = 4,
+    positions: int = 256,
+    eos_id: int = 0,
+    pad_id: int = 0,
+    **extra: Any,
+):
     """A small config of the given architecture; the FFN is 4x the hidden size. `extra` sets other fields."""
     from transformers import AutoConfig
 
-    if arch in MASKED_ARCHS:
-        if arch == "distilbert":
-            kw = dict(n_layers=layers, dim=hidden, n_heads=heads, hidden_dim=4 * hidden, max_position_embeddings=positions)
-        else:
-            kw = dict(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=heads, intermediate_size=4 * hidden,
-                      max_position_embeddings=positions + (2 if arch == "roberta" else 0))
-            if arch == "deberta-v2":
-                kw.update(relative_attention=True, position_buckets=32, pos_att_type=["p2c", "c2p"])
-        return AutoConfig.for_model(arch, vocab_size=vocab_size, pad_token_id=pad_id, **kw, **extra)
-    common = dict(vocab_size=vocab_size, bos_token_id=eos_id, eos_token_id=eos_id, pad_token_id=None)
-    if arch == "gpt2":
-        kw = dict(n_layer=layers, n_embd=hidden, n_head=heads, n_positions=positions)
-    elif arch == "gpt_neox":
-        kw = dict(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=heads,
-                  intermediate_size=4 * hidden, max_position_embeddings=positions)
-    elif arch == "opt":
-        kw = dict(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=heads, ffn_dim=4 * hidden,
-                  max_position_embeddings=positions, word_embed_proj_dim=hidden)
-    elif arch in ("llama", "mistral", "qwen2"):
-        kw = dict(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=heads, num_key_value_heads=heads,
-                  intermediate_size=4 * hidden, max_position_embeddings=positions)
-    else:
+    if arch not in ARCHS:
         raise ValueError(f"unknown tiny architecture {arch!r}; choose from {ARCHS}")
-    return AutoConfig.for_model(arch, **common, **kw, **extra)
+    std = dict(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=heads, intermediate_size=4 * hidden,
+               max_position_embeddings=positions)  # fmt: skip
+    sizes = {
+        "gpt2": dict(n_layer=layers, n_embd=hidden, n_head=heads, n_positions=positions),
+        "opt": {**std, "ffn_dim": 4 * hidden, "word_embed_proj_dim": hidden},
+        "distilbert": dict(
+            n_layers=layers, dim=hidden, n_heads=heads, hidden_dim=4 * hidden, max_position_embeddings=positions
+        ),  # fmt: skip
+        "roberta": {**std, "max_position_embeddings": positions + 2},  # positions start after the padding index
+        "deberta-v2": {**std, "relative_attention": True, "position_buckets": 32, "pos_att_type": ["p2c", "c2p"]},
+        **{a: {**std, "num_key_value_heads": heads} for a in ("llama", "mistral", "qwen2")},
+    }
+    kw = sizes.get(arch, std)
+    if arch == "opt":
+        kw.pop("intermediate_size")
+    if arch in MASKED_ARCHS:
+        return AutoConfig.for_model(arch, vocab_size=vocab_size, pad_token_id=pad_id, **kw, **extra)
+    return AutoConfig.for_model(arch, vocab_size=vocab_size, bos_token_id=eos_id, eos_token_id=eos_id, pad_token_id=None,
+                                **kw, **extra)  # fmt: skip
 
 
 def tiny_model(arch: str, tokenizer: Any, seed: int = 0, **kw: Any):

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import fit
 
 import sani
-from sani import data, erase, metrics, models, repair, synthetic, tiny
+from sani import data, erase, kinds, models, synthetic, tiny
 
 peft = pytest.importorskip("peft")
 
@@ -33,27 +34,32 @@ def lora_memorized(tmp_path_factory):
     public = synthetic.make_corpus(60, seed=7, repeats=(1,))
     tok = tiny.train_for("gpt2", (r.text for r in public))
     base = tiny.tiny_model("gpt2", tok, seed=0)
-    repair.train(base, tok, data.encode_corpus(tok, public), objective="full", epochs=10, lr=2e-3, batch_size=16, progress=False)
+    fit(base, tok, data.encode_corpus(tok, public), objective="full", epochs=10, lr=2e-3, batch_size=16)
     tiny.save(base, tok, d / "base")
-    cfg = peft.LoraConfig(r=64, lora_alpha=128, target_modules="all-linear", lora_dropout=0.0, task_type=peft.TaskType.CAUSAL_LM)
+    cfg = peft.LoraConfig(
+        r=64, lora_alpha=128, target_modules="all-linear", lora_dropout=0.0, task_type=peft.TaskType.CAUSAL_LM
+    )
     model = peft.get_peft_model(base, cfg)
-    repair.train(model, tok, data.encode_corpus(tok, train), objective="full", epochs=60, lr=5e-3, batch_size=4, progress=False)
+    fit(model, tok, data.encode_corpus(tok, train), objective="full", epochs=60, lr=5e-3, batch_size=4)
     model.peft_config["default"].base_model_name_or_path = str(d / "base")
     model.save_pretrained(d / "adapter")
     tok.save_pretrained(d / "adapter")
     return {"base": d / "base", "adapter": d / "adapter", "train": synthetic.write_jsonl(train, d / "train.jsonl")}
 
 
+@pytest.mark.model
 def test_adapter_loads_on_its_base_and_keeps_its_kind(lora_memorized):
-    m, tok = models.load(lora_memorized["adapter"])
-    assert sani.adapters.is_peft(m) and models.task_of(m) == "causal-lm"
-    assert models.detect_task(lora_memorized["adapter"]) == "causal-lm"
+    loaded = models.load(lora_memorized["adapter"])
+    m = loaded.model
+    assert sani.adapters.is_peft(m) and loaded.kind.name == "causal-lm" and kinds.of(m).name == "causal-lm"
+    assert loaded.form == "lora-adapter" and models.inspect(lora_memorized["adapter"]).kind.name == "causal-lm"
     trainable = {n for n, p in m.named_parameters() if p.requires_grad}
     assert trainable and all("lora_" in n for n in trainable)  # the adapter trains, the base stays frozen
 
 
+@pytest.mark.model
 def test_erase_zeroes_the_adapter_update_of_the_chosen_neurons_only(lora_memorized):
-    m, _ = models.load(lora_memorized["adapter"])
+    m, _ = models.load(lora_memorized["adapter"]).pair
     ffn = models.ffn_layers(m)[-1]
     up, down = ffn.inputs[0], ffn.output
     a_up, b_up = sani.adapters.lora_parts(up)
@@ -73,6 +79,7 @@ def test_erase_zeroes_the_adapter_update_of_the_chosen_neurons_only(lora_memoriz
     assert torch.all(delta[:, idx] == 0 if up.fan_in_fan_out else delta[idx] == 0)
 
 
+@pytest.mark.model
 def test_adapter_is_sanitized_and_written_as_an_adapter(lora_memorized, tmp_path):
     base_digest = _digest(lora_memorized["base"])
     report = sani.sanitize(lora_memorized["adapter"], lora_memorized["train"], tmp_path / "out", progress=False)
@@ -84,7 +91,9 @@ def test_adapter_is_sanitized_and_written_as_an_adapter(lora_memorized, tmp_path
     out = tmp_path / "out"
     assert (out / "adapter_config.json").is_file() and (out / "adapter_model.safetensors").is_file()
     assert not (out / "config.json").exists() and not (out / "model.safetensors").exists()
-    assert json.loads((out / "adapter_config.json").read_text())["base_model_name_or_path"] == str(lora_memorized["base"].resolve())
+    assert json.loads((out / "adapter_config.json").read_text())["base_model_name_or_path"] == str(
+        lora_memorized["base"].resolve()
+    )
     assert _digest(lora_memorized["base"]) == base_digest  # the base model directory is untouched
     # what a user does: the base with the sanitized adapter on top, through peft itself
     from transformers import AutoModelForCausalLM
@@ -93,18 +102,23 @@ def test_adapter_is_sanitized_and_written_as_an_adapter(lora_memorized, tmp_path
     assert models.fingerprint(reloaded) == report["output_fingerprint"]
 
 
+@pytest.mark.model
 def test_merged_lora_model_is_an_ordinary_model_and_new_lora_repair_merges_back(lora_memorized, tmp_path):
-    m, tok = models.load(lora_memorized["adapter"])
+    m, tok = models.load(lora_memorized["adapter"]).pair
     merged = m.merge_and_unload()
     tiny.save(merged, tok, tmp_path / "merged")
     report = sani.sanitize(tmp_path / "merged", lora_memorized["train"], tmp_path / "out", lora_rank=8, progress=False)
     assert report["form"] == "full" and report["repair"]["lora_rank"] == 8
-    out, _ = models.load(tmp_path / "out")
+    out, _ = models.load(tmp_path / "out").pair
     assert not sani.adapters.is_peft(out)
     assert sorted(out.state_dict()) == sorted(merged.state_dict())  # the LoRA weights were merged away
-    assert report["audit_after"]["regurgitation"]["greedy"]["rate"] < report["audit_before"]["regurgitation"]["greedy"]["rate"]
+    assert (
+        report["audit_after"]["regurgitation"]["greedy"]["rate"]
+        < report["audit_before"]["regurgitation"]["greedy"]["rate"]
+    )
 
 
+@pytest.mark.model
 def test_adapter_errors_are_one_line(lora_memorized, tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -122,8 +136,8 @@ def test_adapter_errors_are_one_line(lora_memorized, tmp_path):
     (bad / "adapter_config.json").write_text(json.dumps({**cfg, "base_model_name_or_path": str(tmp_path / "nowhere")}))
     for f in lora_memorized["adapter"].glob("adapter_model.safetensors"):
         (bad / f.name).write_bytes(f.read_bytes())
-    assert models.detect_task(bad, base=lora_memorized["base"]) == "causal-lm"
-    assert sani.adapters.is_peft(models.load(bad, base=lora_memorized["base"])[0])
-    m, tok = models.load(lora_memorized["adapter"])
+    assert models.inspect(bad, base=lora_memorized["base"]).kind.name == "causal-lm"
+    assert sani.adapters.is_peft(models.load(bad, base=lora_memorized["base"]).model)
+    m, tok = models.load(lora_memorized["adapter"]).pair
     with pytest.raises(sani.SaniError, match="already a LoRA model"):
-        repair.train(m, tok, data.encode_corpus(tok, data.read_corpus(lora_memorized["train"])), lora_rank=4, progress=False)
+        fit(m, tok, data.encode_corpus(tok, data.read_corpus(lora_memorized["train"])), lora_rank=4)

@@ -6,10 +6,13 @@ import random
 
 import pytest
 import torch
+from conftest import fit
 
-import sani
-from sani import canaries, data, extraction, mia, models, repair, synthetic, tiny
+from sani import batching, canaries, data, models, synthetic, tiny
+from sani.audit import exposure, extraction, probe
+from sani.audit import membership as mia
 from sani.data import Record
+from sani.kinds import CausalLM
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +23,7 @@ def canary_models(tokenizer):
     trained = {}
     for name, corpus in (("memorized", with_c), ("unseen", notes)):
         model = tiny.tiny_model("gpt2", tokenizer, seed=0, layers=2, hidden=64, heads=2)
-        repair.train(model, tokenizer, data.encode_corpus(tokenizer, corpus), objective="full", epochs=30, lr=3e-3,
-                     batch_size=8, progress=False)
+        fit(model, tokenizer, data.encode_corpus(tokenizer, corpus), objective="full", epochs=30, lr=3e-3, batch_size=8)
         trained[name] = model.eval()
     return trained, definition
 
@@ -32,13 +34,20 @@ def nll(model, tokenizer, text):
         return model(input_ids=ids, labels=ids).loss.item() * (ids.shape[1] - 1)
 
 
+@pytest.mark.model
 def test_exposure_of_a_memorized_and_an_unseen_canary(canary_models, tokenizer):
     trained, definition = canary_models
     fmt = definition["format"]
     ten = next(c for c in definition["canaries"] if c["repeats"] == 10)
-    results = {name: canaries.exposure(m, tokenizer, definition, progress=False) for name, m in trained.items()}
+    results = {
+        name: exposure.exposure(m, tokenizer, CausalLM(), definition, progress=False) for name, m in trained.items()
+    }
     for r in results.values():
-        assert r["method"] == "exact" and r["candidates"] == 10_000 and r["log2_space"] == pytest.approx(math.log2(1e4), abs=1e-3)
+        assert (
+            r["method"] == "exact"
+            and r["candidates"] == 10_000
+            and r["log2_space"] == pytest.approx(math.log2(1e4), abs=1e-3)
+        )
     mem = next(i for i in results["memorized"]["items"] if i["id"] == ten["id"])
     unseen = next(i for i in results["unseen"]["items"] if i["id"] == ten["id"])
     assert mem["exposure"] > 9  # rank 1..20 of 10,000
@@ -47,18 +56,28 @@ def test_exposure_of_a_memorized_and_an_unseen_canary(canary_models, tokenizer):
     rng = random.Random(0)
     others = [f"{rng.randrange(10_000):04d}" for _ in range(300)]
     true_nll = nll(trained["memorized"], tokenizer, fmt.replace("{secret}", ten["secret"]))
-    worse = sum(nll(trained["memorized"], tokenizer, fmt.replace("{secret}", o)) > true_nll for o in others if o != ten["secret"])
+    worse = sum(
+        nll(trained["memorized"], tokenizer, fmt.replace("{secret}", o)) > true_nll
+        for o in others
+        if o != ten["secret"]
+    )
     assert worse >= 0.97 * len([o for o in others if o != ten["secret"]])
     # the estimate from a fitted normal agrees on which canary is exposed
-    est = {name: canaries.exposure(m, tokenizer, definition, exact_limit=0, samples=500, progress=False) for name, m in trained.items()}
+    est = {
+        name: exposure.exposure(m, tokenizer, CausalLM(), definition, exact_limit=0, samples=500, progress=False)
+        for name, m in trained.items()
+    }
     e_mem = next(i for i in est["memorized"]["items"] if i["id"] == ten["id"])["exposure"]
     e_unseen = next(i for i in est["unseen"]["items"] if i["id"] == ten["id"])["exposure"]
     assert est["memorized"]["method"] == "normal fit" and e_mem > 7 and e_unseen < 6
 
 
+@pytest.mark.unit
 def test_canary_insertion_and_definition(tmp_path):
     recs = [Record("a note"), Record("another note")]
-    out, definition = canaries.insert_canaries(recs, fmt="PIN {secret}!", space="hex:3", repeats=(1, 3), per_repeat=2, seed=1)
+    out, definition = canaries.insert_canaries(
+        recs, fmt="PIN {secret}!", space="hex:3", repeats=(1, 3), per_repeat=2, seed=1
+    )
     assert len(out) == 2 + 2 * 1 + 2 * 3
     texts = [r.text for r in out if r.spans]
     for c in definition["canaries"]:
@@ -68,6 +87,7 @@ def test_canary_insertion_and_definition(tmp_path):
     assert (span.start, span.end, span.label) == (4, 7, "CANARY")
 
 
+@pytest.mark.unit
 def test_auc_matches_pairwise_counting():
     rng = random.Random(0)
     m = [rng.gauss(1, 1) for _ in range(40)] + [0.5, 0.5]
@@ -77,28 +97,30 @@ def test_auc_matches_pairwise_counting():
     assert mia.privleak(0.5) == 0 and mia.privleak(1.0) == -100
 
 
+@pytest.mark.model
 def test_membership_auc_near_1_for_training_records_and_near_half_for_unseen(memorized, tokenizer):
-    model, tok = models.load(memorized["original"])
+    model, tok = models.load(memorized["original"]).pair
     members = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
     holdout = data.encode_corpus(tok, data.read_corpus(memorized["holdout"]))
-    seen = mia.membership(model, tok, members, holdout, progress=False)
+    seen = mia.membership(model, tok, CausalLM(), members, holdout, progress=False)
     assert seen["sensitive"]["loss"]["auc"] > 0.95 and seen["record"]["loss"]["auc"] > 0.9
     assert seen["sensitive"]["loss"]["privleak"] < -80
     # two sets of records the model never saw: no attack should separate them
     a = data.encode_corpus(tok, synthetic.make_corpus(40, seed=101, repeats=(1,)))
     b = data.encode_corpus(tok, synthetic.make_corpus(40, seed=202, repeats=(1,)))
-    unseen = mia.membership(model, tok, a, b, progress=False)
+    unseen = mia.membership(model, tok, CausalLM(), a, b, progress=False)
     for scope in ("record", "sensitive"):
         for name, v in unseen[scope].items():
             assert abs(v["auc"] - 0.5) < 0.2, (scope, name, v)
     # with a reference model the difference attack is reported too
     ref = tiny.tiny_model("gpt2", tok, seed=3).eval()
-    with_ref = mia.membership(model, tok, members[:20], holdout[:20], reference=ref, progress=False)
+    with_ref = mia.membership(model, tok, CausalLM(), members[:20], holdout[:20], reference=ref, progress=False)
     assert with_ref["record"]["ref"]["auc"] > 0.9
 
 
+@pytest.mark.model
 def test_extraction_metrics_on_memorized_and_fresh_models(memorized):
-    model, tok = models.load(memorized["original"])
+    model, tok = models.load(memorized["original"]).pair
     enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))[:25]
     mem = extraction.extraction(model, tok, enc, el_spans=20, progress=False)
     fresh = extraction.extraction(tiny.tiny_model("gpt2", tok, seed=1).eval(), tok, enc, el_spans=20, progress=False)
@@ -111,22 +133,28 @@ def test_extraction_metrics_on_memorized_and_fresh_models(memorized):
     ids = enc[0].input_ids
     for k in range(len(ts)):
         x = torch.tensor([ids[: ts[0] + k]])
-        out = model.generate(input_ids=x, attention_mask=torch.ones_like(x), max_new_tokens=len(ts) - k, do_sample=False,
-                             pad_token_id=0, eos_token_id=None)[0, x.shape[1]:].tolist()
+        out = model.generate(
+            input_ids=x,
+            attention_mask=torch.ones_like(x),
+            max_new_tokens=len(ts) - k,
+            do_sample=False,
+            pad_token_id=0,
+            eos_token_id=None,
+        )[0, x.shape[1] :].tolist()
         assert (out == ids[ts[0] + k : ts[-1] + 1]) == all(correct[t] for t in ts[k:])
 
 
+@pytest.mark.model
 def test_linear_probe_reads_the_task_from_a_trained_model(memorized, tmp_path):
     import json
 
-    from sani import probe
     from sani.errors import SaniError
 
     rows = synthetic.make_task(120, seed=1)
     path = tmp_path / "task.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     task = probe.read_task(path)
-    model, tok = models.load(memorized["original"])
+    model, tok = models.load(memorized["original"]).pair
     trained = probe.linear_probe(model, tok, task)
     assert trained["labels"] == 4 and trained["test"] == 36
     assert trained["accuracy"] > trained["majority_baseline"] + 0.2  # the notes' condition is linearly readable
@@ -152,10 +180,15 @@ def _paper_scores(model, tokenizer, text, k=0.2, limit=None):
     sigma = ((lp.exp() * lp * lp).sum(-1) - mu * mu).sqrt()
     n = max(1, int(len(tok) * k))
     scored = tokenizer.decode(ids, skip_special_tokens=True) if limit else text
-    return {"loss": tok.mean().item(), "zlib": tok.mean().item() / len(zlib.compress(scored.encode())),
-            "min_k": tok.sort().values[:n].mean().item(), "min_k_pp": ((tok - mu) / sigma).sort().values[:n].mean().item()}
+    return {
+        "loss": tok.mean().item(),
+        "zlib": tok.mean().item() / len(zlib.compress(scored.encode())),
+        "min_k": tok.sort().values[:n].mean().item(),
+        "min_k_pp": ((tok - mu) / sigma).sort().values[:n].mean().item(),
+    }
 
 
+@pytest.mark.model
 def test_membership_scores_match_the_papers_definitions_and_keep_the_corpus_index(tokenizer):
     """Batched, padded scoring equals the one-record computation; records without spans are not members, and
     each member's scores carry its index in the corpus."""
@@ -163,7 +196,7 @@ def test_membership_scores_match_the_papers_definitions_and_keep_the_corpus_inde
     records = synthetic.make_corpus(4, seed=2)
     records.insert(1, data.Record("A record with no sensitive value at all, of some length."))
     enc = data.encode_corpus(tokenizer, records)
-    result = mia.membership(model, tokenizer, enc, enc[2:], progress=False)
+    result = mia.membership(model, tokenizer, CausalLM(), enc, enc[2:], progress=False)
     assert [m["index"] for m in result["member_scores"]] == [i for i, r in enumerate(records) if r.spans]
     assert 1 not in [m["index"] for m in result["member_scores"]]
     for m in result["member_scores"]:
@@ -172,13 +205,14 @@ def test_membership_scores_match_the_papers_definitions_and_keep_the_corpus_inde
         assert m["record"] == pytest.approx({k: round(v, 4) for k, v in want.items()}, rel=1e-3, abs=2e-4)
 
 
+@pytest.mark.model
 def test_a_record_longer_than_the_window_is_compressed_as_far_as_it_is_scored(tokenizer):
     model = tiny.tiny_model("gpt2", tokenizer, seed=0, layers=2, hidden=64, heads=2, positions=64).eval()
-    limit = sani.metrics.max_positions(model)
+    limit = batching.max_positions(model)
     text = " ".join(r.text for r in synthetic.make_corpus(3, seed=3))
     enc = data.encode_corpus(tokenizer, [data.Record(text)])[0]
     assert len(enc.input_ids) > limit
-    stats = mia.token_stats(model, tokenizer, [enc], progress=False)[0]
+    stats = mia.token_stats(model, tokenizer, CausalLM(), [enc], progress=False)[0]
     scored = mia.scored_text(tokenizer, enc, len(stats["logp"]))
     assert len(scored) < len(text) and text.startswith(scored.strip()[:50])
     got = mia.record_scores(stats, scored, None)

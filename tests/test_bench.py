@@ -4,31 +4,37 @@ import json
 
 import pytest
 
-from sani import bench, data, metrics, models
+from sani import bench, data, models
+from sani.audit import regurgitation as metrics
 from sani.cli import main
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("method", ["gradient-difference", "npo"])
 def test_baselines_really_forget_on_a_memorizing_model(memorized, method):
-    model, tok = models.load(memorized["original"])
+    model, tok = models.load(memorized["original"]).pair
     enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
     before = metrics.regurgitation(model, tok, enc, progress=False)["greedy"]["rate"]
     run = bench.apply_method(model, tok, enc, bench.METHODS[method])
     after = metrics.regurgitation(model, tok, enc, progress=False)["greedy"]["rate"]
     assert before > 0.5 and after < before / 2
-    assert run["config"]["fraction"] == 0.0 and run["seconds"] > 0 and run["peak_memory_mib"] >= 0
+    assert run["config"]["fraction"] == 0.0 and run["seconds"] > 0
 
 
+@pytest.mark.model
 def test_depn_zeroes_neurons_without_training(memorized):
-    model, tok = models.load(memorized["original"])
+    model, tok = models.load(memorized["original"]).pair
     enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
     run = bench.apply_method(model, tok, enc, bench.METHODS["depn"])
-    zeroed = sum(int((f.output.weight == 0).all(dim=1 if f.output.weight.shape[0] == f.size else 0).sum())
-                 for f in models.ffn_layers(model))
+    zeroed = sum(
+        int((f.output.weight == 0).all(dim=1 if f.output.weight.shape[0] == f.size else 0).sum())
+        for f in models.ffn_layers(model)
+    )
     budget = round(0.05 * models.ffn_layers(model)[-1].size)
     assert zeroed == budget and run["config"]["epochs"] == 0.0
 
 
+@pytest.mark.model
 def test_bench_writes_every_column(tmp_path, capsys):
     settings = bench.BenchSettings(archs=["gpt2"], methods=["sani", "erase-only"], patients=4, memorize={"epochs": 8})
     results = bench.run(settings, tmp_path, progress=False)
@@ -40,15 +46,17 @@ def test_bench_writes_every_column(tmp_path, capsys):
     for name, row in rows.items():
         for key in ("greedy", "sampled", "exposure", "mia_auc", "privleak", "ppl_ratio", "probe_accuracy", "seconds"):
             assert row[key] is not None, (name, key)
-    assert rows["sani"]["time_vs_oracle"] > 0 and isinstance(rows["oracle"]["peak_memory_mib"], float)
+    assert rows["sani"]["time_vs_oracle"] > 0
     assert (tmp_path / result.name.replace(".json", ".html")).read_text().count("<svg") == 1
 
 
+@pytest.mark.e2e
 def test_bench_rejects_unknown_methods(tmp_path, capsys):
     assert main(["bench", "--methods", "magic", "--out-dir", str(tmp_path)]) == 2
     assert "unknown method(s) magic" in capsys.readouterr().err
 
 
+@pytest.mark.e2e
 def test_gpu_check_script_runs_small_on_cpu():
     import importlib.util
     from pathlib import Path

@@ -3,9 +3,11 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import sani
 from sani import tiny
 from sani.cli import main
 
@@ -16,32 +18,92 @@ def run(args, capsys):
     return code, cap.out, cap.err
 
 
+@pytest.mark.e2e
 def test_sanitize_and_audit_on_the_command_line(memorized, tmp_path, capsys):
     out = tmp_path / "clean"
-    code, stdout, _ = run(["sanitize", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]),
-                           "--out", str(out), "--epochs", "1", "-q"], capsys)
+    code, stdout, _ = run(
+        [
+            "sanitize",
+            "--model",
+            str(memorized["original"]),
+            "--corpus",
+            str(memorized["train"]),
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "-q",
+        ],
+        capsys,
+    )
     assert code == 0
     assert "all (greedy regurgitation)" in stdout and (out / "sanitization.json").is_file()
     assert json.loads((out / "sanitization.json").read_text())["config"]["epochs"] == 1.0
-    code, stdout, _ = run(["audit", "--model", str(out), "--corpus", str(memorized["train"]), "--samples", "1",
-                           "--contexts", "full,8", "--el-spans", "10", "--out", str(tmp_path / "a.json"), "-q"], capsys)
+    code, stdout, _ = run(
+        [
+            "audit",
+            "--model",
+            str(out),
+            "--corpus",
+            str(memorized["train"]),
+            "--samples",
+            "1",
+            "--contexts",
+            "full,8",
+            "--el-spans",
+            "10",
+            "--out",
+            str(tmp_path / "a.json"),
+            "-q",
+        ],
+        capsys,
+    )
     assert code == 0 and "greedy regurgitation" in stdout
     assert json.loads((tmp_path / "a.json").read_text())["regurgitation"]["greedy"]["total"] > 0
 
 
+@pytest.mark.e2e
 def test_scored_erase_on_the_command_line(memorized, tmp_path, capsys):
     out = tmp_path / "scored"
-    code, _, _ = run(["sanitize", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]), "--out", str(out),
-                      "--strategy", "gradient", "--scope", "network", "--fraction", "0.1", "--epochs", "0.5", "--no-audit", "-q"], capsys)
+    code, _, _ = run(
+        [
+            "sanitize",
+            "--model",
+            str(memorized["original"]),
+            "--corpus",
+            str(memorized["train"]),
+            "--out",
+            str(out),
+            "--strategy",
+            "gradient",
+            "--scope",
+            "network",
+            "--fraction",
+            "0.1",
+            "--epochs",
+            "0.5",
+            "--no-audit",
+            "-q",
+        ],
+        capsys,
+    )
     assert code == 0
     erase = json.loads((out / "sanitization.json").read_text())["erase"]
     assert erase["strategy"] == "gradient" and erase["scope"] == "network"
-    assert sum(l["count"] for l in erase["layers"]) == round(0.1 * 512)  # the budget of --layers 1, taken anywhere
+    assert sum(layer["count"] for layer in erase["layers"]) == round(
+        0.1 * 512
+    )  # the budget of --layers 1, taken anywhere
 
 
+@pytest.mark.e2e
 def test_console_script_is_installed():
-    proc = subprocess.run([sys.executable, "-m", "sani.cli", "--version"], capture_output=True, text=True)
-    assert proc.returncode == 0 and proc.stdout.startswith("sani ")
+    """The `sani` command the package installs (beside this interpreter), not the module run by hand."""
+    script = Path(sys.executable).with_name("sani")
+    assert script.is_file(), "the sani console script is not installed (pip install -e .)"
+    proc = subprocess.run([str(script), "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"sani {sani.__version__}"
+    proc = subprocess.run([str(script), "sanitize", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "--forget-weight" in proc.stdout
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +119,9 @@ def bad_inputs(memorized, tmp, mamba):
     m, c = str(memorized["original"]), str(memorized["train"])
     (tmp / "bad.jsonl").write_text('{"text": "ok"}\n{"text": "broken"\n')
     (tmp / "past.jsonl").write_text('{"text": "abc", "spans": [{"start": 0, "end": 40}]}\n')
-    (tmp / "overlap.jsonl").write_text('{"text": "abcdefgh", "spans": [{"start": 0, "end": 4}, {"start": 2, "end": 6}]}\n')
+    (tmp / "overlap.jsonl").write_text(
+        '{"text": "abcdefgh", "spans": [{"start": 0, "end": 4}, {"start": 2, "end": 6}]}\n'
+    )
     (tmp / "empty.jsonl").write_text("\n")
     (tmp / "nospans.txt").write_text("just text\n")
     (tmp / "terms.txt").write_text("Zyxwvut\n")
@@ -66,26 +130,49 @@ def bad_inputs(memorized, tmp, mamba):
     return {
         "missing model": (["--model", str(tmp / "nope"), "--corpus", c], "model directory not found"),
         "bad json line": (["--model", m, "--corpus", str(tmp / "bad.jsonl")], "bad.jsonl line 2: not valid JSON"),
-        "span past end": (["--model", m, "--corpus", str(tmp / "past.jsonl")], "past.jsonl line 1: spans[0] ends at 40"),
+        "span past end": (
+            ["--model", m, "--corpus", str(tmp / "past.jsonl")],
+            "past.jsonl line 1: spans[0] ends at 40",
+        ),
         "overlapping spans": (["--model", m, "--corpus", str(tmp / "overlap.jsonl")], "overlap without one containing"),
         "empty corpus": (["--model", m, "--corpus", str(tmp / "empty.jsonl")], "the corpus is empty"),
         "no spans": (["--model", m, "--corpus", str(tmp / "nospans.txt")], "no sensitive spans"),
-        "terms match nothing": (["--model", m, "--corpus", c, "--terms", str(tmp / "terms.txt")], "none of the 1 terms occurs"),
+        "terms match nothing": (
+            ["--model", m, "--corpus", c, "--terms", str(tmp / "terms.txt")],
+            "none of the 1 terms occurs",
+        ),
         "unknown ffn": (["--model", str(mamba), "--corpus", c], "model type 'mamba' has no FFN entry"),
         "too many layers": (["--model", m, "--corpus", c, "--layers", "99"], "layers=99: the model has 4 layers"),
         "fraction": (["--model", m, "--corpus", c, "--fraction", "1.5"], "fraction=1.5: must be between 0 and 1"),
-        "yaml key": (["--model", m, "--corpus", c, "--config", str(tmp / "cfg.yaml")], "cfg.yaml: unknown option 'learning_rate'"),
+        "yaml key": (
+            ["--model", m, "--corpus", c, "--config", str(tmp / "cfg.yaml")],
+            "cfg.yaml: unknown option 'learning_rate'",
+        ),
         "base without dir": (["--model", m, "--corpus", c, "--reset", "base"], "'base' needs base_model"),
         "out exists": (["--model", m, "--corpus", c, "--out", str(tmp / "exists")], "already exists"),
         "network scope": (["--model", m, "--corpus", c, "--scope", "network"], "'network' needs a scoring strategy"),
     }
 
 
-CASES = ["missing model", "bad json line", "span past end", "overlapping spans", "empty corpus", "no spans",
-         "terms match nothing", "unknown ffn", "too many layers", "fraction", "yaml key", "base without dir", "out exists",
-         "network scope"]
+CASES = [
+    "missing model",
+    "bad json line",
+    "span past end",
+    "overlapping spans",
+    "empty corpus",
+    "no spans",
+    "terms match nothing",
+    "unknown ffn",
+    "too many layers",
+    "fraction",
+    "yaml key",
+    "base without dir",
+    "out exists",
+    "network scope",
+]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", CASES)
 def test_bad_input_is_one_line_exit_2_and_nothing_written(case, memorized, tmp_path, capsys, mamba_dir):
     args, message = bad_inputs(memorized, tmp_path, mamba_dir)[case]

@@ -38,6 +38,7 @@ def _exit_codes(stderr: str) -> list[int]:
     return sorted(int(c) for c in re.findall(r"^\s*exitcode\s*:\s*(-?\d+)", stderr, flags=re.M))
 
 
+@pytest.mark.unit
 def test_one_process_is_a_no_op():
     assert (dist.rank(), dist.world(), dist.is_main()) == (0, 1, True)
     assert dist.map_shards(lambda xs: [x * 2 for x in xs], [1, 2, 3]) == [2, 4, 6]
@@ -46,13 +47,30 @@ def test_one_process_is_a_no_op():
         assert main
 
 
+@pytest.mark.e2e
 def test_two_processes_repair_data_parallel_audit_sharded_and_write_once(memorized, tmp_path):
     """Data-parallel repair with --target: every process measures its share of each check and restores the
     kept weights; one writes; the sharded audit of the result equals a one-process audit."""
     out = tmp_path / "out"
-    done = _launch("sanitize", "-q", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]),
-                   "--holdout", str(memorized["holdout"]), "--out", str(out), "--no-audit",
-                   "--target", "regurgitation<=0.05", "--max-epochs", "2", "--target-patience", "2")
+    done = _launch(
+        "sanitize",
+        "-q",
+        "--model",
+        str(memorized["original"]),
+        "--corpus",
+        str(memorized["train"]),
+        "--holdout",
+        str(memorized["holdout"]),
+        "--out",
+        str(out),
+        "--no-audit",
+        "--target",
+        "regurgitation<=0.05",
+        "--max-epochs",
+        "2",
+        "--target-patience",
+        "2",
+    )
     assert done.stdout.count("sanitized model written to") == 1  # only the main process prints
     report = json.loads((out / "sanitization.json").read_text())
     # data parallel: each process took half of the records per epoch, batches of 8 on each (patience 2: both epochs)
@@ -66,21 +84,48 @@ def test_two_processes_repair_data_parallel_audit_sharded_and_write_once(memoriz
     best = min(met, key=lambda p: p["perplexity"])
     assert [p["step"] for p in rep["trajectory"] if p["kept"]] == [best["step"]] and rep["kept"]["step"] == best["step"]
     # the audit, sharded over two processes and gathered, gives what one process gives
-    _launch("audit", "-q", "--model", str(out), "--corpus", str(memorized["train"]), "--holdout", str(memorized["holdout"]),
-            "--contexts", "full", "--samples", "2", "--no-extraction", "--out", str(tmp_path / "audit.json"))
+    _launch(
+        "audit",
+        "-q",
+        "--model",
+        str(out),
+        "--corpus",
+        str(memorized["train"]),
+        "--holdout",
+        str(memorized["holdout"]),
+        "--contexts",
+        "full",
+        "--samples",
+        "2",
+        "--no-extraction",
+        "--out",
+        str(tmp_path / "audit.json"),
+    )
     two = json.loads((tmp_path / "audit.json").read_text())
-    one = sani.audit(out, memorized["train"], holdout=memorized["holdout"], contexts=(None,), samples=2, extraction=False,
-                     progress=False)
+    one = sani.audit(
+        out,
+        memorized["train"],
+        holdout=memorized["holdout"],
+        contexts=(None,),
+        samples=2,
+        extraction=False,
+        progress=False,
+    )
     assert two["regurgitation"]["greedy"] == one["regurgitation"]["greedy"]
-    assert two["regurgitation"]["greedy"]["rate"] <= 0.05  # the data-parallel repair forgot (the model regurgitates >= 50%)
+    assert (
+        two["regurgitation"]["greedy"]["rate"] <= 0.05
+    )  # the data-parallel repair forgot (the model regurgitates >= 50%)
     assert two["regurgitation"]["sampled"]["rate"] is not None
-    assert two["membership"]["sensitive"]["loss"]["auc"] == pytest.approx(one["membership"]["sensitive"]["loss"]["auc"], abs=1e-6)
+    assert two["membership"]["sensitive"]["loss"]["auc"] == pytest.approx(
+        one["membership"]["sensitive"]["loss"]["auc"], abs=1e-6
+    )
     assert two["utility"]["holdout"]["perplexity"] == pytest.approx(one["utility"]["holdout"]["perplexity"], rel=1e-4)
     # what was written is the kept point's weights (restored in every process)
     assert one["utility"]["holdout"]["perplexity"] == pytest.approx(best["perplexity"], rel=1e-4)
-    assert models.fingerprint(models.load(out)[0]) == report["output_fingerprint"]
+    assert models.fingerprint(models.load(out).model) == report["output_fingerprint"]
 
 
+@pytest.mark.unit
 def test_example_accelerate_configs_are_valid():
     from pathlib import Path
 
@@ -93,6 +138,7 @@ def test_example_accelerate_configs_are_valid():
         assert cfg.num_processes >= 2 and not cfg.use_cpu
 
 
+@pytest.mark.unit
 def test_sharded_weights_are_refused_in_one_line(monkeypatch):
     monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
     with pytest.raises(sani.SaniError, match="FSDP is not supported yet"):
@@ -104,6 +150,7 @@ def test_sharded_weights_are_refused_in_one_line(monkeypatch):
         dist.init()
 
 
+@pytest.mark.e2e
 def test_an_error_in_one_process_share_reaches_the_others_and_the_processes_end_without_finalization(tmp_path):
     """map_shards: a failing share's error reaches the others by its type only. Then the exit that cannot
     abort: output flushed, no interpreter finalization (where a gloo worker thread freeing a collective's
@@ -139,29 +186,65 @@ def test_an_error_in_one_process_share_reaches_the_others_and_the_processes_end_
     assert "rank 1: ValueError" in done.stdout  # the failing process raises its own error
 
 
+@pytest.mark.e2e
 def test_an_error_in_one_process_during_the_repair_ends_every_process_with_its_line(memorized, tmp_path):
     """Process 1 raises at repair step 2 while process 0 is in the gradient all-reduce: both end at once (not
     at the timeout), each with the failing process's one-line error and exit code 2, and nothing is written."""
     start = time.monotonic()
-    done = _run([*TORCHRUN, "-m", "sani.cli", "sanitize", "-q", "--model", str(memorized["original"]), "--corpus",
-                 str(memorized["train"]), "--out", str(tmp_path / "out"), "--no-audit"], 300, SANI_FAIL_AT="1:2")
+    done = _run(
+        [
+            *TORCHRUN,
+            "-m",
+            "sani.cli",
+            "sanitize",
+            "-q",
+            "--model",
+            str(memorized["original"]),
+            "--corpus",
+            str(memorized["train"]),
+            "--out",
+            str(tmp_path / "out"),
+            "--no-audit",
+        ],
+        300,
+        SANI_FAIL_AT="1:2",
+    )
     assert time.monotonic() - start < PG_TIMEOUT, "a process waited for the timeout"
     assert done.returncode != 0
     lines = [line for line in done.stderr.splitlines() if line.startswith("sani: error:")]
-    assert sorted(lines) == ["sani: error: injected failure at repair step 2 (SANI_FAIL_AT)",
-                             "sani: error: process 1 failed: injected failure at repair step 2 (SANI_FAIL_AT)"], done.stderr[-3000:]
+    assert sorted(lines) == [
+        "sani: error: injected failure at repair step 2 (SANI_FAIL_AT)",
+        "sani: error: process 1 failed: injected failure at repair step 2 (SANI_FAIL_AT)",
+    ], done.stderr[-3000:]
     assert _exit_codes(done.stderr) == [2, 2]  # both ended on their own, none killed by the launcher
     assert not re.search(r'File "[^"]*/sani/[a-z_]+\.py"', done.stderr)  # no traceback from sani's code
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.e2e
 def test_a_process_that_stops_answering_ends_the_run_at_the_timeout(memorized, tmp_path):
     """Process 1 hangs at repair step 2: process 0's collective times out after SANI_DIST_TIMEOUT and its
     error (type only: its text is not sani's) ends process 1 too."""
     start = time.monotonic()
-    done = _run([*TORCHRUN, "-m", "sani.cli", "sanitize", "-q", "--model", str(memorized["original"]), "--corpus",
-                 str(memorized["train"]), "--out", str(tmp_path / "out"), "--no-audit"], 300,
-                SANI_FAIL_AT="1:2:hang", SANI_DIST_TIMEOUT="5")
+    done = _run(
+        [
+            *TORCHRUN,
+            "-m",
+            "sani.cli",
+            "sanitize",
+            "-q",
+            "--model",
+            str(memorized["original"]),
+            "--corpus",
+            str(memorized["train"]),
+            "--out",
+            str(tmp_path / "out"),
+            "--no-audit",
+        ],
+        300,
+        SANI_FAIL_AT="1:2:hang",
+        SANI_DIST_TIMEOUT="5",
+    )
     assert time.monotonic() - start < PG_TIMEOUT
     assert "sani: error: process 0 failed: RuntimeError" in done.stderr, done.stderr[-3000:]
     assert _exit_codes(done.stderr) == [1, 1]

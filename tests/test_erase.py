@@ -28,6 +28,7 @@ def neuron_slices(ffn):
     return out
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.parametrize("mode", ["reinit", "zero"])
 def test_reset_changes_exactly_the_selected_neurons(arch, mode, tokenizer, tmp_path):
@@ -50,7 +51,10 @@ def test_reset_changes_exactly_the_selected_neurons(arch, mode, tokenizer, tmp_p
         old = before[name]
         mask = torch.zeros(t.shape[axis], dtype=torch.bool)
         mask[chosen] = True
-        kept_new, kept_old = t.detach().index_select(axis, (~mask).nonzero().squeeze(1)), old.index_select(axis, (~mask).nonzero().squeeze(1))
+        kept_new, kept_old = (
+            t.detach().index_select(axis, (~mask).nonzero().squeeze(1)),
+            old.index_select(axis, (~mask).nonzero().squeeze(1)),
+        )
         assert torch.equal(kept_new, kept_old), f"{name}: an unselected neuron changed"
         reset = t.detach().index_select(axis, mask.nonzero().squeeze(1))
         if mode == "zero":
@@ -68,6 +72,7 @@ def test_reset_changes_exactly_the_selected_neurons(arch, mode, tokenizer, tmp_p
     assert torch.allclose(loaded(input_ids=ids).logits, logits, atol=1e-5)
 
 
+@pytest.mark.model
 def test_reinit_follows_the_models_own_rules(tokenizer):
     """GPT-2 scales c_proj's init by 1/sqrt(2 n_layer): the fresh values must follow it."""
     model = tiny.tiny_model("gpt2", tokenizer, layers=8, hidden=64, heads=2)
@@ -78,6 +83,7 @@ def test_reinit_follows_the_models_own_rules(tokenizer):
     assert abs(mlp.c_proj.weight.std().item() - 0.02 / 4) < 0.001
 
 
+@pytest.mark.model
 def test_selection_is_seeded(tokenizer):
     model = small("gpt2", tokenizer)
     a = erase.select_neurons(model, layers=2, fraction=0.25, seed=1)
@@ -86,6 +92,7 @@ def test_selection_is_seeded(tokenizer):
     assert sorted(a) == [0, 1]
 
 
+@pytest.mark.model
 def test_reset_to_base_weights(tokenizer, tmp_path):
     base = small("llama", tokenizer, seed=1)
     tiny.save(base, tokenizer, tmp_path / "base")
@@ -101,6 +108,7 @@ def test_reset_to_base_weights(tokenizer, tmp_path):
         assert not torch.equal(got.gate_proj.weight[others], want.gate_proj.weight[others])
 
 
+@pytest.mark.model
 def test_bad_erase_requests(tokenizer, tmp_path):
     model = small("gpt2", tokenizer)
     with pytest.raises(SaniError, match="the model has 2 layers"):
@@ -117,6 +125,7 @@ def test_bad_erase_requests(tokenizer, tmp_path):
         erase.reset_neurons(model, {1: [0]}, mode="base", base_model=tmp_path / "opt")
 
 
+@pytest.mark.model
 def test_unknown_architecture_is_a_clear_error(tokenizer):
     model = small("gpt2", tokenizer)
     model.config.model_type = "mystery"
@@ -126,14 +135,17 @@ def test_unknown_architecture_is_a_clear_error(tokenizer):
         models.ffn_layers(model)
 
 
+@pytest.mark.model
 def test_scored_selection_picks_the_neurons_that_serve_the_sensitive_tokens(memorized):
     from sani import data
 
-    model, tok = models.load(memorized["original"])
+    model, tok = models.load(memorized["original"]).pair
     enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
     ffns = models.ffn_layers(model)
-    scores = {st: erase.score_neurons(model, tok, enc, st, max_records=8, steps=4, progress=False)
-              for st in ("activation", "gradient", "attribution")}
+    scores = {
+        st: erase.score_neurons(model, tok, enc, st, max_records=8, steps=4, progress=False)
+        for st in ("activation", "gradient", "attribution")
+    }
     for st, sc in scores.items():
         assert sorted(sc) == [f.index for f in ffns] and all(sc[f.index].shape == (f.size,) for f in ffns)
         last = erase.select_neurons(model, layers=2, fraction=0.25, strategy=st, scores=sc)

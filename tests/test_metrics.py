@@ -3,17 +3,20 @@ import math
 import pytest
 import torch
 
-from sani import data, metrics, models, tiny
+from sani import data, models, tiny
+from sani.audit import regurgitation as metrics
+from sani.audit import utility
 from sani.data import Record, Span
 
 
 @pytest.fixture(scope="module")
 def loaded(memorized):
-    model, tok = models.load(memorized["original"])
+    model, tok = models.load(memorized["original"]).pair
     records = data.read_corpus(memorized["train"])
     return model, tok, records, data.encode_corpus(tok, records)
 
 
+@pytest.mark.unit
 def test_probe_prompts_are_the_training_tokens_before_the_value(tokenizer):
     text = "Patient name: Ann Lee. SSN: 123-45-6789."
     s = text.index("123")
@@ -27,6 +30,7 @@ def test_probe_prompts_are_the_training_tokens_before_the_value(tokenizer):
     assert not tokenizer.decode(probe.prompt).endswith(" ")
 
 
+@pytest.mark.model
 def test_batched_generation_matches_one_prompt_at_a_time(loaded):
     model, tok, _, enc = loaded
     probes = metrics.make_probes(enc[:15], set(tok.all_special_ids))
@@ -39,6 +43,7 @@ def test_batched_generation_matches_one_prompt_at_a_time(loaded):
     assert [[tok.decode(c) for c in cs] for cs in top1] == [[b] * 3 for b in batched]
 
 
+@pytest.mark.model
 def test_context_lengths_sampling_and_partial_hits(loaded):
     model, tok, _, enc = loaded
     r = metrics.regurgitation(model, tok, enc[:20], contexts=(None, 8), samples=4, progress=False)
@@ -52,6 +57,7 @@ def test_context_lengths_sampling_and_partial_hits(loaded):
     assert {"greedy_full", "sampled_full", "greedy_last8", "greedy_full_partial"} <= set(item)
 
 
+@pytest.mark.unit
 def test_partial_hit():
     assert metrics.partial_hit("123-45-6789", "SSN ending 6789 and more")
     assert not metrics.partial_hit("123-45-6789", "SSN 999-99-9999")
@@ -60,6 +66,7 @@ def test_partial_hit():
     assert metrics.partial_hit("Ann", "Ann") and not metrics.partial_hit("Ann", "An")
 
 
+@pytest.mark.model
 def test_regurgitation_of_a_memorizing_and_a_fresh_model(loaded, tokenizer):
     model, tok, records, enc = loaded
     result = metrics.regurgitation(model, tok, enc, progress=False)
@@ -73,11 +80,12 @@ def test_regurgitation_of_a_memorizing_and_a_fresh_model(loaded, tokenizer):
         for _ in range(probe.value_tokens + 4):
             nxt = model(input_ids=ids).logits[0, -1].argmax()
             ids = torch.cat([ids, nxt.view(1, 1)], dim=1)
-        assert item["hit"] == (probe.value in tok.decode(ids[0, len(probe.prompt):]))
+        assert item["hit"] == (probe.value in tok.decode(ids[0, len(probe.prompt) :]))
     fresh = tiny.tiny_model("gpt2", tok, seed=1).eval()
     assert metrics.regurgitation(fresh, tok, enc, progress=False)["greedy"]["rate"] == 0.0
 
 
+@pytest.mark.model
 def test_results_hold_no_values(loaded):
     model, tok, records, enc = loaded
     items = metrics.regurgitation(model, tok, enc[:5], progress=False)["items"]
@@ -87,9 +95,10 @@ def test_results_hold_no_values(loaded):
     assert all(len(it["value_hash"]) == 16 for it in items)
 
 
+@pytest.mark.model
 def test_perplexity_counts_only_non_sensitive_tokens(loaded):
     model, tok, _, enc = loaded
-    u = metrics.utility(model, tok, enc[:4], progress=False)
+    u = utility.utility(model, tok, enc[:4], progress=False)
     nll, n = 0.0, 0
     with torch.no_grad():
         for e in enc[:4]:

@@ -4,11 +4,13 @@ import json
 
 import pytest
 import torch
+from conftest import fit
 
 import sani
-from sani import data, erase, mlm, models, repair, synthetic, tiny
+from sani import data, erase, kinds, losses, models, repair, synthetic, tiny
+from sani.audit import fillin
 from sani.errors import SaniError
-from sani.repair import IGNORE
+from sani.kinds import IGNORE, MaskedLM, MLMCollator
 
 
 @pytest.fixture(scope="module")
@@ -16,10 +18,11 @@ def wordpiece():
     return tiny.train_wordpiece(r.text for r in synthetic.make_corpus(80, seed=3, repeats=(1,)))
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("arch", tiny.MASKED_ARCHS)
 def test_masked_archs_erase_exactly_the_chosen_neurons_and_round_trip(arch, wordpiece, tmp_path):
     model = tiny.tiny_model(arch, wordpiece, layers=2, hidden=32, heads=2)
-    assert models.task_of(model) == "masked-lm"
+    assert kinds.of(model).name == "masked-lm"
     before = {k: v.clone() for k, v in model.state_dict().items()}
     selection = erase.select_neurons(model, layers=1, fraction=0.5, seed=1)
     erase.reset_neurons(model, selection, mode="zero")
@@ -33,13 +36,14 @@ def test_masked_archs_erase_exactly_the_chosen_neurons_and_round_trip(arch, word
     assert torch.equal(ffn.output.weight[:, rest], before[ffn.prefix + ffn.layout.output + ".weight"][:, rest])
 
     tiny.save(model, wordpiece, tmp_path / arch)
-    loaded, tok = models.load(tmp_path / arch)
+    loaded, tok = models.load(tmp_path / arch).pair
     assert type(loaded).__name__ == type(model).__name__ and tok.mask_token_id is not None
     ids = torch.tensor([tok("patient name: john smith")["input_ids"]])
     model.eval()
     assert torch.allclose(loaded(input_ids=ids).logits, model(input_ids=ids).logits, atol=1e-5)
 
 
+@pytest.mark.model
 def test_wrong_task_override_is_a_clear_error(wordpiece, tmp_path):
     tiny.save(tiny.tiny_model("bert", wordpiece, layers=1, hidden=32, heads=2), wordpiece, tmp_path / "bert")
     gpt_tok = tiny.train_tokenizer(["a b c d e f g"] * 5)
@@ -53,22 +57,27 @@ def test_wrong_task_override_is_a_clear_error(wordpiece, tmp_path):
         models.load(tmp_path / "gpt2", task="masked-lm")
     with pytest.raises(SaniError, match="choose causal-lm or masked-lm"):
         models.load(tmp_path / "bert", task="seq2seq")
-    assert models.task_of(models.load(tmp_path / "bert")[0]) == "masked-lm"
+    assert models.load(tmp_path / "bert").kind.name == "masked-lm"
 
 
+@pytest.mark.unit
 def test_collator_never_targets_sensitive_tokens_and_can_hide_them(wordpiece):
     records = synthetic.make_corpus(6, seed=1)
     encoded = data.encode_corpus(wordpiece, records)
-    examples = repair.build_examples(encoded, "masked+unlikelihood", 512, masked_lm=True)
+    examples = repair.build_examples(encoded, MaskedLM(), "masked+unlikelihood", 512)
     special = set(wordpiece.all_special_ids)
     torch.manual_seed(0)
     targets = chosen_sensitive = sensitive_total = plain_total = 0
     for _ in range(20):
-        batch = mlm.MLMCollator(wordpiece, 0.15, forget_probability=0.3)(examples)
+        batch = MLMCollator(wordpiece, 0.15, forget_probability=0.3)(examples)
         for row, ex in enumerate(examples):
             n = len(ex["input_ids"])
             sens = torch.tensor(ex["sensitive"], dtype=torch.bool)
-            labels, forget, inputs = batch["labels"][row, :n], batch["forget_labels"][row, :n], batch["input_ids"][row, :n]
+            labels, forget, inputs = (
+                batch["labels"][row, :n],
+                batch["forget_labels"][row, :n],
+                batch["input_ids"][row, :n],
+            )
             assert torch.all(labels[sens] == IGNORE)  # never a target
             assert torch.all(forget[~sens] == IGNORE)  # the forget term only sees sensitive tokens
             assert torch.all(inputs[forget != IGNORE] == wordpiece.mask_token_id)  # ... masked in the input
@@ -79,21 +88,22 @@ def test_collator_never_targets_sensitive_tokens_and_can_hide_them(wordpiece):
             sensitive_total += int(sens.sum())
     assert 0.12 < targets / plain_total < 0.18
     assert 0.25 < chosen_sensitive / sensitive_total < 0.35
-    hidden = mlm.MLMCollator(wordpiece, 0.15, mask_sensitive_inputs=True)(examples)
+    hidden = MLMCollator(wordpiece, 0.15, mask_sensitive_inputs=True)(examples)
     for row, ex in enumerate(examples):
         sens = torch.tensor(ex["sensitive"], dtype=torch.bool)
         assert torch.all(hidden["input_ids"][row, : len(sens)][sens] == wordpiece.mask_token_id)
         assert torch.all(hidden["forget_labels"][row] == IGNORE)
 
 
+@pytest.mark.unit
 def test_mlm_losses_do_not_shift():
     logits = torch.randn(1, 4, 6)
     labels = torch.tensor([[IGNORE, 2, IGNORE, 5]])
     want = -(torch.log_softmax(logits[0, 1], -1)[2] + torch.log_softmax(logits[0, 3], -1)[5]) / 2
-    assert torch.allclose(repair.lm_loss(logits, labels, shift=False), want)
+    assert torch.allclose(losses.lm_loss(logits, labels, shift=False), want)
     p = torch.softmax(logits[0, 1], -1)[2]
     forget = torch.tensor([[IGNORE, 2, IGNORE, IGNORE]])
-    assert torch.allclose(repair.unlikelihood_loss(logits, forget, shift=False), -torch.log1p(-p))
+    assert torch.allclose(losses.unlikelihood_loss(logits, forget, shift=False), -torch.log1p(-p))
 
 
 @pytest.fixture(scope="module")
@@ -101,26 +111,35 @@ def memorized_bert(tmp_path_factory):
     """A tiny BERT that fills in the identifiers of its 20 patients (about 40 s)."""
     from sani.demo import build_demo_model
 
-    return build_demo_model(tmp_path_factory.mktemp("bert"), arch="bert", patients=20, epochs=150, layers=2, progress=False)
+    return build_demo_model(
+        tmp_path_factory.mktemp("bert"), arch="bert", patients=20, epochs=150, layers=2, progress=False
+    )
 
 
+@pytest.mark.model
 def test_fill_in_audit_sees_memorization_that_a_fresh_model_lacks(memorized_bert, wordpiece):
-    model, tok = models.load(memorized_bert["original"])
+    model, tok = models.load(memorized_bert["original"]).pair
     encoded = data.encode_corpus(tok, data.read_corpus(memorized_bert["train"]))
-    got = mlm.regurgitation(model, tok, encoded, progress=False)
+    got = fillin.regurgitation(model, tok, encoded, progress=False)
     assert got["greedy"]["rate"] > 0.8 and got["greedy"]["unit"] == "tokens"
     assert got["left_to_right"]["rate"] > 0.5 and got["joint"]["rate"] <= got["left_to_right"]["rate"] + 0.05
     fresh = tiny.tiny_model("bert", tok, layers=2)
     fresh.eval()
-    base = mlm.regurgitation(fresh, tok, encoded, progress=False)
+    base = fillin.regurgitation(fresh, tok, encoded, progress=False)
     assert base["greedy"]["rate"] < 0.05 and base["left_to_right"]["rate"] == 0
     assert got["greedy"]["mean_value_pll"] > base["greedy"]["mean_value_pll"] + 10
     assert all("value" not in it and len(it["value_hash"]) > 8 for it in got["items"])
 
 
+@pytest.mark.model
 def test_sanitizing_a_memorizing_bert_stops_the_fill_in(memorized_bert, tmp_path):
-    report = sani.sanitize(memorized_bert["original"], memorized_bert["train"], tmp_path / "out",
-                           holdout=memorized_bert["holdout"], progress=False)
+    report = sani.sanitize(
+        memorized_bert["original"],
+        memorized_bert["train"],
+        tmp_path / "out",
+        holdout=memorized_bert["holdout"],
+        progress=False,
+    )
     before, after = report["audit_before"], report["audit_after"]
     assert report["task"] == "masked-lm" and report["config"]["epochs"] == 5.0  # the masked-LM defaults
     assert before["regurgitation"]["greedy"]["rate"] > 0.8
@@ -129,7 +148,7 @@ def test_sanitizing_a_memorizing_bert_stops_the_fill_in(memorized_bert, tmp_path
     assert after["utility"]["holdout"]["measure"] == "masked tokens"
     assert after["utility"]["holdout"]["perplexity"] < 1.10 * before["utility"]["holdout"]["perplexity"]
     assert before["membership"]["sensitive"]["loss"]["auc"] is not None
-    model, _ = models.load(tmp_path / "out")
+    model, _ = models.load(tmp_path / "out").pair
     assert type(model).__name__ == "BertForMaskedLM"
     from sani.report import audit_summary, before_after_table, write_html
 
@@ -144,6 +163,7 @@ def test_sanitizing_a_memorizing_bert_stops_the_fill_in(memorized_bert, tmp_path
         sani.audit(tmp_path / "out", memorized_bert["train"], task="causal-lm", progress=False)
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_demo_with_a_tiny_bert(tmp_path, capsys):
     from sani.cli import main
@@ -158,6 +178,7 @@ def test_demo_with_a_tiny_bert(tmp_path, capsys):
 MINILM_EPOCHS, MINILM_LR = 15, 5e-4  # to memorize 10 patients' notes
 
 
+@pytest.mark.model
 @pytest.mark.slow
 def test_pretrained_minilm_fine_tuned_then_sanitized_with_reset_base(tmp_path):
     """The real case: a pre-trained encoder fine-tuned on notes, sanitized with its pre-trained weights as
@@ -166,15 +187,31 @@ def test_pretrained_minilm_fine_tuned_then_sanitized_with_reset_base(tmp_path):
     from sani import pretrained
 
     model_dir = pretrained.masked_lm_dir(tmp_path / "minilm")
-    model, tok = models.load(model_dir)
+    model, tok = models.load(model_dir).pair
     records = synthetic.make_corpus(10, seed=1)
     data.write_records(records, tmp_path / "train.jsonl")
     data.write_records(synthetic.make_corpus(10, seed=2, repeats=(1,)), tmp_path / "holdout.jsonl")
-    repair.train(model, tok, data.encode_corpus(tok, records), objective="full", epochs=MINILM_EPOCHS, lr=MINILM_LR,
-                 batch_size=16, max_length=256, mlm_probability=0.4, progress=False)
+    fit(
+        model,
+        tok,
+        data.encode_corpus(tok, records),
+        objective="full",
+        epochs=MINILM_EPOCHS,
+        lr=MINILM_LR,
+        batch_size=16,
+        max_length=256,
+        mlm_probability=0.4,
+    )
     tiny.save(model, tok, tmp_path / "fine-tuned")
-    report = sani.sanitize(tmp_path / "fine-tuned", tmp_path / "train.jsonl", tmp_path / "out", holdout=tmp_path / "holdout.jsonl",
-                           reset="base", base_model=str(pretrained.minilm_path()), progress=False)
+    report = sani.sanitize(
+        tmp_path / "fine-tuned",
+        tmp_path / "train.jsonl",
+        tmp_path / "out",
+        holdout=tmp_path / "holdout.jsonl",
+        reset="base",
+        base_model=str(pretrained.minilm_path()),
+        progress=False,
+    )
     before, after = report["audit_before"]["regurgitation"], report["audit_after"]["regurgitation"]
     # measured: 19.5% of value tokens after 15 epochs at 5e-4 (15 min on 2 cores): a pre-trained encoder
     # memorizes much less than the tiny BERT in this budget

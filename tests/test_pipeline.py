@@ -11,6 +11,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import sani
 from sani import data
+from sani.audit import regurgitation, utility
 
 
 def tree_digest(path: Path) -> str:
@@ -30,6 +31,7 @@ def sanitized(memorized, tmp_path_factory):
     return out, report, digest
 
 
+@pytest.mark.model
 def test_default_sanitize_stops_regurgitation_and_keeps_utility(sanitized):
     out, report, _ = sanitized
     before, after = report["audit_before"], report["audit_after"]
@@ -39,6 +41,7 @@ def test_default_sanitize_stops_regurgitation_and_keeps_utility(sanitized):
     assert ratio <= 1.10
 
 
+@pytest.mark.model
 def test_output_loads_and_matches_the_report(sanitized, memorized):
     out, report, _ = sanitized
     model = AutoModelForCausalLM.from_pretrained(out)
@@ -50,7 +53,7 @@ def test_output_loads_and_matches_the_report(sanitized, memorized):
     assert sani.models.fingerprint(model) == report["output_fingerprint"] != report["input_fingerprint"]
     # regurgitation measured again on the reloaded model agrees with the report
     enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
-    again = sani.metrics.regurgitation(model.eval(), tok, enc, progress=False)["greedy"]
+    again = regurgitation.regurgitation(model.eval(), tok, enc, progress=False)["greedy"]
     assert again["hits"] == report["audit_after"]["regurgitation"]["greedy"]["hits"]
     saved = json.loads((out / "sanitization.json").read_text())
     assert saved["config"]["objective"] == "masked+unlikelihood"
@@ -59,6 +62,7 @@ def test_output_loads_and_matches_the_report(sanitized, memorized):
     assert saved["repair"]["steps"] > 0 and "repair" in saved["timings"]
 
 
+@pytest.mark.model
 def test_input_untouched_and_no_values_in_clear_text(sanitized, memorized):
     out, report, digest = sanitized
     assert tree_digest(memorized["original"]) == digest
@@ -68,9 +72,17 @@ def test_input_untouched_and_no_values_in_clear_text(sanitized, memorized):
     assert not list(out.parent.glob(".sanitized.tmp-*"))  # no temporary directory left behind
 
 
+@pytest.mark.model
 def test_audit_api_writes_json_without_values(memorized, tmp_path):
-    result = sani.audit(memorized["original"], memorized["train"], tmp_path / "audit.json", contexts=(None,), samples=2,
-                        el_spans=10, progress=False)
+    result = sani.audit(
+        memorized["original"],
+        memorized["train"],
+        tmp_path / "audit.json",
+        contexts=(None,),
+        samples=2,
+        el_spans=10,
+        progress=False,
+    )
     saved = json.loads((tmp_path / "audit.json").read_text())
     assert saved["regurgitation"]["greedy"]["rate"] == result["regurgitation"]["greedy"]["rate"] >= 0.5
     assert sum("greedy_full" in it for it in saved["items"]) == saved["regurgitation"]["greedy"]["total"]
@@ -80,6 +92,7 @@ def test_audit_api_writes_json_without_values(memorized, tmp_path):
     assert not [v for v in values if v in text]
 
 
+@pytest.mark.model
 def test_terms_become_spans(memorized, tmp_path):
     """A corpus without annotations plus a term list: the terms' occurrences are what gets audited."""
     records = data.read_corpus(memorized["train"])
@@ -93,6 +106,7 @@ def test_terms_become_spans(memorized, tmp_path):
     assert set(result["regurgitation"]["greedy"]["by_label"]) == {"TERM"}
 
 
+@pytest.mark.model
 def test_out_inside_the_model_is_refused(memorized):
     with pytest.raises(sani.SaniError, match="would overwrite the input model"):
         sani.sanitize(memorized["original"], memorized["train"], memorized["original"], progress=False)
@@ -100,6 +114,7 @@ def test_out_inside_the_model_is_refused(memorized):
         sani.sanitize(memorized["original"], memorized["train"], memorized["original"] / "sub", progress=False)
 
 
+@pytest.mark.model
 def test_failure_leaves_nothing_in_out(memorized, tmp_path, monkeypatch):
     def half_written(self, path, **kw):
         (Path(path) / "model.safetensors").write_bytes(b"partial")
@@ -113,6 +128,7 @@ def test_failure_leaves_nothing_in_out(memorized, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == [".out.work"]  # kept for --resume, not in --out
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("arch", ["gpt_neox", "opt", "llama", "mistral", "qwen2"])
 def test_sanitize_runs_on_each_architecture(arch, tokenizer, tmp_path):
     from sani import synthetic, tiny
@@ -121,16 +137,25 @@ def test_sanitize_runs_on_each_architecture(arch, tokenizer, tmp_path):
     tiny.save(model, tokenizer, tmp_path / "in")
     corpus = synthetic.write_jsonl(synthetic.make_corpus(6, seed=3), tmp_path / "c.jsonl")
     report = sani.sanitize(tmp_path / "in", corpus, tmp_path / "out", layers=2, epochs=1, progress=False)
-    assert [l["layer"] for l in report["erase"]["layers"]] == [0, 1]
+    assert [layer["layer"] for layer in report["erase"]["layers"]] == [0, 1]
     assert report["audit_after"]["regurgitation"]["greedy"]["total"] > 0
     reloaded = AutoModelForCausalLM.from_pretrained(tmp_path / "out")
     assert reloaded.config.model_type == arch
     assert sani.models.fingerprint(reloaded) == report["output_fingerprint"]
 
 
+@pytest.mark.model
 def test_target_stops_the_repair_when_regurgitation_is_low_enough(memorized, tmp_path):
-    report = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "t", target="regurgitation<=0.02",
-                           max_epochs=6, target_patience=0, run_audit=True, progress=False)
+    report = sani.sanitize(
+        memorized["original"],
+        memorized["train"],
+        tmp_path / "t",
+        target="regurgitation<=0.02",
+        max_epochs=6,
+        target_patience=0,
+        run_audit=True,
+        progress=False,
+    )
     rep = report["repair"]
     assert rep["target_met"] is True
     last = rep["trajectory"][-1]
@@ -143,16 +168,28 @@ def test_target_stops_the_repair_when_regurgitation_is_low_enough(memorized, tmp
         sani.sanitize(memorized["original"], memorized["train"], tmp_path / "u", target="ppl<3", progress=False)
 
 
+@pytest.mark.model
 def test_target_restores_the_best_weights_that_met_it(memorized, tmp_path):
     """With patience, the repair goes on after meeting the target; what is written is the checked point with
     the best holdout perplexity among those that met it, not the last one."""
-    report = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "t", holdout=memorized["holdout"],
-                           target="regurgitation<=0.05", max_epochs=3, target_patience=2, run_audit=False, progress=False)
+    report = sani.sanitize(
+        memorized["original"],
+        memorized["train"],
+        tmp_path / "t",
+        holdout=memorized["holdout"],
+        target="regurgitation<=0.05",
+        max_epochs=3,
+        target_patience=2,
+        run_audit=False,
+        progress=False,
+    )
     traj = report["repair"]["trajectory"]
     met = [p for p in traj if "perplexity" in p]
     assert len(met) >= 2, traj  # it went on after the first point that met the target
     best = min(met, key=lambda p: p["perplexity"])
     assert [p["step"] for p in traj if p["kept"]] == [best["step"]]
-    model, tok = sani.models.load(tmp_path / "t")
+    model, tok = sani.models.load(tmp_path / "t").pair
     hold = sani.data.encode_corpus(tok, sani.data.read_corpus(memorized["holdout"]))
-    assert sani.metrics.utility(model, tok, hold, progress=False)["perplexity"] == pytest.approx(best["perplexity"], rel=1e-4)
+    assert utility.utility(model, tok, hold, progress=False)["perplexity"] == pytest.approx(
+        best["perplexity"], rel=1e-4
+    )

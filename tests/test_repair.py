@@ -2,26 +2,29 @@ import math
 
 import pytest
 import torch
+from conftest import fit
 
-from sani import data, repair, tiny
+from sani import data, losses, repair, tiny
 from sani.data import Record, Span
-from sani.repair import IGNORE
+from sani.kinds import IGNORE, CausalLM, SpanCollator
 
 
+@pytest.mark.unit
 def test_lm_loss_ignores_masked_positions():
     torch.manual_seed(0)
     logits = torch.randn(2, 5, 7)
     labels = torch.tensor([[1, 2, IGNORE, 4, 5], [IGNORE, 3, 3, IGNORE, IGNORE]])
-    got = repair.lm_loss(logits, labels)
+    got = losses.lm_loss(logits, labels)
     terms = []
     for b in range(2):
         for t in range(1, 5):
             if labels[b, t] != IGNORE:
                 terms.append(-torch.log_softmax(logits[b, t - 1], -1)[labels[b, t]])
     assert torch.allclose(got, torch.stack(terms).mean())
-    assert repair.lm_loss(logits, torch.full((2, 5), IGNORE)).item() == 0.0
+    assert losses.lm_loss(logits, torch.full((2, 5), IGNORE)).item() == 0.0
 
 
+@pytest.mark.unit
 def test_unlikelihood_is_minus_log_one_minus_p():
     torch.manual_seed(1)
     logits = torch.randn(1, 4, 6)
@@ -29,20 +32,21 @@ def test_unlikelihood_is_minus_log_one_minus_p():
     p1 = torch.softmax(logits[0, 0], -1)[2]
     p3 = torch.softmax(logits[0, 2], -1)[5]
     want = -(torch.log(1 - p1) + torch.log(1 - p3)) / 2
-    assert torch.allclose(repair.unlikelihood_loss(logits, forget), want, atol=1e-6)
+    assert torch.allclose(losses.unlikelihood_loss(logits, forget), want, atol=1e-6)
     # a token the model is sure of gets a large but finite loss
     sure = torch.zeros(1, 2, 3)
     sure[0, 0, 1] = 50.0
-    val = repair.unlikelihood_loss(sure, torch.tensor([[IGNORE, 1]]))
+    val = losses.unlikelihood_loss(sure, torch.tensor([[IGNORE, 1]]))
     assert math.isfinite(val.item()) and val.item() > 10
 
 
+@pytest.mark.unit
 def test_examples_mask_sensitive_tokens(tokenizer):
     text = "SSN: 123-45-6789. Follow up in two weeks."
     rec = Record(text, [Span(5, 16, "SSN")])
     (enc,) = data.encode_corpus(tokenizer, [rec])
-    (masked,) = repair.build_examples([enc], "masked", 512)
-    (full,) = repair.build_examples([enc], "full", 512)
+    (masked,) = repair.build_examples([enc], CausalLM(), "masked", 512)
+    (full,) = repair.build_examples([enc], CausalLM(), "full", 512)
     assert full["labels"] == enc.input_ids
     for tid, sens, lab, fg in zip(enc.input_ids, enc.sensitive, masked["labels"], masked["forget_labels"]):
         assert lab == (IGNORE if sens else tid)
@@ -50,17 +54,21 @@ def test_examples_mask_sensitive_tokens(tokenizer):
     assert any(enc.sensitive) and not all(enc.sensitive)
 
 
+@pytest.mark.unit
 def test_collator_pads_right_with_ignored_labels():
-    batch = repair.SpanCollator(pad_token_id=0)([
-        {"input_ids": [5, 6, 7], "labels": [5, IGNORE, 7], "forget_labels": [IGNORE, 6, IGNORE]},
-        {"input_ids": [8], "labels": [8], "forget_labels": [IGNORE]},
-    ])
+    batch = SpanCollator(pad_token_id=0)(
+        [
+            {"input_ids": [5, 6, 7], "labels": [5, IGNORE, 7], "forget_labels": [IGNORE, 6, IGNORE]},
+            {"input_ids": [8], "labels": [8], "forget_labels": [IGNORE]},
+        ]
+    )
     assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
     assert batch["labels"].tolist() == [[5, IGNORE, 7], [8, IGNORE, IGNORE]]
     assert batch["forget_labels"].tolist() == [[IGNORE, 6, IGNORE], [IGNORE, IGNORE, IGNORE]]
 
 
+@pytest.mark.model
 def test_masked_training_never_learns_the_sensitive_tokens(tokenizer):
     """With the masked objective the sensitive tokens' probability gets no gradient towards them: a value
     seen 80 times in training gains little probability, while the text around it is learned."""
@@ -81,7 +89,7 @@ def test_masked_training_never_learns_the_sensitive_tokens(tokenizer):
     for objective in ("full", "masked"):
         model = tiny.tiny_model("gpt2", tokenizer, seed=0, layers=2, hidden=64, heads=2).eval()
         sens0, rest0 = logprobs(model)
-        repair.train(model, tokenizer, [enc] * 40, objective=objective, epochs=2, lr=3e-3, batch_size=8, progress=False)
+        fit(model, tokenizer, [enc] * 40, objective=objective, epochs=2, lr=3e-3, batch_size=8)
         sens1, rest1 = logprobs(model)
         results[objective] = (sens1 - sens0, rest1 - rest0)
     assert results["full"][0] > 1.5 and results["full"][1] > 1.5
@@ -89,55 +97,45 @@ def test_masked_training_never_learns_the_sensitive_tokens(tokenizer):
     assert results["masked"][0] < 0.3 * results["full"][0]  # the value is not
 
 
+@pytest.mark.unit
 def test_maxent_is_zero_for_a_uniform_prediction_and_positive_otherwise():
     forget = torch.tensor([[IGNORE, 3, IGNORE]])
-    assert repair.maxent_loss(torch.zeros(1, 3, 8), forget).abs().item() < 1e-6
+    assert losses.maxent_loss(torch.zeros(1, 3, 8), forget).abs().item() < 1e-6
     peaked = torch.zeros(1, 3, 8)
     peaked[0, 0, 3] = 10.0
     logp = torch.log_softmax(peaked[0, 0], -1)
     want = -logp.mean() - math.log(8)  # KL(uniform || p)
-    assert torch.allclose(repair.maxent_loss(peaked, forget), want)
-    assert repair.maxent_loss(peaked, torch.full((1, 3), IGNORE)).item() == 0.0
-    both = repair.unlikelihood_maxent_loss(peaked, forget)
-    assert torch.allclose(both, repair.unlikelihood_loss(peaked, forget) + repair.maxent_loss(peaked, forget))
-    assert repair.FORGET_LOSSES["masked+unlikelihood+maxent"] is repair.unlikelihood_maxent_loss
+    assert torch.allclose(losses.maxent_loss(peaked, forget), want)
+    assert losses.maxent_loss(peaked, torch.full((1, 3), IGNORE)).item() == 0.0
+    both = losses.unlikelihood_maxent_loss(peaked, forget)
+    assert torch.allclose(both, losses.unlikelihood_loss(peaked, forget) + losses.maxent_loss(peaked, forget))
 
 
+@pytest.mark.unit
 def test_npo_is_log_two_scaled_at_the_reference_and_falls_as_p_drops():
     torch.manual_seed(2)
     logits = torch.randn(1, 4, 9)
     forget = torch.tensor([[IGNORE, 3, 5, IGNORE]])
     beta = 0.1
-    at_ref = repair.npo_loss(logits, forget, ref_logits=logits, beta=beta)
+    at_ref = losses.npo_loss(logits, forget, ref_logits=logits, beta=beta)
     assert torch.allclose(at_ref, torch.tensor(2 / beta * math.log(2)))
     lower = logits.clone()
     lower[0, 0, 3] -= 5.0  # the model now gives the forget tokens less probability than the reference
     lower[0, 1, 5] -= 5.0
-    assert repair.npo_loss(lower, forget, ref_logits=logits, beta=beta) < at_ref
-    assert torch.allclose(repair.ascent_loss(logits, forget), -repair.lm_loss(logits, forget))
+    assert losses.npo_loss(lower, forget, ref_logits=logits, beta=beta) < at_ref
+    assert torch.allclose(losses.ascent_loss(logits, forget), -losses.lm_loss(logits, forget))
 
 
+@pytest.mark.unit
 def test_ascent_examples_learn_nothing_but_the_forget_term():
     tok = tiny.train_tokenizer(["Patient John Smith, MRN 1234567, seen today."] * 20, vocab_size=300)
     rec = Record("Patient John Smith, MRN 1234567, seen today.", [Span(8, 18, "NAME")])
-    ex = repair.build_examples(data.encode_corpus(tok, [rec]), "ascent", 64)[0]
+    ex = repair.build_examples(data.encode_corpus(tok, [rec]), CausalLM(), "ascent", 64)[0]
     assert all(x == IGNORE for x in ex["labels"])
     assert any(x != IGNORE for x in ex["forget_labels"])
 
 
-def test_gradient_accumulation_matches_the_larger_batch():
-    rec = Record("Patient John Smith, MRN 1234567, seen today for a cough.", [Span(8, 18, "NAME")])
-    tok = tiny.train_tokenizer([rec.text] * 10, vocab_size=300)
-    enc = data.encode_corpus(tok, [rec] * 8)
-    weights = []
-    for batch, accumulate in ((8, 1), (4, 2)):
-        model = tiny.tiny_model("gpt2", tok, layers=1, hidden=32, heads=2, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
-        repair.train(model, tok, enc, epochs=1, lr=1e-2, batch_size=batch, gradient_accumulation_steps=accumulate,
-                     objective="masked+unlikelihood", progress=False)
-        weights.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
-    assert torch.allclose(weights[0], weights[1], atol=1e-5)
-
-
+@pytest.mark.unit
 def test_half_precision_needs_a_gpu():
     from sani.config import make_config
     from sani.errors import SaniError
@@ -149,6 +147,7 @@ def test_half_precision_needs_a_gpu():
             make_config(precision="bf16")
 
 
+@pytest.mark.model
 def test_packing_fills_windows_and_keeps_every_sensitive_flag_on_its_token(tokenizer):
     from sani import synthetic
 
@@ -159,7 +158,7 @@ def test_packing_fills_windows_and_keeps_every_sensitive_flag_on_its_token(token
     for e in enc:
         stream_ids += e.input_ids + [eos]
         stream_sens += e.sensitive + [False]
-    windows = repair.build_examples(enc, "masked", 64, packing=True, separator=eos)
+    windows = repair.build_examples(enc, CausalLM(), "masked", 64, packing=True, separator=eos)
     assert all(len(w["input_ids"]) == 64 for w in windows[:-1]) and len(windows[-1]["input_ids"]) <= 64
     assert len(windows) < sum(len(list(data.windows(e, 64))) for e in enc)  # fewer, fuller windows than one record each
     assert [t for w in windows for t in w["input_ids"]] == stream_ids[: sum(len(w["input_ids"]) for w in windows)]
@@ -172,5 +171,5 @@ def test_packing_fills_windows_and_keeps_every_sensitive_flag_on_its_token(token
     assert any(stream_sens)
     # and training runs on packed windows
     model = tiny.tiny_model("gpt2", tokenizer, layers=1, hidden=32, heads=2)
-    stats = repair.train(model, tokenizer, enc, epochs=1, batch_size=4, max_length=64, packing=True, progress=False)
+    stats = fit(model, tokenizer, enc, epochs=1, batch_size=4, max_length=64, packing=True)
     assert stats["steps"] == math.ceil(len(windows) / 4)

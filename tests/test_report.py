@@ -17,13 +17,35 @@ def audits(memorized, tmp_path_factory):
     paths = {}
     for name, show in (("plain", False), ("owner", True)):
         out = tmp / f"{name}.json"
-        assert main(["audit", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]),
-                     "--holdout", str(memorized["holdout"]), "--out", str(out), "--samples", "2", "--contexts", "full,8",
-                     "--el-spans", "10", "-q"] + (["--show-values"] if show else [])) == 0
+        assert (
+            main(
+                [
+                    "audit",
+                    "--model",
+                    str(memorized["original"]),
+                    "--corpus",
+                    str(memorized["train"]),
+                    "--holdout",
+                    str(memorized["holdout"]),
+                    "--out",
+                    str(out),
+                    "--samples",
+                    "2",
+                    "--contexts",
+                    "full,8",
+                    "--el-spans",
+                    "10",
+                    "-q",
+                ]
+                + (["--show-values"] if show else [])
+            )
+            == 0
+        )
         paths[name] = out
     return paths
 
 
+@pytest.mark.model
 def test_audit_json_has_every_section_and_no_values(audits, memorized):
     saved = json.loads(audits["plain"].read_text())
     assert {"greedy", "sampled", "greedy_last8", "sampled_last8"} <= set(saved["regurgitation"])
@@ -36,32 +58,97 @@ def test_audit_json_has_every_section_and_no_values(audits, memorized):
     assert all(it["value"] in values for it in owner["items"])  # --show-values: for the data owner only
 
 
+@pytest.mark.e2e
 def test_canaries_command_and_exposure_in_the_audit(memorized, tmp_path, capsys):
     out = tmp_path / "with_canaries.jsonl"
-    assert main(["canaries", "--corpus", str(memorized["train"]), "--out", str(out), "--space", "digits:3",
-                 "--repeats", "1,2", "--per-repeat", "1"]) == 0
+    assert (
+        main(
+            [
+                "canaries",
+                "--corpus",
+                str(memorized["train"]),
+                "--out",
+                str(out),
+                "--space",
+                "digits:3",
+                "--repeats",
+                "1,2",
+                "--per-repeat",
+                "1",
+            ]
+        )
+        == 0
+    )
     definition = json.loads((tmp_path / "with_canaries.canaries.json").read_text())
-    assert len(definition["canaries"]) == 2 and len(data.read_corpus(out)) == len(data.read_corpus(memorized["train"])) + 3
+    assert (
+        len(definition["canaries"]) == 2 and len(data.read_corpus(out)) == len(data.read_corpus(memorized["train"])) + 3
+    )
     capsys.readouterr()
-    assert main(["audit", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]), "--canaries",
-                 str(tmp_path / "with_canaries.canaries.json"), "--samples", "0", "--contexts", "full", "--no-extraction",
-                 "--out", str(tmp_path / "a.json"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "audit",
+                "--model",
+                str(memorized["original"]),
+                "--corpus",
+                str(memorized["train"]),
+                "--canaries",
+                str(tmp_path / "with_canaries.canaries.json"),
+                "--samples",
+                "0",
+                "--contexts",
+                "full",
+                "--no-extraction",
+                "--out",
+                str(tmp_path / "a.json"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     exp = json.loads((tmp_path / "a.json").read_text())["exposure"]
     assert exp["method"] == "exact" and len(exp["items"]) == 2 and "canary exposure" in printed
     assert all(c["secret"] not in printed for c in definition["canaries"])
-    code = main(["canaries", "--corpus", str(memorized["train"]), "--out", str(tmp_path / "x.jsonl"), "--space", "digits"])
+    code = main(
+        ["canaries", "--corpus", str(memorized["train"]), "--out", str(tmp_path / "x.jsonl"), "--space", "digits"]
+    )
     assert code == 2
 
 
+@pytest.mark.e2e
 def test_html_report_compares_audits_without_values(audits, memorized, tmp_path):
     san = tmp_path / "san"
-    assert main(["sanitize", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]), "--out", str(san),
-                 "--holdout", str(memorized["holdout"]), "-q"]) == 0
+    assert (
+        main(
+            [
+                "sanitize",
+                "--model",
+                str(memorized["original"]),
+                "--corpus",
+                str(memorized["train"]),
+                "--out",
+                str(san),
+                "--holdout",
+                str(memorized["holdout"]),
+                "-q",
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "report.html"
-    assert main(["report", str(audits["owner"]), str(san / "sanitization.json"), "--names", "audit,run", "--out", str(out)]) == 0
+    assert (
+        main(
+            ["report", str(audits["owner"]), str(san / "sanitization.json"), "--names", "audit,run", "--out", str(out)]
+        )
+        == 0
+    )
     page = out.read_text()
-    assert page.count("<svg") >= 2 and "<script" not in page and "http" not in page.split("</style>")[1].split("sani on")[0]
+    assert (
+        page.count("<svg") >= 2
+        and "<script" not in page
+        and "http" not in page.split("</style>")[1].split("sani on")[0]
+    )
     for name in ("audit", "run (before)", "run (after)"):
         assert name in page
     assert "fail</span> " in page and "pass</span> " in page
@@ -71,14 +158,28 @@ def test_html_report_compares_audits_without_values(audits, memorized, tmp_path)
     assert main(["report", str(memorized["train"]), "--out", str(tmp_path / "bad.html")]) == 2
 
 
+@pytest.mark.e2e
 def test_custom_thresholds_change_the_verdict(audits, tmp_path):
     page = render_html(load_audits([str(audits["plain"])]), {"greedy_regurgitation": 1.0})
     row = next(line for line in page.splitlines() if line.startswith("<tr><td>greedy regurgitation"))
     assert "pass</span>" in row
     (tmp_path / "t.yaml").write_text("greedy: 0.5\n")
-    assert main(["report", str(audits["plain"]), "--out", str(tmp_path / "r.html"), "--thresholds", str(tmp_path / "t.yaml")]) == 2
+    assert (
+        main(
+            [
+                "report",
+                str(audits["plain"]),
+                "--out",
+                str(tmp_path / "r.html"),
+                "--thresholds",
+                str(tmp_path / "t.yaml"),
+            ]
+        )
+        == 2
+    )
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_report_renders_in_headless_chromium(audits, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -87,8 +188,24 @@ def test_report_renders_in_headless_chromium(audits, tmp_path):
     out = tmp_path / "report.html"
     assert main(["report", str(audits["plain"]), "--out", str(out)]) == 0
     png = tmp_path / "shot.png"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2000", f"--screenshot={png}",
-                    out.as_uri()], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,2000",
+            f"--screenshot={png}",
+            out.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert png.stat().st_size > 20_000  # a blank page is a few kB

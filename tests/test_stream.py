@@ -7,7 +7,9 @@ import json
 import pytest
 
 import sani
-from sani import data, repair, stream, synthetic
+from sani import corpus as stream
+from sani import data, repair, synthetic
+from sani.kinds import CausalLM
 from sani.spans import SpanFinder
 
 
@@ -26,6 +28,7 @@ def _spans(records):
     return [[(s.start, s.end, s.label) for s in r.spans] for r in records]
 
 
+@pytest.mark.unit
 def test_two_pass_stream_finds_the_same_spans_as_the_whole_corpus_in_memory(bench_corpus):
     path, terms = bench_corpus
     finder = SpanFinder(terms=str(terms), detect="all", rare={"PROFESSION": 2})
@@ -35,6 +38,7 @@ def test_two_pass_stream_finds_the_same_spans_as_the_whole_corpus_in_memory(benc
     assert sum(s.source == "propagated" for r in whole for s in r.spans) > 0  # propagation really ran
 
 
+@pytest.mark.unit
 def test_reading_is_lazy(tmp_path):
     path = tmp_path / "c.jsonl"
     path.write_text(json.dumps({"text": "first record"}) + "\n" + "{not json\n")
@@ -44,29 +48,49 @@ def test_reading_is_lazy(tmp_path):
         next(it)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("packing", [False, True])
-def test_cached_windows_equal_the_in_memory_ones_and_are_tokenized_once(bench_corpus, tokenizer, tmp_path, monkeypatch, packing):
+def test_cached_windows_equal_the_in_memory_ones_and_are_tokenized_once(
+    bench_corpus, tokenizer, tmp_path, monkeypatch, packing
+):
     path, terms = bench_corpus
     finder = SpanFinder(terms=str(terms))
     enc = data.encode_corpus(tokenizer, finder.apply(data.read_corpus(path)))
-    want = repair.build_examples(enc, "masked", 64, packing=packing, separator=tokenizer.eos_token_id)
-    got = stream.training_examples(path, tokenizer, finder, max_length=64, packing=packing, cache_dir=tmp_path)
+    want = repair.build_examples(enc, CausalLM(), "masked", 64, packing=packing, separator=tokenizer.eos_token_id)
+    got = stream.training_examples(
+        path, tokenizer, CausalLM(), finder, max_length=64, packing=packing, cache_dir=tmp_path
+    )
     assert [dict(row) for row in got] == want
     assert len(list((tmp_path / "examples").iterdir())) == 1
     monkeypatch.setattr(data, "encode", lambda *a, **k: pytest.fail("tokenized again"))
-    again = stream.training_examples(path, tokenizer, finder, max_length=64, packing=packing, cache_dir=tmp_path)
+    again = stream.training_examples(
+        path, tokenizer, CausalLM(), finder, max_length=64, packing=packing, cache_dir=tmp_path
+    )
     assert len(again) == len(want)
     # another window length is another cache entry
     monkeypatch.undo()
-    stream.training_examples(path, tokenizer, finder, max_length=32, packing=packing, cache_dir=tmp_path)
+    stream.training_examples(path, tokenizer, CausalLM(), finder, max_length=32, packing=packing, cache_dir=tmp_path)
     assert len(list((tmp_path / "examples").iterdir())) == 2
 
 
+@pytest.mark.model
 def test_streamed_sanitize_forgets_and_audits_a_sample(memorized, tmp_path):
-    report = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "out", holdout=memorized["holdout"],
-                           stream=True, audit_records=40, cache_dir=tmp_path / "cache", progress=False)
+    report = sani.sanitize(
+        memorized["original"],
+        memorized["train"],
+        tmp_path / "out",
+        holdout=memorized["holdout"],
+        stream=True,
+        audit_records=40,
+        cache_dir=tmp_path / "cache",
+        progress=False,
+    )
     corpus = report["corpus"]
-    assert corpus["streamed"] and corpus["audited_records"] == 40 and corpus["records"] == len(data.read_corpus(memorized["train"]))
+    assert (
+        corpus["streamed"]
+        and corpus["audited_records"] == 40
+        and corpus["records"] == len(data.read_corpus(memorized["train"]))
+    )
     assert report["audit_before"]["regurgitation"]["greedy"]["rate"] >= 0.5
     assert report["audit_after"]["regurgitation"]["greedy"]["rate"] <= 0.05
     full = sani.audit(tmp_path / "out", memorized["train"], samples=0, extraction=False, progress=False)

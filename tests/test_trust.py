@@ -2,7 +2,6 @@
 found by fuzzing always ends in a SaniError naming the line, never a crash."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -21,17 +20,39 @@ from sani.errors import SaniError
 SMALL = dict(epochs=1, batch_size=2, run_audit=False, progress=False)
 
 
+@pytest.mark.e2e
 def test_resume_after_kill_9_gives_the_uninterrupted_result(memorized, tmp_path):
     reference = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "ref", save_steps=1, **SMALL)
 
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "sani.cli", "sanitize", "--model", str(memorized["original"]), "--corpus",
-           str(memorized["train"]), "--out", str(out), "--epochs", "1", "--batch-size", "2", "--no-audit",
-           "--save-steps", "1", "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sani.cli",
+        "sanitize",
+        "--model",
+        str(memorized["original"]),
+        "--corpus",
+        str(memorized["train"]),
+        "--out",
+        str(out),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "2",
+        "--no-audit",
+        "--save-steps",
+        "1",
+        "-q",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoints = tmp_path / ".out.work" / "checkpoints"
     deadline = time.time() + 120
-    while time.time() < deadline and not any(checkpoints.glob("checkpoint-5")) and not any(checkpoints.glob("checkpoint-[6-9]")):
+    while (
+        time.time() < deadline
+        and not any(checkpoints.glob("checkpoint-5"))
+        and not any(checkpoints.glob("checkpoint-[6-9]"))
+    ):
         assert proc.poll() is None, "the run ended before it could be killed"
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
@@ -47,19 +68,53 @@ def test_resume_after_kill_9_gives_the_uninterrupted_result(memorized, tmp_path)
     assert not (tmp_path / ".out.work").exists()
 
 
+@pytest.mark.e2e
 def test_target_resumed_after_kill_9_keeps_the_trajectory_measured_before(memorized, tmp_path):
     """--target with --resume: the points measured before the interruption come back from the work directory
     (training restarts after them), so the report equals the uninterrupted run's."""
-    target = dict(holdout=memorized["holdout"], target="regurgitation<=0.05", max_epochs=1, eval_steps=12,
-                  target_patience=5, save_steps=1, **SMALL)
+    target = dict(
+        holdout=memorized["holdout"],
+        target="regurgitation<=0.05",
+        max_epochs=1,
+        eval_steps=12,
+        target_patience=5,
+        save_steps=1,
+        **SMALL,
+    )
     reference = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "ref", **target)
     assert [p["step"] for p in reference["repair"]["trajectory"]] == [12, 24, 36]
 
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "sani.cli", "sanitize", "--model", str(memorized["original"]), "--corpus",
-           str(memorized["train"]), "--holdout", str(memorized["holdout"]), "--out", str(out), "--epochs", "1",
-           "--batch-size", "2", "--no-audit", "--save-steps", "1", "--target", "regurgitation<=0.05",
-           "--max-epochs", "1", "--eval-steps", "12", "--target-patience", "5", "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sani.cli",
+        "sanitize",
+        "--model",
+        str(memorized["original"]),
+        "--corpus",
+        str(memorized["train"]),
+        "--holdout",
+        str(memorized["holdout"]),
+        "--out",
+        str(out),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "2",
+        "--no-audit",
+        "--save-steps",
+        "1",
+        "--target",
+        "regurgitation<=0.05",
+        "--max-epochs",
+        "1",
+        "--eval-steps",
+        "12",
+        "--target-patience",
+        "5",
+        "-q",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     work = tmp_path / ".out.work"
     deadline = time.time() + 120
@@ -77,6 +132,7 @@ def test_target_resumed_after_kill_9_keeps_the_trajectory_measured_before(memori
     assert resumed["output_fingerprint"] == reference["output_fingerprint"]
 
 
+@pytest.mark.model
 def test_resume_refuses_a_run_with_other_settings(memorized, tmp_path):
     work = tmp_path / ".out.work"
     work.mkdir()
@@ -85,16 +141,20 @@ def test_resume_refuses_a_run_with_other_settings(memorized, tmp_path):
         sani.sanitize(memorized["original"], memorized["train"], tmp_path / "out", resume=True, **SMALL)
 
 
+@pytest.mark.model
 def test_same_seed_same_result(memorized, tmp_path):
     a = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "a", seed=7, epochs=1, progress=False)
     b = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "b", seed=7, epochs=1, progress=False)
-    c = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "c", seed=8, epochs=1, run_audit=False, progress=False)
+    c = sani.sanitize(
+        memorized["original"], memorized["train"], tmp_path / "c", seed=8, epochs=1, run_audit=False, progress=False
+    )
     assert a["erase"] == b["erase"] != c["erase"]
     assert a["output_fingerprint"] == b["output_fingerprint"] != c["output_fingerprint"]
     drop = lambda audit: {k: v for k, v in audit.items() if k != "seconds"}  # noqa: E731
     assert drop(a["audit_after"]) == drop(b["audit_after"])
 
 
+@pytest.mark.e2e
 def test_no_planted_value_in_any_output_or_log(memorized, tmp_path, capfd, caplog):
     """Every file sani writes and everything it prints (verbose), scanned for every value of the corpus:
     sanitize, audit, spans and report. (`spans --out` writes the corpus itself, as asked, so it is skipped.)"""
@@ -105,12 +165,46 @@ def test_no_planted_value_in_any_output_or_log(memorized, tmp_path, capfd, caplo
     values = {r.value(s) for r in records for s in r.spans}
     (tmp_path / "terms.txt").write_text("\n".join(sorted(values)[:3]) + "\nNoSuchTermAnywhere\n")
     for args in (
-        ["sanitize", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]), "--out", str(tmp_path / "s"),
-         "--holdout", str(memorized["holdout"]), "--terms", str(tmp_path / "terms.txt"), "--epochs", "1", "-v"],
-        ["audit", "--model", str(tmp_path / "s"), "--corpus", str(memorized["train"]), "--out", str(tmp_path / "a.json"),
-         "--holdout", str(memorized["holdout"]), "--samples", "2", "--el-spans", "5", "-v"],
+        [
+            "sanitize",
+            "--model",
+            str(memorized["original"]),
+            "--corpus",
+            str(memorized["train"]),
+            "--out",
+            str(tmp_path / "s"),
+            "--holdout",
+            str(memorized["holdout"]),
+            "--terms",
+            str(tmp_path / "terms.txt"),
+            "--epochs",
+            "1",
+            "-v",
+        ],
+        [
+            "audit",
+            "--model",
+            str(tmp_path / "s"),
+            "--corpus",
+            str(memorized["train"]),
+            "--out",
+            str(tmp_path / "a.json"),
+            "--holdout",
+            str(memorized["holdout"]),
+            "--samples",
+            "2",
+            "--el-spans",
+            "5",
+            "-v",
+        ],
         ["spans", "--corpus", str(memorized["train"]), "--detect", "all", "--out", str(tmp_path / "spans.jsonl"), "-v"],
-        ["report", str(tmp_path / "a.json"), str(tmp_path / "s" / "sanitization.json"), "--out", str(tmp_path / "r.html")],
+        [
+            "report",
+            str(tmp_path / "a.json"),
+            str(tmp_path / "s" / "sanitization.json"),
+            "--out",
+            str(tmp_path / "r.html"),
+        ],
     ):
         assert main(args) == 0
     printed = capfd.readouterr()
@@ -119,7 +213,7 @@ def test_no_planted_value_in_any_output_or_log(memorized, tmp_path, capfd, caplo
         if f.is_file() and f.name not in ("terms.txt", "spans.jsonl"):  # the inputs, and a corpus written on request
             blobs[str(f)] = f.read_bytes().decode("utf-8", errors="replace")
     assert len(blobs) > 8
-    leaks = [(where, "value of length %d" % len(v)) for where, text in blobs.items() for v in values if v in text]
+    leaks = [(where, f"value of length {len(v)}") for where, text in blobs.items() for v in values if v in text]
     assert not leaks
 
 
@@ -127,14 +221,24 @@ def test_no_planted_value_in_any_output_or_log(memorized, tmp_path, capfd, caplo
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 50) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["text", "spans", "start", "end", "label"]), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["text", "spans", "start", "end", "label"]), inner, max_size=4)
+    ),
     max_leaves=10,
 )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lines=st.lists(json_values.map(json.dumps) | st.text(max_size=20) | st.binary(max_size=20).map(lambda b: b.decode("latin-1")), min_size=1, max_size=4),
-       raw=st.binary(max_size=12))
+@given(
+    lines=st.lists(
+        json_values.map(json.dumps) | st.text(max_size=20) | st.binary(max_size=20).map(lambda b: b.decode("latin-1")),
+        min_size=1,
+        max_size=4,
+    ),
+    raw=st.binary(max_size=12),
+)
+@pytest.mark.unit
 def test_fuzzed_corpora_either_read_or_fail_with_a_located_error(tmp_path, lines, raw):
     path = tmp_path / "fuzz.jsonl"
     path.write_bytes("\n".join(lines).encode("utf-8") + b"\n" + raw)
@@ -151,30 +255,35 @@ def test_fuzzed_corpora_either_read_or_fail_with_a_located_error(tmp_path, lines
         assert all(a.end <= b.start for a, b in zip(r.spans, r.spans[1:]))
 
 
-@pytest.mark.parametrize("line, message", [
-    ('{"text": ""}', "line 1: field 'text' is empty"),
-    ('{"text": "abc", "spans": {"start": 0}}', "line 1: field 'spans' must be a list"),
-    ('{"text": "abc", "spans": [{"start": 0, "end": 2, "label": 5}]}', "spans[0].label must be a non-empty string"),
-    ('{"text": "abc", "spans": [{"start": true, "end": 2}]}', "spans[0].start must be an integer"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"text": ""}', "line 1: field 'text' is empty"),
+        ('{"text": "abc", "spans": {"start": 0}}', "line 1: field 'spans' must be a list"),
+        ('{"text": "abc", "spans": [{"start": 0, "end": 2, "label": 5}]}', "spans[0].label must be a non-empty string"),
+        ('{"text": "abc", "spans": [{"start": true, "end": 2}]}', "spans[0].start must be an integer"),
+    ],
+)
+@pytest.mark.unit
 def test_more_bad_records(tmp_path, line, message):
     (tmp_path / "c.jsonl").write_text(line + "\n")
     with pytest.raises(SaniError, match=message.replace("[", r"\[")):
         data.read_corpus(tmp_path / "c.jsonl")
 
 
+@pytest.mark.unit
 def test_huge_record_is_refused_with_its_line(tmp_path):
     (tmp_path / "c.txt").write_text("ok\n" + "x" * (data.MAX_RECORD_CHARS + 1) + "\n")
     with pytest.raises(SaniError, match="line 2: record is longer than"):
         data.read_corpus(tmp_path / "c.txt")
 
 
+@pytest.mark.model
 def test_pickle_checkpoint_needs_a_flag(memorized, tmp_path):
     import shutil
 
-    from transformers import AutoModelForCausalLM
-
     import torch
+    from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(memorized["original"])
     (tmp_path / "pkl").mkdir()
@@ -184,5 +293,5 @@ def test_pickle_checkpoint_needs_a_flag(memorized, tmp_path):
         shutil.copy(f, tmp_path / "pkl")
     with pytest.raises(SaniError, match="--allow-pickle"):
         sani.models.load(tmp_path / "pkl")
-    model2, _ = sani.models.load(tmp_path / "pkl", allow_pickle=True)
+    model2, _ = sani.models.load(tmp_path / "pkl", allow_pickle=True).pair
     assert sani.models.fingerprint(model2) == sani.models.fingerprint(model)

@@ -19,55 +19,28 @@ from __future__ import annotations
 
 import math
 import zlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from .data import Encoded
-from .metrics import max_positions, pad_batch
-from .models import pad_id
+from .. import dist
+from ..data import Encoded
+from ..kinds import Kind
+from .common import Context, MetricResult, register
 
 SCORES = ("loss", "zlib", "min_k", "min_k_pp")
 
 
-@torch.no_grad()
 def token_stats(
-    model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, batch_size: int = 16, progress: bool = True
+    model: nn.Module, tokenizer: Any, kind: Kind, encoded: Sequence[Encoded], *, progress: bool = True
 ) -> list[dict[str, list[float]]]:
-    """Per record, for each predicted token: its log-prob, and the mean and std of log-probs under the
-    model's distribution at that position (for Min-K%++). Records longer than the window are truncated.
-    For a masked LM, the log-probs are pseudo-log-likelihoods (sani.mlm.token_stats)."""
-    from .models import task_of
-
-    if task_of(model) == "masked-lm":
-        from . import mlm
-
-        return mlm.token_stats(model, tokenizer, encoded, progress=progress)
-    from . import dist
-
-    return dist.map_shards(lambda part: _token_stats(model, tokenizer, part, batch_size, progress and dist.is_main()), list(encoded))
-
-
-def _token_stats(model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], batch_size: int, progress: bool) -> list[dict[str, list[float]]]:
-    device = next(model.parameters()).device
-    limit = max_positions(model)
-    pid = pad_id(tokenizer)
-    out: list[dict[str, list[float]]] = []
-    for b in tqdm(range(0, len(encoded), batch_size), desc="membership", disable=not progress, leave=False):
-        batch = [e.input_ids[:limit] for e in encoded[b : b + batch_size]]
-        ids, mask = pad_batch(batch, pid)
-        lp = torch.log_softmax(model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits[:, :-1].float(), -1)
-        target = ids[:, 1:].to(device)
-        tok = lp.gather(-1, target.unsqueeze(-1)).squeeze(-1)
-        p = lp.exp()
-        mu = (p * lp).sum(-1)
-        sigma = ((p * lp * lp).sum(-1) - mu * mu).clamp(min=1e-12).sqrt()
-        for row, toks in enumerate(batch):
-            n = len(toks) - 1
-            out.append({"logp": tok[row, :n].tolist(), "mu": mu[row, :n].tolist(), "sigma": sigma[row, :n].tolist()})
-    return out
+    """Per record, for each predicted token: its log-prob (a masked LM: pseudo-log-likelihood), and the mean
+    and std of log-probs under the model's distribution there (`Kind.token_stats`). Under several
+    processes each scores its share of the records."""
+    return dist.map_shards(
+        lambda part: kind.token_stats(model, tokenizer, part, progress=progress and dist.is_main()), list(encoded)
+    )
 
 
 def _min_k(values: list[float], k: float) -> float:
@@ -77,7 +50,9 @@ def _min_k(values: list[float], k: float) -> float:
     return sum(sorted(values)[:n]) / n
 
 
-def record_scores(stats: dict[str, list[float]], text: str, keep: list[bool] | None, k: float = 0.2) -> dict[str, float]:
+def record_scores(
+    stats: dict[str, list[float]], text: str, keep: list[bool] | None, k: float = 0.2
+) -> dict[str, float]:
     """The membership scores of one record, over the positions in `keep` (all when None); `text` is what was
     scored (the record, or its part within the model's window)."""
     idx = [i for i in range(len(stats["logp"])) if keep is None or keep[i]]
@@ -130,8 +105,12 @@ def roc_points(members: Sequence[float], nonmembers: Sequence[float], points: in
     step = max(1, len(allv) // points)
     pts = [(0.0, 0.0)]
     for thr in allv[::step] + [allv[-1]]:
-        pts.append((round(sum(x >= thr for x in nonmembers) / len(nonmembers), 4),
-                    round(sum(x >= thr for x in members) / len(members), 4)))
+        pts.append(
+            (
+                round(sum(x >= thr for x in nonmembers) / len(nonmembers), 4),
+                round(sum(x >= thr for x in members) / len(members), 4),
+            )
+        )
     pts.append((1.0, 1.0))
     return sorted(set(pts))
 
@@ -144,17 +123,28 @@ def privleak(auc_value: float | None, auc_ref: float = 0.5) -> float | None:
 
 
 def membership(
-    model: nn.Module, tokenizer: Any, members: Sequence[Encoded], nonmembers: Sequence[Encoded], *,
-    reference: nn.Module | None = None, k: float = 0.2, auc_ref: float = 0.5, progress: bool = True,
+    model: nn.Module,
+    tokenizer: Any,
+    kind: Kind,
+    members: Sequence[Encoded],
+    nonmembers: Sequence[Encoded],
+    *,
+    reference: nn.Module | None = None,
+    k: float = 0.2,
+    auc_ref: float = 0.5,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """AUC and privleak of each score, on whole records and on sensitive tokens only."""
     member_index = [i for i, e in enumerate(members) if any(e.sensitive)]
     members = [members[i] for i in member_index]
     groups = {"members": members, "nonmembers": list(nonmembers)}
     per_record: list[dict[str, Any]] = [{"index": i} for i in member_index]  # i: the record's index in the corpus
-    stats = {g: token_stats(model, tokenizer, encs, progress=progress) for g, encs in groups.items()}
-    ref_stats = ({g: token_stats(reference, tokenizer, encs, progress=progress) for g, encs in groups.items()}
-                 if reference is not None else None)
+    stats = {g: token_stats(model, tokenizer, kind, encs, progress=progress) for g, encs in groups.items()}
+    ref_stats = (
+        {g: token_stats(reference, tokenizer, kind, encs, progress=progress) for g, encs in groups.items()}
+        if reference is not None
+        else None
+    )
     result: dict[str, Any] = {"members": len(members), "nonmembers": len(nonmembers), "k": k, "auc_ref": auc_ref}
     for scope in ("record", "sensitive"):
         scores: dict[str, dict[str, list[float]]] = {g: {} for g in groups}
@@ -179,3 +169,14 @@ def membership(
         result[scope] = block
     result["member_scores"] = per_record  # per training record (index in the corpus), for drill-down
     return result
+
+
+@register("membership")
+def membership_metric(ctx: Context) -> MetricResult | None:
+    if not ctx.holdout:
+        return None
+    return MetricResult(
+        membership(
+            ctx.model, ctx.tokenizer, ctx.kind, ctx.encoded, ctx.holdout, reference=ctx.reference, progress=ctx.progress
+        )
+    )

@@ -12,16 +12,17 @@
 from __future__ import annotations
 
 import random
-from collections import Counter
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data import Encoded
-from .metrics import max_positions, continuations, occurrence_bucket, pad_batch
-from .models import pad_id
+from ..batching import device_of, max_positions, pad_batch, pad_id
+from ..data import Encoded
+from .common import Context, MetricResult, occurrence_bucket, occurrences, register
+from .regurgitation import continuations
 
 
 @torch.no_grad()
@@ -30,10 +31,14 @@ def teacher_forced(
 ) -> list[tuple[list[bool], list[float]]]:
     """Per record: for each token (from the second), whether the greedy prediction from the true prefix is
     that token, and its log-probability. Records longer than the model's window are read in windows."""
-    device = next(model.parameters()).device
+    device = device_of(model)
     limit = max_positions(model)
     pid = pad_id(tokenizer)
-    chunks = [(r, i, enc.input_ids[i : i + limit]) for r, enc in enumerate(encoded) for i in range(0, len(enc.input_ids), limit)]
+    chunks = [
+        (r, i, enc.input_ids[i : i + limit])
+        for r, enc in enumerate(encoded)
+        for i in range(0, len(enc.input_ids), limit)
+    ]
     correct: list[list[bool]] = [[] for _ in encoded]
     logps: list[list[float]] = [[] for _ in encoded]
     chunks.sort(key=lambda c: len(c[2]))
@@ -49,11 +54,11 @@ def teacher_forced(
         for row, (r, i, toks) in enumerate(batch):
             n = len(toks) - 1
             results[(r, i)] = (hit[row, :n].tolist(), tok_lp[row, :n].tolist())
-    for (r, i) in sorted(results):
-        h, l = results[(r, i)]
+    for r, i in sorted(results):
+        h, lp = results[(r, i)]
         # the first token of each window has no prediction: mark it as not predicted
         correct[r] += [False] + h
-        logps[r] += [float("nan")] + l
+        logps[r] += [float("nan")] + lp
     return list(zip(correct, logps))
 
 
@@ -62,12 +67,19 @@ def _ngrams(seq: Sequence[int], n: int) -> list[tuple[int, ...]]:
 
 
 def extraction(
-    model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, el_n: int = 2, el_spans: int = 100,
-    seed: int = 0, batch_size: int = 32, progress: bool = True,
+    model: nn.Module,
+    tokenizer: Any,
+    encoded: Sequence[Encoded],
+    *,
+    el_n: int = 2,
+    el_spans: int = 100,
+    seed: int = 0,
+    batch_size: int = 32,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """MA per record, EM and ES per span, EL_n on up to `el_spans` spans (chosen with `seed`)."""
     tf = teacher_forced(model, tokenizer, encoded, progress=progress)
-    occurrences = Counter(enc.record.value(s) for enc in encoded for s in enc.record.spans)
+    seen = occurrences(encoded)
     records, spans = [], []
     for r, (enc, (correct, _)) in enumerate(zip(encoded, tf)):
         if len(correct) > 1:
@@ -81,11 +93,49 @@ def extraction(
             wrong = [k for k, ok in enumerate(c) if not ok]
             k = wrong[-1] + 1 if wrong else 0
             span = enc.record.spans[s]
-            spans.append({"record": r, "span": s, "label": span.label, "occurrences": occurrences[enc.record.value(span)], "tokens": ts,
-                          "em": round(sum(c) / len(c), 4), "es": round(1 - k / len(c), 4)})
-    # EL_n: greedy continuations from every prefix length of a sample of values
-    rng = random.Random(seed)
-    sample = rng.sample(range(len(spans)), min(el_spans, len(spans)))
+            spans.append(
+                {
+                    "record": r,
+                    "span": s,
+                    "label": span.label,
+                    "occurrences": seen[enc.record.value(span)],
+                    "tokens": ts,
+                    "em": round(sum(c) / len(c), 4),
+                    "es": round(1 - k / len(c), 4),
+                }
+            )
+    sample = random.Random(seed).sample(range(len(spans)), min(el_spans, len(spans)))
+    _el_n(model, tokenizer, encoded, spans, sample, el_n, batch_size, progress)
+    for sp in spans:
+        del sp["tokens"]
+
+    by_label, by_occ = _breakdown(spans)
+    return {
+        "ma": _mean("ma", records),
+        "em": _mean("em", spans),
+        "es": _mean("es", spans),
+        f"el_{el_n}": _mean("el", spans),
+        "el_n": el_n,
+        "el_spans": len(sample),
+        "by_label": by_label,
+        "by_occurrences": by_occ,
+        "spans": spans,
+        "records": records,
+    }
+
+
+def _el_n(
+    model: nn.Module,
+    tokenizer: Any,
+    encoded: Sequence[Encoded],
+    spans: list[dict],
+    sample: list[int],
+    el_n: int,
+    batch_size: int,
+    progress: bool,
+) -> None:
+    """EL_n of each sampled span (into its row): greedy continuations from every prefix length of the value,
+    scored by the share of their n-grams found in the rest of the value."""
     prompts, lengths, owner = [], [], []
     for j in sample:
         sp = spans[j]
@@ -103,23 +153,43 @@ def extraction(
         scores.setdefault(j, []).append(sum(g in true_ng for g in gen_ng) / len(gen_ng) if gen_ng else 0.0)
     for j, vals in scores.items():
         spans[j]["el"] = round(sum(vals) / len(vals), 4)
-    for sp in spans:
-        del sp["tokens"]
 
-    def mean(key: str, rows: list[dict]) -> float | None:
-        vals = [x[key] for x in rows if key in x]
-        return round(sum(vals) / len(vals), 4) if vals else None
 
+def _mean(key: str, rows: list[dict]) -> float | None:
+    vals = [x[key] for x in rows if key in x]
+    return round(sum(vals) / len(vals), 4) if vals else None
+
+
+def _breakdown(spans: list[dict]) -> tuple[dict, dict]:
+    """EM, ES and EL per label and per occurrence bucket."""
     by_label: dict[str, dict[str, float | None]] = {}
     for lab in sorted({s["label"] for s in spans}):
         rows = [s for s in spans if s["label"] == lab]
-        by_label[lab] = {"em": mean("em", rows), "es": mean("es", rows), "el": mean("el", rows)}
+        by_label[lab] = {"em": _mean("em", rows), "es": _mean("es", rows), "el": _mean("el", rows)}
     by_occ: dict[str, dict[str, float | None]] = {}
-    for bucket in dict.fromkeys(occurrence_bucket(s["occurrences"]) for s in sorted(spans, key=lambda s: s["occurrences"])):
+    for bucket in dict.fromkeys(
+        occurrence_bucket(s["occurrences"]) for s in sorted(spans, key=lambda s: s["occurrences"])
+    ):
         rows = [s for s in spans if occurrence_bucket(s["occurrences"]) == bucket]
-        by_occ[bucket] = {"em": mean("em", rows), "es": mean("es", rows), "el": mean("el", rows), "spans": len(rows)}
-    return {
-        "ma": mean("ma", records), "em": mean("em", spans), "es": mean("es", spans), f"el_{el_n}": mean("el", spans),
-        "el_n": el_n, "el_spans": len(sample), "by_label": by_label, "by_occurrences": by_occ, "spans": spans,
-        "records": records,
-    }
+        by_occ[bucket] = {"em": _mean("em", rows), "es": _mean("es", rows), "el": _mean("el", rows), "spans": len(rows)}
+    return by_label, by_occ
+
+
+@register("extraction", kinds=("causal-lm",))  # MA/EM/ES/EL are defined on left-to-right decoding
+def extraction_metric(ctx: Context) -> MetricResult | None:
+    if not ctx.cfg.extraction:
+        return None
+    ext = extraction(
+        ctx.model,
+        ctx.tokenizer,
+        ctx.encoded,
+        el_spans=ctx.cfg.el_spans,
+        seed=ctx.cfg.seed,
+        batch_size=ctx.cfg.batch_size,
+        progress=ctx.progress,
+    )
+    items = [
+        {k: v for k, v in sp.items() if k in ("record", "span", "label", "em", "es", "el")} for sp in ext.pop("spans")
+    ]
+    ext.pop("records")
+    return MetricResult(ext, items)

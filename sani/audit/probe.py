@@ -15,9 +15,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import SaniError
-from .metrics import pad_batch
-from .models import pad_id
+from ..batching import device_of, pad_batch, pad_id
+from ..errors import SaniError
+from .common import Context, MetricResult, register
 
 
 def read_task(path: str | Path) -> list[tuple[str, str]]:
@@ -44,22 +44,34 @@ def read_task(path: str | Path) -> list[tuple[str, str]]:
 
 
 @torch.no_grad()
-def features(model: nn.Module, tokenizer: Any, texts: list[str], *, batch_size: int = 16, max_length: int = 256) -> torch.Tensor:
+def features(
+    model: nn.Module, tokenizer: Any, texts: list[str], *, batch_size: int = 16, max_length: int = 256
+) -> torch.Tensor:
     """Mean of the last hidden states over each text's tokens."""
-    device = next(model.parameters()).device
+    device = device_of(model)
     pid = pad_id(tokenizer)
     out = []
     for b in range(0, len(texts), batch_size):
         x, mask = pad_batch([tokenizer(t)["input_ids"][:max_length] for t in texts[b : b + batch_size]], pid)
-        hidden = model(input_ids=x.to(device), attention_mask=mask.to(device), output_hidden_states=True).hidden_states[-1].float()
+        hidden = (
+            model(input_ids=x.to(device), attention_mask=mask.to(device), output_hidden_states=True)
+            .hidden_states[-1]
+            .float()
+        )
         m = mask.to(device).unsqueeze(-1).float()
         out.append(((hidden * m).sum(1) / m.sum(1)).cpu())
     return torch.cat(out)
 
 
 def linear_probe(
-    model: nn.Module, tokenizer: Any, task: list[tuple[str, str]], *, test_share: float = 0.3, seed: int = 0,
-    epochs: int = 300, weight_decay: float = 1e-3,
+    model: nn.Module,
+    tokenizer: Any,
+    task: list[tuple[str, str]],
+    *,
+    test_share: float = 0.3,
+    seed: int = 0,
+    epochs: int = 300,
+    weight_decay: float = 1e-3,
 ) -> dict[str, Any]:
     """Accuracy of a logistic-regression probe on a seeded held-out split, with the majority-class baseline."""
     rng = random.Random(seed)
@@ -83,5 +95,17 @@ def linear_probe(
     with torch.no_grad():
         acc = (clf(x[test]).argmax(-1) == y[test]).float().mean().item()
     major_label = max(range(len(labels)), key=lambda k: (y[train] == k).sum().item())
-    return {"accuracy": round(acc, 4), "majority_baseline": round((y[test] == major_label).float().mean().item(), 4),
-            "train": len(train), "test": len(test), "labels": len(labels)}
+    return {
+        "accuracy": round(acc, 4),
+        "majority_baseline": round((y[test] == major_label).float().mean().item(), 4),
+        "train": len(train),
+        "test": len(test),
+        "labels": len(labels),
+    }
+
+
+@register("probe")
+def probe_metric(ctx: Context) -> MetricResult | None:
+    if not ctx.task:
+        return None
+    return MetricResult(linear_probe(ctx.model, ctx.tokenizer, ctx.task, seed=ctx.cfg.seed))

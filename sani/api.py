@@ -1,0 +1,128 @@
+"""The Python API besides `sanitize` (`sani.pipeline`): `audit` a model directory, `find_spans` in a corpus,
+`add_canaries` to a corpus. The CLI is a thin layer over these functions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import corpus as corpora
+from . import data, dist, models
+from .audit.probe import read_task
+from .audit.runner import run as audit_model
+from .canaries import read_definition
+from .config import AuditConfig
+from .files import write_json
+from .inputs import environment, finders, task_and_probe
+from .spans import SpanFinder
+from .version import __version__
+
+log = logging.getLogger(__name__)
+
+
+@dist.reports_failures
+def audit(
+    model: str | Path,
+    corpus: str | Path | Sequence[data.Record],
+    out: str | Path | None = None,
+    *,
+    terms: str | Path | Sequence[str] | None = None,
+    spans: SpanFinder | None = None,
+    holdout: str | Path | Sequence[data.Record] | None = None,
+    canaries: str | Path | None = None,
+    reference_model: str | Path | None = None,
+    task: str | None = None,
+    probe: str | Path | None = None,
+    contexts: Sequence[int | None] = (None, 32, 8),
+    samples: int = 5,
+    top_k: int = 40,
+    temperature: float = 1.0,
+    extraction: bool = True,
+    el_spans: int = 100,
+    seed: int = 0,
+    batch_size: int = 32,
+    show_values: bool = False,
+    allow_pickle: bool = False,
+    trust_remote_code: bool = False,
+    progress: bool = True,
+    config: AuditConfig | None = None,
+) -> dict[str, Any]:
+    """Audit the model in directory `model` against the sensitive spans of `corpus`; write JSON to `out`.
+
+    Regurgitation (greedy and sampled, for each prompt context), extraction metrics, utility, membership
+    inference against `holdout` (with `reference_model` for the reference-difference attack) and canary
+    exposure (`canaries`: the definition written by `sani canaries`); `probe` (JSON Lines with text and
+    label) adds a linear-probe accuracy to the utility. `task` (causal-lm, masked-lm) overrides the kind of
+    model read from its config. `config` (an `AuditConfig`) replaces the keyword settings."""
+    task, probe = task_and_probe(task, probe)
+    contexts_text = ",".join("full" if c is None else str(c) for c in contexts)
+    cfg = config or AuditConfig(contexts_text, samples, top_k, temperature, extraction, el_spans, seed, batch_size,
+                                show_values)  # fmt: skip
+    cfg.validate()
+    finder, hold_finder = finders(terms, spans)
+    source = corpora.source(corpus, finder)
+    hold_records = corpora.holdout_records(holdout, hold_finder)
+    definition = read_definition(canaries) if canaries is not None else None
+    task_rows = read_task(probe) if probe is not None else None
+    dist.init()
+    loaded = models.load(model, task=task, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
+    loaded.model.to(dist.device())
+    ref = None
+    if reference_model is not None:
+        ref = models.load(reference_model, task=loaded.kind.name, allow_pickle=allow_pickle).model.to(dist.device())
+    enc = data.encode_corpus(loaded.tokenizer, source.records)
+    hold_enc = data.encode_corpus(loaded.tokenizer, hold_records) if hold_records else None
+    result = audit_model(loaded.model, loaded.tokenizer, enc, cfg=cfg, kind=loaded.kind, holdout=hold_enc,
+                          canaries=definition, reference=ref, task=task_rows, progress=progress)  # fmt: skip
+    corpus_counts = {"records": source.total, "spans": source.total_spans}
+    result = {"sani_version": __version__, "model": str(model), "corpus": corpus_counts, **result,
+              "environment": environment()}  # fmt: skip
+    if out is not None and dist.is_main():
+        write_json(result, out)
+    return result
+
+
+def add_canaries(
+    corpus: str | Path | Sequence[data.Record],
+    out: str | Path,
+    *,
+    fmt: str = "The access code of my account is {secret}.",
+    space: str = "digits:6",
+    repeats: Sequence[int] = (1, 2, 5, 10),
+    per_repeat: int = 2,
+    seed: int = 0,
+) -> Path:
+    """Write `corpus` with canary records inserted to `out` (.jsonl), and their definition beside it
+    (`<out>.canaries.json`), for measuring exposure after training on it."""
+    from .canaries import insert_canaries
+
+    records = corpora.load_records(corpus, SpanFinder(propagate=False))
+    with_canaries, definition = insert_canaries(
+        records, fmt=fmt, space=space, repeats=repeats, per_repeat=per_repeat, seed=seed
+    )
+    out = Path(out)
+    data.write_records(with_canaries, out)
+    return write_json(definition, out.with_suffix(".canaries.json"))
+
+
+def find_spans(
+    corpus: str | Path | Sequence[data.Record],
+    out: str | Path | None = None,
+    *,
+    terms: str | Path | Sequence[str] | None = None,
+    spans: SpanFinder | None = None,
+    tokenizer: str | Path | None = None,
+) -> dict[str, Any]:
+    """Find the sensitive spans (annotations, tags, terms, detectors, propagation), write them as JSON Lines
+    to `out` (an input `sanitize` and `audit` accept), and return a summary with no value in clear text."""
+    from .spans import summarize
+
+    finder, _ = finders(terms, spans)
+    records = corpora.load_records(corpus, finder)
+    tok = models.load_tokenizer(tokenizer) if tokenizer is not None else None
+    summary = summarize(records, tok)
+    if out is not None:
+        data.write_records(records, out)
+    return summary

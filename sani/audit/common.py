@@ -1,0 +1,97 @@
+"""What every metric of the audit shares: the registry of metrics by name (and model kind), the context a
+metric reads, its typed result, and the aggregation of hits overall, per label and per number of
+occurrences. No metric imports another; each imports this."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from ..config import AuditConfig
+from ..data import Encoded
+from ..kinds import TASKS, Kind
+
+OCCURRENCE_BUCKETS = ((1, 1), (2, 2), (3, 5), (6, 10), (11, 10**12))
+
+
+@dataclass
+class Context:
+    """What a metric may read: the model under audit and the data it is audited on."""
+
+    model: nn.Module
+    tokenizer: Any
+    kind: Kind
+    encoded: Sequence[Encoded]
+    cfg: AuditConfig = field(default_factory=AuditConfig)
+    holdout: Sequence[Encoded] | None = None
+    canaries: dict[str, Any] | None = None  # a definition from `sani canaries`
+    reference: nn.Module | None = None  # a model that never saw the corpus
+    task: list[tuple[str, str]] | None = None  # labelled examples for the linear probe
+    progress: bool = True
+
+
+@dataclass
+class MetricResult:
+    """One metric's result: `summary` is its block of the audit JSON (the aggregate, per label and per
+    occurrence count, as that metric defines them), `items` its per-span rows (keyed by record and span,
+    holding hashes, never values), `settings` what it was run with."""
+
+    summary: dict[str, Any]
+    items: list[dict[str, Any]] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+Metric = Callable[[Context], MetricResult | None]
+METRICS: dict[str, dict[str, Metric]] = {}  # name -> model kind -> metric
+
+
+def register(name: str, kinds: Sequence[str] = TASKS) -> Callable[[Metric], Metric]:
+    """Register a metric under `name` for these model kinds (one function may serve both)."""
+
+    def add(fn: Metric) -> Metric:
+        for k in kinds:
+            METRICS.setdefault(name, {})[k] = fn
+        return fn
+
+    return add
+
+
+def measure(name: str, ctx: Context) -> MetricResult | None:
+    """The metric `name` for the context's model kind; None when it does not apply to that kind."""
+    fn = METRICS.get(name, {}).get(ctx.kind.name)
+    return None if fn is None else fn(ctx)
+
+
+def occurrences(encoded: Sequence[Encoded]) -> Counter:
+    """How often each value occurs in the corpus (the key of the per-occurrence breakdowns)."""
+    return Counter(enc.record.value(s) for enc in encoded for s in enc.record.spans)
+
+
+def occurrence_bucket(n: int) -> str:
+    """ "1", "2", "3-5", "6-10" or ">10": how often a value occurs in the corpus."""
+    lo, hi = next(b for b in OCCURRENCE_BUCKETS if b[0] <= n <= b[1])
+    return str(lo) if lo == hi else (f"{lo}-{hi}" if hi < 10**12 else f">{lo - 1}")
+
+
+def rate(hits: int, total: int) -> dict[str, Any]:
+    return {"hits": hits, "total": total, "rate": round(hits / total, 4) if total else None}
+
+
+def aggregate(items: list[dict]) -> dict[str, Any]:
+    """Hits overall, per label and per occurrence bucket, and the share of partial hits."""
+    by_label: dict[str, list[bool]] = defaultdict(list)
+    by_occ: dict[str, list[bool]] = defaultdict(list)
+    for it in items:
+        by_label[it["label"]].append(it["hit"])
+        by_occ[occurrence_bucket(it["occurrences"])].append(it["hit"])
+    partial = sum(it.get("partial", False) for it in items)
+    return {
+        **rate(sum(it["hit"] for it in items), len(items)),
+        "partial_rate": round(partial / len(items), 4) if items else None,
+        "by_label": {k: rate(sum(v), len(v)) for k, v in sorted(by_label.items())},
+        "by_occurrences": {k: rate(sum(v), len(v)) for k, v in by_occ.items()},
+    }

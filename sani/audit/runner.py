@@ -1,0 +1,76 @@
+"""The audit: every registered metric that applies to the model's kind and to what was given, in one
+result (the JSON an audit file holds; read it through `sani.audit.results.AuditResult`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from torch import nn
+
+from ..config import AuditConfig
+from ..data import Encoded
+from ..kinds import Kind, of
+from ..models import fingerprint
+from .common import Context, MetricResult, measure
+
+# the order the metrics run and appear in; each is skipped where it does not apply (a masked LM has no
+# extraction, membership needs a holdout, exposure canaries, the probe a labelled task)
+PLAN = ("regurgitation", "utility", "extraction", "membership", "exposure")
+
+
+def run(
+    model: nn.Module,
+    tokenizer: Any,
+    encoded: Sequence[Encoded],
+    *,
+    cfg: AuditConfig | None = None,
+    kind: Kind | None = None,
+    holdout: Sequence[Encoded] | None = None,
+    canaries: dict[str, Any] | None = None,
+    reference: nn.Module | None = None,
+    task: list[tuple[str, str]] | None = None,
+    progress: bool = True,
+    with_fingerprint: bool = True,
+) -> dict[str, Any]:
+    """Every measurement in one result: regurgitation (greedy, and sampled when `cfg.samples` > 0, for each
+    prompt context), utility, and when asked extraction metrics, membership inference (needs `holdout`)
+    and canary exposure. Per-span items carry hashes, not values, unless `cfg.show_values` (data owner
+    only). `cfg` defaults to greedy decoding from the full prefix, without extraction."""
+    cfg = cfg or AuditConfig(contexts="full", samples=0, extraction=False)
+    model.eval()
+    start = time.perf_counter()
+    ctx = Context(model, tokenizer, kind or of(model), encoded, cfg, holdout, canaries, reference, task, progress)
+    result: dict[str, Any] = {"task": ctx.kind.name}
+    items: dict[tuple[int, int], dict[str, Any]] = {}
+    settings: dict[str, Any] = {}
+    for name in PLAN:
+        got = _utility(ctx) if name == "utility" else measure(name, ctx)
+        if got is None:
+            continue
+        result[name] = got.summary
+        settings.update(got.settings)
+        for it in got.items:
+            items.setdefault((it["record"], it["span"]), {}).update(it)
+    if with_fingerprint:
+        result["model_fingerprint"] = fingerprint(model)
+    result["settings"] = settings
+    result["seconds"] = round(time.perf_counter() - start, 2)
+    if cfg.show_values:
+        for (r, s), it in items.items():
+            it["value"] = encoded[r].record.value(encoded[r].record.spans[s])
+    result["items"] = list(items.values())
+    return result
+
+
+def _utility(ctx: Context) -> MetricResult:
+    """Perplexity on the corpus and the holdout, and the linear probe's accuracy on a labelled task."""
+    out = {"train": measure("perplexity", ctx).summary}
+    if ctx.holdout:
+        out["holdout"] = measure("perplexity", dataclasses.replace(ctx, encoded=ctx.holdout)).summary
+    probe = measure("probe", ctx)
+    if probe is not None:
+        out["task"] = probe.summary
+    return MetricResult(out)

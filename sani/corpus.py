@@ -1,0 +1,249 @@
+"""The corpus a sanitization reads: in memory, or streamed from a file larger than memory. Either source
+gives the records the audit reads (all of them, or a seeded sample), the repair's training windows and a
+digest that tells two runs' corpora apart, so the pipeline never asks which one it has.
+
+Streamed: the repair's windows are written by `datasets` to Arrow files under a cache directory, keyed by
+everything that decides them (the corpus file, the span settings, the tokenizer, the window settings), so a
+second run on the same corpus and model family reads them back instead of tokenizing again. The `Trainer`
+reads the memory-mapped dataset; only the audit, on a seeded sample of records, holds records in memory.
+The cache holds the corpus's tokens, sensitive ones included: it is made readable by its owner only, and
+the pipeline keeps it in its work directory (deleted at the end) unless the user names a cache directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import random
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import data, dist
+from .batching import max_positions
+from .config import OBJECTIVES, RepairConfig
+from .errors import SaniError
+from .files import digest, file_digest
+from .kinds import Kind
+from .repair import cut, examples_for
+from .spans import SpanFinder
+from .version import __version__
+
+log = logging.getLogger(__name__)
+
+NO_SPANS = "no sensitive spans in the corpus: annotate 'spans', or give --terms, --detect, --pattern or --tags"
+
+
+def load_records(corpus: str | Path | Sequence[data.Record], finder: SpanFinder | None = None) -> list[data.Record]:
+    """The corpus with its annotated spans, plus those the finder adds (terms, detectors, propagation...)."""
+    records = (
+        data.read_corpus(corpus)
+        if isinstance(corpus, (str, Path))
+        else [data.Record(r.text, list(r.spans), r.where) for r in corpus]
+    )
+    if not records:
+        raise SaniError("the corpus is empty")
+    return (finder or SpanFinder()).apply(records)
+
+
+def records_digest(records: Sequence[data.Record]) -> str:
+    return digest([[r.text, [(s.start, s.end, s.label) for s in r.spans]] for r in records])
+
+
+class InMemory:
+    """A corpus read whole: the audit reads every record."""
+
+    def __init__(self, corpus: str | Path | Sequence[data.Record], finder: SpanFinder):
+        self.records = load_records(corpus, finder)
+        self.total, self.total_spans = len(self.records), sum(len(r.spans) for r in self.records)
+
+    def digest(self, tokenizer: Any) -> str:
+        return records_digest(self.records)
+
+    def training_examples(
+        self, model: Any, tokenizer: Any, kind: Kind, encoded: Sequence[data.Encoded], cfg: RepairConfig, work: Path
+    ) -> list[dict[str, list[int]]]:
+        return examples_for(model, tokenizer, encoded, cfg, kind)
+
+    def summary(self, examples: Any) -> dict[str, Any]:
+        return {}
+
+
+class Streamed:
+    """A corpus file read as a stream: the audit reads a seeded sample of `audit_records` records; the
+    training windows are tokenized once into a disk cache (`cache_dir`, else the run's work directory)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        finder: SpanFinder,
+        audit_records: int,
+        seed: int = 0,
+        cache_dir: str | Path | None = None,
+    ):
+        if not isinstance(path, (str, Path)):
+            raise SaniError("stream=True reads the corpus (and holdout) from files: give their paths")
+        if audit_records < 1:
+            raise SaniError(f"audit_records={audit_records}: must be at least 1")
+        self.path, self.finder, self.cache_dir = path, finder, cache_dir
+        self.records, self.total, self.total_spans = sample(path, finder, audit_records, seed=seed)
+
+    def digest(self, tokenizer: Any) -> str:
+        return cache_key(self.path, self.finder, tokenizer, {})
+
+    def training_examples(
+        self, model: Any, tokenizer: Any, kind: Kind, encoded: Sequence[data.Encoded], cfg: RepairConfig, work: Path
+    ) -> Any:
+        with dist.main_first():  # one process tokenizes; the others then read its cache
+            return training_examples(
+                self.path,
+                tokenizer,
+                kind,
+                self.finder,
+                objective=cfg.objective,
+                max_length=min(cfg.max_length, max_positions(model)),
+                packing=cfg.packing,
+                cache_dir=self.cache_dir or work / "tokenized",
+            )
+
+    def summary(self, examples: Any) -> dict[str, Any]:
+        return {"streamed": True, "audited_records": len(self.records), "training_windows": len(examples)}
+
+
+def source(
+    corpus: str | Path | Sequence[data.Record],
+    finder: SpanFinder,
+    *,
+    stream: bool = False,
+    audit_records: int = 1000,
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+) -> InMemory | Streamed:
+    """The corpus as the pipeline reads it; refuses one without sensitive spans."""
+    src = Streamed(corpus, finder, audit_records, seed, cache_dir) if stream else InMemory(corpus, finder)
+    if src.total_spans == 0:
+        raise SaniError(NO_SPANS)
+    return src
+
+
+def holdout_records(
+    holdout: str | Path | Sequence[data.Record] | None,
+    finder: SpanFinder,
+    *,
+    stream: bool = False,
+    audit_records: int = 1000,
+    seed: int = 0,
+) -> list[data.Record] | None:
+    """The holdout's records (streamed: a seeded sample of `audit_records`), or None without a holdout."""
+    if holdout is None:
+        return None
+    if not stream:
+        return load_records(holdout, finder)
+    if not isinstance(holdout, (str, Path)):
+        raise SaniError("stream=True reads the corpus (and holdout) from files: give their paths")
+    return sample(holdout, finder, audit_records, seed=seed)[0]
+
+
+def records(path: str | Path, finder: SpanFinder | None = None) -> Iterator[data.Record]:
+    """The corpus's records with their spans found (two passes over the file; see `SpanFinder.stream`)."""
+    finder = finder or SpanFinder()
+    data.iter_corpus(path)  # fails now, not inside the generator, on a missing file or unknown format
+    return finder.stream(lambda: data.iter_corpus(path))
+
+
+def sample(path: str | Path, finder: SpanFinder | None, size: int, seed: int = 0) -> tuple[list[data.Record], int, int]:
+    """A uniform seeded sample of `size` records (reservoir sampling), the number of records read and the
+    number of spans in all of them."""
+    rng = random.Random(seed)
+    kept: list[data.Record] = []
+    n = spans = 0
+    for n, r in enumerate(records(path, finder), start=1):
+        spans += len(r.spans)
+        if len(kept) < size:
+            kept.append(r)
+        else:
+            j = rng.randrange(n)
+            if j < size:
+                kept[j] = r
+    if n == 0:
+        raise SaniError(f"{path}: the corpus is empty")
+    return kept, n, spans
+
+
+def cache_key(path: str | Path, finder: SpanFinder, tokenizer: Any, settings: dict[str, Any]) -> str:
+    """What decides the windows: the corpus file, the span settings (and term file), the tokenizer, the
+    window settings and sani's version."""
+    spans = dataclasses.asdict(finder)
+    if isinstance(finder.terms, str) and Path(finder.terms).is_file():
+        spans["terms"] = file_digest(finder.terms)
+    vocab = (
+        hashlib.sha256(tokenizer.backend_tokenizer.to_str().encode()).hexdigest()
+        if getattr(tokenizer, "is_fast", False)
+        else repr(tokenizer)
+    )
+    key = {"corpus": file_digest(path), "spans": spans, "tokenizer": vocab, "settings": settings, "sani": __version__}
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def training_examples(
+    path: str | Path,
+    tokenizer: Any,
+    kind: Kind,
+    finder: SpanFinder | None = None,
+    *,
+    objective: str = "masked",
+    max_length: int = 512,
+    packing: bool = False,
+    cache_dir: str | Path,
+) -> Any:
+    """The repair's windows for the corpus at `path`, as a `datasets.Dataset` on disk under `cache_dir`
+    (built once, then read from there)."""
+    import datasets
+
+    if objective not in OBJECTIVES:
+        raise SaniError(f"objective={objective!r}: choose one of {', '.join(OBJECTIVES)}")
+    data.check_tokenizer(tokenizer)
+    finder = finder or SpanFinder()
+    separator = kind.separator(tokenizer)
+    settings = {
+        "objective": objective,
+        "max_length": max_length,
+        "masked_lm": not kind.shift,
+        "packing": packing,
+        "separator": separator,
+    }
+    target = Path(cache_dir) / "examples" / cache_key(path, finder, tokenizer, settings)
+    if (target / "dataset_info.json").is_file():
+        log.info("reading the tokenized corpus from the cache %s", target)
+        return datasets.load_from_disk(str(target))
+
+    def windows() -> Iterator[dict[str, list[int]]]:
+        encoded = (data.encode(tokenizer, r) for r in records(path, finder))
+        for ids, sens in cut(encoded, max_length, packing, separator):
+            yield kind.example(ids, sens, objective)
+
+    ints = datasets.Sequence(datasets.Value("int32"))
+    names = kind.example_columns()
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(cache_dir, 0o700)
+    work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))  # mkdtemp: owner only
+    try:
+        built = datasets.Dataset.from_generator(
+            windows, features=datasets.Features({n: ints for n in names}), cache_dir=str(work / "generator")
+        )
+        built.save_to_disk(str(work / "dataset"))
+        del built
+        try:
+            os.replace(work / "dataset", target)
+        except OSError:
+            if not (target / "dataset_info.json").is_file():  # not another process that built it meanwhile
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("tokenized the corpus into %s", target)
+    return datasets.load_from_disk(str(target))

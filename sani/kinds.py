@@ -1,0 +1,286 @@
+"""The model kind, resolved once when a model is loaded: a causal LM (GPT-2, Llama...) predicts each next
+token; a masked LM (BERT family) fills in masked tokens. Everything that differs between the two lives here
+and the rest of sani asks the kind: the training example and its collator, whether the loss shifts by one,
+the log-probability of a record's tokens (teacher-forced, or pseudo-log-likelihood: each token masked alone,
+Salazar et al. 2020) and of the sensitive tokens (what erase scores attribute).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .batching import device_of, mask_id, masked, masked_logprobs, max_positions, next_token_logprobs, pad_batch, pad_id
+from .data import Encoded
+from .errors import SaniError
+
+IGNORE = -100  # the label of a position the loss skips (the library's convention)
+TASKS = ("causal-lm", "masked-lm")
+
+
+@dataclass
+class SpanCollator:
+    """Right-pads a batch; padding gets label -100 like the sensitive tokens (TRL's completion-only idea)."""
+
+    pad_token_id: int
+
+    def __call__(self, batch: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
+        width = max(len(b["input_ids"]) for b in batch)
+
+        def pad(key: str, value: int) -> torch.Tensor:
+            return torch.tensor([b[key] + [value] * (width - len(b[key])) for b in batch], dtype=torch.long)
+
+        out = {
+            "input_ids": pad("input_ids", self.pad_token_id),
+            "attention_mask": torch.tensor(
+                [[1] * len(b["input_ids"]) + [0] * (width - len(b["input_ids"])) for b in batch], dtype=torch.long
+            ),
+            "labels": pad("labels", IGNORE),
+        }
+        if "forget_labels" in batch[0]:
+            out["forget_labels"] = pad("forget_labels", IGNORE)
+        return out
+
+
+@dataclass
+class MLMCollator:
+    """The library's MLM collator (15% of tokens, 80/10/10) with the sensitive tokens never chosen as targets:
+    they are passed to it as special tokens. Sensitive tokens stay visible as context unless
+    `mask_sensitive_inputs`. With `forget_probability` > 0, that share of the sensitive tokens is masked in
+    the input and returned as `forget_labels`, for a forget term that pushes their prediction down."""
+
+    tokenizer: Any
+    mlm_probability: float = 0.15
+    mask_sensitive_inputs: bool = False
+    forget_probability: float = 0.0
+    learn: bool = True  # False: no MLM targets at all, only the forget term (gradient ascent)
+
+    def __post_init__(self) -> None:
+        from transformers import DataCollatorForLanguageModeling
+
+        self.base = DataCollatorForLanguageModeling(self.tokenizer, mlm=True, mlm_probability=self.mlm_probability)
+
+    def __call__(self, batch: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
+        special = set(self.tokenizer.all_special_ids)
+        feats = [
+            {
+                "input_ids": b["input_ids"],
+                "special_tokens_mask": [int(t in special or bool(s)) for t, s in zip(b["input_ids"], b["sensitive"])],
+            }
+            for b in batch
+        ]
+        out = self.base(feats)
+        width = out["input_ids"].shape[1]
+        sens = torch.tensor(
+            [list(b["sensitive"]) + [0] * (width - len(b["sensitive"])) for b in batch], dtype=torch.bool
+        )
+        truth = torch.tensor(
+            [list(b["input_ids"]) + [0] * (width - len(b["input_ids"])) for b in batch], dtype=torch.long
+        )
+        forget = (
+            sens & (torch.rand(sens.shape) < self.forget_probability)
+            if self.forget_probability
+            else torch.zeros_like(sens)
+        )
+        out["forget_labels"] = torch.where(forget, truth, torch.full_like(truth, IGNORE))
+        if not self.learn:
+            out["labels"] = torch.full_like(out["labels"], IGNORE)
+        hide = sens if self.mask_sensitive_inputs else forget
+        out["input_ids"] = out["input_ids"].masked_fill(hide, mask_id(self.tokenizer))
+        return out
+
+
+class CausalLM:
+    name = "causal-lm"
+    shift = True  # position t predicts token t+1
+    peft_task_type = "CAUSAL_LM"
+
+    def auto_class(self) -> Any:
+        from transformers import AutoModelForCausalLM
+
+        return AutoModelForCausalLM
+
+    def check_tokenizer(self, tokenizer: Any, where: str) -> None:
+        """Nothing a causal LM needs beyond what every tokenizer has."""
+
+    def example(self, ids: list[int], sens: Sequence[bool], objective: str) -> dict[str, list[int]]:
+        """One training window: `labels` (what is learnt) and `forget_labels` (the sensitive tokens)."""
+        if objective == "ascent":  # only the forget term
+            labels = [IGNORE] * len(ids)
+        else:
+            labels = list(ids) if objective == "full" else [IGNORE if s else t for t, s in zip(ids, sens)]
+        forget = [t if s else IGNORE for t, s in zip(ids, sens)]
+        return {"input_ids": ids, "labels": labels, "forget_labels": forget}
+
+    def example_columns(self) -> tuple[str, ...]:
+        return ("input_ids", "labels", "forget_labels")
+
+    def separator(self, tokenizer: Any) -> int | None:
+        """What ends a record in a packed window."""
+        return tokenizer.eos_token_id
+
+    def collator(self, tokenizer: Any, cfg: Any, forget: bool) -> Any:
+        return SpanCollator(pad_id(tokenizer))
+
+    @torch.no_grad()
+    def token_stats(
+        self,
+        model: nn.Module,
+        tokenizer: Any,
+        encoded: Sequence[Encoded],
+        *,
+        batch_size: int = 16,
+        progress: bool = True,
+    ) -> list[dict[str, list[float]]]:
+        """Per record, for each predicted token: its log-prob, and the mean and std of log-probs under the
+        model's distribution at that position (for Min-K%++). Records longer than the window are truncated."""
+        device, limit, pid = device_of(model), max_positions(model), pad_id(tokenizer)
+        out: list[dict[str, list[float]]] = []
+        for b in tqdm(range(0, len(encoded), batch_size), desc="membership", disable=not progress, leave=False):
+            batch = [e.input_ids[:limit] for e in encoded[b : b + batch_size]]
+            ids, mask = pad_batch(batch, pid)
+            lp, target = next_token_logprobs(model, ids.to(device), mask.to(device))
+            tok = lp.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+            p = lp.exp()
+            mu = (p * lp).sum(-1)
+            sigma = ((p * lp * lp).sum(-1) - mu * mu).clamp(min=1e-12).sqrt()
+            for row, toks in enumerate(batch):
+                n = len(toks) - 1
+                out.append(
+                    {"logp": tok[row, :n].tolist(), "mu": mu[row, :n].tolist(), "sigma": sigma[row, :n].tolist()}
+                )
+        return out
+
+    @torch.no_grad()
+    def sequence_nll(
+        self, model: nn.Module, tokenizer: Any, texts: Sequence[str], *, batch_size: int = 256
+    ) -> list[float]:
+        """Total negative log-likelihood (nats) of each text's tokens after the first."""
+        device, pid = device_of(model), pad_id(tokenizer)
+        enc = [tokenizer(t)["input_ids"] for t in texts]
+        out = []
+        for b in range(0, len(enc), batch_size):
+            ids, mask = pad_batch(enc[b : b + batch_size], pid)
+            lp, target = next_token_logprobs(model, ids.to(device), mask.to(device))
+            tok = lp.gather(-1, target.unsqueeze(-1)).squeeze(-1) * mask[:, 1:].to(device)
+            out += (-tok.sum(-1)).tolist()
+        return out
+
+    def sensitive_logprob(
+        self, model: nn.Module, tokenizer: Any, ids: torch.Tensor, mask: torch.Tensor, sens: torch.Tensor
+    ) -> torch.Tensor:
+        """Sum of log p(token | prefix) over the sensitive tokens: what erase scores attribute."""
+        lp, target = next_token_logprobs(model, ids, mask)
+        return (lp.gather(-1, target.unsqueeze(-1)).squeeze(-1) * sens[:, 1:]).sum()
+
+
+class MaskedLM:
+    name = "masked-lm"
+    shift = False  # position t predicts its own (masked) token
+    peft_task_type = None
+
+    def auto_class(self) -> Any:
+        from transformers import AutoModelForMaskedLM
+
+        return AutoModelForMaskedLM
+
+    def check_tokenizer(self, tokenizer: Any, where: str) -> None:
+        if tokenizer.mask_token_id is None:
+            raise SaniError(f"{where}: the tokenizer has no mask token, which a masked LM needs")
+
+    def example(self, ids: list[int], sens: Sequence[bool], objective: str) -> dict[str, list[int]]:
+        """One training window: the ids and which are sensitive; the collator chooses the targets."""
+        return {"input_ids": ids, "sensitive": [0] * len(ids) if objective == "full" else [int(x) for x in sens]}
+
+    def example_columns(self) -> tuple[str, ...]:
+        return ("input_ids", "sensitive")
+
+    def separator(self, tokenizer: Any) -> int | None:
+        """[SEP]: a masked LM's records already end so."""
+        return tokenizer.sep_token_id
+
+    def collator(self, tokenizer: Any, cfg: Any, forget: bool) -> Any:
+        return MLMCollator(
+            tokenizer,
+            cfg.mlm_probability,
+            cfg.mask_sensitive_inputs,
+            cfg.forget_probability if forget else 0.0,
+            learn=cfg.objective != "ascent",
+        )
+
+    @torch.no_grad()
+    def token_stats(
+        self,
+        model: nn.Module,
+        tokenizer: Any,
+        encoded: Sequence[Encoded],
+        *,
+        batch_size: int = 64,
+        progress: bool = True,
+    ) -> list[dict[str, list[float]]]:
+        """As `CausalLM.token_stats`, each token after the first masked alone (pseudo-log-likelihood)."""
+        mid, pad, limit = mask_id(tokenizer), pad_id(tokenizer), max_positions(model)
+        rows, owner = [], []
+        for r, enc in enumerate(encoded):
+            ids = enc.input_ids[:limit]
+            for p in range(1, len(ids)):
+                rows.append((masked(ids, [p], mid), [p]))
+                owner.append((r, ids[p]))
+        lps = masked_logprobs(model, rows, pad, batch_size=batch_size, progress=progress, desc="pseudo-likelihood")
+        out: list[dict[str, list[float]]] = [{"logp": [], "mu": [], "sigma": []} for _ in encoded]
+        for (r, true), lp in zip(owner, lps):
+            lp = lp[0]
+            p = lp.exp()
+            mu = float((p * lp).sum())
+            out[r]["logp"].append(float(lp[true]))
+            out[r]["mu"].append(mu)
+            out[r]["sigma"].append(max(float((p * lp * lp).sum()) - mu * mu, 1e-12) ** 0.5)
+        return out
+
+    @torch.no_grad()
+    def sequence_nll(
+        self, model: nn.Module, tokenizer: Any, texts: Sequence[str], *, batch_size: int = 256
+    ) -> list[float]:
+        """Negative pseudo-log-likelihood (nats) of each text: every non-special token masked alone in turn."""
+        special = set(tokenizer.all_special_ids)
+        mid, pad = mask_id(tokenizer), pad_id(tokenizer)
+        rows, owner = [], []
+        for t, text in enumerate(texts):
+            ids = tokenizer(text)["input_ids"]
+            for p, tok in enumerate(ids):
+                if tok not in special:
+                    rows.append((masked(ids, [p], mid), [p]))
+                    owner.append((t, tok))
+        out = [0.0] * len(texts)
+        for (t, tok), lp in zip(
+            owner, masked_logprobs(model, rows, pad, batch_size=batch_size, progress=False, desc="")
+        ):
+            out[t] -= float(lp[0, tok])
+        return out
+
+    def sensitive_logprob(
+        self, model: nn.Module, tokenizer: Any, ids: torch.Tensor, mask: torch.Tensor, sens: torch.Tensor
+    ) -> torch.Tensor:
+        """Sum of log p(true token) at the sensitive positions, all masked at once."""
+        hidden = ids.masked_fill(sens, mask_id(tokenizer))
+        lp = torch.log_softmax(model(input_ids=hidden, attention_mask=mask).logits.float(), -1)
+        return (lp.gather(-1, ids.unsqueeze(-1)).squeeze(-1) * sens).sum()
+
+
+Kind = CausalLM | MaskedLM
+KINDS: dict[str, Kind] = {k.name: k for k in (CausalLM(), MaskedLM())}
+
+
+def by_name(task: str) -> Kind:
+    return KINDS[task]
+
+
+def of(model: nn.Module) -> Kind:
+    """The kind of a loaded model (under a PEFT wrapper, its base model's), from its head class."""
+    base = model.get_base_model() if hasattr(model, "peft_config") and hasattr(model, "get_base_model") else model
+    return KINDS["masked-lm" if type(base).__name__.endswith("ForMaskedLM") else "causal-lm"]

@@ -1,0 +1,88 @@
+"""Settings: one dataclass per stage is the single source for the Python API, the YAML file and the flags;
+later sources override earlier ones (preset < YAML < flag), and "not given" stays visible so that the
+masked-LM defaults and the LoRA learning rate apply only where the user said nothing."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sani import cli
+from sani.config import LORA_LR, PRESETS, TASK_DEFAULTS, SanitizeConfig, make_config
+from sani.errors import SaniError
+
+pytestmark = pytest.mark.unit
+
+FIXTURES = Path(__file__).parent / "data"
+
+
+def given(*argv):
+    """The sanitize flags a command line gave, as `sanitize` receives them."""
+    ns = cli.build_parser().parse_args(["sanitize", "--model", "m", "--corpus", "c", "--out", "o", *argv])
+    return ns, cli._given(ns)
+
+
+def test_flags_not_given_stay_absent_and_defaults_come_from_the_dataclass():
+    ns, values = given()
+    assert values == {}
+    assert ns.region == "US" and ns.audit is True and ns.save_steps == 200  # inputs keep their own defaults
+    ns, values = given("--epochs", "3", "--packing", "--no-audit", "--base-model", "b")
+    assert values == {"epochs": 3.0, "packing": True, "base_model": "b"} and ns.audit is False
+    help_text = cli.build_parser()._subparsers._group_actions[0].choices["sanitize"].format_help()
+    assert "(default: 0.0005)" in help_text and "--weight-decay" in help_text  # every field has its flag
+
+
+def test_preset_then_yaml_then_flag(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("preset: paper\nepochs: 3\nlr: 0.001\nforget-weight: 0.5\n")
+    _, values = given("--config", str(path), "--epochs", "4")
+    cfg = make_config(None, path, **values)
+    assert cfg.preset == "paper" and cfg.objective == PRESETS["paper"]["objective"]  # the file's preset
+    assert cfg.lr == 0.001 and cfg.forget_weight == 0.5  # the file over the preset and the defaults
+    assert cfg.epochs == 4.0  # the flag over the file
+    assert make_config("default", path).objective == SanitizeConfig().objective  # an explicit preset over the file's
+    (tmp_path / "bad.yaml").write_text("epoch: 3\n")
+    with pytest.raises(SaniError, match="unknown option 'epoch'"):
+        make_config(None, tmp_path / "bad.yaml")
+
+
+def test_masked_lm_defaults_apply_only_to_what_was_not_given():
+    cfg = make_config(task="masked-lm")
+    assert {k: getattr(cfg, k) for k in TASK_DEFAULTS["masked-lm"]} == TASK_DEFAULTS["masked-lm"]
+    _, values = given("--epochs", "3")
+    cfg = make_config(task="masked-lm", **values)
+    assert cfg.epochs == 3.0 and cfg.forget_weight == TASK_DEFAULTS["masked-lm"]["forget_weight"]
+    assert make_config("paper", task="masked-lm").epochs == PRESETS["paper"]["epochs"]  # presets are literal
+    assert make_config(task="causal-lm").epochs == SanitizeConfig().epochs
+
+
+def test_lora_learning_rate_unless_one_is_given():
+    assert make_config(lora=True).lr == LORA_LR  # an adapter in
+    _, values = given("--lora-rank", "4")
+    assert make_config(**values).lr == LORA_LR  # fresh LoRA weights on a full model
+    _, values = given("--lora-rank", "4", "--lr", "1e-3")
+    assert make_config(**values).lr == 1e-3
+    assert make_config().lr == SanitizeConfig().lr
+
+
+def test_bad_values_name_the_field():
+    with pytest.raises(SaniError, match="fraction=1.5: must be between 0 and 1"):
+        make_config(fraction=1.5)
+    with pytest.raises(SaniError, match="epochs='2': must be float"):
+        SanitizeConfig(epochs="2").validate()
+    with pytest.raises(SaniError, match="target='regurgitation<2'"):
+        make_config(target="regurgitation<2")
+
+
+def test_an_audit_written_before_the_refactor_renders_the_same_figures():
+    """A sanitization.json of sani 0.1.0 (before the audit package) read by today's report: the same
+    tables and verdict values as that version printed."""
+    from sani.audit import AuditResult
+    from sani.report import _metric_values, audit_summary, before_after_table
+
+    old = json.loads((FIXTURES / "sanitization-0.1.0.json").read_text())
+    want = json.loads((FIXTURES / "sanitization-0.1.0.expected.json").read_text())
+    before, after = old["audit_before"], old["audit_after"]
+    assert before_after_table(before, after) == want["before_after_table"]
+    assert audit_summary(after) == want["audit_summary_after"]
+    assert _metric_values(AuditResult(after), AuditResult(before)) == pytest.approx(want["verdict_values_after"])
