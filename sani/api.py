@@ -60,12 +60,12 @@ def audit(
     contexts_text = ",".join("full" if c is None else str(c) for c in contexts)
     cfg = config or AuditConfig(contexts_text, samples, top_k, temperature, extraction, el_spans, seed, batch_size,
                                 show_values)  # fmt: skip
-    cfg.validate()
     finder, hold_finder = finders(terms, spans)
     source = corpora.source(corpus, finder)
     hold_records = corpora.holdout_records(holdout, hold_finder)
     definition = read_definition(canaries) if canaries is not None else None
     task_rows = read_task(probe) if probe is not None else None
+    cfg.validate()
     dist.init()
     loaded = models.load(model, task=task, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
     loaded.model.to(dist.device())

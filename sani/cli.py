@@ -86,7 +86,8 @@ def _audit(ns: argparse.Namespace, progress: bool) -> None:
     from .api import audit
     from .report import audit_summary
 
-    i, r = _parts(ns, ModelInputs), _parts(ns, AuditRun)
+    i, r, cfg = _parts(ns, ModelInputs), _parts(ns, AuditRun), _parts(ns, AuditConfig)
+    cfg.context_list()  # a bad --contexts is the first error, as the flags are read
     result = audit(
         i.model,
         i.corpus,
@@ -97,7 +98,7 @@ def _audit(ns: argparse.Namespace, progress: bool) -> None:
         reference_model=r.reference_model,
         task=i.task,
         probe=i.probe,
-        config=_parts(ns, AuditConfig),
+        config=cfg,
         allow_pickle=i.allow_pickle,
         trust_remote_code=i.trust_remote_code,
         progress=progress,
@@ -216,7 +217,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
         p.add_argument("-v", "--verbose", action="store_true", help="log each step")
         _suppress_defaults(p, [f.name for dc in cmd.settings if dc in NOT_GIVEN for f in dataclasses.fields(dc)])
+        _hyphens_only(p)
     return parser
+
+
+def _hyphens_only(parser: argparse.ArgumentParser) -> None:
+    """One spelling a flag, with hyphens (HfArgumentParser adds --under_score twins): the flags of earlier
+    versions, and their unambiguous abbreviations (--top for --top-k), keep working."""
+    for action in parser._actions:
+        dashed = [o for o in action.option_strings if "_" not in o]
+        if dashed and len(dashed) < len(action.option_strings):
+            for o in set(action.option_strings) - set(dashed):
+                parser._option_string_actions.pop(o, None)
+            action.option_strings = dashed
 
 
 def _suppress_defaults(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:

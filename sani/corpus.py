@@ -123,12 +123,19 @@ def source(
     audit_records: int = 1000,
     seed: int = 0,
     cache_dir: str | Path | None = None,
+    check: bool = True,
 ) -> InMemory | Streamed:
-    """The corpus as the pipeline reads it; refuses one without sensitive spans."""
+    """The corpus as the pipeline reads it; refuses one without sensitive spans unless `check` is off (then
+    `require_spans` later)."""
     src = Streamed(corpus, finder, audit_records, seed, cache_dir) if stream else InMemory(corpus, finder)
+    if check:
+        require_spans(src)
+    return src
+
+
+def require_spans(src: InMemory | Streamed) -> None:
     if src.total_spans == 0:
         raise SaniError(NO_SPANS)
-    return src
 
 
 def holdout_records(

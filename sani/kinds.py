@@ -283,4 +283,5 @@ def by_name(task: str) -> Kind:
 def of(model: nn.Module) -> Kind:
     """The kind of a loaded model (under a PEFT wrapper, its base model's), from its head class."""
     base = model.get_base_model() if hasattr(model, "peft_config") and hasattr(model, "get_base_model") else model
-    return KINDS["masked-lm" if type(base).__name__.endswith("ForMaskedLM") else "causal-lm"]
+    masked = type(base).__name__.endswith(("ForMaskedLM", "WithLMHeadModel"))  # XLM, Flaubert: masked-LM heads
+    return KINDS["masked-lm" if masked else "causal-lm"]

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import corpus as corpora
 from . import data, dist, erase, models, repair
-from .adapters import adapter_base
+from .adapters import adapter_base, is_adapter_dir
 from .audit.probe import read_task
 from .audit.runner import run as audit_model
 from .config import AuditConfig, SanitizeConfig, make_config
@@ -91,15 +91,17 @@ def sanitize(
     than memory, tokenized once into a disk cache (`cache_dir`: kept), audited on `audit_records` records.
     """
     task, probe = task_and_probe(task, probe)
-    base = config.base_model if config else options.get("base_model")
+    adapter = is_adapter_dir(model)  # its base may be named in the settings (a flag or the YAML file)
+    base = (config or make_config(preset, config_file, lora=adapter, **options)).base_model if adapter else None
     src = models.inspect(model, task, trust_remote_code, base=base)
     cfg = config or make_config(preset, config_file, task=src.kind.name, lora=src.adapter, **options)
-    out = Path(out)
-    check_out(out, src.given, overwrite)
+    clock = time.perf_counter()
     source, hold, rows = _read(
         src, cfg, corpus, holdout, probe, finders(terms, spans), stream, audit_records, cache_dir
     )
-    run = _prepare(src, out, cfg, source, hold, rows, resume, allow_pickle, trust_remote_code, progress)
+    check_out(Path(out), src.given, overwrite)
+    run = _prepare(src, Path(out), cfg, source, hold, rows, resume, allow_pickle, trust_remote_code, progress)
+    run.timings["load"] = time.perf_counter() - clock
     before = _audit(run, "audit_before", cache=run.work / "audit_before.json") if run_audit else None
     _erase(run)
     train_stats = _repair(run, resume=resume, save_steps=save_steps)
@@ -123,8 +125,9 @@ def _read(
     """The corpus source, the holdout's records and the probe task, each checked before any model loads."""
     finder, hold_finder = finder_pair
     source = corpora.source(corpus, finder, stream=stream, audit_records=audit_records, seed=cfg.seed,
-                            cache_dir=cache_dir)  # fmt: skip
+                            cache_dir=cache_dir, check=False)  # fmt: skip
     hold = corpora.holdout_records(holdout, hold_finder, stream=stream, audit_records=audit_records, seed=cfg.seed)
+    corpora.require_spans(source)
     rows = read_task(probe) if probe is not None else None
     base = Path(cfg.base_model) if cfg.base_model else None
     if cfg.reset == "base" and not src.adapter and not (base and base.is_dir() and any(base.glob("*.safetensors"))):
@@ -146,7 +149,6 @@ def _prepare(
 ) -> Run:
     """Load the model, encode the corpus, choose the neurons (which checks the FFN layout and the layer count
     before any long work) and make the work directory."""
-    clock = time.perf_counter()
     dist.init()
     loaded = models.load(src, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
     loaded.model.to(dist.device())
@@ -158,9 +160,7 @@ def _prepare(
     key = {"config": cfg.to_dict(), "input_fingerprint": fingerprint, "corpus": source.digest(tok),
            "holdout": corpora.records_digest(hold_records or []), "task": digest(task_rows or [])}  # fmt: skip
     work = work_dir(out, resume, key)
-    run = Run(src.given, out, cfg, loaded, source, enc, hold_enc, task_rows, work, selection, fingerprint, progress)
-    run.timings["load"] = time.perf_counter() - clock
-    return run
+    return Run(src.given, out, cfg, loaded, source, enc, hold_enc, task_rows, work, selection, fingerprint, progress)
 
 
 def _audit(run: Run, name: str, cache: Path | None = None) -> dict[str, Any]:

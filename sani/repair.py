@@ -29,19 +29,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
-from transformers import Trainer, TrainerCallback, TrainingArguments
-from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-from . import dist
 from .adapters import is_peft, merge, new_lora
 from .batching import max_positions
 from .config import OBJECTIVES, RepairConfig
 from .data import Encoded, windows
 from .errors import SaniError
 from .kinds import Kind, of
-from .losses import FORGET_LOSSES, NEEDS_REFERENCE, lm_loss, unlikelihood_loss
 
 log = logging.getLogger(__name__)
 
@@ -111,102 +106,6 @@ def packed(
         yield ids, sens
 
 
-# --------------------------------------------------------------------------- trainer
-
-
-class QuietProgress(ProgressCallback):
-    """The progress bar without the dict of metrics printed under it."""
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        pass
-
-
-class SaniTrainer(Trainer):
-    """`Trainer` whose loss ignores sensitive tokens and may push them down."""
-
-    def __init__(
-        self,
-        *args: Any,
-        forget_weight: float = 0.0,
-        forget_loss=unlikelihood_loss,
-        shift: bool = True,
-        reference: nn.Module | None = None,
-        **kwargs: Any,
-    ):
-        super().__init__(*args, **kwargs)
-        self.reference = reference  # frozen model before the repair, for NPO
-        self.shift = shift  # False for masked LMs
-        self.remove_callback(PrinterCallback)
-        if self.pop_callback(ProgressCallback):
-            self.add_callback(QuietProgress)
-        self.forget_weight = forget_weight
-        self.forget_loss = forget_loss
-        self.model_accepts_loss_kwargs = False  # our loss is a per-batch mean; let Trainer scale for accumulation
-
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        labels = inputs.pop("labels")
-        forget_labels = inputs.pop("forget_labels", None)
-        outputs = model(**inputs)
-        loss = lm_loss(outputs.logits, labels, self.shift)
-        if self.forget_weight and forget_labels is not None:
-            kw = {}
-            if self.reference is not None:
-                device = next(model.parameters()).device
-                if next(self.reference.parameters()).device != device:  # the Trainer moved only the model
-                    self.reference.to(device)
-                with torch.no_grad():
-                    kw["ref_logits"] = self.reference(**inputs).logits
-            loss = loss + self.forget_weight * self.forget_loss(outputs.logits, forget_labels, self.shift, **kw)
-        return (loss, outputs) if return_outputs else loss
-
-
-FAIL_AT_ENV = "SANI_FAIL_AT"
-
-
-def _injected_failure() -> list[Any]:
-    """For the tests of the several-process error path: `SANI_FAIL_AT=RANK:STEP` makes process RANK raise a
-    SaniError at repair step STEP; `RANK:STEP:hang` makes it stop answering there instead. Unset (always,
-    outside those tests): nothing."""
-    import os
-
-    spec = os.environ.get(FAIL_AT_ENV)
-    if not spec:
-        return []
-    parts = spec.split(":")
-    if len(parts) not in (2, 3) or not all(x.isdigit() for x in parts[:2]) or parts[2:] not in ([], ["hang"]):
-        raise SaniError(f"{FAIL_AT_ENV}={spec!r}: expected RANK:STEP or RANK:STEP:hang")
-    who, step, hang = int(parts[0]), int(parts[1]), parts[2:] == ["hang"]
-
-    class FailAt(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):
-            if dist.rank() == who and state.global_step == step:
-                if hang:
-                    time.sleep(3600)
-                raise SaniError(f"injected failure at repair step {step} ({FAIL_AT_ENV})")
-
-    return [FailAt()]
-
-
-def _frozen_copy(model: nn.Module) -> nn.Module:
-    import copy
-
-    ref = copy.deepcopy(model).eval()
-    for p in ref.parameters():
-        p.requires_grad_(False)
-    return ref
-
-
-def _checkpointing(on: bool) -> dict[str, bool]:
-    """The TrainingArguments flag for recomputing activations: `activation_checkpointing` in newer
-    transformers (`gradient_checkpointing` is deprecated there), set only when asked for."""
-    import dataclasses
-
-    if not on:
-        return {}
-    names = {f.name for f in dataclasses.fields(TrainingArguments)}
-    return {"activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing": True}
-
-
 def last_complete_checkpoint(folder: Path) -> str | None:
     """The newest checkpoint that was completely written; a kill during a save leaves a partial one, which
     is removed. `trainer_state.json` is the last file the Trainer writes."""
@@ -219,61 +118,6 @@ def last_complete_checkpoint(folder: Path) -> str | None:
             log.warning("removing the incomplete checkpoint %s", d.name)
             shutil.rmtree(d, ignore_errors=True)
     return str(max(found)[1]) if found else None
-
-
-def training_arguments(
-    cfg: RepairConfig, out_dir: Path, *, checkpoints: bool, save_steps: int, progress: bool
-) -> TrainingArguments:
-    """The config as the `Trainer` takes it; checkpoints every `save_steps` steps when `checkpoints`."""
-    return TrainingArguments(
-        output_dir=str(out_dir),
-        num_train_epochs=cfg.epochs,
-        learning_rate=cfg.lr,
-        per_device_train_batch_size=cfg.batch_size,
-        lr_scheduler_type=cfg.scheduler,
-        warmup_steps=cfg.warmup_ratio,  # a float below 1 is a share of the steps
-        weight_decay=cfg.weight_decay,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        save_strategy="steps" if checkpoints else "no",
-        save_steps=save_steps,
-        save_total_limit=1,
-        report_to=[],
-        logging_strategy="no",
-        disable_tqdm=not progress,
-        remove_unused_columns=False,
-        dataloader_num_workers=0,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        bf16=cfg.precision == "bf16",
-        fp16=cfg.precision == "fp16",
-        **_checkpointing(cfg.gradient_checkpointing),
-        use_cpu=not torch.cuda.is_available(),  # so that several CPU processes run data-parallel over gloo
-        ddp_timeout=max(1, round(dist.timeout().total_seconds())),
-    )
-
-
-def _trainer(
-    model: nn.Module,
-    tokenizer: Any,
-    examples: Any,
-    cfg: RepairConfig,
-    kind: Kind,
-    args: TrainingArguments,
-    callbacks: Sequence[Any],
-) -> SaniTrainer:
-    forgets = cfg.objective in FORGET_LOSSES
-    return SaniTrainer(
-        model=model,
-        args=args,
-        train_dataset=examples,
-        data_collator=kind.collator(tokenizer, cfg, forget=forgets),
-        forget_weight=cfg.forget_weight if forgets else 0.0,
-        forget_loss=FORGET_LOSSES.get(cfg.objective, unlikelihood_loss),
-        shift=kind.shift,
-        reference=_frozen_copy(model) if cfg.objective in NEEDS_REFERENCE else None,
-        callbacks=[*callbacks, *_injected_failure()],
-    )
 
 
 def train(
@@ -298,6 +142,8 @@ def train(
     `checkpoint_dir`, a checkpoint (weights, optimizer, scheduler, RNG and data position) is kept there
     every `save_steps` steps; `resume` continues from the last one as if never interrupted.
     """
+    from .trainer import make_trainer, training_arguments  # transformers' Trainer: imported when training
+
     cfg = cfg or RepairConfig()
     kind = kind or of(model)
     if not len(examples):
@@ -310,18 +156,15 @@ def train(
     if cfg.lora_rank:
         model = new_lora(model, cfg.lora_rank, kind)
     with contextlib.ExitStack() as stack:
-        out_dir = (
-            Path(checkpoint_dir)
-            if checkpoint_dir
-            else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sani-train-")))
-        )
+        scratch = None if checkpoint_dir else stack.enter_context(tempfile.TemporaryDirectory(prefix="sani-train-"))
+        out_dir = Path(checkpoint_dir or scratch)
         last = last_complete_checkpoint(out_dir) if resume else None
         if resume and last is None:
             log.warning("no repair checkpoint in %s: the repair starts from the beginning", out_dir)
         args = training_arguments(
             cfg, out_dir, checkpoints=bool(checkpoint_dir), save_steps=save_steps, progress=progress
         )
-        trainer = _trainer(model, tokenizer, examples, cfg, kind, args, callbacks)
+        trainer = make_trainer(model, tokenizer, examples, cfg, kind, args, callbacks)
         start = time.perf_counter()
         result = trainer.train(resume_from_checkpoint=last)
         seconds = time.perf_counter() - start

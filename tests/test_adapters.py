@@ -138,6 +138,12 @@ def test_adapter_errors_are_one_line(lora_memorized, tmp_path):
         (bad / f.name).write_bytes(f.read_bytes())
     assert models.inspect(bad, base=lora_memorized["base"]).kind.name == "causal-lm"
     assert sani.adapters.is_peft(models.load(bad, base=lora_memorized["base"]).model)
+    # ... also when the base is named in the YAML file: the adapter is loaded on it and the output points to it
+    (tmp_path / "c.yaml").write_text(f"base_model: {lora_memorized['base']}\nepochs: 0.0\n")
+    sani.sanitize(bad, lora_memorized["train"], tmp_path / "out", config_file=tmp_path / "c.yaml", run_audit=False,
+                  progress=False)  # fmt: skip
+    written = json.loads((tmp_path / "out" / "adapter_config.json").read_text())
+    assert written["base_model_name_or_path"] == str(lora_memorized["base"].resolve())
     m, tok = models.load(lora_memorized["adapter"]).pair
     with pytest.raises(sani.SaniError, match="already a LoRA model"):
         fit(m, tok, data.encode_corpus(tok, data.read_corpus(lora_memorized["train"])), lora_rank=4)

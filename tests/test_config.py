@@ -30,6 +30,9 @@ def test_flags_not_given_stay_absent_and_defaults_come_from_the_dataclass():
     assert values == {"epochs": 3.0, "packing": True, "base_model": "b"} and ns.audit is False
     help_text = cli.build_parser()._subparsers._group_actions[0].choices["sanitize"].format_help()
     assert "(default: 0.0005)" in help_text and "--weight-decay" in help_text  # every field has its flag
+    assert "--weight_decay" not in help_text  # one spelling a flag, so abbreviations stay unambiguous
+    audit = cli.build_parser().parse_args(["audit", "--model", "m", "--corpus", "c", "--top", "5", "--no-extraction"])
+    assert audit.top_k == 5 and audit.extraction is False and audit.samples == 5 and audit.contexts == "full,32,8"
 
 
 def test_preset_then_yaml_then_flag(tmp_path):

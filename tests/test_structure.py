@@ -17,7 +17,7 @@ LAYERS = [
     ["data"],
     ["detect", "phones", "kinds", "canaries", "synthetic", "adapters"],
     ["spans", "presidio", "losses", "models"],
-    ["erase", "repair", "inputs"],
+    ["erase", "repair", "trainer", "inputs"],
     ["corpus"],
     ["audit.common", "audit.results"],
     ["audit.regurgitation", "audit.fillin", "audit.utility", "audit.membership", "audit.exposure", "audit.probe"],
