@@ -29,15 +29,24 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024) -> Any:
 
 
 def train_wordpiece(texts: Iterable[str], vocab_size: int = 1024) -> Any:
-    """An uncased WordPiece tokenizer with BERT's special tokens, for the masked LMs."""
-    from tokenizers import BertWordPieceTokenizer
-    from tokenizers.processors import BertProcessing
+    """An uncased WordPiece tokenizer with BERT's special tokens, for the masked LMs: every character seen
+    (alone and as a word piece), then the most frequent words, ties broken alphabetically. Built here rather
+    than by `tokenizers`' WordPiece trainer, whose vocabulary changes from run to run (it numbers the "##"
+    pieces in hash order and breaks ties by those numbers: huggingface/tokenizers#1794)."""
+    from collections import Counter
+
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    wp = BertWordPieceTokenizer(lowercase=True)
-    wp.train_from_iterator(list(texts), vocab_size=vocab_size, min_frequency=2)
-    # the post-processor built before training does not know the special tokens' ids yet
-    wp.post_processor = BertProcessing(("[SEP]", wp.token_to_id("[SEP]")), ("[CLS]", wp.token_to_id("[CLS]")))
+    normalizer, pre = normalizers.BertNormalizer(lowercase=True), pre_tokenizers.BertPreTokenizer()
+    words = Counter(w for t in texts for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(t)))
+    chars = sorted({c for w in words for c in w})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *("##" + c for c in chars)]
+    frequent = sorted((w for w, n in words.items() if n >= 2 and len(w) > 1), key=lambda w: (-words[w], w))
+    vocab += frequent[: max(0, vocab_size - len(vocab))]
+    wp = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
+    wp.normalizer, wp.pre_tokenizer, wp.decoder = normalizer, pre, decoders.WordPiece()
+    wp.post_processor = processors.BertProcessing(("[SEP]", vocab.index("[SEP]")), ("[CLS]", vocab.index("[CLS]")))
     return PreTrainedTokenizerFast(
         tokenizer_object=wp,
         unk_token="[UNK]",

@@ -218,3 +218,22 @@ def test_pretrained_minilm_fine_tuned_then_sanitized_with_reset_base(tmp_path):
     assert before["greedy"]["rate"] > 0.15
     assert after["greedy"]["rate"] < before["greedy"]["rate"] / 3
     assert report["erase"]["reset"] == "base"
+
+
+@pytest.mark.unit
+def test_the_tiny_wordpiece_vocabulary_is_the_same_in_every_process():
+    """The test and demo BERTs are only reproducible if their tokenizer is: tokenizers' WordPiece trainer
+    numbers its "##" pieces in hash order, which changes from process to process."""
+    import subprocess
+    import sys
+
+    code = (
+        "from sani import synthetic, tiny\n"
+        "t = tiny.train_wordpiece(r.text for r in synthetic.make_corpus(60, seed=4, repeats=(1,)))\n"
+        "print(sorted(t.get_vocab().items()))\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        for _ in range(3)
+    ]
+    assert runs[0] and runs[0] == runs[1] == runs[2]
