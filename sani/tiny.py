@@ -30,7 +30,8 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024) -> Any:
 
 def train_wordpiece(texts: Iterable[str], vocab_size: int = 1024) -> Any:
     """An uncased WordPiece tokenizer with BERT's special tokens, for the masked LMs: every character seen
-    (alone and as a word piece), then the most frequent words, ties broken alphabetically. Built here rather
+    (alone and as a word piece), the most frequent words, then the most frequent pieces of words, ties broken
+    alphabetically. Built here rather
     than by `tokenizers`' WordPiece trainer, whose vocabulary changes from run to run (it numbers the "##"
     pieces in hash order and breaks ties by those numbers: huggingface/tokenizers#1794)."""
     from collections import Counter
@@ -44,6 +45,14 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int = 1024) -> Any:
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *("##" + c for c in chars)]
     frequent = sorted((w for w, n in words.items() if n >= 2 and len(w) > 1), key=lambda w: (-words[w], w))
     vocab += frequent[: max(0, vocab_size - len(vocab))]
+    pieces: Counter = Counter()  # then pieces of 2-4 characters, word-initial or "##" inside a word
+    for w, n in words.items():
+        for a in range(len(w)):
+            for b in range(a + 2, min(len(w), a + 4) + 1):
+                pieces[("##" if a else "") + w[a:b]] += n
+    known = set(vocab)
+    ranked = sorted((p for p, n in pieces.items() if n >= 2 and p not in known), key=lambda p: (-pieces[p], p))
+    vocab += ranked[: max(0, vocab_size - len(vocab))]
     wp = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
     wp.normalizer, wp.pre_tokenizer, wp.decoder = normalizer, pre, decoders.WordPiece()
     wp.post_processor = processors.BertProcessing(("[SEP]", vocab.index("[SEP]")), ("[CLS]", vocab.index("[CLS]")))
