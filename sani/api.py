@@ -58,8 +58,9 @@ def audit(
     model read from its config. `config` (an `AuditConfig`) replaces the keyword settings."""
     task, probe = task_and_probe(task, probe)
     contexts_text = ",".join("full" if c is None else str(c) for c in contexts)
-    cfg = config or AuditConfig(contexts_text, samples, top_k, temperature, extraction, el_spans, seed, batch_size,
-                                show_values)  # fmt: skip
+    cfg = config or AuditConfig(contexts=contexts_text, samples=samples, top_k=top_k, temperature=temperature,
+                                extraction=extraction, el_spans=el_spans, seed=seed, batch_size=batch_size,
+                                show_values=show_values)  # fmt: skip
     finder, hold_finder = finders(terms, spans)
     source = corpora.source(corpus, finder)
     hold_records = corpora.holdout_records(holdout, hold_finder)

@@ -30,8 +30,9 @@ SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
 PRECISIONS = ("fp32", "bf16", "fp16")
 
 
-def opt(default: Any, help: str, **argparse_kw: Any) -> Any:
-    """A settings field: its default and its help (and, for the command line, e.g. `choices`)."""
+def opt(default: Any = dataclasses.MISSING, help: str = "", **argparse_kw: Any) -> Any:
+    """A settings field: its default (none: a required flag) and its help (and, for the command line, e.g.
+    `choices`, `metavar`)."""
     return field(default=default, metadata={"help": help, **argparse_kw})
 
 

@@ -86,8 +86,6 @@ class Streamed:
         seed: int = 0,
         cache_dir: str | Path | None = None,
     ):
-        if not isinstance(path, (str, Path)):
-            raise SaniError("stream=True reads the corpus (and holdout) from files: give their paths")
         if audit_records < 1:
             raise SaniError(f"audit_records={audit_records}: must be at least 1")
         self.path, self.finder, self.cache_dir = path, finder, cache_dir
@@ -151,8 +149,6 @@ def holdout_records(
         return None
     if not stream:
         return load_records(holdout, finder)
-    if not isinstance(holdout, (str, Path)):
-        raise SaniError("stream=True reads the corpus (and holdout) from files: give their paths")
     return sample(holdout, finder, audit_records, seed=seed)[0]
 
 
@@ -166,6 +162,8 @@ def records(path: str | Path, finder: SpanFinder | None = None) -> Iterator[data
 def sample(path: str | Path, finder: SpanFinder | None, size: int, seed: int = 0) -> tuple[list[data.Record], int, int]:
     """A uniform seeded sample of `size` records (reservoir sampling), the number of records read and the
     number of spans in all of them."""
+    if not isinstance(path, (str, Path)):
+        raise SaniError("stream=True reads the corpus (and holdout) from files: give their paths")
     rng = random.Random(seed)
     kept: list[data.Record] = []
     n = spans = 0

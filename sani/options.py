@@ -3,12 +3,10 @@ the span finder's flags. Dataclasses with their help, from which `sani.cli` gene
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from . import detect
-from .config import PRESETS, EraseConfig, RepairConfig, TargetConfig
+from .config import PRESETS, EraseConfig, RepairConfig, TargetConfig, opt
 from .spans import SpanFinder, parse_rare
 
 
@@ -18,50 +16,24 @@ class SpanOptions:
 
     _argument_group_name = "finding the sensitive spans (besides the corpus's own 'spans')"
 
-    terms: str | None = field(
-        default=None, metadata={"help": "confidential terms, one a line; every whole-word occurrence becomes a span"}
+    terms: str | None = opt(None, "confidential terms, one a line; every whole-word occurrence becomes a span")
+    ignore_case: bool = opt(False, "match --terms case-insensitively")
+    term_variants: bool = opt(False, "match --terms with other spacing/punctuation")
+    tags: str | None = opt(
+        None, 'inline tags to read and remove, e.g. PHI for <PHI type="NAME">...</PHI>', metavar="TAG"
     )
-    ignore_case: bool = field(default=False, metadata={"help": "match --terms case-insensitively"})
-    term_variants: bool = field(default=False, metadata={"help": "match --terms with other spacing/punctuation"})
-    tags: str | None = field(
-        default=None,
-        metadata={"help": 'inline tags to read and remove, e.g. PHI for <PHI type="NAME">...</PHI>', "metavar": "TAG"},
+    detect: str | None = opt(
+        None, "built-in detectors: all, or some of " + ", ".join(detect.ORDER).lower(), metavar="LIST"
     )
-    detect: str | None = field(
-        default=None,
-        metadata={"help": "built-in detectors: all, or some of " + ", ".join(detect.ORDER).lower(), "metavar": "LIST"},
-    )
-    region: str = field(
-        default="US",
-        metadata={
-            "help": "phone numbers in the national format of these regions (ISO "
-            "3166 codes, e.g. GB,FR); international (+...) numbers are found "
-            "from any region",
-            "metavar": "CC[,CC]",
-        },
-    )
-    pattern: str | None = field(
-        default=None,
-        metadata={
-            "help": "a regex for an identifier (repeatable); a group named 'value' marks the part to mask",
-            "action": "append",
-            "metavar": "LABEL=REGEX",
-        },
-    )
-    presidio: bool = field(
-        default=False, metadata={"help": "also use Microsoft Presidio (pip install 'sani-llm[presidio]')"}
-    )
-    labels: str = field(default="all", metadata={"help": "all, direct (drops quasi-identifiers), or LABEL,LABEL"})
-    rare: str | None = field(
-        default=None,
-        metadata={
-            "help": "for these labels only values seen in fewer than K records are sensitive",
-            "metavar": "LABELS:K",
-        },
-    )
-    propagate: bool = field(
-        default=True, metadata={"help": "mark other occurrences of known values (--no-propagate: do not)"}
-    )
+    region: str = opt("US", "phone numbers in the national format of these regions (ISO 3166 codes, e.g. GB,FR); "
+                      "international (+...) numbers are found from any region", metavar="CC[,CC]")  # fmt: skip
+    pattern: str | None = opt(None, "a regex for an identifier (repeatable); a group named 'value' marks the part to mask",
+                              action="append", metavar="LABEL=REGEX")  # fmt: skip
+    presidio: bool = opt(False, "also use Microsoft Presidio (pip install 'sani-llm[presidio]')")
+    labels: str = opt("all", "all, direct (drops quasi-identifiers), or LABEL,LABEL")
+    rare: str | None = opt(None, "for these labels only values seen in fewer than K records are sensitive",
+                           metavar="LABELS:K")  # fmt: skip
+    propagate: bool = opt(True, "mark other occurrences of known values (--no-propagate: do not)")
 
     def finder(self) -> SpanFinder:
         return SpanFinder(
@@ -79,107 +51,102 @@ class SpanOptions:
         )
 
 
-def arg(default: Any = dataclasses.MISSING, help: str = "", **kw: Any) -> Any:
-    """A command-line field; no default makes the flag required."""
-    return field(default=default, metadata={"help": help, **kw})
-
-
 @dataclass
 class ModelInputs:
-    model: str = arg(help="model directory (or hub id when online)")
-    corpus: str = arg(help="training corpus: .jsonl with text/spans, .txt, .csv or .parquet")
-    holdout: str | None = arg(None, "held-out corpus for utility (perplexity on non-sensitive tokens)")
-    task: str | None = arg(None, "causal-lm or masked-lm: overrides the kind of model read from its config")
-    probe: str | None = arg(None, "labelled task (JSON Lines: text, label) for a linear-probe utility check")
-    allow_pickle: bool = arg(False, "allow loading a pickle (.bin) checkpoint: it can run code")
-    trust_remote_code: bool = arg(False, "allow the model's own Python code to run (off by default)")
+    model: str = opt(help="model directory (or hub id when online)")
+    corpus: str = opt(help="training corpus: .jsonl with text/spans, .txt, .csv or .parquet")
+    holdout: str | None = opt(None, "held-out corpus for utility (perplexity on non-sensitive tokens)")
+    task: str | None = opt(None, "causal-lm or masked-lm: overrides the kind of model read from its config")
+    probe: str | None = opt(None, "labelled task (JSON Lines: text, label) for a linear-probe utility check")
+    allow_pickle: bool = opt(False, "allow loading a pickle (.bin) checkpoint: it can run code")
+    trust_remote_code: bool = opt(False, "allow the model's own Python code to run (off by default)")
 
 
 @dataclass
 class SanitizeRun:
-    out: str = arg(help="new model directory (must not exist unless --overwrite)")
-    config: str | None = arg(None, "YAML file with any of the erase, repair and target options")
-    preset: str | None = arg(None, "'default' (ours) or 'paper' (the paper's literal recipe)", choices=sorted(PRESETS))
-    stream: bool = arg(
+    out: str = opt(help="new model directory (must not exist unless --overwrite)")
+    config: str | None = opt(None, "YAML file with any of the erase, repair and target options")
+    preset: str | None = opt(None, "'default' (ours) or 'paper' (the paper's literal recipe)", choices=sorted(PRESETS))
+    stream: bool = opt(
         False,
         "corpus larger than memory: read it as a stream, tokenize it once into a disk cache, "
         "audit a sample of --audit-records records",
     )
-    audit_records: int = arg(1000, "with --stream: records in the audit sample")
-    cache_dir: str | None = arg(
+    audit_records: int = opt(1000, "with --stream: records in the audit sample")
+    cache_dir: str | None = opt(
         None,
         "with --stream: keep the tokenized corpus here for later runs (it holds the "
         "corpus's tokens, sensitive ones included; readable by you only). Default: in "
         "the work directory, deleted at the end",
     )
-    audit: bool = arg(True, "audit before and after (--no-audit skips it)")
-    overwrite: bool = arg(False, "replace --out if it exists")
-    resume: bool = arg(False, "continue an interrupted run from its last repair checkpoint")
-    save_steps: int = arg(200, "keep a repair checkpoint every N steps")
+    audit: bool = opt(True, "audit before and after (--no-audit skips it)")
+    overwrite: bool = opt(False, "replace --out if it exists")
+    resume: bool = opt(False, "continue an interrupted run from its last repair checkpoint")
+    save_steps: int = opt(200, "keep a repair checkpoint every N steps")
 
 
 @dataclass
 class AuditRun:
-    out: str | None = arg(None, "write the audit JSON here")
-    canaries: str | None = arg(
+    out: str | None = opt(None, "write the audit JSON here")
+    canaries: str | None = opt(
         None, "canary definition from 'sani canaries' (<corpus>.canaries.json): measures exposure"
     )
-    reference_model: str | None = arg(
+    reference_model: str | None = opt(
         None, "a model that never saw the corpus, for the reference-difference membership attack"
     )
 
 
 @dataclass
 class SpansRun:
-    corpus: str = arg(help="corpus: .jsonl with text/spans, .txt, .csv or .parquet")
-    out: str | None = arg(None, "write the corpus with its merged spans here (.jsonl): sanitize and audit accept it")
-    tokenizer: str | None = arg(None, "a model or tokenizer directory, to report the share of tokens marked")
-    json: bool = arg(False, "print the summary as JSON")
+    corpus: str = opt(help="corpus: .jsonl with text/spans, .txt, .csv or .parquet")
+    out: str | None = opt(None, "write the corpus with its merged spans here (.jsonl): sanitize and audit accept it")
+    tokenizer: str | None = opt(None, "a model or tokenizer directory, to report the share of tokens marked")
+    json: bool = opt(False, "print the summary as JSON")
 
 
 @dataclass
 class CanariesRun:
-    corpus: str = arg(help="corpus to insert canaries into")
-    out: str = arg(help="corpus with canaries (.jsonl); the definition goes to <out>.canaries.json")
-    format: str = arg("The access code of my account is {secret}.", "canary text with {secret}")
-    space: str = arg("digits:6", "secret space: digits:N, hex:N or letters:N")
-    repeats: str = arg("1,2,5,10", "how many times each canary is inserted")
-    per_repeat: int = arg(2, "canaries per repeat count")
-    seed: int = arg(0, "seed for the secrets and where they go")
+    corpus: str = opt(help="corpus to insert canaries into")
+    out: str = opt(help="corpus with canaries (.jsonl); the definition goes to <out>.canaries.json")
+    format: str = opt("The access code of my account is {secret}.", "canary text with {secret}")
+    space: str = opt("digits:6", "secret space: digits:N, hex:N or letters:N")
+    repeats: str = opt("1,2,5,10", "how many times each canary is inserted")
+    per_repeat: int = opt(2, "canaries per repeat count")
+    seed: int = opt(0, "seed for the secrets and where they go")
 
 
 @dataclass
 class ReportRun:
-    out: str = arg(help="HTML file to write")
-    names: str | None = arg(None, "comma-separated names for the audits (default: file names)")
-    thresholds: str | None = arg(None, "YAML/JSON file overriding the verdict thresholds")
+    out: str = opt(help="HTML file to write")
+    names: str | None = opt(None, "comma-separated names for the audits (default: file names)")
+    thresholds: str | None = opt(None, "YAML/JSON file overriding the verdict thresholds")
 
 
 @dataclass
 class DemoRun:
-    workdir: str = arg("sani-demo", "where to write corpus and models")
-    arch: str = arg(
+    workdir: str = opt("sani-demo", "where to write corpus and models")
+    arch: str = opt(
         "gpt2",
         "tiny architecture: gpt2, gpt_neox, opt, llama, mistral, qwen2 (causal), bert, roberta, "
         "distilbert, deberta-v2 (masked)",
     )
-    preset: str | None = arg(None, "the sanitization preset", choices=sorted(PRESETS))
-    seed: int = arg(0, "seed for the corpus, the model and the sanitization")
+    preset: str | None = opt(None, "the sanitization preset", choices=sorted(PRESETS))
+    seed: int = opt(0, "seed for the corpus, the model and the sanitization")
 
 
 @dataclass
 class BenchRun:
-    quick: bool = arg(False, "fewer methods and a smaller corpus (minutes, for CI)")
-    archs: str = arg("gpt2,bert", "tiny architectures to build and memorize")
-    methods: str | None = arg(None, "comma-separated methods (the oracle always runs); see sani.bench.METHODS")
-    seeds: str = arg("0", "comma-separated seeds")
-    patients: int | None = arg(None, "patients in the synthetic corpus (default 60; --quick 30)")
-    model: str | None = arg(
+    quick: bool = opt(False, "fewer methods and a smaller corpus (minutes, for CI)")
+    archs: str = opt("gpt2,bert", "tiny architectures to build and memorize")
+    methods: str | None = opt(None, "comma-separated methods (the oracle always runs); see sani.bench.METHODS")
+    seeds: str = opt("0", "comma-separated seeds")
+    patients: int | None = opt(None, "patients in the synthetic corpus (default 60; --quick 30)")
+    model: str | None = opt(
         None, "also your model directory (repeatable; needs --corpus and --holdout)", action="append"
     )
-    corpus: str | None = arg(None, "the corpus --model was fine-tuned on")
-    holdout: str | None = arg(None, "held-out text for --model")
-    out_dir: str = arg("benchmarks/results", "where results go")
+    corpus: str | None = opt(None, "the corpus --model was fine-tuned on")
+    holdout: str | None = opt(None, "held-out text for --model")
+    out_dir: str = opt("benchmarks/results", "where results go")
 
 
 # flags whose absence must stay visible (presets, the YAML file, the masked-LM task defaults and the LoRA

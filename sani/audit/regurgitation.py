@@ -282,12 +282,13 @@ def _score(
 @register("regurgitation", kinds=("causal-lm",))
 def regurgitation_metric(ctx: Context) -> MetricResult:
     c = ctx.cfg
+    contexts = c.context_list()
     reg = regurgitation(
         ctx.model,
         ctx.tokenizer,
         ctx.encoded,
         batch_size=c.batch_size,
-        contexts=c.context_list(),
+        contexts=contexts,
         samples=c.samples,
         top_k=c.top_k,
         temperature=c.temperature,
@@ -295,12 +296,11 @@ def regurgitation_metric(ctx: Context) -> MetricResult:
         progress=ctx.progress,
     )
     items = reg.pop("items")
-    contexts = ["full" if x is None else x for x in c.context_list()]
     return MetricResult(
         reg,
         items,
         {
-            "contexts": contexts,
+            "contexts": ["full" if x is None else x for x in contexts],
             "samples": c.samples,
             "top_k": c.top_k,
             "temperature": c.temperature,

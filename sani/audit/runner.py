@@ -3,7 +3,6 @@ result (the JSON an audit file holds; read it through `sani.audit.results.AuditR
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -14,7 +13,7 @@ from ..config import AuditConfig
 from ..data import Encoded
 from ..kinds import Kind, of
 from ..models import fingerprint
-from .common import Context, MetricResult, measure
+from .common import Context, measure
 
 # the order the metrics run and appear in; each is skipped where it does not apply (a masked LM has no
 # extraction, membership needs a holdout, exposure canaries, the probe a labelled task)
@@ -47,7 +46,7 @@ def run(
     items: dict[tuple[int, int], dict[str, Any]] = {}
     settings: dict[str, Any] = {}
     for name in PLAN:
-        got = _utility(ctx) if name == "utility" else measure(name, ctx)
+        got = measure(name, ctx)
         if got is None:
             continue
         result[name] = got.summary
@@ -63,14 +62,3 @@ def run(
             it["value"] = encoded[r].record.value(encoded[r].record.spans[s])
     result["items"] = list(items.values())
     return result
-
-
-def _utility(ctx: Context) -> MetricResult:
-    """Perplexity on the corpus and the holdout, and the linear probe's accuracy on a labelled task."""
-    out = {"train": measure("perplexity", ctx).summary}
-    if ctx.holdout:
-        out["holdout"] = measure("perplexity", dataclasses.replace(ctx, encoded=ctx.holdout)).summary
-    probe = measure("probe", ctx)
-    if probe is not None:
-        out["task"] = probe.summary
-    return MetricResult(out)

@@ -1,9 +1,10 @@
 """Utility: what sanitizing cost. Perplexity and next-token accuracy on the tokens that are not sensitive
 (a causal LM here; a masked LM's masked-token measure is in `fillin`), on the training corpus and on the
-holdout."""
+holdout, with the linear probe's accuracy (`probe`) beside them."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from tqdm.auto import tqdm
 from .. import dist
 from ..batching import device_of, max_positions, pad_batch, pad_id
 from ..data import Encoded, windows
-from .common import Context, MetricResult, register
+from .common import Context, MetricResult, measure, register
 
 
 @torch.no_grad()
@@ -58,3 +59,16 @@ def utility(
 @register("perplexity", kinds=("causal-lm",))
 def causal_perplexity(ctx: Context) -> MetricResult:
     return MetricResult(utility(ctx.model, ctx.tokenizer, ctx.encoded, progress=ctx.progress))
+
+
+@register("utility")
+def utility_metric(ctx: Context) -> MetricResult:
+    """Perplexity (the kind's own measure) on the corpus and the holdout, and the linear probe's accuracy
+    on a labelled task."""
+    out = {"train": measure("perplexity", ctx).summary}
+    if ctx.holdout:
+        out["holdout"] = measure("perplexity", dataclasses.replace(ctx, encoded=ctx.holdout)).summary
+    probe = measure("probe", ctx)
+    if probe is not None:
+        out["task"] = probe.summary
+    return MetricResult(out)
