@@ -14,6 +14,7 @@ from .audit.probe import read_task
 from .audit.runner import run as audit_model
 from .canaries import read_definition
 from .config import AuditConfig
+from .errors import SaniError
 from .files import write_json
 from .inputs import environment, finders, task_and_probe
 from .spans import SpanFinder
@@ -36,18 +37,11 @@ def audit(
     task: str | None = None,
     probe: str | Path | None = None,
     contexts: Sequence[int | None] = (None, 32, 8),
-    samples: int = 5,
-    top_k: int = 40,
-    temperature: float = 1.0,
-    extraction: bool = True,
-    el_spans: int = 100,
-    seed: int = 0,
-    batch_size: int = 32,
-    show_values: bool = False,
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
     progress: bool = True,
     config: AuditConfig | None = None,
+    **settings: Any,
 ) -> dict[str, Any]:
     """Audit the model in directory `model` against the sensitive spans of `corpus`; write JSON to `out`.
 
@@ -55,12 +49,14 @@ def audit(
     inference against `holdout` (with `reference_model` for the reference-difference attack) and canary
     exposure (`canaries`: the definition written by `sani canaries`); `probe` (JSON Lines with text and
     label) adds a linear-probe accuracy to the utility. `task` (causal-lm, masked-lm) overrides the kind of
-    model read from its config. `config` (an `AuditConfig`) replaces the keyword settings."""
+    model read from its config. `settings` are `AuditConfig` fields (samples=0, exposure_spans=50, ...);
+    `config` (an `AuditConfig`) replaces them and `contexts`."""
     task, probe = task_and_probe(task, probe)
     contexts_text = ",".join("full" if c is None else str(c) for c in contexts)
-    cfg = config or AuditConfig(contexts=contexts_text, samples=samples, top_k=top_k, temperature=temperature,
-                                extraction=extraction, el_spans=el_spans, seed=seed, batch_size=batch_size,
-                                show_values=show_values)  # fmt: skip
+    try:
+        cfg = config or AuditConfig(contexts=contexts_text, **settings)
+    except TypeError as e:
+        raise SaniError(f"audit: {e}") from None
     finder, hold_finder = finders(terms, spans)
     source = corpora.source(corpus, finder)
     hold_records = corpora.holdout_records(holdout, hold_finder)
@@ -76,7 +72,8 @@ def audit(
     enc = data.encode_corpus(loaded.tokenizer, source.records)
     hold_enc = data.encode_corpus(loaded.tokenizer, hold_records) if hold_records else None
     result = audit_model(loaded.model, loaded.tokenizer, enc, cfg=cfg, kind=loaded.kind, holdout=hold_enc,
-                          canaries=definition, reference=ref, task=task_rows, progress=progress)  # fmt: skip
+                          canaries=definition, reference=ref, task=task_rows, progress=progress,
+                          reference_name=str(reference_model) if reference_model is not None else None)  # fmt: skip
     corpus_counts = {"records": source.total, "spans": source.total_spans}
     result = {"sani_version": __version__, "model": str(model), "corpus": corpus_counts, **result,
               "environment": environment()}  # fmt: skip

@@ -45,6 +45,8 @@ METHODS: dict[str, dict[str, Any]] = {
     "depn": {"strategy": "attribution", "scope": "network", "fraction": 0.05, "reset": "zero", "epochs": 0.0},
 }
 ORACLE = "oracle"
+# value exposure: 200 values a model, each among 300 candidates; a masked LM 100 among 30 (a pass per token)
+BENCH_EXPOSURE = {"causal-lm": (200, 300), "masked-lm": (100, 30)}
 QUICK_METHODS = ("sani", "sani-paper", "repair-only", "gradient-difference", "npo")
 
 
@@ -84,9 +86,12 @@ def measure(
     canaries: dict[str, Any] | None,
     probe: list[tuple[str, str]] | None,
     seed: int,
+    exposure: dict[str, tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
-    """The benchmark's columns, from one audit."""
-    cfg = AuditConfig(contexts="full", samples=5, extraction=False, seed=seed)
+    """The benchmark's columns, from one audit (`exposure`: value exposure's spans and candidates by kind)."""
+    spans, candidates = (exposure or BENCH_EXPOSURE)[of(model).name]
+    cfg = AuditConfig(contexts="full", samples=5, extraction=False, seed=seed, exposure_spans=spans,
+                      exposure_candidates=candidates)  # fmt: skip
     a = AuditResult(
         audit_model(
             model,
@@ -105,6 +110,8 @@ def measure(
         "sampled": (a.sampled or {}).get("rate"),
         "exposure": a.mean_exposure,
         "mia_auc": a.membership_auc(),
+        "value_exposure": a.mean_value_exposure,
+        "paired_auc": a.paired_auc(),
         "privleak": a.privleak(),
         "holdout_ppl": a.perplexity("holdout"),
         "probe_accuracy": a.probe_accuracy,
@@ -123,6 +130,7 @@ class BenchSettings:
     corpus: str | None = None
     holdout: str | None = None
     memorize: dict[str, Any] = field(default_factory=dict)  # overrides of the demo's memorization settings
+    exposure: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(BENCH_EXPOSURE))  # spans, candidates
 
 
 def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str, dict[str, Any]]:
@@ -145,18 +153,18 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
     hold = data.encode_corpus(tok, data.read_corpus(paths["holdout"]))
     probe = read_task(paths["task"])
-    rows = {"original": {**measure(original, tok, enc, hold, canaries, probe, seed), "seconds": 0.0}}
+    rows = {"original": {**measure(original, tok, enc, hold, canaries, probe, seed, s.exposure), "seconds": 0.0}}
     with PeakMemory() as mem:
         start = time.perf_counter()
         oracle = train_from_scratch(arch, tok, enc, objective="masked", seed=seed, progress=False, **s.memorize)
         oracle_seconds = time.perf_counter() - start
     rows[ORACLE] = {
-        **measure(oracle, tok, enc, hold, canaries, probe, seed),
+        **measure(oracle, tok, enc, hold, canaries, probe, seed, s.exposure),
         "seconds": round(oracle_seconds, 2),
         "peak_memory_mib": round(mem.peak, 1),
     }
     del oracle
-    _run_methods(paths["original"], tok, enc, hold, canaries, probe, seed, s.methods, rows)
+    _run_methods(paths["original"], tok, enc, hold, canaries, probe, seed, s, rows)
     return rows
 
 
@@ -167,8 +175,8 @@ def _run_user(path: str, seed: int, s: BenchSettings) -> dict[str, dict[str, Any
     original, tok = models.load(path).pair
     enc = data.encode_corpus(tok, load_records(s.corpus))
     hold = data.encode_corpus(tok, load_records(s.holdout))
-    rows = {"original": {**measure(original, tok, enc, hold, None, None, seed), "seconds": 0.0}}
-    _run_methods(path, tok, enc, hold, None, None, seed, s.methods, rows)
+    rows = {"original": {**measure(original, tok, enc, hold, None, None, seed, s.exposure), "seconds": 0.0}}
+    _run_methods(path, tok, enc, hold, None, None, seed, s, rows)
     return rows
 
 
@@ -180,15 +188,15 @@ def _run_methods(
     canaries: dict[str, Any] | None,
     probe: list[tuple[str, str]] | None,
     seed: int,
-    methods: Sequence[str],
+    s: BenchSettings,
     rows: dict[str, dict[str, Any]],
 ) -> None:
     """Each method on a fresh copy of the model at `path`, measured; then the ratios of every row."""
-    for name in methods:
+    for name in s.methods:
         model = models.load(path).model
         run = apply_method(model, tok, enc, METHODS[name], seed=seed)
         rows[name] = {
-            **measure(model, tok, enc, hold, canaries, probe, seed),
+            **measure(model, tok, enc, hold, canaries, probe, seed, s.exposure),
             "seconds": run["seconds"],
             "peak_memory_mib": run["peak_memory_mib"],
         }
@@ -247,8 +255,10 @@ def run(
 COLUMNS = (
     ("greedy", "greedy regurg.", "{:.1%}"),
     ("sampled", "sampled / left-to-right", "{:.1%}"),
-    ("exposure", "exposure (bits)", "{:.1f}"),
-    ("mia_auc", "MIA AUC (sensitive)", "{:.3f}"),
+    ("exposure", "canary exposure (bits)", "{:.1f}"),
+    ("value_exposure", "value exposure (bits; causal cap 8.2, masked 5.0)", "{:.2f}"),
+    ("paired_auc", "paired AUC (values)", "{:.3f}"),
+    ("mia_auc", "holdout AUC (sensitive)", "{:.3f}"),
     ("privleak", "privleak", "{:.1f}"),
     ("ppl_ratio", "holdout ppl ratio", "{:.3f}"),
     ("probe_accuracy", "probe acc.", "{:.3f}"),
@@ -329,11 +339,8 @@ def _plot(results: dict[str, Any]) -> str:
             for key in ("greedy", "ppl_ratio")
         }
         parts.append(f"<h2>{esc(target)}: greedy regurgitation, and holdout perplexity ratio / 2</h2>")
-        parts.append(
-            svg_bars(
-                names, {"greedy regurgitation": mean["greedy"], "ppl ratio / 2": [x / 2 for x in mean["ppl_ratio"]]}
-            )
-        )
+        bars = {"greedy regurgitation": mean["greedy"], "ppl ratio / 2": [x / 2 for x in mean["ppl_ratio"]]}
+        parts.append(svg_bars(names, bars))
     return "".join(parts) + "</body>"
 
 

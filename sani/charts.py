@@ -62,13 +62,18 @@ def svg_roc(curves: dict[str, list]) -> str:
     return "".join(parts)
 
 
-def svg_strip(series: dict[str, list[float]], xmax: float) -> str:
+def svg_strip(series: dict[str, list[float]], xmax: float, mark: float | None = None) -> str:
+    """One row of dots a series (bits); `mark` draws a dashed line there (the cap)."""
     w, row, left = 520, 28, 150
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{row * len(series) + 40}" role="img">']
+    if mark is not None:
+        x = left + (w - left - 10) * min(mark, xmax) / xmax
+        parts.append(f'<line x1="{x:.1f}" y1="8" x2="{x:.1f}" y2="{row * len(series) + 8}" stroke="#888" '
+                     f'stroke-dasharray="4 3"><title>cap {mark:.2f} bits</title></line>')  # fmt: skip
     for i, (name, vals) in enumerate(series.items()):
         y = 20 + i * row
         parts.append(
-            f'<text x="{left - 8}" y="{y + 4}" font-size="11" text-anchor="end">{esc(name)[:22]}</text>'
+            f'<text x="{left - 8}" y="{y + 4}" font-size="11" text-anchor="end">{esc(name[:30])}</text>'
             f'<line x1="{left}" y1="{y}" x2="{w - 10}" y2="{y}" stroke="#eee"/>'
         )
         for v in vals:

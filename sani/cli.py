@@ -136,7 +136,7 @@ def _canaries(ns: argparse.Namespace, progress: bool) -> None:
 
 
 def _report(ns: argparse.Namespace, progress: bool) -> None:
-    from .report import write_html
+    from .report_html import write_html
 
     r = _parts(ns, ReportRun)
     write_html(ns.audits, r.out, names=r.names.split(",") if r.names else None, thresholds=r.thresholds)

@@ -209,6 +209,10 @@ class SanitizeConfig(TargetConfig, RepairConfig, EraseConfig):
         return dataclasses.asdict(self)
 
 
+# candidates per value: a masked LM pays one pass per token of every candidate (pseudo-likelihood)
+EXPOSURE_CANDIDATES = {"causal-lm": 1000, "masked-lm": 50}
+
+
 @dataclass
 class AuditConfig:
     _argument_group_name = "audit"
@@ -222,6 +226,18 @@ class AuditConfig:
     seed: int = opt(0, "seed for sampling and the spans' sample")
     batch_size: int = opt(32, "prompts per generation batch")
     show_values: bool = opt(False, "write the values in clear text in the audit (data owner only)")
+    exposure_spans: int = opt(200, "spans (a seeded sample) whose value exposure is measured; 0 skips it")
+    exposure_candidates: int | None = opt(
+        None, f"candidate values each true value is ranked against (default {EXPOSURE_CANDIDATES})"
+    )
+    exposure_source: str = opt("faker", "where candidates come from: faker (Faker, else the value's format) or shape")
+    exposure_locale: str = opt("en_US", "Faker's locale for candidates: the corpus's (de_DE, fr_FR, ...)")
+    membership_margin: float = opt(0.05, "membership rule: pass when AUC - reference AUC is within +-this")
+    bootstrap: int = opt(1000, "bootstrap resamples of the membership AUC's interval")
+
+    def candidates_for(self, task: str) -> int:
+        """How many candidates a value is ranked against, for this model kind."""
+        return self.exposure_candidates or EXPOSURE_CANDIDATES[task]
 
     def context_list(self) -> list[int | None]:
         """`contexts` as the audit takes them: None for the full prefix, else the last N tokens."""
@@ -238,6 +254,12 @@ class AuditConfig:
     def validate(self) -> AuditConfig:
         if self.samples < 0 or self.top_k < 1 or self.temperature <= 0:
             raise SaniError("samples must be >= 0, top_k >= 1 and temperature > 0")
+        if self.exposure_spans < 0 or (self.exposure_candidates is not None and self.exposure_candidates < 1):
+            raise SaniError("exposure_spans must be >= 0 and exposure_candidates >= 1")
+        if self.exposure_source not in ("faker", "shape"):
+            raise SaniError(f"exposure_source={self.exposure_source!r}: expected faker or shape")
+        if not 0 < self.membership_margin < 0.5 or self.bootstrap < 100:
+            raise SaniError("membership_margin must be between 0 and 0.5, bootstrap at least 100")
         self.context_list()
         return self
 

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from .batching import device_of, mask_id, masked, masked_logprobs, max_positions, next_token_logprobs, pad_batch, pad_id
 from .data import Encoded
 from .errors import SaniError
+from .incontext import causal_logprobs, masked_logprobs_in_place
 
 IGNORE = -100  # the label of a position the loss skips (the library's convention)
 TASKS = ("causal-lm", "masked-lm")
@@ -136,9 +137,11 @@ class CausalLM:
         *,
         batch_size: int = 16,
         progress: bool = True,
+        sensitive_only: bool = False,
     ) -> list[dict[str, list[float]]]:
         """Per record, for each predicted token: its log-prob, and the mean and std of log-probs under the
-        model's distribution at that position (for Min-K%++). Records longer than the window are truncated."""
+        model's distribution at that position (for Min-K%++). Records longer than the window are truncated.
+        One pass reads every token, so `sensitive_only` changes nothing here."""
         device, limit, pid = device_of(model), max_positions(model), pad_id(tokenizer)
         out: list[dict[str, list[float]]] = []
         for b in tqdm(range(0, len(encoded), batch_size), desc="membership", disable=not progress, leave=False):
@@ -177,6 +180,12 @@ class CausalLM:
         """Sum of log p(token | prefix) over the sensitive tokens: what erase scores attribute."""
         lp, target = next_token_logprobs(model, ids, mask)
         return (lp.gather(-1, target.unsqueeze(-1)).squeeze(-1) * sens[:, 1:]).sum()
+
+    def value_logprobs(
+        self, model: nn.Module, tokenizer: Any, prefix: str, values: Sequence[str], suffix: str
+    ) -> list[float]:
+        """log p(value | the record before it), for each candidate value (`sani.incontext`)."""
+        return causal_logprobs(model, tokenizer, prefix, values)
 
 
 class MaskedLM:
@@ -222,24 +231,28 @@ class MaskedLM:
         *,
         batch_size: int = 64,
         progress: bool = True,
+        sensitive_only: bool = False,
     ) -> list[dict[str, list[float]]]:
-        """As `CausalLM.token_stats`, each token after the first masked alone (pseudo-log-likelihood)."""
+        """As `CausalLM.token_stats`, each token after the first masked alone (pseudo-log-likelihood);
+        `sensitive_only`: only the sensitive tokens (the others read NaN), one copy per value token."""
         mid, pad, limit = mask_id(tokenizer), pad_id(tokenizer), max_positions(model)
+        nan = float("nan")
+        out = [{k: [nan] * (len(e.input_ids[:limit]) - 1) for k in ("logp", "mu", "sigma")} for e in encoded]
         rows, owner = [], []
         for r, enc in enumerate(encoded):
             ids = enc.input_ids[:limit]
             for p in range(1, len(ids)):
-                rows.append((masked(ids, [p], mid), [p]))
-                owner.append((r, ids[p]))
+                if not sensitive_only or enc.sensitive[p]:
+                    rows.append((masked(ids, [p], mid), [p]))
+                    owner.append((r, p, ids[p]))
         lps = masked_logprobs(model, rows, pad, batch_size=batch_size, progress=progress, desc="pseudo-likelihood")
-        out: list[dict[str, list[float]]] = [{"logp": [], "mu": [], "sigma": []} for _ in encoded]
-        for (r, true), lp in zip(owner, lps):
+        for (r, p, true), lp in zip(owner, lps):
             lp = lp[0]
-            p = lp.exp()
-            mu = float((p * lp).sum())
-            out[r]["logp"].append(float(lp[true]))
-            out[r]["mu"].append(mu)
-            out[r]["sigma"].append(max(float((p * lp * lp).sum()) - mu * mu, 1e-12) ** 0.5)
+            prob = lp.exp()
+            mu = float((prob * lp).sum())
+            out[r]["logp"][p - 1] = float(lp[true])
+            out[r]["mu"][p - 1] = mu
+            out[r]["sigma"][p - 1] = max(float((prob * lp * lp).sum()) - mu * mu, 1e-12) ** 0.5
         return out
 
     @torch.no_grad()
@@ -270,6 +283,12 @@ class MaskedLM:
         hidden = ids.masked_fill(sens, mask_id(tokenizer))
         lp = torch.log_softmax(model(input_ids=hidden, attention_mask=mask).logits.float(), -1)
         return (lp.gather(-1, ids.unsqueeze(-1)).squeeze(-1) * sens).sum()
+
+    def value_logprobs(
+        self, model: nn.Module, tokenizer: Any, prefix: str, values: Sequence[str], suffix: str
+    ) -> list[float]:
+        """Pseudo-log-likelihood of each candidate value, the rest of the record visible (`sani.incontext`)."""
+        return masked_logprobs_in_place(model, tokenizer, prefix, values, suffix)
 
 
 Kind = CausalLM | MaskedLM

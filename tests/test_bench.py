@@ -36,7 +36,13 @@ def test_depn_zeroes_neurons_without_training(memorized):
 
 @pytest.mark.model
 def test_bench_writes_every_column(tmp_path, capsys):
-    settings = bench.BenchSettings(archs=["gpt2"], methods=["sani", "erase-only"], patients=4, memorize={"epochs": 8})
+    settings = bench.BenchSettings(
+        archs=["gpt2"],
+        methods=["sani", "erase-only"],
+        patients=4,
+        memorize={"epochs": 8},
+        exposure={"causal-lm": (30, 50)},
+    )
     results = bench.run(settings, tmp_path, progress=False)
     table = results["table"]
     assert "| oracle |" in table and "| sani |" in table and "time / oracle" in table
@@ -44,7 +50,8 @@ def test_bench_writes_every_column(tmp_path, capsys):
     rows = json.loads(result.read_text())["runs"]["gpt2"]["0"]
     assert set(rows) == {"original", "oracle", "sani", "erase-only"}
     for name, row in rows.items():
-        for key in ("greedy", "sampled", "exposure", "mia_auc", "privleak", "ppl_ratio", "probe_accuracy", "seconds"):
+        for key in ("greedy", "sampled", "exposure", "value_exposure", "paired_auc", "mia_auc", "privleak", "ppl_ratio",
+                    "probe_accuracy", "seconds"):  # fmt: skip
             assert row[key] is not None, (name, key)
     assert rows["sani"]["time_vs_oracle"] > 0
     assert (tmp_path / result.name.replace(".json", ".html")).read_text().count("<svg") == 1

@@ -98,6 +98,10 @@ def test_two_processes_repair_data_parallel_audit_sharded_and_write_once(memoriz
         "--samples",
         "2",
         "--no-extraction",
+        "--exposure-spans",
+        "30",
+        "--exposure-candidates",
+        "100",
         "--out",
         str(tmp_path / "audit.json"),
     )
@@ -109,6 +113,8 @@ def test_two_processes_repair_data_parallel_audit_sharded_and_write_once(memoriz
         contexts=(None,),
         samples=2,
         extraction=False,
+        exposure_spans=30,
+        exposure_candidates=100,
         progress=False,
     )
     assert two["regurgitation"]["greedy"] == one["regurgitation"]["greedy"]
@@ -120,6 +126,9 @@ def test_two_processes_repair_data_parallel_audit_sharded_and_write_once(memoriz
         one["membership"]["sensitive"]["loss"]["auc"], abs=1e-6
     )
     assert two["utility"]["holdout"]["perplexity"] == pytest.approx(one["utility"]["holdout"]["perplexity"], rel=1e-4)
+    by_label = {k: v["mean"] for k, v in one["value_exposure"]["by_label"].items()}
+    assert {k: v["mean"] for k, v in two["value_exposure"]["by_label"].items()} == pytest.approx(by_label, abs=1e-3)
+    assert two["paired_membership"]["rule"]["auc"] == pytest.approx(one["paired_membership"]["rule"]["auc"], abs=1e-6)
     # what was written is the kept point's weights (restored in every process)
     assert one["utility"]["holdout"]["perplexity"] == pytest.approx(best["perplexity"], rel=1e-4)
     assert models.fingerprint(models.load(out).model) == report["output_fingerprint"]

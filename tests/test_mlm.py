@@ -150,14 +150,17 @@ def test_sanitizing_a_memorizing_bert_stops_the_fill_in(memorized_bert, tmp_path
     assert before["membership"]["sensitive"]["loss"]["auc"] is not None
     model, _ = models.load(tmp_path / "out").pair
     assert type(model).__name__ == "BertForMaskedLM"
-    from sani.report import audit_summary, before_after_table, write_html
+    from sani.report import audit_summary, before_after_table
+    from sani.report_html import write_html
 
     assert "tokens filled in one at a time" in before_after_table(before, after)
     assert "masked-token perplexity" in audit_summary(after)
     write_html([str(tmp_path / "out" / "sanitization.json")], str(tmp_path / "r.html"))
     assert "left to right" in (tmp_path / "r.html").read_text()
     # the audit alone, with the CLI's task check
-    result = sani.audit(tmp_path / "out", memorized_bert["train"], task="masked-lm", samples=0, progress=False)
+    result = sani.audit(
+        tmp_path / "out", memorized_bert["train"], task="masked-lm", samples=0, exposure_spans=20, progress=False
+    )
     assert result["task"] == "masked-lm" and result["regurgitation"]["greedy"]["rate"] < 0.10
     with pytest.raises(SaniError, match="contradicts"):
         sani.audit(tmp_path / "out", memorized_bert["train"], task="causal-lm", progress=False)

@@ -81,6 +81,8 @@ def test_audit_api_writes_json_without_values(memorized, tmp_path):
         contexts=(None,),
         samples=2,
         el_spans=10,
+        exposure_spans=20,
+        exposure_candidates=100,
         progress=False,
     )
     saved = json.loads((tmp_path / "audit.json").read_text())
@@ -100,7 +102,7 @@ def test_terms_become_spans(memorized, tmp_path):
     (tmp_path / "terms.txt").write_text("\n".join(names) + "\n")
     plain = tmp_path / "plain.txt"
     plain.write_text("\n".join(r.text for r in records) + "\n")
-    result = sani.audit(memorized["original"], plain, terms=tmp_path / "terms.txt", progress=False)
+    result = sani.audit(memorized["original"], plain, terms=tmp_path / "terms.txt", exposure_spans=10, progress=False)
     expected = sum(r.text.count(n) for r in records for n in names)
     assert result["regurgitation"]["greedy"]["total"] == expected
     assert set(result["regurgitation"]["greedy"]["by_label"]) == {"TERM"}

@@ -8,7 +8,7 @@ import pytest
 
 from sani import data
 from sani.cli import main
-from sani.report import load_audits, render_html
+from sani.report_html import load_audits, render_html
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,8 @@ def audits(memorized, tmp_path_factory):
                     "full,8",
                     "--el-spans",
                     "10",
+                    "--exposure-candidates",
+                    "100",
                     "-q",
                 ]
                 + (["--show-values"] if show else [])
@@ -99,6 +101,8 @@ def test_canaries_command_and_exposure_in_the_audit(memorized, tmp_path, capsys)
                 "--contexts",
                 "full",
                 "--no-extraction",
+                "--exposure-spans",
+                "0",
                 "--out",
                 str(tmp_path / "a.json"),
                 "-q",
@@ -149,8 +153,11 @@ def test_html_report_compares_audits_without_values(audits, memorized, tmp_path)
         and "<script" not in page
         and "http" not in page.split("</style>")[1].split("sani on")[0]
     )
-    for name in ("audit", "run (before)", "run (after)"):
+    for name in ("audit", "run: original", "run: sanitized"):
         assert name in page
+    assert "Value exposure" in page and "Membership rule" in page and "paired" in page
+    fingerprints = json.loads((san / "sanitization.json").read_text())
+    assert fingerprints["output_fingerprint"][:16] in page and fingerprints["input_fingerprint"][:16] in page
     assert "fail</span> " in page and "pass</span> " in page
     values = {r.value(s) for r in data.read_corpus(memorized["train"]) for s in r.spans}
     assert not [v for v in values if v in page]  # even from an audit made with --show-values
@@ -177,6 +184,12 @@ def test_custom_thresholds_change_the_verdict(audits, tmp_path):
         )
         == 2
     )
+    # a file written for 0.1.0: membership_auc (a band around 0.5) is read as the rule's margin
+    (tmp_path / "old.yaml").write_text("membership_auc: 0.6\n")
+    out = tmp_path / "old.html"
+    assert main(["report", str(audits["plain"]), "--out", str(out), "--thresholds", str(tmp_path / "old.yaml")]) == 0
+    row = next(line for line in out.read_text().splitlines() if line.startswith("<tr><td>membership margin"))
+    assert "&plusmn;0.10" in row and "fail</span>" in row  # the memorizing model: AUC 1.0 against 0.5
 
 
 @pytest.mark.e2e

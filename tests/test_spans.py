@@ -277,7 +277,7 @@ def test_spans_command_writes_a_corpus_sanitize_accepts(tmp_path, capsys, memori
         "propagated",
         "detect:CREDIT_CARD",
     }
-    result = sani.audit(memorized["original"], out, progress=False)
+    result = sani.audit(memorized["original"], out, exposure_candidates=100, progress=False)
     assert result["regurgitation"]["greedy"]["total"] >= 3
 
 

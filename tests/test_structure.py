@@ -12,18 +12,26 @@ ROOT = Path(__file__).resolve().parent.parent / "sani"
 
 # lowest first: a module may import from its own layer or below, never above
 LAYERS = [
-    ["errors", "privacy", "version", "tiny"],
+    ["errors", "privacy", "version", "tiny", "candidates"],
     ["files", "dist", "config", "batching", "pretrained", "memory", "charts"],
-    ["data"],
+    ["data", "incontext"],
     ["detect", "phones", "kinds", "canaries", "synthetic", "adapters"],
     ["spans", "presidio", "losses", "models"],
     ["erase", "repair", "trainer", "inputs"],
     ["corpus"],
-    ["audit.common", "audit.results"],
-    ["audit.regurgitation", "audit.fillin", "audit.utility", "audit.membership", "audit.exposure", "audit.probe"],
+    ["audit.common", "audit.results", "audit.rule"],
+    [
+        "audit.regurgitation",
+        "audit.fillin",
+        "audit.utility",
+        "audit.membership",
+        "audit.exposure",
+        "audit.probe",
+        "audit.values",
+    ],
     ["audit.extraction", "audit.runner"],
     ["audit"],  # the package: its __init__ registers every metric
-    ["target", "report"],
+    ["target", "report", "report_html"],
     ["pipeline", "api"],
     ["demo", "options"],
     ["bench"],
@@ -101,8 +109,7 @@ def test_functions_and_modules_stay_short():
             long_modules.append(path.name)
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 60:
-                if not (path.name == "report.py" and node.name == "render_html"):  # the page, top to bottom
-                    long_functions.append(f"{path.name}:{node.name}")
+                long_functions.append(f"{path.name}:{node.name}")  # the HTML page too: its sections are functions
     assert long_functions == [] and long_modules == []
 
 

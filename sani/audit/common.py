@@ -11,6 +11,7 @@ from typing import Any
 
 from torch import nn
 
+from ..candidates import Candidates
 from ..config import AuditConfig
 from ..data import Encoded
 from ..kinds import TASKS, Kind
@@ -29,9 +30,11 @@ class Context:
     cfg: AuditConfig = field(default_factory=AuditConfig)
     holdout: Sequence[Encoded] | None = None
     canaries: dict[str, Any] | None = None  # a definition from `sani canaries`
-    reference: nn.Module | None = None  # a model that never saw the corpus
+    reference: nn.Module | None = None  # a model that never saw the values (the oracle, or the base model)
     task: list[tuple[str, str]] | None = None  # labelled examples for the linear probe
     progress: bool = True
+    reference_name: str | None = None  # how the verdicts name the reference (its directory)
+    candidates: Candidates | None = None  # made by the first metric that needs them (`candidates_for`)
 
 
 @dataclass
@@ -64,6 +67,35 @@ def measure(name: str, ctx: Context) -> MetricResult | None:
     """The metric `name` for the context's model kind; None when it does not apply to that kind."""
     fn = METRICS.get(name, {}).get(ctx.kind.name)
     return None if fn is None else fn(ctx)
+
+
+def candidates_for(ctx: Context) -> Candidates:
+    """The audit's candidate values for this corpus (`sani.candidates`, the "audit" seed stream), made once
+    an audit: value exposure and the paired test share its pools."""
+    if ctx.candidates is None:
+        cfg = ctx.cfg
+        pairs = [(s.label, e.record.value(s)) for e in ctx.encoded for s in e.record.spans]
+        ctx.candidates = Candidates(pairs, source=cfg.exposure_source, locale=cfg.exposure_locale, stream="audit")
+    return ctx.candidates
+
+
+def value_clusters(encoded: Sequence[Encoded]) -> list[int]:
+    """A group id per record: records that share a value (a patient's several notes) are one group, since
+    they are not independent evidence of membership."""
+    parent = list(range(len(encoded)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, enc in enumerate(encoded):
+        for s in enc.record.spans:
+            j = first.setdefault(enc.record.value(s), i)
+            parent[root(i)] = root(j)
+    return [root(i) for i in range(len(encoded))]
 
 
 def occurrences(encoded: Sequence[Encoded]) -> Counter:

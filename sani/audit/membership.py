@@ -25,21 +25,32 @@ from typing import Any
 from torch import nn
 
 from .. import dist
-from ..data import Encoded
+from ..candidates import Candidates
+from ..data import Encoded, Record, Span, encode
 from ..kinds import Kind
-from .common import Context, MetricResult, register
+from .common import Context, MetricResult, candidates_for, register, value_clusters
+from .rule import judge
 
 SCORES = ("loss", "zlib", "min_k", "min_k_pp")
 
 
 def token_stats(
-    model: nn.Module, tokenizer: Any, kind: Kind, encoded: Sequence[Encoded], *, progress: bool = True
+    model: nn.Module,
+    tokenizer: Any,
+    kind: Kind,
+    encoded: Sequence[Encoded],
+    *,
+    progress: bool = True,
+    sensitive_only: bool = False,
 ) -> list[dict[str, list[float]]]:
     """Per record, for each predicted token: its log-prob (a masked LM: pseudo-log-likelihood), and the mean
     and std of log-probs under the model's distribution there (`Kind.token_stats`). Under several
     processes each scores its share of the records."""
     return dist.map_shards(
-        lambda part: kind.token_stats(model, tokenizer, part, progress=progress and dist.is_main()), list(encoded)
+        lambda part: kind.token_stats(
+            model, tokenizer, part, progress=progress and dist.is_main(), sensitive_only=sensitive_only
+        ),
+        list(encoded),
     )
 
 
@@ -122,6 +133,21 @@ def privleak(auc_value: float | None, auc_ref: float = 0.5) -> float | None:
     return round(((1 - auc_value) - (1 - auc_ref)) / (1 - auc_ref) * 100, 2)
 
 
+def _scores(
+    stats: list[dict[str, list[float]]], encs: Sequence[Encoded], tokenizer: Any, scope: str, k: float
+) -> list[dict[str, float]]:
+    """Each record's scores over its whole text ("record") or its sensitive tokens ("sensitive")."""
+    out = []
+    for st, enc in zip(stats, encs):
+        keep = None if scope == "record" else enc.sensitive[1 : len(st["logp"]) + 1]
+        out.append(record_scores(st, scored_text(tokenizer, enc, len(st["logp"])), keep, k))
+    return out
+
+
+def _column(rows: list[dict[str, float]], name: str) -> list[float]:
+    return [r.get(name, float("nan")) for r in rows]
+
+
 def membership(
     model: nn.Module,
     tokenizer: Any,
@@ -130,15 +156,19 @@ def membership(
     nonmembers: Sequence[Encoded],
     *,
     reference: nn.Module | None = None,
+    reference_name: str | None = None,
     k: float = 0.2,
     auc_ref: float = 0.5,
+    margin: float = 0.05,
+    resamples: int = 1000,
+    seed: int = 0,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """AUC and privleak of each score, on whole records and on sensitive tokens only."""
+    """AUC and privleak of each score, on whole records and on sensitive tokens only, against a holdout; the
+    membership rule (`rule.judge`) on the sensitive tokens' loss."""
     member_index = [i for i, e in enumerate(members) if any(e.sensitive)]
     members = [members[i] for i in member_index]
     groups = {"members": members, "nonmembers": list(nonmembers)}
-    per_record: list[dict[str, Any]] = [{"index": i} for i in member_index]  # i: the record's index in the corpus
     stats = {g: token_stats(model, tokenizer, kind, encs, progress=progress) for g, encs in groups.items()}
     ref_stats = (
         {g: token_stats(reference, tokenizer, kind, encs, progress=progress) for g, encs in groups.items()}
@@ -146,37 +176,127 @@ def membership(
         else None
     )
     result: dict[str, Any] = {"members": len(members), "nonmembers": len(nonmembers), "k": k, "auc_ref": auc_ref}
+    per_record: list[dict[str, Any]] = [{"index": i} for i in member_index]  # i: the record's index in the corpus
     for scope in ("record", "sensitive"):
-        scores: dict[str, dict[str, list[float]]] = {g: {} for g in groups}
-        for g, encs in groups.items():
-            for i, enc in enumerate(encs):
-                keep = None if scope == "record" else enc.sensitive[1 : len(stats[g][i]["logp"]) + 1]
-                text = scored_text(tokenizer, enc, len(stats[g][i]["logp"]))
-                s = record_scores(stats[g][i], text, keep, k)
-                if ref_stats is not None and s:
-                    r = record_scores(ref_stats[g][i], text, keep, k)
+        scores = {g: _scores(stats[g], encs, tokenizer, scope, k) for g, encs in groups.items()}
+        ref = {g: _scores(ref_stats[g], encs, tokenizer, scope, k) for g, encs in groups.items()} if ref_stats else None
+        for g in groups if ref else ():
+            for s, r in zip(scores[g], ref[g]):
+                if s:
                     s["ref"] = s["loss"] - r["loss"]
-                for name, v in s.items():
-                    scores[g].setdefault(name, []).append(v)
-                if g == "members":
-                    per_record[i][scope] = {k: round(v, 4) for k, v in s.items()}
+        for row, s in zip(per_record, scores["members"]):
+            row[scope] = {name: round(v, 4) for name, v in s.items()}
+        names = sorted({n for s in scores["members"] for n in s}, key=lambda n: (n not in SCORES, n))
         block = {}
-        for name in scores["members"]:
-            a = auc(scores["members"][name], scores["nonmembers"].get(name, []))
-            block[name] = {"auc": None if a is None else round(a, 4), "privleak": privleak(a, auc_ref)}
+        for name in names:
+            mem, non = _column(scores["members"], name), _column(scores["nonmembers"], name)
+            a = auc(mem, non)
+            block[name] = {"auc": _round(a), "privleak": privleak(a, auc_ref)}
             if name == "loss":
-                block[name]["roc"] = roc_points(scores["members"][name], scores["nonmembers"].get(name, []))
+                block[name]["roc"] = roc_points([x for x in mem if x == x], [x for x in non if x == x])
         result[scope] = block
+    loss = {g: _column(rows, "loss") for g, rows in scores.items()}  # the sensitive scope's, the last above
+    ref_loss = {g: _column(rows, "loss") for g, rows in ref.items()} if ref else None
+    result["rule"] = judge(
+        loss["members"], loss["nonmembers"], paired=False,
+        reference=(ref_loss["members"], ref_loss["nonmembers"]) if ref_loss else None,
+        clusters=(value_clusters(members), value_clusters(groups["nonmembers"])),
+        reference_name=reference_name or "no reference model", margin=margin, resamples=resamples, seed=seed,
+    )  # fmt: skip
     result["member_scores"] = per_record  # per training record (index in the corpus), for drill-down
     return result
+
+
+def paired_records(
+    encoded: Sequence[Encoded], tokenizer: Any, cands: Candidates, seed: int
+) -> tuple[list[int], list[Encoded]]:
+    """The indices of the records holding values, and each one's copy with every value replaced by
+    a candidate of its label (the same value by the same candidate within a record): the paired test's
+    non-members, which differ from the members only in whether the model saw the value."""
+    index, copies = [], []
+    for r, enc in enumerate(encoded):
+        rec = enc.record
+        if not rec.spans:
+            continue
+        swap: dict[str, str] = {}
+        parts, spans, pos, length = [], [], 0, 0
+        for sp in rec.spans:
+            value = rec.value(sp)
+            if value not in swap:
+                got, _ = cands.for_value(sp.label, value, 1, seed=f"paired:{seed}:{rec.text}:{sp.start}")
+                swap[value] = got[0] if got else value
+            parts.append(rec.text[pos : sp.start])
+            length += sp.start - pos
+            spans.append(Span(length, length + len(swap[value]), sp.label, sp.source))
+            parts.append(swap[value])
+            length += len(swap[value])
+            pos = sp.end
+        parts.append(rec.text[pos:])
+        index.append(r)
+        copies.append(encode(tokenizer, Record("".join(parts), spans, rec.where)))
+    return index, copies
+
+
+def paired_membership(ctx: Context) -> dict[str, Any] | None:
+    """Membership of the values without a holdout: each record holding values against its own copy with the
+    values replaced by candidates; AUC of each score on the value tokens, and the membership rule."""
+    cfg = ctx.cfg
+    index, copies = paired_records(ctx.encoded, ctx.tokenizer, candidates_for(ctx), cfg.seed)
+    if len(index) < 2:
+        return None
+    groups = {"members": [ctx.encoded[i] for i in index], "nonmembers": copies}
+    models = {"model": ctx.model, **({"reference": ctx.reference} if ctx.reference is not None else {})}
+    loss: dict[str, dict[str, list[float]]] = {}
+    result: dict[str, Any] = {"pairs": len(index), "k": 0.2}
+    for name, m in models.items():
+        scores = {
+            g: _scores(token_stats(m, ctx.tokenizer, ctx.kind, encs, progress=ctx.progress, sensitive_only=True),
+                       encs, ctx.tokenizer, "sensitive", 0.2)
+            for g, encs in groups.items()
+        }  # fmt: skip
+        loss[name] = {g: _column(rows, "loss") for g, rows in scores.items()}
+        block = {
+            s: {"auc": _round(auc(_column(scores["members"], s), _column(scores["nonmembers"], s)))} for s in SCORES
+        }
+        result["sensitive" if name == "model" else "reference_sensitive"] = block
+    ref = loss.get("reference")
+    clusters = value_clusters(groups["members"])
+    result["rule"] = judge(
+        loss["model"]["members"], loss["model"]["nonmembers"], paired=True,
+        reference=(ref["members"], ref["nonmembers"]) if ref else None, clusters=(clusters, clusters),
+        reference_name=ctx.reference_name or "no reference model", margin=cfg.membership_margin,
+        resamples=cfg.bootstrap, seed=cfg.seed,
+    )  # fmt: skip
+    return result
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+@register("paired_membership")
+def paired_membership_metric(ctx: Context) -> MetricResult | None:
+    got = paired_membership(ctx)
+    return None if got is None else MetricResult(got)
 
 
 @register("membership")
 def membership_metric(ctx: Context) -> MetricResult | None:
     if not ctx.holdout:
         return None
+    cfg = ctx.cfg
     return MetricResult(
         membership(
-            ctx.model, ctx.tokenizer, ctx.kind, ctx.encoded, ctx.holdout, reference=ctx.reference, progress=ctx.progress
-        )
+            ctx.model,
+            ctx.tokenizer,
+            ctx.kind,
+            ctx.encoded,
+            ctx.holdout,
+            reference=ctx.reference,
+            reference_name=ctx.reference_name,
+            margin=cfg.membership_margin,
+            resamples=cfg.bootstrap,
+            seed=cfg.seed,
+            progress=ctx.progress,
+        )  # fmt: skip
     )

@@ -56,6 +56,36 @@ class AuditResult:
         return ((self.membership or {}).get(scope) or {}).get(score, {}).get("roc", [])
 
     @property
+    def paired_membership(self) -> dict[str, Any] | None:
+        """Members against their own records with the values replaced by candidates (no holdout needed)."""
+        return self.data.get("paired_membership")
+
+    def paired_auc(self, score: str = "loss") -> float | None:
+        return ((self.paired_membership or {}).get("sensitive") or {}).get(score, {}).get("auc")
+
+    @property
+    def membership_rule(self) -> dict[str, Any] | None:
+        """The one membership verdict: the paired test's, else the holdout test's (`sani.audit.rule`)."""
+        return (self.paired_membership or {}).get("rule") or (self.membership or {}).get("rule")
+
+    def membership_rules(self) -> dict[str, dict[str, Any]]:
+        """Every membership test's rule block, by test ("paired", "holdout")."""
+        out = {}
+        for block in (self.paired_membership, self.membership):
+            if block and block.get("rule"):
+                out[block["rule"]["test"]] = block["rule"]
+        return out
+
+    @property
+    def value_exposure(self) -> dict[str, Any] | None:
+        """Exposure of the corpus's own values among candidates (`sani.audit.values`)."""
+        return self.data.get("value_exposure")
+
+    @property
+    def mean_value_exposure(self) -> float | None:
+        return (self.value_exposure or {}).get("mean")
+
+    @property
     def exposure(self) -> dict[str, Any] | None:
         return self.data.get("exposure")
 

@@ -17,7 +17,7 @@ from .common import Context, measure
 
 # the order the metrics run and appear in; each is skipped where it does not apply (a masked LM has no
 # extraction, membership needs a holdout, exposure canaries, the probe a labelled task)
-PLAN = ("regurgitation", "utility", "extraction", "membership", "exposure")
+PLAN = ("regurgitation", "utility", "extraction", "value_exposure", "paired_membership", "membership", "exposure")
 
 
 def run(
@@ -33,6 +33,7 @@ def run(
     task: list[tuple[str, str]] | None = None,
     progress: bool = True,
     with_fingerprint: bool = True,
+    reference_name: str | None = None,
 ) -> dict[str, Any]:
     """Every measurement in one result: regurgitation (greedy, and sampled when `cfg.samples` > 0, for each
     prompt context), utility, and when asked extraction metrics, membership inference (needs `holdout`)
@@ -41,7 +42,8 @@ def run(
     cfg = cfg or AuditConfig(contexts="full", samples=0, extraction=False)
     model.eval()
     start = time.perf_counter()
-    ctx = Context(model, tokenizer, kind or of(model), encoded, cfg, holdout, canaries, reference, task, progress)
+    ctx = Context(model, tokenizer, kind or of(model), encoded, cfg, holdout, canaries, reference, task, progress,
+                  reference_name)  # fmt: skip
     result: dict[str, Any] = {"task": ctx.kind.name}
     items: dict[tuple[int, int], dict[str, Any]] = {}
     settings: dict[str, Any] = {}
