@@ -20,7 +20,7 @@ import torch
 
 from sani import data, incontext, models
 from sani.audit.common import Context, candidates_for, measure
-from sani.audit.values import sample_spans
+from sani.audit.values import in_place, sample_spans
 from sani.config import AuditConfig
 from sani.demo import build_demo_model
 
@@ -58,27 +58,23 @@ def main() -> None:
         for r, s in chosen:
             rec, span = enc[r].record, enc[r].record.spans[s]
             seed = f"{cfg.seed}:{rec.text}:{span.start}"
-            work.append(
-                (
-                    rec.text[: span.start],
-                    [rec.value(span), *cands.for_value(span.label, rec.value(span), args.candidates, seed)[0]],
-                )
-            )
+            values = [rec.value(span), *cands.for_value(span.label, rec.value(span), args.candidates, seed)[0]]
+            work.append([in_place(rec, span, v) for v in values])
         t_cands = time.perf_counter() - clock
         clock = time.perf_counter()
-        for prefix, values in work:
-            tok([prefix + v for v in values])
+        for texts in work:
+            tok([p + v for p, v, _ in texts])
         t_tok = time.perf_counter() - clock
 
         # side by side on the first 10 spans: shared prefix and cache against whole sequences
         clock = time.perf_counter()
-        shared = [incontext.causal_logprobs(model, tok, p, vs) for p, vs in work[:10]]
+        shared = [incontext.causal_logprobs(model, tok, texts) for texts in work[:10]]
         t_shared = time.perf_counter() - clock
         clock = time.perf_counter()
         whole = []
         with torch.no_grad():
-            for p, vs in work[:10]:
-                seqs = tok([p + v for v in vs])["input_ids"]
+            for texts in work[:10]:
+                seqs = tok([p + v for p, v, _ in texts])["input_ids"]
                 whole.append(incontext._whole(model, tok, seqs, start=incontext._common(seqs)))
         t_whole = time.perf_counter() - clock
         diff = max(abs(a - b) for s, w in zip(shared, whole) for a, b in zip(s, w))

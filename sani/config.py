@@ -209,10 +209,6 @@ class SanitizeConfig(TargetConfig, RepairConfig, EraseConfig):
         return dataclasses.asdict(self)
 
 
-# candidates per value: a masked LM pays one pass per token of every candidate (pseudo-likelihood)
-EXPOSURE_CANDIDATES = {"causal-lm": 1000, "masked-lm": 50}
-
-
 @dataclass
 class AuditConfig:
     _argument_group_name = "audit"
@@ -227,17 +223,19 @@ class AuditConfig:
     batch_size: int = opt(32, "prompts per generation batch")
     show_values: bool = opt(False, "write the values in clear text in the audit (data owner only)")
     exposure_spans: int = opt(200, "spans (a seeded sample) whose value exposure is measured; 0 skips it")
-    exposure_candidates: int | None = opt(
-        None, f"candidate values each true value is ranked against (default {EXPOSURE_CANDIDATES})"
+    exposure_candidates: int | None = opt(None, "candidates each value is ranked among (default 1000; masked LM 50)")
+    exposure_source: str = opt(
+        "faker", "candidates: faker (else the value's format) or shape", choices=["faker", "shape"]
     )
-    exposure_source: str = opt("faker", "where candidates come from: faker (Faker, else the value's format) or shape")
+    paired_membership: bool = opt(True, "membership of each record against itself with its values replaced")
+    paired_records: int = opt(0, "records (a seeded sample) in the paired membership test; 0: every one")
     exposure_locale: str = opt("en_US", "Faker's locale for candidates: the corpus's (de_DE, fr_FR, ...)")
     membership_margin: float = opt(0.05, "membership rule: pass when AUC - reference AUC is within +-this")
     bootstrap: int = opt(1000, "bootstrap resamples of the membership AUC's interval")
 
     def candidates_for(self, task: str) -> int:
-        """How many candidates a value is ranked against, for this model kind."""
-        return self.exposure_candidates or EXPOSURE_CANDIDATES[task]
+        """How many candidates a value is ranked among (a masked LM pays a pass per token of each)."""
+        return self.exposure_candidates or {"causal-lm": 1000, "masked-lm": 50}[task]
 
     def context_list(self) -> list[int | None]:
         """`contexts` as the audit takes them: None for the full prefix, else the last N tokens."""
@@ -254,8 +252,8 @@ class AuditConfig:
     def validate(self) -> AuditConfig:
         if self.samples < 0 or self.top_k < 1 or self.temperature <= 0:
             raise SaniError("samples must be >= 0, top_k >= 1 and temperature > 0")
-        if self.exposure_spans < 0 or (self.exposure_candidates is not None and self.exposure_candidates < 1):
-            raise SaniError("exposure_spans must be >= 0 and exposure_candidates >= 1")
+        if min(self.exposure_spans, self.paired_records) < 0 or (self.exposure_candidates or 1) < 1:
+            raise SaniError("exposure_spans and paired_records must be >= 0, exposure_candidates >= 1")
         if self.exposure_source not in ("faker", "shape"):
             raise SaniError(f"exposure_source={self.exposure_source!r}: expected faker or shape")
         if not 0 < self.membership_margin < 0.5 or self.bootstrap < 100:

@@ -45,10 +45,10 @@ def _common(seqs: Sequence[list[int]]) -> int:
 
 
 @torch.no_grad()
-def causal_logprobs(model: nn.Module, tokenizer: Any, prefix: str, values: Sequence[str]) -> list[float]:
-    """Sum of log p(token | everything before it) over the tokens of `prefix + value` after the shared part,
-    for each value."""
-    seqs = tokenizer([prefix + v for v in values], add_special_tokens=True, verbose=False)["input_ids"]
+def causal_logprobs(model: nn.Module, tokenizer: Any, texts: Sequence[tuple[str, str, str]]) -> list[float]:
+    """For each (prefix, value, suffix): the sum of log p(token | everything before it) over the tokens of
+    `prefix + value` after the part every text shares (the suffix is not read)."""
+    seqs = tokenizer([p + v for p, v, _ in texts], add_special_tokens=True, verbose=False)["input_ids"]
     cut = _common(seqs)
     longest = max(len(s) for s in seqs) - cut
     keep = max(0, max_positions(model) - longest)  # the prefix's tail that fits the window with every value
@@ -99,16 +99,16 @@ def _whole(model: nn.Module, tokenizer: Any, seqs: list[list[int]], start: int) 
 
 
 @torch.no_grad()
-def masked_logprobs_in_place(
-    model: nn.Module, tokenizer: Any, prefix: str, values: Sequence[str], suffix: str
-) -> list[float]:
-    """Pseudo-log-likelihood of each value's tokens in `prefix + value + suffix`, the rest visible."""
-    texts = [prefix + v + suffix for v in values]
-    enc = tokenizer(texts, add_special_tokens=True, return_offsets_mapping=True, verbose=False)
-    mid, limit, start = mask_id(tokenizer), max_positions(model), len(prefix)
+def masked_logprobs_in_place(model: nn.Module, tokenizer: Any, texts: Sequence[tuple[str, str, str]]) -> list[float]:
+    """For each (prefix, value, suffix): the pseudo-log-likelihood of the value's tokens in
+    `prefix + value + suffix`, the rest visible."""
+    enc = tokenizer([p + v + s for p, v, s in texts], add_special_tokens=True, return_offsets_mapping=True,
+                    verbose=False)  # fmt: skip
+    mid, limit = mask_id(tokenizer), max_positions(model)
     rows, owner = [], []
     for i, (ids, offsets) in enumerate(zip(enc["input_ids"], enc["offset_mapping"])):
-        end = start + len(values[i])
+        start = len(texts[i][0])
+        end = start + len(texts[i][1])
         pos = [p for p, (a, b) in enumerate(offsets) if b > a and a < end and b > start]
         lo = max(0, min(pos[0] - limit // 2, len(ids) - limit)) if len(ids) > limit and pos else 0
         ids = ids[lo : lo + limit]
@@ -117,10 +117,10 @@ def masked_logprobs_in_place(
                 rows.append((masked(ids, [p - lo], mid), [p - lo]))
                 owner.append((i, ids[p - lo]))
     if not rows:
-        return [0.0] * len(values)
+        return [0.0] * len(texts)
     width = max(len(r[0]) for r in rows) * model.config.vocab_size
     lps = masked_logprobs(model, rows, pad_id(tokenizer), batch_size=max(1, BUDGET // width), progress=False, desc="")
-    scores = [0.0] * len(values)
+    scores = [0.0] * len(texts)
     for (i, true), lp in zip(owner, lps):
         scores[i] += float(lp[0, true])
     return scores

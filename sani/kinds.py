@@ -181,11 +181,9 @@ class CausalLM:
         lp, target = next_token_logprobs(model, ids, mask)
         return (lp.gather(-1, target.unsqueeze(-1)).squeeze(-1) * sens[:, 1:]).sum()
 
-    def value_logprobs(
-        self, model: nn.Module, tokenizer: Any, prefix: str, values: Sequence[str], suffix: str
-    ) -> list[float]:
-        """log p(value | the record before it), for each candidate value (`sani.incontext`)."""
-        return causal_logprobs(model, tokenizer, prefix, values)
+    def value_logprobs(self, model: nn.Module, tokenizer: Any, texts: Sequence[tuple[str, str, str]]) -> list[float]:
+        """log p(value | the record before it), for each (prefix, value, suffix) (`sani.incontext`)."""
+        return causal_logprobs(model, tokenizer, texts)
 
 
 class MaskedLM:
@@ -284,11 +282,9 @@ class MaskedLM:
         lp = torch.log_softmax(model(input_ids=hidden, attention_mask=mask).logits.float(), -1)
         return (lp.gather(-1, ids.unsqueeze(-1)).squeeze(-1) * sens).sum()
 
-    def value_logprobs(
-        self, model: nn.Module, tokenizer: Any, prefix: str, values: Sequence[str], suffix: str
-    ) -> list[float]:
-        """Pseudo-log-likelihood of each candidate value, the rest of the record visible (`sani.incontext`)."""
-        return masked_logprobs_in_place(model, tokenizer, prefix, values, suffix)
+    def value_logprobs(self, model: nn.Module, tokenizer: Any, texts: Sequence[tuple[str, str, str]]) -> list[float]:
+        """Pseudo-log-likelihood of each (prefix, value, suffix)'s value, the rest visible (`sani.incontext`)."""
+        return masked_logprobs_in_place(model, tokenizer, texts)
 
 
 Kind = CausalLM | MaskedLM

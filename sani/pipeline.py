@@ -31,8 +31,10 @@ from .version import __version__
 log = logging.getLogger(__name__)
 
 # value exposure in sanitize's own audits: 50 values, each among 50 candidates (cap 5.7 bits); a masked LM
-# 30 values among 20 (cap 4.4 bits: pseudo-likelihood costs a pass per token of every candidate)
+# 30 values among 20 (cap 4.4 bits: pseudo-likelihood costs a pass per token of every candidate), and its
+# paired membership test on 20 records (every record for a causal LM: one pass each)
 SANITIZE_SPANS, SANITIZE_CANDIDATES = {"causal-lm": 50, "masked-lm": 30}, {"causal-lm": 50, "masked-lm": 20}
+SANITIZE_PAIRED = {"causal-lm": 0, "masked-lm": 20}
 
 
 # --------------------------------------------------------------------------- sanitize
@@ -199,7 +201,7 @@ def sanitize_audit(seed: int, task: str) -> AuditConfig:
     """What sanitize's own audits measure: greedy regurgitation from the full prefix, and value exposure and
     the paired membership test on a sample small enough for the demo's time (`sani audit` measures more)."""
     return AuditConfig(contexts="full", samples=0, extraction=False, seed=seed, exposure_spans=SANITIZE_SPANS[task],
-                       exposure_candidates=SANITIZE_CANDIDATES[task])  # fmt: skip
+                       exposure_candidates=SANITIZE_CANDIDATES[task], paired_records=SANITIZE_PAIRED[task])  # fmt: skip
 
 
 def _erase(run: Run) -> None:

@@ -41,7 +41,7 @@ def test_bench_writes_every_column(tmp_path, capsys):
         methods=["sani", "erase-only"],
         patients=4,
         memorize={"epochs": 8},
-        exposure={"causal-lm": (30, 50)},
+        exposure={"causal-lm": (10, 20)},
     )
     results = bench.run(settings, tmp_path, progress=False)
     table = results["table"]

@@ -159,7 +159,13 @@ def test_sanitizing_a_memorizing_bert_stops_the_fill_in(memorized_bert, tmp_path
     assert "left to right" in (tmp_path / "r.html").read_text()
     # the audit alone, with the CLI's task check
     result = sani.audit(
-        tmp_path / "out", memorized_bert["train"], task="masked-lm", samples=0, exposure_spans=20, progress=False
+        tmp_path / "out",
+        memorized_bert["train"],
+        task="masked-lm",
+        samples=0,
+        exposure_spans=0,
+        paired_membership=False,
+        progress=False,
     )
     assert result["task"] == "masked-lm" and result["regurgitation"]["greedy"]["rate"] < 0.10
     with pytest.raises(SaniError, match="contradicts"):

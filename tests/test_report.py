@@ -37,6 +37,8 @@ def audits(memorized, tmp_path_factory):
                     "10",
                     "--exposure-candidates",
                     "100",
+                    "--exposure-spans",
+                    "50",
                     "-q",
                 ]
                 + (["--show-values"] if show else [])

@@ -79,6 +79,17 @@ def test_labels_map_to_faker_providers(label, kind):
     assert label_kind(label) == kind
 
 
+@pytest.mark.unit
+def test_a_candidate_takes_the_value_s_place_everywhere_in_its_record():
+    from sani.audit.values import in_place
+    from sani.data import Record, Span
+
+    text = "Call 555-0101 now. Name: Ann. Again: 555-0101."
+    rec = Record(text, [Span(5, 13, "PHONE"), Span(25, 28, "NAME"), Span(37, 45, "PHONE")])
+    assert in_place(rec, rec.spans[2], "555-9999") == ("Call 555-9999 now. Name: Ann. Again: ", "555-9999", ".")
+    assert in_place(rec, rec.spans[1], "Bob") == ("Call 555-0101 now. Name: ", "Bob", ". Again: 555-0101.")
+
+
 # --------------------------------------------------------------------------- exposure maths
 
 
@@ -169,7 +180,7 @@ def test_values_scored_in_place_match_one_at_a_time(arch, tokenizer):
     kind = kinds.of(model)
     prefix, suffix = "Patient Jane Roe, phone ", ", seen today."
     values = ["(555) 123-4567", "(555) 987-0000", "(123) 456-7890", "unknown"]
-    got = kind.value_logprobs(model, tok, prefix, values, suffix)
+    got = kind.value_logprobs(model, tok, [(prefix, v, suffix) for v in values])
     want = [_direct(model, tok, "masked" if arch == "bert" else "causal", prefix, v, suffix, values) for v in values]
     assert got == pytest.approx(want, abs=1e-3)
 
@@ -244,8 +255,14 @@ def test_a_model_that_never_saw_the_values_reads_the_chance_level(memorized):
         for name, m in (("oracle", oracle), ("original", loaded.model))
     }
     ve = got["oracle"].value_exposure
+    for name, a in got.items():  # the figures docs/audit.md quotes (pytest -s)
+        v, r = a.value_exposure, a.membership_rule
+        print(
+            f"{name}: value exposure {v['mean']} (chance {v['chance']}, {v['values']} values), by label "
+            f"{ {k: b['mean'] for k, b in v['by_label'].items()} }; paired AUC {r['auc']} {r['interval']} {r['verdict']}"
+        )
     assert ve["spans"] == 200 and ve["n"] == 1000
     assert abs(ve["mean"] - ve["chance"]) < 0.4, ve
     assert got["original"].value_exposure["mean"] > ve["cap"] - 1.0
-    assert got["oracle"].membership_rule["verdict"] != "fail" or got["oracle"].membership_rule["difference"] < 0.15
+    assert got["oracle"].membership_rule["verdict"] in ("pass", "inconclusive")  # never saw them: no finding
     assert got["original"].membership_rule["verdict"] == "fail"

@@ -17,7 +17,9 @@ AUC to a reference AUC (0.5, a model that never saw the records, when none is me
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import random
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -241,7 +243,12 @@ def paired_membership(ctx: Context) -> dict[str, Any] | None:
     """Membership of the values without a holdout: each record holding values against its own copy with the
     values replaced by candidates; AUC of each score on the value tokens, and the membership rule."""
     cfg = ctx.cfg
-    index, copies = paired_records(ctx.encoded, ctx.tokenizer, candidates_for(ctx), cfg.seed)
+    encoded = ctx.encoded
+    if 0 < cfg.paired_records < len(encoded):  # a seeded sample; the indices stay the corpus's
+        keep = set(random.Random(f"sani:audit:paired:{cfg.seed}").sample(range(len(encoded)), cfg.paired_records))
+        encoded = [e if i in keep else dataclasses.replace(e, record=Record(e.record.text, [], e.record.where))
+                   for i, e in enumerate(encoded)]  # fmt: skip
+    index, copies = paired_records(encoded, ctx.tokenizer, candidates_for(ctx), cfg.seed)
     if len(index) < 2:
         return None
     groups = {"members": [ctx.encoded[i] for i in index], "nonmembers": copies}
@@ -276,7 +283,7 @@ def _round(x: float | None) -> float | None:
 
 @register("paired_membership")
 def paired_membership_metric(ctx: Context) -> MetricResult | None:
-    got = paired_membership(ctx)
+    got = paired_membership(ctx) if ctx.cfg.paired_membership else None
     return None if got is None else MetricResult(got)
 
 

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from .. import dist
 from ..candidates import Candidates
-from ..data import Encoded
+from ..data import Encoded, Record, Span
 from ..kinds import Kind
 from .common import Context, MetricResult, candidates_for, occurrence_bucket, occurrences, register
 
@@ -32,6 +32,20 @@ def exposure_bits(true: float, others: Sequence[float]) -> tuple[float, float]:
     """(rank, exposure) of a value scoring `true` against candidates scoring `others` (ties count half)."""
     rank = 1 + sum(x > true for x in others) + 0.5 * sum(x == true for x in others)
     return rank, math.log2(len(others) + 1) - math.log2(rank)
+
+
+def in_place(rec: Record, span: Span, candidate: str) -> tuple[str, str, str]:
+    """(prefix, candidate, suffix): the record with `candidate` at `span` and at every other span holding the
+    same value, so that no copy of the value is left in the context to read it from."""
+    value, parts, pos = rec.value(span), [], 0
+    for s in rec.spans:
+        if s is span or rec.value(s) == value:
+            parts.append(rec.text[pos : s.start])
+            parts.append(None if s is span else candidate)  # None: where the scored value goes
+            pos = s.end
+    parts.append(rec.text[pos:])
+    cut = parts.index(None)
+    return "".join(parts[:cut]), candidate, "".join(parts[cut + 1 :])
 
 
 def sample_spans(encoded: Sequence[Encoded], n: int, seed: int) -> list[tuple[int, int]]:
@@ -69,8 +83,9 @@ def value_exposure(
             row: dict[str, Any] = {"record": r, "span": s, "label": span.label, "occurrences": occ[value],
                                    "value_id": ids[value],
                                    "candidates": len(others), "generator": generator}  # fmt: skip
+            texts = [in_place(rec, span, c) for c in (value, *others)]
             for name, m in models.items():
-                lp = kind.value_logprobs(m, tokenizer, rec.text[: span.start], [value, *others], rec.text[span.end :])
+                lp = kind.value_logprobs(m, tokenizer, texts)
                 rank, bits = exposure_bits(lp[0], lp[1:])
                 row[name] = {"rank": rank, "exposure": round(bits, 4)}
             rows.append(row)
