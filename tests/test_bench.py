@@ -35,6 +35,7 @@ def test_depn_zeroes_neurons_without_training(memorized):
 
 
 @pytest.mark.model
+@pytest.mark.slow  # a whole benchmark: memorizing model, oracle, two methods, five audits (about 50 s)
 def test_bench_writes_every_column(tmp_path, capsys):
     settings = bench.BenchSettings(
         archs=["gpt2"],

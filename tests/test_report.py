@@ -38,7 +38,7 @@ def audits(memorized, tmp_path_factory):
                     "--exposure-candidates",
                     "100",
                     "--exposure-spans",
-                    "50",
+                    "20",
                     "-q",
                 ]
                 + (["--show-values"] if show else [])
