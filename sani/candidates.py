@@ -140,7 +140,7 @@ def shape_candidates(value: str, profile: Profile, k: int, rng: random.Random, e
     free = _free(value, profile)
     chars = list(value)
     out: dict[str, None] = {}
-    if math.prod(len(a) for _, a in free) <= 4 * k:  # small space: enumerate, then sample
+    if shape_space(value, profile) <= 4 * k:  # small space: enumerate, then sample
         import itertools
 
         every = []

@@ -31,6 +31,7 @@ from ..candidates import Candidates
 from ..data import Encoded, Record, Span, encode
 from ..kinds import Kind
 from .common import Context, MetricResult, candidates_for, register, value_clusters
+from .rule import auc as rule_auc
 from .rule import judge
 
 SCORES = ("loss", "zlib", "min_k", "min_k_pp")
@@ -91,23 +92,11 @@ def scored_text(tokenizer: Any, enc: Encoded, predicted: int) -> str:
 
 
 def auc(members: Sequence[float], nonmembers: Sequence[float]) -> float | None:
-    """ROC AUC = P(member score > non-member score) (ties count half), by ranks (Mann-Whitney U)."""
+    """ROC AUC = P(member score > non-member score) (ties count half) of the scores that are numbers
+    (`rule.auc`); None when a side has none."""
     m = [x for x in members if not math.isnan(x)]
     n = [x for x in nonmembers if not math.isnan(x)]
-    if not m or not n:
-        return None
-    allv = sorted([(v, 0) for v in m] + [(v, 1) for v in n])
-    ranks = [0.0] * len(allv)
-    i = 0
-    while i < len(allv):
-        j = i
-        while j + 1 < len(allv) and allv[j + 1][0] == allv[i][0]:
-            j += 1
-        for t in range(i, j + 1):
-            ranks[t] = (i + j) / 2 + 1
-        i = j + 1
-    r_m = sum(r for r, (_, g) in zip(ranks, allv) if g == 0)
-    return (r_m - len(m) * (len(m) + 1) / 2) / (len(m) * len(n))
+    return rule_auc(m, n) if m and n else None
 
 
 def roc_points(members: Sequence[float], nonmembers: Sequence[float], points: int = 51) -> list[tuple[float, float]]:
