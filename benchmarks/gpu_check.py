@@ -126,7 +126,22 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print("| --- " * len(keys) + "|")
     for r in rows:
         print("| " + " | ".join("-" if r[k] is None else str(r[k]) for k in keys) + " |")
+    print(f"\nnf4, sani's rounding against bitsandbytes' own: {nf4_against_bitsandbytes()}")
     return rows
+
+
+def nf4_against_bitsandbytes() -> str:
+    """The quantize attack's nf4 without bitsandbytes is sani's own codebook: the largest difference from
+    bitsandbytes' round trip on the same weights (needs a GPU and bitsandbytes)."""
+    from sani.audit.quantize import NF4_BLOCK, _bnb, nf4_roundtrip
+
+    bf = _bnb()
+    if bf is None:
+        return "not measured (needs a GPU and bitsandbytes)"
+    w = torch.randn(512, 256, device="cuda")
+    q, state = bf.quantize_4bit(w, blocksize=NF4_BLOCK, quant_type="nf4")
+    diff = (bf.dequantize_4bit(q, state) - nf4_roundtrip(w)).abs().max().item()
+    return f"max |difference| {diff:.2e} on a 512x256 normal matrix (absmax {w.abs().max().item():.2f})"
 
 
 if __name__ == "__main__":

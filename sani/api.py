@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from . import corpus as corpora
 from . import data, dist, models
+from .audit import gate
 from .audit.probe import read_task
 from .audit.runner import run as audit_model
 from .canaries import read_definition
@@ -41,6 +43,7 @@ def audit(
     trust_remote_code: bool = False,
     progress: bool = True,
     config: AuditConfig | None = None,
+    thresholds: str | Path | dict[str, float] | None = None,
     **settings: Any,
 ) -> dict[str, Any]:
     """Audit the model in directory `model` against the sensitive spans of `corpus`; write JSON to `out`.
@@ -52,34 +55,65 @@ def audit(
     model read from its config. `settings` are `AuditConfig` fields (samples=0, exposure_spans=50, ...);
     `config` (an `AuditConfig`) replaces them and `contexts`."""
     task, probe = task_and_probe(task, probe)
-    contexts_text = ",".join("full" if c is None else str(c) for c in contexts)
-    try:
-        cfg = config or AuditConfig(contexts=contexts_text, **settings)
-    except TypeError as e:
-        raise SaniError(f"audit: {e}") from None
+    cfg = _audit_config(config, contexts, settings)
     finder, hold_finder = finders(terms, spans)
     source = corpora.source(corpus, finder)
     hold_records = corpora.holdout_records(holdout, hold_finder)
     definition = read_definition(canaries) if canaries is not None else None
     task_rows = read_task(probe) if probe is not None else None
     cfg.validate()
+    if cfg.attack_list() and dist.launched():
+        raise SaniError("--attacks: run the audit in one process (the attacks fine-tune and quantize copies)")
+    th = gate.read_thresholds(thresholds) if isinstance(thresholds, (str, Path)) else thresholds
+    relearn = corpora.load_records(cfg.relearn_corpus, hold_finder) if cfg.relearn_corpus else None
+    loaded, ref = _load(model, reference_model, task, allow_pickle, trust_remote_code)
+    tok = loaded.tokenizer
+    enc = data.encode_corpus(tok, source.records)
+    hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
+    result = audit_model(loaded.model, tok, enc, cfg=cfg, kind=loaded.kind, holdout=hold_enc, canaries=definition,
+                         reference=ref.model if ref else None, task=task_rows, progress=progress,
+                         reference_name=str(reference_model) if ref else None,
+                         reference_tokenizer=ref.tokenizer if ref else None,
+                         relearn_records=data.encode_corpus(tok, relearn) if relearn else None,
+                         relearn_lr=recorded_lr(model))  # fmt: skip
+    corpus_counts = {"records": source.total, "spans": source.total_spans}
+    result = {"sani_version": __version__, "model": str(model), "corpus": corpus_counts, **result,
+              "environment": environment()}  # fmt: skip
+    result["scope"] = gate.scope(cfg, loaded.kind.name, finder.describe(), len(enc), source.total,
+                                 ran=result.get("attacks", {}))  # fmt: skip
+    result["verdict"] = gate.judge(result, th)
+    if out is not None and dist.is_main():
+        write_json(result, out)
+    return result
+
+
+def _load(model: Any, reference: Any, task: str | None, allow_pickle: bool, trust_remote_code: bool) -> tuple:
+    """The model under audit, and the reference model (None without one), on this process's device."""
     dist.init()
     loaded = models.load(model, task=task, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
     loaded.model.to(dist.device())
     ref = None
-    if reference_model is not None:
-        ref = models.load(reference_model, task=loaded.kind.name, allow_pickle=allow_pickle).model.to(dist.device())
-    enc = data.encode_corpus(loaded.tokenizer, source.records)
-    hold_enc = data.encode_corpus(loaded.tokenizer, hold_records) if hold_records else None
-    result = audit_model(loaded.model, loaded.tokenizer, enc, cfg=cfg, kind=loaded.kind, holdout=hold_enc,
-                          canaries=definition, reference=ref, task=task_rows, progress=progress,
-                          reference_name=str(reference_model) if reference_model is not None else None)  # fmt: skip
-    corpus_counts = {"records": source.total, "spans": source.total_spans}
-    result = {"sani_version": __version__, "model": str(model), "corpus": corpus_counts, **result,
-              "environment": environment()}  # fmt: skip
-    if out is not None and dist.is_main():
-        write_json(result, out)
-    return result
+    if reference is not None:
+        ref = models.load(reference, task=loaded.kind.name, allow_pickle=allow_pickle)
+        ref.model.to(dist.device())
+    return loaded, ref
+
+
+def _audit_config(config: AuditConfig | None, contexts: Sequence[int | None], settings: dict) -> AuditConfig:
+    if config is not None:
+        return config
+    try:
+        return AuditConfig(contexts=",".join("full" if c is None else str(c) for c in contexts), **settings)
+    except TypeError as e:
+        raise SaniError(f"audit: {e}") from None
+
+
+def recorded_lr(model: str | Path) -> float | None:
+    """The repair's learning rate in the model directory's sanitization.json (the relearn attack's default)."""
+    try:
+        return float(json.loads((Path(model) / "sanitization.json").read_text())["config"]["lr"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def add_canaries(

@@ -47,6 +47,8 @@ METHODS: dict[str, dict[str, Any]] = {
 ORACLE = "oracle"
 # value exposure: 200 values a model, each among 300 candidates; a masked LM 100 among 30 (a pass per token)
 BENCH_EXPOSURE = {"causal-lm": (200, 300), "masked-lm": (100, 30)}
+BENCH_ATTACKS = "relearn,quantize"  # the same attack on every row: 3 epochs on 20% of the records, at RELEARN_LR
+RELEARN_LR = 5e-4
 QUICK_METHODS = ("sani", "sani-paper", "repair-only", "gradient-difference", "npo")
 
 
@@ -86,25 +88,18 @@ def measure(
     canaries: dict[str, Any] | None,
     probe: list[tuple[str, str]] | None,
     seed: int,
-    exposure: dict[str, tuple[int, int]] | None = None,
+    settings: BenchSettings | None = None,
 ) -> dict[str, Any]:
-    """The benchmark's columns, from one audit (`exposure`: value exposure's spans and candidates by kind)."""
-    spans, candidates = (exposure or BENCH_EXPOSURE)[of(model).name]
+    """The benchmark's columns, from one audit: value exposure's spans and candidates by kind, and the attacks
+    every row gets (relearn, quantize), from `settings`."""
+    s = settings or BenchSettings()
+    spans, candidates = s.exposure[of(model).name]
     cfg = AuditConfig(contexts="full", samples=5, extraction=False, seed=seed, exposure_spans=spans,
-                      exposure_candidates=candidates)  # fmt: skip
-    a = AuditResult(
-        audit_model(
-            model,
-            tokenizer,
-            enc,
-            cfg=cfg,
-            holdout=holdout,
-            canaries=canaries,
-            task=probe,
-            progress=False,
-            with_fingerprint=False,
-        )
-    )
+                      exposure_candidates=candidates, attacks=s.attacks, relearn_lr=RELEARN_LR)  # fmt: skip
+    a = AuditResult(audit_model(model, tokenizer, enc, cfg=cfg, holdout=holdout, canaries=canaries, task=probe,
+                                progress=False, with_fingerprint=False))  # fmt: skip
+    at = a.data.get("attacks") or {}
+    relearn, quant = (at.get("relearn") or {}).get("attack") or {}, at.get("quantize") or {}
     return {
         "greedy": a.greedy_rate,
         "sampled": (a.sampled or {}).get("rate"),
@@ -115,6 +110,10 @@ def measure(
         "privleak": a.privleak(),
         "holdout_ppl": a.perplexity("holdout"),
         "probe_accuracy": a.probe_accuracy,
+        "relearn": relearn.get("rate"),
+        "relearn_exposure": relearn.get("value_exposure"),
+        "int8": (quant.get("int8") or {}).get("rate"),
+        "nf4": (quant.get("nf4") or {}).get("rate"),
         "greedy_by_label": {k: v["rate"] for k, v in a.greedy["by_label"].items()},
         "greedy_by_occurrences": {k: v["rate"] for k, v in a.greedy["by_occurrences"].items()},
     }
@@ -131,6 +130,7 @@ class BenchSettings:
     holdout: str | None = None
     memorize: dict[str, Any] = field(default_factory=dict)  # overrides of the demo's memorization settings
     exposure: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(BENCH_EXPOSURE))  # spans, candidates
+    attacks: str = BENCH_ATTACKS  # on every row, the oracle's included ("": none)
 
 
 def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str, dict[str, Any]]:
@@ -153,13 +153,13 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
     hold = data.encode_corpus(tok, data.read_corpus(paths["holdout"]))
     probe = read_task(paths["task"])
-    rows = {"original": {**measure(original, tok, enc, hold, canaries, probe, seed, s.exposure), "seconds": 0.0}}
+    rows = {"original": {**measure(original, tok, enc, hold, canaries, probe, seed, s), "seconds": 0.0}}
     with PeakMemory() as mem:
         start = time.perf_counter()
         oracle = train_from_scratch(arch, tok, enc, objective="masked", seed=seed, progress=False, **s.memorize)
         oracle_seconds = time.perf_counter() - start
     rows[ORACLE] = {
-        **measure(oracle, tok, enc, hold, canaries, probe, seed, s.exposure),
+        **measure(oracle, tok, enc, hold, canaries, probe, seed, s),
         "seconds": round(oracle_seconds, 2),
         "peak_memory_mib": round(mem.peak, 1),
     }
@@ -175,7 +175,7 @@ def _run_user(path: str, seed: int, s: BenchSettings) -> dict[str, dict[str, Any
     original, tok = models.load(path).pair
     enc = data.encode_corpus(tok, load_records(s.corpus))
     hold = data.encode_corpus(tok, load_records(s.holdout))
-    rows = {"original": {**measure(original, tok, enc, hold, None, None, seed, s.exposure), "seconds": 0.0}}
+    rows = {"original": {**measure(original, tok, enc, hold, None, None, seed, s), "seconds": 0.0}}
     _run_methods(path, tok, enc, hold, None, None, seed, s, rows)
     return rows
 
@@ -196,7 +196,7 @@ def _run_methods(
         model = models.load(path).model
         run = apply_method(model, tok, enc, METHODS[name], seed=seed)
         rows[name] = {
-            **measure(model, tok, enc, hold, canaries, probe, seed, s.exposure),
+            **measure(model, tok, enc, hold, canaries, probe, seed, s),
             "seconds": run["seconds"],
             "peak_memory_mib": run["peak_memory_mib"],
         }
@@ -229,6 +229,7 @@ def run(
     bad = [a for a in settings.archs if a not in tiny.ARCHS]
     if bad:
         raise SaniError(f"unknown tiny architecture(s) {', '.join(bad)}: choose from {', '.join(tiny.ARCHS)}")
+    AuditConfig(attacks=settings.attacks).attack_list()  # an unknown attack: the first error, before any work
     results: dict[str, Any] = {"machine": _machine(), "settings": {**settings.__dict__}, "runs": {}}
     with tempfile.TemporaryDirectory(prefix="sani-bench-", dir=workdir) as tmp:
         for target in [*settings.archs, *settings.models]:
@@ -259,6 +260,10 @@ COLUMNS = (
     ("value_exposure", "value exposure (bits; causal cap 8.2, masked 5.0)", "{:.2f}"),
     ("paired_auc", "paired AUC (values)", "{:.3f}"),
     ("mia_auc", "holdout AUC (sensitive)", "{:.3f}"),
+    ("relearn", "after relearn: greedy", "{:.1%}"),
+    ("relearn_exposure", "after relearn: value exposure (cap 6.7, masked 5.0)", "{:.2f}"),
+    ("int8", "int8: greedy", "{:.1%}"),
+    ("nf4", "nf4: greedy", "{:.1%}"),
     ("privleak", "privleak", "{:.1f}"),
     ("ppl_ratio", "holdout ppl ratio", "{:.3f}"),
     ("probe_accuracy", "probe acc.", "{:.3f}"),
@@ -276,11 +281,8 @@ def markdown_table(results: dict[str, Any]) -> str:
         masked = target in tiny.MASKED_ARCHS
         out += [f"### {target} ({len(runs)} seed{'s' if len(runs) > 1 else ''})", ""]
         if masked:
-            out += [
-                "Masked LM: greedy = share of value *tokens* filled in one at a time (top-1); the sampled column "
-                "= share of values filled in whole, left to right.",
-                "",
-            ]
+            out += ["Masked LM: greedy = share of value *tokens* filled in one at a time (top-1); the sampled column "
+                    "= share of values filled in whole, left to right.", ""]  # fmt: skip
         out += ["| method | " + " | ".join(c[1] for c in COLUMNS) + " |", "| --- " * (len(COLUMNS) + 1) + "|"]
         for name in runs[0]:
             cells = []
@@ -300,12 +302,8 @@ def markdown_table(results: dict[str, Any]) -> str:
             ("greedy_by_occurrences", "occurrences in the corpus"),
         ):
             groups = sorted({g for r in runs for row in r.values() for g in row.get(key, {})}, key=_group_order)
-            out += [
-                f"Greedy regurgitation by {what}:",
-                "",
-                "| method | " + " | ".join(groups) + " |",
-                "| --- " * (len(groups) + 1) + "|",
-            ]
+            out += [f"Greedy regurgitation by {what}:", "", "| method | " + " | ".join(groups) + " |",
+                    "| --- " * (len(groups) + 1) + "|"]  # fmt: skip
             for name in runs[0]:
                 cells = []
                 for g in groups:

@@ -22,6 +22,7 @@ from .config import AuditConfig, EraseConfig, RepairConfig, TargetConfig
 from .errors import SaniError
 from .options import (
     NOT_GIVEN,
+    VERDICT_EXIT,
     AuditRun,
     BenchRun,
     CanariesRun,
@@ -38,7 +39,7 @@ from .options import (
 class Command:
     help: str
     settings: tuple[type, ...]
-    handler: Callable[[argparse.Namespace, bool], None]
+    handler: Callable[[argparse.Namespace, bool], int | None]  # an exit code (None: 0)
 
 
 def _parts(ns: argparse.Namespace, dc: type) -> Any:
@@ -50,11 +51,13 @@ def _given(ns: argparse.Namespace) -> dict[str, Any]:
     return {f.name: getattr(ns, f.name) for dc in NOT_GIVEN for f in dataclasses.fields(dc) if hasattr(ns, f.name)}
 
 
-def _sanitize(ns: argparse.Namespace, progress: bool) -> None:
+def _sanitize(ns: argparse.Namespace, progress: bool) -> int:
     from .pipeline import sanitize
     from .report import before_after_table
 
     i, r = _parts(ns, ModelInputs), _parts(ns, SanitizeRun)
+    if r.require_pass and not r.audit:
+        raise SaniError("--require-pass needs the audit (drop --no-audit)")
     report = sanitize(
         i.model,
         i.corpus,
@@ -75,14 +78,30 @@ def _sanitize(ns: argparse.Namespace, progress: bool) -> None:
         allow_pickle=i.allow_pickle,
         trust_remote_code=i.trust_remote_code,
         progress=progress,
+        thresholds=r.thresholds,
         **_given(ns),
     )
     if report["audit_before"]:
         print(before_after_table(report["audit_before"], report["audit_after"]))
     print(f"sanitized model written to {r.out}")
+    return _gate(report["audit_after"], r.require_pass)
 
 
-def _audit(ns: argparse.Namespace, progress: bool) -> None:
+def _gate(result: dict[str, Any] | None, require: bool) -> int:
+    """The verdict line, the tokenizer's warning; with --require-pass, VERDICT_EXIT unless it is pass."""
+    from .audit.tokscan import warning
+    from .report import verdict_line
+
+    if result is None:
+        return 0
+    line = warning(result.get("tokenizer"))
+    if line:
+        print(f"sani: {line}", file=sys.stderr)
+    print(verdict_line(result["verdict"]))
+    return VERDICT_EXIT if require and result["verdict"]["overall"] != "pass" else 0
+
+
+def _audit(ns: argparse.Namespace, progress: bool) -> int:
     from .api import audit
     from .report import audit_summary
 
@@ -102,10 +121,12 @@ def _audit(ns: argparse.Namespace, progress: bool) -> None:
         allow_pickle=i.allow_pickle,
         trust_remote_code=i.trust_remote_code,
         progress=progress,
+        thresholds=r.thresholds,
     )
     print(audit_summary(result))
     if r.out:
         print(f"audit written to {r.out}")
+    return _gate(result, r.require_pass)
 
 
 def _spans(ns: argparse.Namespace, progress: bool) -> None:
@@ -163,6 +184,7 @@ def _bench(ns: argparse.Namespace, progress: bool) -> None:
         models=r.model or [],
         corpus=r.corpus,
         holdout=r.holdout,
+        attacks=r.attacks,
     )
     results = run(settings, r.out_dir, progress=progress)
     print(results["table"])
@@ -258,7 +280,8 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one subcommand; return its exit code (0, 2 for bad input, 130 when interrupted). Under a launcher
+    """Run one subcommand; return its exit code (0, 2 for bad input, 3 when --require-pass
+    finds a verdict other than pass, 130 when interrupted). Under a launcher
     (torchrun, accelerate launch) a failure in any process ends every process with that process's error line,
     and each process ends through `dist.leave` / `dist.fail` (see `sani.dist`)."""
     from . import dist
@@ -270,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")
         progress = False
     try:
-        COMMANDS[args.command].handler(args, progress)
+        code = COMMANDS[args.command].handler(args, progress) or 0
     except SaniError as e:
         print(f"sani: error: {e}", file=sys.stderr, flush=True)
         return dist.fail(*dist.describe(e))  # the other processes print the same text (it names no value, by rule)
@@ -282,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         traceback.print_exc()
         return dist.fail(*dist.describe(e))  # the others get its type only
-    return dist.leave(0)
+    return dist.leave(code)
 
 
 if __name__ == "__main__":

@@ -11,21 +11,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import SaniError
+from .errors import SaniError, pick
 
 # the names each stage accepts; the stages' modules implement them
 STRATEGIES = ("random", "activation", "gradient", "attribution")
 RESET_MODES = ("reinit", "zero", "base")
-OBJECTIVES = (
-    "full",
-    "masked",
-    "masked+unlikelihood",
-    "masked+maxent",
-    "masked+unlikelihood+maxent",
-    "ascent",
-    "masked+ascent",
-    "masked+npo",
-)
+OBJECTIVES = ("full", "masked", "masked+unlikelihood", "masked+maxent", "masked+unlikelihood+maxent", "ascent",
+              "masked+ascent", "masked+npo")  # fmt: skip
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
 PRECISIONS = ("fp32", "bf16", "fp16")
 
@@ -75,30 +67,20 @@ class EraseConfig:
     reset: str = opt(
         "reinit", "reinit (the model's own initialisation), zero, or base (needs --base-model)", choices=RESET_MODES
     )
-    base_model: str | None = opt(
-        None,
-        "model directory with the weights before fine-tuning, for --reset base; for a "
-        "LoRA adapter directory, its base model (default: the one its adapter_config.json names)",
-    )
+    base_model: str | None = opt(None, "model directory with the weights before fine-tuning, for --reset base; for a "
+                                 "LoRA adapter directory, its base model (default: the one its adapter_config.json "
+                                 "names)")  # fmt: skip
 
     def validate_erase(self, adapter: bool = False) -> None:
         _need(self.layers >= 1, self, "layers", "must be at least 1")
         _need(0.0 <= self.fraction <= 1.0, self, "fraction", "must be between 0 and 1")
         _need(self.strategy in STRATEGIES, self, "strategy", f"choose one of {', '.join(STRATEGIES)}")
         _need(self.scope in ("last", "network"), self, "scope", "choose last or network")
-        _need(
-            self.scope == "last" or self.strategy != "random",
-            self,
-            "scope",
-            "'network' needs a scoring strategy, not random",
-        )
+        _need(self.scope == "last" or self.strategy != "random", self, "scope",
+              "'network' needs a scoring strategy, not random")  # fmt: skip
         _need(self.reset in RESET_MODES, self, "reset", f"choose one of {', '.join(RESET_MODES)}")
-        _need(
-            self.reset != "base" or bool(self.base_model) or adapter,
-            self,
-            "reset",
-            "'base' needs base_model (--base-model)",
-        )
+        _need(self.reset != "base" or bool(self.base_model) or adapter, self, "reset",
+              "'base' needs base_model (--base-model)")  # fmt: skip
 
 
 @dataclass
@@ -125,18 +107,13 @@ class RepairConfig:
     gradient_accumulation_steps: int = opt(1, "accumulate gradients over N batches")
     precision: str = opt("fp32", "training precision (bf16/fp16: mixed precision, on a GPU)", choices=PRECISIONS)
     gradient_checkpointing: bool = opt(False, "recompute activations to save memory")
-    lora_rank: int = opt(
-        0,
-        "repair a full model through fresh LoRA weights of this rank, merged into the output "
-        "(0: train all weights; a LoRA adapter input always trains its own adapter)",
-    )
+    lora_rank: int = opt(0, "repair a full model through fresh LoRA weights of this rank, merged into the output "
+                            "(0: train all weights; a LoRA adapter input always trains its own adapter)")  # fmt: skip
     mlm_probability: float = opt(0.15, "masked LMs: share of tokens chosen as targets")
-    forget_probability: float = opt(
-        0.15, "masked LMs: share of sensitive tokens masked for the forget term (default preset: 0.5)"
-    )
-    mask_sensitive_inputs: bool = opt(
-        False, "masked LMs: also hide the sensitive tokens from the input (by default they stay visible as context)"
-    )
+    forget_probability: float = opt(0.15, "masked LMs: share of sensitive tokens masked for the forget term "
+                                         "(default preset: 0.5)")  # fmt: skip
+    mask_sensitive_inputs: bool = opt(False, "masked LMs: also hide the sensitive tokens from the input (by "
+                                      "default they stay visible as context)")  # fmt: skip
 
     def validate_repair(self) -> None:
         _need(self.objective in OBJECTIVES, self, "objective", f"choose one of {', '.join(OBJECTIVES)}")
@@ -149,12 +126,8 @@ class RepairConfig:
         _need(0 <= self.warmup_ratio < 1, self, "warmup_ratio", "must be in [0, 1)")
         _need(self.gradient_accumulation_steps >= 1, self, "gradient_accumulation_steps", "must be at least 1")
         _need(self.precision in PRECISIONS, self, "precision", "choose fp32, bf16 or fp16")
-        _need(
-            self.precision == "fp32" or _accelerator(),
-            self,
-            "precision",
-            "bf16/fp16 need a GPU (or a CPU with bf16 support)",
-        )
+        _need(self.precision == "fp32" or _accelerator(), self, "precision",
+              "bf16/fp16 need a GPU (or a CPU with bf16 support)")  # fmt: skip
         _need(0 < self.mlm_probability < 1, self, "mlm_probability", "must be between 0 and 1")
         _need(0 <= self.forget_probability <= 1, self, "forget_probability", "must be between 0 and 1")
         _need(self.lora_rank >= 0, self, "lora_rank", "must be >= 0 (0: train all the weights)")
@@ -169,21 +142,14 @@ class TargetConfig:
     )
     max_epochs: float = opt(10.0, "with --target: at most this many epochs")
     eval_steps: int | None = opt(None, "with --target: audit every N steps instead of every epoch")
-    target_patience: int = opt(
-        1,
-        "with --target: keep repairing for N checks without better holdout perplexity after "
-        "the target is met, then restore the best (0 stops at once)",
-    )
+    target_patience: int = opt(1, "with --target: keep repairing for N checks without better holdout perplexity "
+                                  "after the target is met, then restore the best (0 stops at once)")  # fmt: skip
 
     def validate_target(self) -> None:
         _need(self.max_epochs > 0, self, "max_epochs", "must be > 0")
         _need(self.target_patience >= 0, self, "target_patience", "must be >= 0")
-        _need(
-            self.eval_steps is None or (isinstance(self.eval_steps, int) and self.eval_steps >= 1),
-            self,
-            "eval_steps",
-            "must be at least 1",
-        )
+        _need(self.eval_steps is None or (isinstance(self.eval_steps, int) and self.eval_steps >= 1), self,
+              "eval_steps", "must be at least 1")  # fmt: skip
         if self.target is not None:
             parse_target(self.target)
 
@@ -209,6 +175,10 @@ class SanitizeConfig(TargetConfig, RepairConfig, EraseConfig):
         return dataclasses.asdict(self)
 
 
+ATTACKS = ("relearn", "quantize", "extract", "lens")
+QUANT_SCHEMES = ("int8", "nf4")
+
+
 @dataclass
 class AuditConfig:
     _argument_group_name = "audit"
@@ -224,14 +194,26 @@ class AuditConfig:
     show_values: bool = opt(False, "write the values in clear text in the audit (data owner only)")
     exposure_spans: int = opt(200, "spans (a seeded sample) whose value exposure is measured; 0 skips it")
     exposure_candidates: int | None = opt(None, "candidates each value is ranked among (default 1000; masked LM 50)")
-    exposure_source: str = opt(
-        "faker", "candidates: faker (else the value's format) or shape", choices=["faker", "shape"]
-    )
+    exposure_source: str = opt("faker", "candidates: faker (else the value's format) or shape",
+                               choices=["faker", "shape"])  # fmt: skip
     paired_membership: bool = opt(True, "membership of each record against itself with its values replaced")
     paired_records: int = opt(0, "records (a seeded sample) in the paired membership test; 0: every one")
     exposure_locale: str = opt("en_US", "Faker's locale for candidates: the corpus's (de_DE, fr_FR, ...)")
     membership_margin: float = opt(0.05, "membership rule: pass when AUC - reference AUC is within +-this")
     bootstrap: int = opt(1000, "bootstrap resamples of the membership AUC's interval")
+    attacks: str = opt("", "attacks on copies of the model: relearn,quantize,extract,lens or all (none by default)")
+    relearn_epochs: float = opt(3.0, "relearn attack: epochs of ordinary fine-tuning")
+    relearn_lr: float | None = opt(
+        None, "relearn attack: learning rate (default: the model's sanitization.json lr, else 5e-4)"
+    )
+    relearn_fraction: float = opt(0.2, "relearn attack: share of the records holding values it fine-tunes on (seeded)")
+    relearn_corpus: str | None = opt(
+        None, "relearn attack, benign variant: fine-tune on these records the model never saw"
+    )
+    quantize_schemes: str = opt("int8,nf4", "quantize attack: weights rounded to int8 (per channel) and/or nf4 (4-bit)")
+    extract_samples: int = opt(1000, "extract attack: free generations sampled from short generic prompts (causal LMs)")
+    extract_tokens: int = opt(48, "extract attack: new tokens per generation")
+    lens_spans: int = opt(200, "lens attack: values (a seeded sample) decoded at every layer")
 
     def candidates_for(self, task: str) -> int:
         """How many candidates a value is ranked among (a masked LM pays a pass per token of each)."""
@@ -259,7 +241,21 @@ class AuditConfig:
         if not 0 < self.membership_margin < 0.5 or self.bootstrap < 100:
             raise SaniError("membership_margin must be between 0 and 0.5, bootstrap at least 100")
         self.context_list()
+        self.attack_list()
+        if not 0 < self.relearn_fraction < 1 or self.relearn_epochs <= 0 or (self.relearn_lr or 1) <= 0:
+            raise SaniError("relearn_fraction must be between 0 and 1, relearn_epochs and relearn_lr above 0")
+        if min(self.extract_samples, self.extract_tokens, self.lens_spans) < 1:
+            raise SaniError("extract_samples, extract_tokens and lens_spans must be at least 1")
+        if not self.schemes() or set(self.schemes()) - set(QUANT_SCHEMES):
+            raise SaniError(f"quantize_schemes={self.quantize_schemes!r}: choose among {', '.join(QUANT_SCHEMES)}")
         return self
+
+    def schemes(self) -> list[str]:
+        return [s.strip() for s in self.quantize_schemes.split(",") if s.strip()]
+
+    def attack_list(self) -> list[str]:
+        """`attacks` as names, in the order they run ("all": every one)."""
+        return pick(self.attacks, ATTACKS, "--attacks", "attack")
 
 
 def parse_target(spec: str) -> tuple[str, float]:
@@ -285,7 +281,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "reset": "reinit",
         "objective": "masked",
         "epochs": 2.0,
-    },
+    },  # fmt: skip
 }
 
 # What the default preset changes for masked LMs: each epoch pushes down only the sensitive tokens it masks,

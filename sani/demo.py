@@ -18,7 +18,7 @@ from .audit import AuditResult
 from .config import RepairConfig
 from .files import atomic_open
 from .pipeline import sanitize
-from .report import before_after_table
+from .report import before_after_table, verdict_line
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,9 @@ def run_demo(
     print()
     for name, ok in checks:
         print(f"  [{'ok' if ok else 'MISSED'}] {name}")
+    verdict = report["audit_after"]["verdict"]
+    print(f"\nsanitized model's {verdict_line(verdict)}" + ("" if verdict["overall"] == "pass" else
+          ": what did not pass is in docs/attacks.md and docs/audit.md"))  # fmt: skip
     print(
         f"\nmodel built in {built:.0f} s; sanitized in {report['timings'].get('erase', 0) + report['timings']['repair']:.0f} s "
         f"(+ audits); total {total:.0f} s. Output: {Path(workdir) / 'sanitized'} (see sanitization.json)"

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 
 from .data import Span
-from .errors import SaniError
+from .errors import SaniError, pick
 from .phones import before as _before
 from .phones import phone_detector
 
@@ -229,15 +229,7 @@ def _items(names: str | Sequence[str]) -> list[str]:
 
 def parse_detect(names: str | Sequence[str] | None) -> list[str]:
     """`"all"`, `"email,phone"` or a list -> detector names, validated."""
-    if not names:
-        return []
-    items = _items(names)
-    if "ALL" in items:
-        return list(ORDER)
-    unknown = [n for n in items if n not in ORDER]
-    if unknown:
-        raise SaniError(f"--detect: unknown detector {unknown[0]!r} (known: {', '.join(ORDER)}, all)")
-    return [n for n in ORDER if n in items]
+    return pick([n.upper() for n in _items(names)] if names else [], ORDER, "--detect", "detector")
 
 
 def build(names: str | Sequence[str] | None, regions: str | Sequence[str] = ("US",)) -> list[Detector]:

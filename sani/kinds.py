@@ -139,8 +139,9 @@ class CausalLM:
         progress: bool = True,
         sensitive_only: bool = False,
     ) -> list[dict[str, list[float]]]:
-        """Per record, for each predicted token: its log-prob, and the mean and std of log-probs under the
-        model's distribution at that position (for Min-K%++). Records longer than the window are truncated.
+        """Per record, for each predicted token: its log-prob, the mean and std of log-probs under the model's
+        distribution at that position (for Min-K%++), and whether it is the most likely token (`hit`, 1.0 or
+        0.0). Records longer than the window are truncated.
         One pass reads every token, so `sensitive_only` changes nothing here."""
         device, limit, pid = device_of(model), max_positions(model), pad_id(tokenizer)
         out: list[dict[str, list[float]]] = []
@@ -149,14 +150,14 @@ class CausalLM:
             ids, mask = pad_batch(batch, pid)
             lp, target = next_token_logprobs(model, ids.to(device), mask.to(device))
             tok = lp.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+            hit = (lp.argmax(-1) == target).float()
             p = lp.exp()
             mu = (p * lp).sum(-1)
             sigma = ((p * lp * lp).sum(-1) - mu * mu).clamp(min=1e-12).sqrt()
             for row, toks in enumerate(batch):
                 n = len(toks) - 1
-                out.append(
-                    {"logp": tok[row, :n].tolist(), "mu": mu[row, :n].tolist(), "sigma": sigma[row, :n].tolist()}
-                )
+                out.append({"logp": tok[row, :n].tolist(), "mu": mu[row, :n].tolist(),
+                            "sigma": sigma[row, :n].tolist(), "hit": hit[row, :n].tolist()})  # fmt: skip
         return out
 
     @torch.no_grad()
@@ -235,7 +236,7 @@ class MaskedLM:
         `sensitive_only`: only the sensitive tokens (the others read NaN), one copy per value token."""
         mid, pad, limit = mask_id(tokenizer), pad_id(tokenizer), max_positions(model)
         nan = float("nan")
-        out = [{k: [nan] * (len(e.input_ids[:limit]) - 1) for k in ("logp", "mu", "sigma")} for e in encoded]
+        out = [{k: [nan] * (len(e.input_ids[:limit]) - 1) for k in ("logp", "mu", "sigma", "hit")} for e in encoded]
         rows, owner = [], []
         for r, enc in enumerate(encoded):
             ids = enc.input_ids[:limit]
@@ -250,6 +251,7 @@ class MaskedLM:
             mu = float((prob * lp).sum())
             out[r]["logp"][p - 1] = float(lp[true])
             out[r]["mu"][p - 1] = mu
+            out[r]["hit"][p - 1] = float(int(lp.argmax()) == true)
             out[r]["sigma"][p - 1] = max(float((prob * lp * lp).sum()) - mu * mu, 1e-12) ** 0.5
         return out
 

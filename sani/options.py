@@ -62,6 +62,9 @@ class ModelInputs:
     trust_remote_code: bool = opt(False, "allow the model's own Python code to run (off by default)")
 
 
+VERDICT_EXIT = 3  # --require-pass: the overall verdict is not "pass" (2 is bad input)
+
+
 @dataclass
 class SanitizeRun:
     out: str = opt(help="new model directory (must not exist unless --overwrite)")
@@ -83,6 +86,10 @@ class SanitizeRun:
     overwrite: bool = opt(False, "replace --out if it exists")
     resume: bool = opt(False, "continue an interrupted run from its last repair checkpoint")
     save_steps: int = opt(200, "keep a repair checkpoint every N steps")
+    thresholds: str | None = opt(None, "YAML/JSON file overriding the verdict's thresholds (sani.audit.gate)")
+    require_pass: bool = opt(
+        False, f"exit {VERDICT_EXIT} (after writing everything) unless the overall verdict is pass: a release gate"
+    )
 
 
 @dataclass
@@ -93,6 +100,10 @@ class AuditRun:
     )
     reference_model: str | None = opt(
         None, "a model that never saw the corpus, for the reference-difference membership attack"
+    )
+    thresholds: str | None = opt(None, "YAML/JSON file overriding the verdict's thresholds (sani.audit.gate)")
+    require_pass: bool = opt(
+        False, f"exit {VERDICT_EXIT} (after writing everything) unless the overall verdict is pass: a release gate"
     )
 
 
@@ -147,6 +158,7 @@ class BenchRun:
     corpus: str | None = opt(None, "the corpus --model was fine-tuned on")
     holdout: str | None = opt(None, "held-out text for --model")
     out_dir: str = opt("benchmarks/results", "where results go")
+    attacks: str = opt("relearn,quantize", "attacks every row (the oracle's too) is audited under; '' for none")
 
 
 # flags whose absence must stay visible (presets, the YAML file, the masked-LM task defaults and the LoRA

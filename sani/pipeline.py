@@ -19,6 +19,7 @@ from typing import Any
 from . import corpus as corpora
 from . import data, dist, erase, models, repair
 from .adapters import adapter_base, is_adapter_dir
+from .audit import gate
 from .audit.probe import read_task
 from .audit.runner import run as audit_model
 from .config import AuditConfig, SanitizeConfig, make_config
@@ -86,6 +87,7 @@ def sanitize(
     audit_records: int = 1000,
     cache_dir: str | Path | None = None,
     progress: bool = True,
+    thresholds: str | Path | dict[str, float] | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """Sanitize the causal or masked LM in directory `model`, fine-tuned on `corpus`, into a new directory `out`.
@@ -96,6 +98,7 @@ def sanitize(
     input directory is never written to. Work in progress is kept in `.<out>.work` beside `out` until the
     output is complete (`resume=True` continues an interrupted run). `stream=True`: a corpus file larger
     than memory, tokenized once into a disk cache (`cache_dir`: kept), audited on `audit_records` records.
+    Each audit carries its verdict against `thresholds` (a file or a dict; `sani.audit.gate`).
     """
     task, probe = task_and_probe(task, probe)
     adapter = is_adapter_dir(model)  # its base may be named in the settings (a flag or the YAML file)
@@ -103,9 +106,9 @@ def sanitize(
     src = models.inspect(model, task, trust_remote_code, base=base)
     cfg = config or make_config(preset, config_file, task=src.kind.name, lora=src.adapter, **options)
     clock = time.perf_counter()
-    source, hold, rows = _read(
-        src, cfg, corpus, holdout, probe, finders(terms, spans), stream, audit_records, cache_dir
-    )
+    th = gate.read_thresholds(thresholds) if isinstance(thresholds, (str, Path)) else thresholds
+    pair = finders(terms, spans)
+    source, hold, rows = _read(src, cfg, corpus, holdout, probe, pair, stream, audit_records, cache_dir)
     check_out(Path(out), src.given, overwrite)
     run = _prepare(src, Path(out), cfg, source, hold, rows, resume, allow_pickle, trust_remote_code, progress)
     run.timings["load"] = time.perf_counter() - clock
@@ -113,6 +116,10 @@ def sanitize(
     _erase(run)
     train_stats = _repair(run, resume=resume, save_steps=save_steps)
     after = _audit(run, "audit_after") if run_audit else None
+    for result, base in ((before, None), (after, before)) if run_audit else ():
+        result["scope"] = gate.scope(sanitize_audit(cfg.seed, run.loaded.kind.name), run.loaded.kind.name,
+                                     pair[0].describe(), len(run.encoded), source.total)  # fmt: skip
+        result["verdict"] = gate.judge(result, th, base)
     report = _report(run, train_stats, before, after)
     _write(run, report, overwrite)
     return report

@@ -138,4 +138,37 @@ def audit_summary(result: dict[str, Any]) -> str:
             lines.append(
                 f"{split} {what} perplexity (non-sensitive tokens): {_num(u['perplexity'])}, {what} accuracy {_num(u['accuracy'])}"
             )
-    return "\n".join(lines)
+    return "\n".join(lines + attack_lines(result.get("attacks") or {}))
+
+
+def _after(block: dict[str, Any]) -> str:
+    ref = block.get("reference") or {}
+    ve = f", value exposure {block['value_exposure']:.2f} bits" if block.get("value_exposure") is not None else ""
+    return f"{_pct(block)}{ve}" + (f"; reference model {ref['rate']:.1%}" if ref.get("rate") is not None else "")
+
+
+def attack_lines(attacks: dict[str, Any]) -> list[str]:
+    """The attacks, one line each: what came back (greedy regurgitation after the attack)."""
+    lines = []
+    relearn = attacks.get("relearn") or {}
+    for variant, what in (("attack", "the other records' values"), ("benign", "every value")):
+        if relearn.get(variant):
+            lines.append(f"relearn attack ({variant}: {relearn[variant]['records']} records, {relearn['epochs']:g} "
+                         f"epochs, lr {relearn['lr']:g}), {what}: {_after(relearn[variant])}")  # fmt: skip
+    for scheme, block in (attacks.get("quantize") or {}).items():
+        if isinstance(block, dict):
+            lines.append(f"quantized {scheme} ({block['backend']}): {_after(block)}")
+    ex = attacks.get("extract")
+    if ex:
+        lines.append(f"extract attack: {ex['values_found']} of {ex['values']} values in {ex['samples']} free samples; "
+                     f"{ex['unmarked_in_corpus']} identifiers the spans missed in the corpus")  # fmt: skip
+    lens = attacks.get("lens")
+    if lens:
+        lines.append("logit lens, values read per layer: " + ", ".join(_num(r["rate"]) for r in lens["layers"]))
+    return lines
+
+
+def verdict_line(verdict: dict[str, Any]) -> str:
+    """ "overall verdict: fail (value_exposure, relearn)": the gate's verdict and the checks that did not pass."""
+    failing = [k for k, c in verdict["checks"].items() if c["verdict"] != "pass"]
+    return f"overall verdict: {verdict['overall']}" + (f" ({', '.join(failing)})" if failing else "")

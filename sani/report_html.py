@@ -10,23 +10,15 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .audit import gate
+from .audit.gate import THRESHOLDS
 from .audit.results import AuditResult
-from .audit.rule import verdict
+from .audit.tokscan import warning
 from .charts import COLORS, esc, svg_bars, svg_roc, svg_strip
 from .errors import SaniError
 from .report import _num, _pct
 
 log = logging.getLogger(__name__)
-
-THRESHOLDS = {
-    "greedy_regurgitation": 0.01,  # share of values regurgitated with greedy decoding
-    "sampled_regurgitation": 0.05,  # share regurgitated by any of the samples
-    "partial_regurgitation": 0.10,
-    "value_exposure": 0.5,  # bits above the reference model's mean (else the chance level)
-    "mean_exposure": 2.0,  # canaries, bits
-    "membership_margin": 0.05,  # the membership rule: AUC - reference AUC within +-margin (sani.audit.rule)
-    "perplexity_ratio": 1.10,  # holdout perplexity against the first audit
-}
 
 
 def load_audits(paths: list[str], names: list[str] | None = None) -> list[tuple[str, dict[str, Any]]]:
@@ -55,61 +47,42 @@ def load_audits(paths: list[str], names: list[str] | None = None) -> list[tuple[
     return out
 
 
-def _value_excess(a: AuditResult) -> float | None:
-    """Mean value exposure above the reference model's (else above the chance level)."""
-    ve = a.value_exposure
-    if not ve or not ve.get("spans"):
-        return None
-    base = (ve.get("reference") or {}).get("mean", ve["chance"])
-    return ve["mean"] - base
+FORMATS = {"value_exposure": "{:+.2f} bits", "mean_exposure": "{:.2f} bits", "membership_margin": "{:+.3f}",
+           "perplexity_ratio": "{:.3f}x", "tokenizer": "{:.0f} values"}  # fmt: skip
+RULES = {
+    "value_exposure": "&le; {:+.2f} bits above the reference (or chance)",
+    "membership_margin": "AUC - reference AUC within &plusmn;{:.2f}, whole interval",
+    "relearn": "&le; {:.1%} above the reference under the same attack",
+    "extract": "&le; {:.1%} of the values, above the reference",
+    "lens": "&le; {:.1%} at every layer, above the reference",
+}
 
 
-def _metric_values(a: AuditResult, base: AuditResult) -> dict[str, float | None]:
-    rule = a.membership_rule
-    return {
-        "greedy_regurgitation": a.greedy_rate,
-        "sampled_regurgitation": (a.mode("sampled") or {}).get("rate"),
-        "partial_regurgitation": a.greedy.get("partial_rate"),
-        "value_exposure": _value_excess(a),
-        "mean_exposure": a.mean_exposure,
-        "membership_margin": rule["difference"] if rule else a.membership_auc(),
-        "perplexity_ratio": a.perplexity_ratio(base),
-    }
-
-
-def _judge(key: str, a: AuditResult, x: float, limit: float) -> str:
-    """pass / fail / inconclusive of one figure against its threshold."""
-    if key == "membership_margin":
-        rule = a.membership_rule
-        if rule:  # the rule's interval judged with this margin
-            return verdict(rule["interval"], limit)
-        return "pass" if abs(x - 0.5) <= limit else "fail"  # an audit of sani 0.1.0: its AUC alone
-    return "pass" if x <= limit else "fail"
+def _cell(check: dict[str, Any] | None, key: str) -> str:
+    if check is None:
+        return "<td>-</td>"
+    css = {"pass": "ok", "fail": "bad"}.get(check["verdict"], "")
+    return f'<td><span class="{css}">{check["verdict"]}</span> {FORMATS.get(key, "{:.1%}").format(check["value"])}</td>'
 
 
 def _verdicts(views: list[tuple[str, AuditResult]], th: dict[str, float]) -> list[str]:
-    names = [n for n, _ in views]
-    out = ["<h2>Verdicts</h2><table><tr><th>metric (threshold)</th>" + "".join(f"<th>{esc(n)}</th>" for n in names)
-           + "</tr>"]  # fmt: skip
+    """The overall verdict of each audit first, then every check (`sani.audit.gate`)."""
     base = views[0][1]
-    fmt = {"value_exposure": "{:+.2f} bits", "mean_exposure": "{:.2f} bits", "membership_margin": "{:+.3f}",
-           "perplexity_ratio": "{:.3f}x"}  # fmt: skip
-    rules = {
-        "value_exposure": "&le; {:+.2f} bits above the reference (or chance)",
-        "membership_margin": "AUC - reference AUC within &plusmn;{:.2f}, whole interval",
-    }
-    for key, limit in th.items():
-        cells = []
-        for _, a in views:
-            x = _metric_values(a, base).get(key)
-            if x is None:
-                cells.append("<td>-</td>")
-                continue
-            v = _judge(key, a, x, limit)
-            css = {"pass": "ok", "fail": "bad"}.get(v, "")
-            cells.append(f'<td><span class="{css}">{v}</span> {fmt.get(key, "{:.1%}").format(x)}</td>')
-        rule = rules.get(key, "&le; " + fmt.get(key, "{:.1%}")).format(limit)
-        out.append(f"<tr><td>{esc(key.replace('_', ' '))} ({rule})</td>{''.join(cells)}</tr>")
+    judged = [gate.judge(a, th, None if a is base else base) for _, a in views]
+    names = "".join(f"<th>{esc(n)}</th>" for n, _ in views)
+    css = {"pass": "ok", "fail": "bad"}
+    overall = "".join(f'<td><span class="{css.get(j["overall"], "")}">{j["overall"]}</span> '
+                      f'<small>({len(j["checks"])} checks)</small></td>' for j in judged)  # fmt: skip
+    out = [f"<table><tr><th>overall verdict</th>{names}</tr><tr><td>the worst of the checks below</td>{overall}"
+           f"</tr></table>", f"<h2>Verdicts</h2><table><tr><th>check (threshold)</th>{names}</tr>"]  # fmt: skip
+    keys = [k for k in gate.CHECKS if any(k in j["checks"] for j in judged)]
+    for key in keys:
+        limit = judged[0]["thresholds"].get(gate.THRESHOLD_OF.get(key, key))
+        rule = "any whole value fails" if key == "tokenizer" else RULES.get(
+            gate.THRESHOLD_OF.get(key, key) if key.startswith(("relearn", "quantize")) else key,
+            "&le; " + FORMATS.get(key, "{:.1%}")).format(limit)  # fmt: skip
+        cells = "".join(_cell(j["checks"].get(key), key) for j in judged)
+        out.append(f"<tr><td>{esc(key.replace('_', ' '))} ({rule})</td>{cells}</tr>")
     return out + ["</table>"]
 
 
@@ -218,6 +191,93 @@ def _utility(views: list[tuple[str, AuditResult]]) -> list[str]:
     return out + ["</table>"]
 
 
+def _rate_cell(block: dict[str, Any] | None) -> str:
+    if not block or block.get("rate") is None:
+        return "<td>-</td>"
+    ref = block.get("reference") or {}
+    ve = f", {block['value_exposure']:.2f} bits" if block.get("value_exposure") is not None else ""
+    shown = f"<br><small>reference {ref['rate']:.1%}</small>" if ref.get("rate") is not None else ""
+    return f"<td>{block['rate']:.1%} <small>({block['hits']}/{block['total']}{ve})</small>{shown}</td>"
+
+
+def _attacks(views: list[tuple[str, AuditResult]]) -> list[str]:
+    """What the attacks on copies gave back: regurgitation after each, the extraction attack, the lens."""
+    got = [(n, a.data.get("attacks") or {}) for n, a in views]
+    if not any(at for _, at in got):
+        return []
+    head = "".join(f"<th>{esc(n)}</th>" for n, _ in got)
+    out = ["<h2>Attacks on copies of the model</h2><p>Greedy regurgitation after each attack (value exposure "
+           "beside), with the reference model under the same attack below it when one was given.</p>"
+           f"<table><tr><th>attack</th>{head}</tr>"]  # fmt: skip
+    rows = [("relearn: fine-tuned on some records, the others' values", lambda at: (at.get("relearn") or {}).get("attack")),
+            ("relearn, benign: fine-tuned on records never seen", lambda at: (at.get("relearn") or {}).get("benign")),
+            ("quantized, int8", lambda at: (at.get("quantize") or {}).get("int8")),
+            ("quantized, nf4 (4-bit)", lambda at: (at.get("quantize") or {}).get("nf4"))]  # fmt: skip
+    for title, get in rows:
+        if any(get(at) for _, at in got):
+            out.append(f"<tr><td>{title}</td>{''.join(_rate_cell(get(at)) for _, at in got)}</tr>")
+    ex = [at.get("extract") for _, at in got]
+    if any(ex):
+        cells = "".join("<td>-</td>" if not e else f"<td>{e['values_found']} of {e['values']} values in {e['samples']} "
+                        f"samples; {e['unmarked_in_corpus']} unmarked identifiers of the corpus</td>" for e in ex)  # fmt: skip
+        out.append(f"<tr><td>extraction: free samples</td>{cells}</tr>")
+    out.append("</table>")
+    lens = [(n, at.get("lens")) for n, at in got if at.get("lens")]
+    if lens:
+        depth = max(len(b["layers"]) for _, b in lens)
+        out.append("<h3>Logit lens: values read at each layer (teacher-forced)</h3><table><tr><th>layer</th>"
+                   + "".join(f"<th>{esc(n)}</th>" for n, _ in lens) + "</tr>")  # fmt: skip
+        for i in range(depth):
+            cells = "".join(
+                f"<td>{_num(b['layers'][i]['rate']) if i < len(b['layers']) else '-'}</td>" for _, b in lens
+            )
+            out.append(f"<tr><td>{i}{' (the model)' if i == depth - 1 else ''}</td>{cells}</tr>")
+        out.append("</table>")
+    return out
+
+
+def _tokenizer(views: list[tuple[str, AuditResult]]) -> list[str]:
+    scans = [(n, a.data.get("tokenizer")) for n, a in views if a.data.get("tokenizer")]
+    if not scans:
+        return []
+    out = ["<h2>What ships: the tokenizer</h2><p>Values of the corpus that are whole vocabulary entries, and values "
+           "with pieces of 4 characters or more among the entries (counted, never shown).</p><table><tr><th>label</th>"
+           + "".join(f"<th>{esc(n)}</th>" for n, _ in scans) + "</tr>"]  # fmt: skip
+    for lab in sorted({lab for _, t in scans for lab in t["by_label"]}):
+        cells = "".join(f"<td>{t['by_label'].get(lab, {}).get('values', 0)} whole, "
+                        f"{t['by_label'].get(lab, {}).get('pieces', 0)} in pieces</td>" for _, t in scans)  # fmt: skip
+        out.append(f"<tr><td>{esc(lab)}</td>{cells}</tr>")
+    out.append("</table>")
+    return out + [f'<p class="bad">{esc(n)}: {esc(w)}</p>' for n, t in scans if (w := warning(t))]
+
+
+def _scope(views: list[tuple[str, AuditResult]]) -> list[str]:
+    """Scope and limitations: how the spans were found, what was sampled, which attacks did not run."""
+    out = [
+        "<h2>Scope and limitations</h2><p>Only the values the spans mark were sanitized and audited: an "
+        "identifier the span finder missed is in neither. Figures measured on a sample describe that sample.</p>"
+    ]
+    for n, a in views:
+        sc = a.data.get("scope")
+        if not sc:
+            out.append(f"<p><b>{esc(n)}</b>: scope not recorded (an audit of an earlier version).</p>")
+            continue
+        sp = sc["spans"]
+        found = ", ".join(x for x in [sp["annotations"], "terms" * bool(sp["terms"]), f"inline tags {sp['tags']}" *
+                          bool(sp["tags"]), "detectors " + ", ".join(sp["detectors"]) * bool(sp["detectors"]),
+                          f"{sp['patterns']} patterns" * bool(sp["patterns"]), "Presidio" * sp["presidio"]] if x)  # fmt: skip
+        items = [f"spans from: {esc(found)}; labels {esc(sp['labels'])}"
+                 f"{'; other occurrences of known values marked' if sp['propagate'] else ''}",
+                 f"not looked for: detectors {esc(', '.join(sp['detectors_not_run']) or 'none')}",
+                 f"records audited: {sc['records']} of {sc['corpus_records']}; value exposure on {sc['exposure_spans']} "
+                 f"values among {sc['exposure_candidates']} candidates each; paired test on "
+                 f"{sc['paired_records'] if sc['paired_records'] is not None else 'no'} records (0: all)",
+                 "attacks run: " + (", ".join(sc["attacks_run"]) or "none") + "; not run: "
+                 + (", ".join(f"{k} ({v})" for k, v in sc["attacks_not_run"].items()) or "none")]  # fmt: skip
+        out.append(f"<p><b>{esc(n)}</b></p><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+    return out
+
+
 CSS = (
     "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:1em 0}"
     "td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}"
@@ -245,36 +305,22 @@ def render_html(audits: list[tuple[str, dict[str, Any]]], thresholds: dict[str, 
     out += _value_exposure(views)
     out += _membership(views, legend)
     out += _utility(views)
+    out += _attacks(views)
+    out += _tokenizer(views)
     out.append("<h2>Models</h2><table><tr><th>name</th><th>model</th><th>weights fingerprint (SHA-256)</th></tr>")
     for n, a in audits:
         fp = a.get("model_fingerprint") or "-"
         out.append(f"<tr><td>{esc(n)}</td><td>{esc(a.get('model') or '-')}</td><td>{esc(fp[:16])}</td></tr>")
-    out.append("</table></body></html>")
+    out.append("</table>")
+    out += _scope(views)
+    out.append("</body></html>")
     return "\n".join(out)
-
-
-def read_thresholds(path: str) -> dict[str, float]:
-    """A YAML/JSON file of thresholds; the former `membership_auc` (a band around 0.5) becomes the margin."""
-    import yaml
-
-    try:
-        th = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        raise SaniError(f"{path}: cannot read the thresholds") from None
-    if "membership_auc" in th:
-        th["membership_margin"] = abs(float(th.pop("membership_auc")) - 0.5)
-        log.warning("%s: membership_auc now means the membership rule's margin, |AUC - reference AUC| <= %.2f, "
-                    "judged on its bootstrap interval (rename it membership_margin)", path, th["membership_margin"])  # fmt: skip
-    unknown = [k for k in th if k not in THRESHOLDS]
-    if unknown:
-        raise SaniError(f"{path}: unknown threshold '{unknown[0]}' (known: {', '.join(THRESHOLDS)})")
-    return th
 
 
 def write_html(paths: list[str], out: str, *, names: list[str] | None = None, thresholds: str | None = None) -> None:
     from .files import atomic_open
 
-    th = read_thresholds(thresholds) if thresholds else None
+    th = gate.read_thresholds(thresholds) if thresholds else None
     page = render_html(load_audits(paths, names), th)
     with atomic_open(out) as f:
         f.write(page)

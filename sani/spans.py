@@ -78,6 +78,23 @@ class SpanFinder:
     rare: dict[str, int] = field(default_factory=dict)  # label -> k: keep values seen in fewer than k records
     propagate: bool = True
 
+    def describe(self) -> dict[str, Any]:
+        """How the spans are found, for an audit's scope: which sources and detectors, and which not (never a
+        term or a value)."""
+        asked = detect.parse_detect(self.detect)
+        return {
+            "annotations": "the corpus's own spans",
+            "terms": self.terms is not None,
+            "tags": self.tags,
+            "detectors": [d.lower() for d in asked],
+            "detectors_not_run": [d.lower() for d in detect.ORDER if d not in asked],
+            "patterns": len(self.patterns),
+            "presidio": self.presidio,
+            "labels": self.labels,
+            "rare": dict(self.rare),
+            "propagate": self.propagate,
+        }
+
     def apply(self, records: list[Record]) -> list[Record]:
         self.apply_local(records)
         if self.rare:

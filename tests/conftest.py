@@ -46,3 +46,14 @@ def fit(model, tokenizer, encoded, **settings):
     settings.setdefault("objective", "masked")
     cfg = RepairConfig(**settings)
     return repair.train(model, tokenizer, repair.examples_for(model, tokenizer, encoded, cfg), cfg, progress=False)
+
+
+@pytest.fixture(scope="session")
+def sanitized(memorized, tmp_path_factory):
+    """`memorized`'s model sanitized with the defaults: the directory `sani sanitize` writes (greedy
+    regurgitation gone, the values still far more likely than unseen ones)."""
+    from sani.pipeline import sanitize
+
+    out = tmp_path_factory.mktemp("sanitized") / "model"
+    sanitize(memorized["original"], memorized["train"], out, holdout=memorized["holdout"], progress=False)
+    return out

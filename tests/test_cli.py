@@ -10,6 +10,7 @@ import pytest
 import sani
 from sani import tiny
 from sani.cli import main
+from sani.options import VERDICT_EXIT
 
 
 def run(args, capsys):
@@ -19,51 +20,21 @@ def run(args, capsys):
 
 
 @pytest.mark.e2e
-def test_sanitize_and_audit_on_the_command_line(memorized, tmp_path, capsys):
+def test_sanitize_on_the_command_line_gates_the_release(memorized, tmp_path, capsys):
+    """`sani audit` on the command line: tests/test_report.py and tests/test_attacks.py."""
     out = tmp_path / "clean"
-    code, stdout, _ = run(
-        [
-            "sanitize",
-            "--model",
-            str(memorized["original"]),
-            "--corpus",
-            str(memorized["train"]),
-            "--out",
-            str(out),
-            "--epochs",
-            "1",
-            "-q",
-        ],
-        capsys,
-    )
-    assert code == 0
+    args = ["sanitize", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]), "--out", str(out),
+            "--epochs", "1", "-q"]  # fmt: skip
+    code, stdout, _ = run([*args, "--require-pass"], capsys)
+    assert code == VERDICT_EXIT  # one epoch hides the values, it does not make them forgotten: written, then exit 3
     assert "all (greedy regurgitation)" in stdout and (out / "sanitization.json").is_file()
-    assert json.loads((out / "sanitization.json").read_text())["config"]["epochs"] == 1.0
-    code, stdout, _ = run(
-        [
-            "audit",
-            "--model",
-            str(out),
-            "--corpus",
-            str(memorized["train"]),
-            "--samples",
-            "1",
-            "--contexts",
-            "full,8",
-            "--el-spans",
-            "10",
-            "--exposure-spans",
-            "20",
-            "--exposure-candidates",
-            "100",
-            "--out",
-            str(tmp_path / "a.json"),
-            "-q",
-        ],
-        capsys,
-    )
-    assert code == 0 and "greedy regurgitation" in stdout
-    assert json.loads((tmp_path / "a.json").read_text())["regurgitation"]["greedy"]["total"] > 0
+    report = json.loads((out / "sanitization.json").read_text())
+    assert report["config"]["epochs"] == 1.0 and report["audit_after"]["verdict"]["overall"] != "pass"
+    assert f"overall verdict: {report['audit_after']['verdict']['overall']}" in stdout
+    assert report["audit_after"]["verdict"]["checks"]["membership_margin"]["verdict"] == "fail"
+    assert report["audit_after"]["scope"]["attacks_not_run"]["relearn"] == "not asked"
+    code, _, err = run([*args, "--no-audit", "--require-pass", "--overwrite"], capsys)
+    assert code == 2 and "--require-pass needs the audit" in err
 
 
 @pytest.mark.e2e

@@ -21,6 +21,7 @@ LAYERS = [
     ["corpus"],
     ["audit.common", "audit.results", "audit.rule"],
     [
+        "audit.gate",
         "audit.regurgitation",
         "audit.fillin",
         "audit.utility",
@@ -29,7 +30,8 @@ LAYERS = [
         "audit.probe",
         "audit.values",
     ],
-    ["audit.extraction", "audit.runner"],
+    ["audit.extraction", "audit.runner", "audit.attack", "audit.tokscan"],
+    ["audit.relearn", "audit.quantize", "audit.generations", "audit.lens"],
     ["audit"],  # the package: its __init__ registers every metric
     ["target", "report", "report_html"],
     ["pipeline", "api"],

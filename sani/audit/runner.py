@@ -3,6 +3,8 @@ result (the JSON an audit file holds; read it through `sani.audit.results.AuditR
 
 from __future__ import annotations
 
+import logging
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +19,9 @@ from .common import Context, measure
 
 # the order the metrics run and appear in; each is skipped where it does not apply (a masked LM has no
 # extraction, membership needs a holdout, exposure canaries, the probe a labelled task)
-PLAN = ("regurgitation", "utility", "extraction", "value_exposure", "paired_membership", "membership", "exposure")
+PLAN = ("regurgitation", "utility", "extraction", "value_exposure", "paired_membership", "membership", "exposure",
+        "tokenizer")  # fmt: skip
+log = logging.getLogger(__name__)
 
 
 def run(
@@ -34,6 +38,9 @@ def run(
     progress: bool = True,
     with_fingerprint: bool = True,
     reference_name: str | None = None,
+    reference_tokenizer: Any = None,
+    relearn_records: Sequence[Encoded] | None = None,
+    relearn_lr: float | None = None,
 ) -> dict[str, Any]:
     """Every measurement in one result: regurgitation (greedy, and sampled when `cfg.samples` > 0, for each
     prompt context), utility, and when asked extraction metrics, membership inference (needs `holdout`)
@@ -43,7 +50,8 @@ def run(
     model.eval()
     start = time.perf_counter()
     ctx = Context(model, tokenizer, kind or of(model), encoded, cfg, holdout, canaries, reference, task, progress,
-                  reference_name)  # fmt: skip
+                  reference_name, reference_tokenizer=reference_tokenizer, relearn_records=relearn_records,
+                  relearn_lr=relearn_lr)  # fmt: skip
     result: dict[str, Any] = {"task": ctx.kind.name}
     items: dict[tuple[int, int], dict[str, Any]] = {}
     settings: dict[str, Any] = {}
@@ -55,6 +63,8 @@ def run(
         settings.update(got.settings)
         for it in got.items:
             items.setdefault((it["record"], it["span"]), {}).update(it)
+    if cfg.attack_list():
+        result["attacks"] = attacks(ctx)
     if with_fingerprint:
         result["model_fingerprint"] = fingerprint(model)
     result["settings"] = settings
@@ -64,3 +74,22 @@ def run(
             it["value"] = encoded[r].record.value(encoded[r].record.spans[s])
     result["items"] = list(items.values())
     return result
+
+
+def attacks(ctx: Context) -> dict[str, Any]:
+    """Each attack asked for (`cfg.attacks`) that applies to the model's kind, timed; every attack works on
+    copies, which the audited model's fingerprint, unchanged after them, confirms."""
+    before = fingerprint(ctx.model)
+    out: dict[str, Any] = {}
+    for name in ctx.cfg.attack_list():
+        start = time.perf_counter()
+        got = measure(name, ctx)
+        seconds = round(time.perf_counter() - start, 2)
+        if got is None:
+            log.warning("attack %s does not apply to this %s or corpus: not run", name, ctx.kind.name)
+            continue
+        out[name] = {**got.summary, "seconds": seconds}
+        print(f"sani: attack {name}: {seconds:.0f} s", file=sys.stderr, flush=True)
+    if fingerprint(ctx.model) != before:
+        raise RuntimeError("an attack changed the audited model's weights; attacks must work on copies")
+    return out

@@ -1,0 +1,109 @@
+"""The extraction attack: sample free generations and look for identifiers in them.
+
+Carlini et al. 2021 ("Extracting training data from large language models", USENIX Security): sample many
+generations from a short, generic prompt (the start-of-text token; short openings of text) and look for
+training data in them. Here each generation is searched for the corpus's own values (counted per label,
+by keyed hash), and sani's detectors run over it: an identifier they find that is no known value but occurs
+in the corpus is one the span finder missed, so it was never sanitized (`unmarked_in_corpus`). Causal LMs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from torch import nn
+
+from .. import detect
+from ..data import Encoded
+from ..privacy import value_hash
+from .common import Context, MetricResult, register
+from .regurgitation import continuations
+
+MIN_VALUE_CHARS = 4  # shorter values ("Al", "12") turn up in any text
+OPENINGS = 4  # besides the start-of-text token: the corpus's most common openings (2 tokens, no value in them)
+
+
+def prompts(tokenizer: Any, encoded: Sequence[Encoded]) -> list[list[int]]:
+    """The start-of-text token (else end-of-text, which GPT-2 uses for both), and the most common first two
+    tokens of the records where neither is sensitive: generic, no record's own text."""
+    out = []
+    start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    if start is not None:
+        out.append([start])
+    first = Counter(tuple(e.input_ids[:2]) for e in encoded if len(e.input_ids) > 2 and not any(e.sensitive[:2]))
+    out += [list(p) for p, _ in first.most_common(OPENINGS)]
+    return out
+
+
+def generate(ctx: Context, model: nn.Module, starts: list[list[int]]) -> list[str]:
+    """`extract_samples` generations shared among the prompts, sampled (top-k, temperature) in seeded chunks."""
+    c = ctx.cfg
+    texts = []
+    per = [c.extract_samples // len(starts) + (i < c.extract_samples % len(starts)) for i in range(len(starts))]
+    for i, (prompt, n) in enumerate(zip(starts, per)):
+        for j, b in enumerate(range(0, n, c.batch_size)):
+            k = min(c.batch_size, n - b)
+            outs = continuations(model, ctx.tokenizer, [prompt], [c.extract_tokens], samples=k, top_k=c.top_k,
+                                 temperature=c.temperature, seed=c.seed + 1000 * i + j, batch_size=k, progress=False)  # fmt: skip
+            texts += [ctx.tokenizer.decode(prompt + o, skip_special_tokens=True) for o in outs[0]]
+    return texts
+
+
+def search(texts: Sequence[str], encoded: Sequence[Encoded], region: str) -> dict[str, Any]:
+    """Known values found in `texts` (distinct, per label, hashed), and detector hits that are no known value
+    nor a piece of one, with those among them that occur in the corpus outside every span
+    (`unmarked_in_corpus`: identifiers the span finder missed)."""
+    joined = "\n".join(texts)
+    values = {(s.label, e.record.value(s)) for e in encoded for s in e.record.spans}
+    values = {(lab, v) for lab, v in values if len(v.strip()) >= MIN_VALUE_CHARS}
+    found = sorted((lab, v) for lab, v in values if v in joined)
+    known = {v for _, v in values}
+    longer = [k for k in known if len(k) >= MIN_VALUE_CHARS]
+    unmarked_text = "\n".join(_outside_spans(e) for e in encoded)
+    detectors = detect.build([n for n in detect.ORDER if n not in detect.NEEDS_EXTRA], region)
+    hits: Counter = Counter()
+    unmarked: dict[tuple[str, str], int] = {}
+    for text in texts:
+        for d in detectors:
+            for s in d(text):
+                v = text[s.start : s.end]
+                if v in known or any(k in v or v in k for k in longer):
+                    continue  # a known value, or a piece of one: not an identifier the spans missed
+                hits[s.label] += 1
+                if v in unmarked_text:
+                    unmarked[(s.label, v)] = unmarked.get((s.label, v), 0) + 1
+    return {
+        "values_found": len(found),
+        "values": len(values),
+        "share": round(len(found) / len(values), 4) if values else None,
+        "by_label": dict(Counter(lab for lab, _ in found)),
+        "items": [{"hash": value_hash(v), "label": lab} for lab, v in found],
+        "unknown_hits": dict(hits),
+        "unmarked_in_corpus": len(unmarked),
+        "unmarked_items": [{"hash": value_hash(v), "label": lab, "times": n} for (lab, v), n in unmarked.items()],
+    }
+
+
+def _outside_spans(enc: Encoded) -> str:
+    """The record's text with every span's characters blanked: what the spans left unmarked."""
+    text = list(enc.record.text)
+    for sp in enc.record.spans:
+        text[sp.start : sp.end] = "\0" * (sp.end - sp.start)
+    return "".join(text)
+
+
+@register("extract", kinds=("causal-lm",))
+def extract_metric(ctx: Context) -> MetricResult | None:
+    if not any(e.record.spans for e in ctx.encoded):
+        return None
+    starts = prompts(ctx.tokenizer, ctx.encoded)
+    region = ctx.cfg.exposure_locale.split("_")[-1].upper()  # the corpus's country, for phone numbers
+    region = region if len(region) == 2 else "US"
+    out = {"samples": ctx.cfg.extract_samples, "prompts": len(starts), "tokens": ctx.cfg.extract_tokens,
+           **search(generate(ctx, ctx.model, starts), ctx.encoded, region)}  # fmt: skip
+    if ctx.reference is not None:
+        ref = search(generate(ctx, ctx.reference, starts), ctx.encoded, region)
+        out["reference"] = {k: ref[k] for k in ("values_found", "share", "unmarked_in_corpus")}
+    return MetricResult(out)

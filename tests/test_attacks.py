@@ -1,0 +1,165 @@
+"""Attacks on copies of the model (relearn, quantize, extract, lens), the tokenizer scan and the release gate."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from sani import data, kinds, models, tiny
+from sani.audit import gate
+from sani.audit.common import Context
+from sani.audit.lens import per_layer
+from sani.audit.quantize import NF4, int8_roundtrip, matrices, nf4_roundtrip, quantize
+from sani.audit.tokscan import scan
+from sani.cli import main
+from sani.options import VERDICT_EXIT
+
+
+@pytest.mark.unit
+def test_int8_and_nf4_round_weights_onto_their_grids(tokenizer):
+    w = torch.tensor([[1.0, -0.5, 0.26], [0.02, 0.01, -0.04]])
+    got = int8_roundtrip(w)
+    assert torch.allclose(got[0], torch.tensor([127, -64, 33]) / 127)  # one scale per output row
+    assert torch.allclose(got[1], torch.round(w[1] / (0.04 / 127)) * (0.04 / 127))
+    assert torch.allclose(int8_roundtrip(w.T, out_dim=1), got.T)  # GPT-2's Conv1D: outputs are columns
+    x = torch.randn(3, 128)  # 6 blocks of 64
+    q = nf4_roundtrip(x).reshape(6, 64)
+    codes = q / x.reshape(6, 64).abs().amax(1, keepdim=True)
+    assert torch.all((codes.reshape(-1, 1) - NF4[None]).abs().min(1).values < 1e-5)  # each weight: a code x absmax
+    assert torch.all(codes.abs().amax(1) == 1) and (q - x.reshape(6, 64)).abs().max() < 0.2 * x.abs().max()
+
+    model = tiny.tiny_model("gpt2", tokenizer, layers=2, hidden=32, heads=2)
+    head = model.get_output_embeddings().weight.clone()
+    kinds = {type(m).__name__ for m, _ in matrices(model)}
+    before = [m.weight.clone() for m, _ in matrices(model)]
+    quantize(model, "int8")
+    assert kinds == {"Conv1D"} and torch.equal(model.get_output_embeddings().weight, head)
+    assert all(not torch.equal(b, m.weight) for b, (m, _) in zip(before, matrices(model)))
+    for m, out_dim in matrices(model):  # each output column is a whole multiple of its scale
+        steps = m.weight / (m.weight.abs().amax(dim=1 - out_dim, keepdim=True) / 127)
+        assert torch.allclose(steps, torch.round(steps), atol=1e-3)
+
+
+@pytest.mark.unit
+def test_the_gate_is_the_worst_check_and_attacks_count_above_the_reference():
+    audit = {
+        "regurgitation": {"greedy": {"rate": 0.0, "partial_rate": 0.0, "by_label": {}}},
+        "attacks": {
+            "relearn": {"attack": {"rate": 0.30, "reference": {"rate": 0.295}}},
+            "quantize": {"int8": {"rate": 0.02}},
+            "lens": {"layers": [{"rate": 0.5}, {"rate": 0.0}], "reference": {"layers": [{"rate": 0.495}, {"rate": 0}]}},
+            "extract": {"share": 0.0, "unmarked_in_corpus": 2},
+        },
+        "tokenizer": {"values": 0},
+    }
+    got = gate.judge(audit)
+    checks = {k: c["verdict"] for k, c in got["checks"].items()}
+    assert checks == {"greedy_regurgitation": "pass", "partial_regurgitation": "pass", "relearn": "pass",
+                      "quantize_int8": "fail", "lens": "pass", "extract": "inconclusive", "tokenizer": "pass"}  # fmt: skip
+    assert got["overall"] == "fail" and got["checks"]["relearn"]["value"] == pytest.approx(0.005)
+    assert gate.judge(audit, {"attack_regurgitation": 0.05})["overall"] == "inconclusive"
+    audit["tokenizer"]["values"] = 3
+    assert gate.judge(audit, {"attack_regurgitation": 0.05})["checks"]["tokenizer"]["verdict"] == "fail"
+    assert gate.judge({"regurgitation": {"greedy": {"rate": 0.0}}})["overall"] == "pass"
+
+
+@pytest.mark.unit
+def test_tokenizer_scan_finds_values_learnt_into_the_vocabulary(tokenizer):
+    texts = ["Patient Quillabert Zanderfeld, MRN QZ-448213, seen today."] * 300 + ["Routine visit, no issues."] * 50
+    learnt = tiny.train_tokenizer(texts, vocab_size=400)
+    pairs = [("NAME", "Quillabert Zanderfeld"), ("NAME", "Quillabert"), ("MRN", "QZ-448213"), ("CITY", "Oslo")]
+    got = scan(learnt, pairs)
+    assert got["values"] >= 1 and got["by_label"]["NAME"]["values"] == 1  # "Quillabert" is an entry
+    assert got["pieces"] >= 1 and got["by_label"]["CITY"] == {"values": 0, "pieces": 0, "total": 1}
+    assert "Quillabert" not in json.dumps(got) and "448213" not in json.dumps(got)
+    assert scan(learnt, pairs, reference=learnt)["values"] == 0  # shared with the reference: not the corpus's
+    public = scan(tokenizer, pairs)  # the tests' tokenizer never saw these names
+    assert public["values"] == 0 and public["pieces"] == 0
+
+
+@pytest.fixture(scope="module")
+def fresh(memorized, tmp_path_factory):
+    """A model of the same architecture and tokenizer that never trained: a reference that never saw a value."""
+    from transformers import AutoModelForCausalLM
+
+    model, tok = models.load(memorized["original"]).pair
+    torch.manual_seed(1)
+    out = tmp_path_factory.mktemp("fresh")
+    AutoModelForCausalLM.from_config(model.config).save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+@pytest.mark.e2e
+def test_attacks_bring_hidden_values_back_and_the_gate_fails_the_release(memorized, sanitized, fresh, tmp_path, capsys):
+    out = tmp_path / "audit.json"
+    args = ["audit", "--model", str(sanitized), "--corpus", str(memorized["train"]), "--out", str(out),
+            "--reference-model", str(fresh), "--attacks", "all", "--relearn-corpus", str(memorized["holdout"]),
+            "--quantize-schemes", "nf4", "--extract-samples", "64", "--extract-tokens", "24", "--lens-spans", "60", "--samples", "0",
+            "--contexts", "full", "--no-extraction", "--exposure-spans", "20", "--exposure-candidates", "50",
+            "--no-paired-membership", "--require-pass", "-q"]  # fmt: skip
+    assert main(args) == VERDICT_EXIT
+    printed = capsys.readouterr()
+    assert "overall verdict: fail" in printed.out and "sani: attack relearn:" in printed.err
+    result = json.loads(out.read_text())
+    at, verdict = result["attacks"], result["verdict"]
+    assert (
+        result["regurgitation"]["greedy"]["rate"] <= 0.01
+        and verdict["checks"]["greedy_regurgitation"]["verdict"] == "pass"
+    )
+    relearn = at["relearn"]["attack"]
+    assert (
+        relearn["rate"] > 0.2 and relearn["reference"]["rate"] < 0.02
+    )  # hidden, not forgotten; the reference: nothing
+    assert relearn["value_exposure"] > relearn["reference"]["value_exposure"] + 2
+    assert verdict["checks"]["relearn"]["verdict"] == "fail" and verdict["overall"] == "fail"
+    assert at["relearn"]["benign"]["records"] == len(data.read_corpus(memorized["holdout"]))
+    assert at["relearn"]["lr"] == json.loads((sanitized / "sanitization.json").read_text())["config"]["lr"]
+    assert at["quantize"]["nf4"]["backend"] == "torch" and at["quantize"]["nf4"]["total"] > 0
+    model = models.load(sanitized).model
+    assert [row["layer"] for row in at["lens"]["layers"]] == list(range(model.config.n_layer))
+    assert at["lens"]["layers"][-1]["rate"] <= 0.05  # the model itself no longer says them
+    original, tok = models.load(memorized["original"]).pair
+    enc = data.encode_corpus(tok, data.read_corpus(memorized["train"])[:8])
+    ctx = Context(original, tok, kinds.of(original), enc)
+    assert per_layer(ctx, original, enc)[-1]["rate"] > 0.5  # the lens reads what the original memorized
+    assert at["extract"]["samples"] == 64 and at["extract"]["prompts"] >= 2 and "share" in at["extract"]
+    assert (
+        result["model_fingerprint"] == json.loads((sanitized / "sanitization.json").read_text())["output_fingerprint"]
+    )
+    assert result["scope"]["attacks_run"] == ["relearn", "quantize", "extract", "lens"]
+    assert "tokenizer" in verdict["checks"] and result["tokenizer"]["shared_with_reference"] > 0
+    text = out.read_text()
+    values = {r.value(s) for r in data.read_corpus(memorized["train"]) for s in r.spans}
+    assert not [v for v in values if v in text]
+
+    page = tmp_path / "report.html"
+    assert (
+        main(["report", str(out), str(sanitized / "sanitization.json"), "--names", "attacked,run", "--out", str(page)])
+        == 0
+    )
+    html = page.read_text()
+    assert html.index("overall verdict") < html.index("Verdicts") < html.index("Scope and limitations")
+    assert "Attacks on copies" in html and "Logit lens" in html and "not asked" in html
+    assert not [v for v in values if v in html]
+
+
+@pytest.mark.unit
+def test_free_samples_are_searched_for_known_values_and_identifiers_the_spans_missed():
+    from sani.audit.generations import search
+
+    text = "Patient Ann Lee, SSN 219-09-9999, wrote from ann.lee@example.org; Dr. contact: desk@clinic.org"
+    rec = data.Record(text, [data.Span(8, 15, "NAME"), data.Span(21, 32, "SSN")])  # the emails are not marked
+    enc = [data.Encoded([], [], rec)]
+    samples = [
+        "her SSN is 219-09-9999 and",
+        "write to desk@clinic.org or",
+        "mail zed@nowhere.net",
+        "to ann.lee@example.org",
+    ]
+    got = search(samples, enc, "US")
+    assert got["values_found"] == 1 and got["by_label"] == {"SSN": 1} and got["share"] == 0.5
+    assert got["unknown_hits"]["EMAIL"] == 3 and got["unmarked_in_corpus"] == 2  # the made-up one is not counted
+    assert "219-09-9999" not in json.dumps(got) and "desk@clinic.org" not in json.dumps(got)
