@@ -62,10 +62,8 @@ def audit(
     definition = read_definition(canaries) if canaries is not None else None
     task_rows = read_task(probe) if probe is not None else None
     cfg.validate()
-    if cfg.attack_list() and dist.launched():
-        raise SaniError("--attacks: run the audit in one process (the attacks fine-tune and quantize copies)")
     th = gate.read_thresholds(thresholds) if isinstance(thresholds, (str, Path)) else thresholds
-    relearn = corpora.load_records(cfg.relearn_corpus, hold_finder) if cfg.relearn_corpus else None
+    relearn = _relearn_records(cfg, hold_finder)
     loaded, ref = _load(model, reference_model, task, allow_pickle, trust_remote_code)
     tok = loaded.tokenizer
     enc = data.encode_corpus(tok, source.records)
@@ -85,6 +83,15 @@ def audit(
     if out is not None and dist.is_main():
         write_json(result, out)
     return result
+
+
+def _relearn_records(cfg: AuditConfig, finder: SpanFinder) -> list[data.Record] | None:
+    """The benign relearning corpus, read before any model loads; attacks need one process."""
+    if cfg.attack_list() and dist.launched():
+        raise SaniError("--attacks: run the audit in one process (the attacks fine-tune and quantize copies)")
+    if cfg.relearn_corpus and "relearn" in cfg.attack_list():
+        return corpora.load_records(cfg.relearn_corpus, finder)
+    return None
 
 
 def _load(model: Any, reference: Any, task: str | None, allow_pickle: bool, trust_remote_code: bool) -> tuple:

@@ -242,7 +242,8 @@ class AuditConfig:
             raise SaniError("membership_margin must be between 0 and 0.5, bootstrap at least 100")
         self.context_list()
         self.attack_list()
-        if not 0 < self.relearn_fraction < 1 or self.relearn_epochs <= 0 or (self.relearn_lr or 1) <= 0:
+        lr = 1.0 if self.relearn_lr is None else self.relearn_lr
+        if not 0 < self.relearn_fraction < 1 or self.relearn_epochs <= 0 or lr <= 0:
             raise SaniError("relearn_fraction must be between 0 and 1, relearn_epochs and relearn_lr above 0")
         if min(self.extract_samples, self.extract_tokens, self.lens_spans) < 1:
             raise SaniError("extract_samples, extract_tokens and lens_spans must be at least 1")

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from .audit import gate
-from .audit.gate import THRESHOLDS
 from .audit.results import AuditResult
 from .audit.tokscan import warning
 from .charts import COLORS, esc, svg_bars, svg_roc, svg_strip
@@ -52,9 +51,8 @@ FORMATS = {"value_exposure": "{:+.2f} bits", "mean_exposure": "{:.2f} bits", "me
 RULES = {
     "value_exposure": "&le; {:+.2f} bits above the reference (or chance)",
     "membership_margin": "AUC - reference AUC within &plusmn;{:.2f}, whole interval",
-    "relearn": "&le; {:.1%} above the reference under the same attack",
-    "extract": "&le; {:.1%} of the values, above the reference",
-    "lens": "&le; {:.1%} at every layer, above the reference",
+    "attack_regurgitation": "&le; {:.1%} above the reference under the same attack",
+    "extracted_values": "&le; {:.1%} of the values, above the reference",
 }
 
 
@@ -68,7 +66,9 @@ def _cell(check: dict[str, Any] | None, key: str) -> str:
 def _verdicts(views: list[tuple[str, AuditResult]], th: dict[str, float]) -> list[str]:
     """The overall verdict of each audit first, then every check (`sani.audit.gate`)."""
     base = views[0][1]
-    judged = [gate.judge(a, th, None if a is base else base) for _, a in views]
+    stored = [(a.data.get("verdict") or {}).get("thresholds") or {} for _, a in views]  # what each was judged with
+    judged = [gate.judge(a, {**{k: v for k, v in st.items() if k in gate.THRESHOLDS}, **th}, None if a is base
+              else base) for (_, a), st in zip(views, stored)]  # fmt: skip
     names = "".join(f"<th>{esc(n)}</th>" for n, _ in views)
     css = {"pass": "ok", "fail": "bad"}
     overall = "".join(f'<td><span class="{css.get(j["overall"], "")}">{j["overall"]}</span> '
@@ -77,10 +77,10 @@ def _verdicts(views: list[tuple[str, AuditResult]], th: dict[str, float]) -> lis
            f"</tr></table>", f"<h2>Verdicts</h2><table><tr><th>check (threshold)</th>{names}</tr>"]  # fmt: skip
     keys = [k for k in gate.CHECKS if any(k in j["checks"] for j in judged)]
     for key in keys:
-        limit = judged[0]["thresholds"].get(gate.THRESHOLD_OF.get(key, key))
-        rule = "any whole value fails" if key == "tokenizer" else RULES.get(
-            gate.THRESHOLD_OF.get(key, key) if key.startswith(("relearn", "quantize")) else key,
-            "&le; " + FORMATS.get(key, "{:.1%}")).format(limit)  # fmt: skip
+        name = gate.THRESHOLD_OF.get(key, key)
+        limit = judged[0]["thresholds"].get(name)
+        rule = ("a whole value with digits or words fails" if key == "tokenizer" else
+                RULES.get(name, "&le; " + FORMATS.get(key, "{:.1%}")).format(limit))  # fmt: skip
         cells = "".join(_cell(j["checks"].get(key), key) for j in judged)
         out.append(f"<tr><td>{esc(key.replace('_', ' '))} ({rule})</td>{cells}</tr>")
     return out + ["</table>"]
@@ -263,15 +263,16 @@ def _scope(views: list[tuple[str, AuditResult]]) -> list[str]:
             out.append(f"<p><b>{esc(n)}</b>: scope not recorded (an audit of an earlier version).</p>")
             continue
         sp = sc["spans"]
-        found = ", ".join(x for x in [sp["annotations"], "terms" * bool(sp["terms"]), f"inline tags {sp['tags']}" *
-                          bool(sp["tags"]), "detectors " + ", ".join(sp["detectors"]) * bool(sp["detectors"]),
-                          f"{sp['patterns']} patterns" * bool(sp["patterns"]), "Presidio" * sp["presidio"]] if x)  # fmt: skip
+        found = ", ".join(x for x, on in [(sp["annotations"], True), ("terms", sp["terms"]),
+                          (f"inline tags {sp['tags']}", sp["tags"]), ("detectors " + ", ".join(sp["detectors"]),
+                          sp["detectors"]), (f"{sp['patterns']} patterns", sp["patterns"]), ("Presidio", sp["presidio"])]
+                          if on)  # fmt: skip
         items = [f"spans from: {esc(found)}; labels {esc(sp['labels'])}"
                  f"{'; other occurrences of known values marked' if sp['propagate'] else ''}",
                  f"not looked for: detectors {esc(', '.join(sp['detectors_not_run']) or 'none')}",
                  f"records audited: {sc['records']} of {sc['corpus_records']}; value exposure on {sc['exposure_spans']} "
                  f"values among {sc['exposure_candidates']} candidates each; paired test on "
-                 f"{sc['paired_records'] if sc['paired_records'] is not None else 'no'} records (0: all)",
+                 f"{ {None: 'no', 0: 'all'}.get(sc['paired_records'], sc['paired_records'])} records",
                  "attacks run: " + (", ".join(sc["attacks_run"]) or "none") + "; not run: "
                  + (", ".join(f"{k} ({v})" for k, v in sc["attacks_not_run"].items()) or "none")]  # fmt: skip
         out.append(f"<p><b>{esc(n)}</b></p><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
@@ -287,8 +288,9 @@ CSS = (
 
 
 def render_html(audits: list[tuple[str, dict[str, Any]]], thresholds: dict[str, float] | None = None) -> str:
-    """A self-contained page (inline SVG, no scripts, no external files) comparing audits side by side."""
-    th = {**THRESHOLDS, **(thresholds or {})}
+    """A self-contained page (inline SVG, no scripts, no external files) comparing audits side by side. Each
+    audit is judged with the thresholds its verdict recorded, `thresholds` overriding them."""
+    th = thresholds or {}
     views = [(n, AuditResult(a)) for n, a in audits]
     legend = '<p class="legend">' + "".join(
         f'<span><i class="sw" style="background:{COLORS[i % len(COLORS)]}"></i>{esc(n)}</span>'

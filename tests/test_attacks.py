@@ -14,6 +14,7 @@ from sani.audit.lens import per_layer
 from sani.audit.quantize import NF4, int8_roundtrip, matrices, nf4_roundtrip, quantize
 from sani.audit.tokscan import scan
 from sani.cli import main
+from sani.errors import SaniError
 from sani.options import VERDICT_EXIT
 
 
@@ -40,6 +41,21 @@ def test_int8_and_nf4_round_weights_onto_their_grids(tokenizer):
     for m, out_dim in matrices(model):  # each output column is a whole multiple of its scale
         steps = m.weight / (m.weight.abs().amax(dim=1 - out_dim, keepdim=True) / 127)
         assert torch.allclose(steps, torch.round(steps), atol=1e-3)
+    conv = tiny.tiny_model("gpt2", tokenizer, layers=1, hidden=32, heads=2).transformer.h[0].mlp.c_fc
+    w = conv.weight.detach().clone()  # Conv1D: [in, out]; nf4's blocks run along the [out, in] rows
+    quantize(_Wrap(conv), "nf4")
+    assert torch.equal(conv.weight, nf4_roundtrip(w.T.contiguous()).T)
+
+
+class _Wrap(torch.nn.Module):
+    """One layer as a model (no output head) for `quantize`."""
+
+    def __init__(self, layer: torch.nn.Module):
+        super().__init__()
+        self.layer = layer
+
+    def get_output_embeddings(self) -> None:
+        return None
 
 
 @pytest.mark.unit
@@ -60,8 +76,12 @@ def test_the_gate_is_the_worst_check_and_attacks_count_above_the_reference():
                       "quantize_int8": "fail", "lens": "pass", "extract": "inconclusive", "tokenizer": "pass"}  # fmt: skip
     assert got["overall"] == "fail" and got["checks"]["relearn"]["value"] == pytest.approx(0.005)
     assert gate.judge(audit, {"attack_regurgitation": 0.05})["overall"] == "inconclusive"
-    audit["tokenizer"]["values"] = 3
+    audit["tokenizer"] = {"values": 3, "distinctive": 0, "shared_with_reference": None}  # single words, no reference
+    assert gate.judge(audit, {"attack_regurgitation": 0.05})["checks"]["tokenizer"]["verdict"] == "inconclusive"
+    audit["tokenizer"]["distinctive"] = 1  # an SSN or a full name as an entry: no public vocabulary has one
     assert gate.judge(audit, {"attack_regurgitation": 0.05})["checks"]["tokenizer"]["verdict"] == "fail"
+    with pytest.raises(SaniError, match="threshold 'lens_rate'"):
+        gate.judge(audit, {"lens_rate": 0.1})
     assert gate.judge({"regurgitation": {"greedy": {"rate": 0.0}}})["overall"] == "pass"
 
 
@@ -163,3 +183,20 @@ def test_free_samples_are_searched_for_known_values_and_identifiers_the_spans_mi
     assert got["values_found"] == 1 and got["by_label"] == {"SSN": 1} and got["share"] == 0.5
     assert got["unknown_hits"]["EMAIL"] == 3 and got["unmarked_in_corpus"] == 2  # the made-up one is not counted
     assert "219-09-9999" not in json.dumps(got) and "desk@clinic.org" not in json.dumps(got)
+
+
+@pytest.mark.unit
+def test_relearn_scores_only_values_the_attack_records_do_not_hold():
+    from sani.audit.generations import phone_region
+    from sani.audit.relearn import split
+
+    texts = [f"Note {i}: patient Name{i} Lastname, phone 555-010{i}." for i in range(10)]
+    texts[9] = "Note 9: patient Name1 Lastname called again, phone 555-0109."
+    recs = [data.Record(t, [data.Span(t.index("Name"), t.index(" Lastname"), "NAME")]) for t in texts]
+    enc = [data.Encoded([0] * 5, [-1] * 5, r) for r in recs]
+    attack, scored = split(enc, 0.2, seed=3)
+    held = {e.record.value(s) for e in scored for s in e.record.spans}
+    in_attack = "\n".join(texts[i] for i in attack)
+    assert len(attack) == 2 and held and not [v for v in held if v in in_attack]
+    assert len(scored) + len(attack) <= 10 and all(e.record.text not in in_attack for e in scored)
+    assert (phone_region("fr_FR"), phone_region("ar_AA"), phone_region("en")) == ("FR", "US", "US")

@@ -35,6 +35,17 @@ def both(ctx: Context, attack: Callable[[nn.Module], nn.Module]) -> tuple[nn.Mod
     return attacked.eval(), (ref.eval() if ref is not None else None)
 
 
+def release() -> None:
+    """Collect the attacked copies the caller dropped before the next ones are made (on a GPU, its cache)."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def _merged(model: nn.Module) -> nn.Module:
     return model.merge_and_unload() if is_peft(model) else model
 

@@ -36,8 +36,8 @@ def _value_excess(a: AuditResult) -> float | None:
     ve = a.value_exposure
     if not ve or not ve.get("spans"):
         return None
-    base = (ve.get("reference") or {}).get("mean", ve["chance"])
-    return ve["mean"] - base
+    base = (ve.get("reference") or {}).get("mean")
+    return ve["mean"] - (ve["chance"] if base is None else base)
 
 
 def _below(x: float | None, limit: float) -> tuple[float, str] | None:
@@ -64,8 +64,8 @@ def _lens(block: dict[str, Any] | None, limit: float) -> tuple[float, str] | Non
     """The worst layer's regurgitation through the logit lens, above the reference's at that layer."""
     if not block or not block.get("layers"):
         return None
-    ref = [r["rate"] for r in (block.get("reference") or {}).get("layers", [])]
-    worst = max(r["rate"] - (ref[i] if i < len(ref) else 0.0) for i, r in enumerate(block["layers"]))
+    ref = [r["rate"] or 0.0 for r in (block.get("reference") or {}).get("layers", [])]
+    worst = max((r["rate"] or 0.0) - (ref[i] if i < len(ref) else 0.0) for i, r in enumerate(block["layers"]))
     return _below(worst, limit)
 
 
@@ -80,10 +80,15 @@ def _extract(block: dict[str, Any] | None, limit: float) -> tuple[float, str] | 
 
 
 def _tokenizer(block: dict[str, Any] | None) -> tuple[float, str] | None:
-    """Whole values among the tokenizer's entries or in its files fail; pieces alone are a warning."""
+    """Whole values among the tokenizer's entries or in its files fail: those with digits or several words
+    always, single words against a reference's tokenizer (without one they may be public entries:
+    inconclusive); pieces alone are a warning."""
     if not block:
         return None
-    return block["values"], "fail" if block["values"] else "pass"
+    n, against_reference = block["values"], block.get("shared_with_reference") is not None
+    if not n:
+        return 0, "pass"
+    return n, "fail" if block.get("distinctive", n) or against_reference else "inconclusive"
 
 
 def _checks(a: AuditResult, th: dict[str, float], base: AuditResult | None) -> dict[str, Callable]:
@@ -120,7 +125,7 @@ def judge(
 ) -> dict[str, Any]:
     """Each measured check's figure, threshold and verdict, and the overall verdict (the worst; "inconclusive"
     when nothing was measured). `base`: the audit of the model before sanitizing, for the perplexity ratio."""
-    th = {**THRESHOLDS, **(thresholds or {})}
+    th = {**THRESHOLDS, **check_thresholds(thresholds or {}, "thresholds")}
     a = audit if isinstance(audit, AuditResult) else AuditResult(audit)
     b = base if base is None or isinstance(base, AuditResult) else AuditResult(base)
     checks = {}
@@ -164,14 +169,22 @@ def read_thresholds(path: str | Path) -> dict[str, float]:
         th = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         raise SaniError(f"{path}: cannot read the thresholds") from None
+    if not isinstance(th, dict):
+        raise SaniError(f"{path}: expected a mapping of threshold: number")
     if "membership_auc" in th:
-        th["membership_margin"] = abs(float(th.pop("membership_auc")) - 0.5)
+        auc = check_thresholds({"membership_auc": th.pop("membership_auc")}, path, ("membership_auc",))
+        th["membership_margin"] = abs(auc["membership_auc"] - 0.5)
         log.warning("%s: membership_auc now means the membership rule's margin, |AUC - reference AUC| <= %.2f, "
                     "judged on its bootstrap interval (rename it membership_margin)", path, th["membership_margin"])  # fmt: skip
-    unknown = [k for k in th if k not in THRESHOLDS]
+    return check_thresholds(th, path)
+
+
+def check_thresholds(th: dict[str, Any], where: Any, known: Any = THRESHOLDS) -> dict[str, float]:
+    """Known names, numbers only: one line naming the first that is not."""
+    unknown = [k for k in th if k not in known]
     if unknown:
-        raise SaniError(f"{path}: unknown threshold '{unknown[0]}' (known: {', '.join(THRESHOLDS)})")
+        raise SaniError(f"{where}: unknown threshold '{unknown[0]}' (known: {', '.join(known)})")
     bad = [k for k, v in th.items() if isinstance(v, bool) or not isinstance(v, (int, float))]
     if bad:
-        raise SaniError(f"{path}: threshold '{bad[0]}' must be a number")
-    return th
+        raise SaniError(f"{where}: threshold '{bad[0]}' must be a number")
+    return dict(th)

@@ -21,7 +21,7 @@ from ..privacy import value_hash
 from .common import Context, MetricResult, register
 from .regurgitation import continuations
 
-MIN_VALUE_CHARS = 4  # shorter values ("Al", "12") turn up in any text
+MIN_VALUE_BYTES = 4  # shorter values ("Al", "12") turn up in any text; 2 CJK characters are 6 bytes
 OPENINGS = 4  # besides the start-of-text token: the corpus's most common openings (2 tokens, no value in them)
 
 
@@ -57,10 +57,10 @@ def search(texts: Sequence[str], encoded: Sequence[Encoded], region: str) -> dic
     (`unmarked_in_corpus`: identifiers the span finder missed)."""
     joined = "\n".join(texts)
     values = {(s.label, e.record.value(s)) for e in encoded for s in e.record.spans}
-    values = {(lab, v) for lab, v in values if len(v.strip()) >= MIN_VALUE_CHARS}
+    values = {(lab, v) for lab, v in values if len(v.strip().encode()) >= MIN_VALUE_BYTES}
     found = sorted((lab, v) for lab, v in values if v in joined)
     known = {v for _, v in values}
-    longer = [k for k in known if len(k) >= MIN_VALUE_CHARS]
+    longer = [k for k in known if len(k.encode()) >= MIN_VALUE_BYTES]
     unmarked_text = "\n".join(_outside_spans(e) for e in encoded)
     detectors = detect.build([n for n in detect.ORDER if n not in detect.NEEDS_EXTRA], region)
     hits: Counter = Counter()
@@ -86,6 +86,15 @@ def search(texts: Sequence[str], encoded: Sequence[Encoded], region: str) -> dic
     }
 
 
+def phone_region(locale: str) -> str:
+    """The corpus's country from its Faker locale (fr_FR -> FR), for national phone numbers; US where the
+    locale names none that phone numbers know (en, ar_AA)."""
+    import phonenumbers
+
+    region = locale.split("_")[-1].upper()
+    return region if region in phonenumbers.SUPPORTED_REGIONS else "US"
+
+
 def _outside_spans(enc: Encoded) -> str:
     """The record's text with every span's characters blanked: what the spans left unmarked."""
     text = list(enc.record.text)
@@ -99,8 +108,9 @@ def extract_metric(ctx: Context) -> MetricResult | None:
     if not any(e.record.spans for e in ctx.encoded):
         return None
     starts = prompts(ctx.tokenizer, ctx.encoded)
-    region = ctx.cfg.exposure_locale.split("_")[-1].upper()  # the corpus's country, for phone numbers
-    region = region if len(region) == 2 else "US"
+    if not starts:  # no start-of-text token and no record opening free of values
+        return None
+    region = phone_region(ctx.cfg.exposure_locale)
     out = {"samples": ctx.cfg.extract_samples, "prompts": len(starts), "tokens": ctx.cfg.extract_tokens,
            **search(generate(ctx, ctx.model, starts), ctx.encoded, region)}  # fmt: skip
     if ctx.reference is not None:

@@ -19,6 +19,7 @@ from typing import Any
 from torch import nn
 
 from ..data import Encoded
+from ..errors import SaniError
 from ..models import ffn_layers
 from .attack import keep_spans
 from .common import Context, MetricResult, register
@@ -80,6 +81,10 @@ def per_layer(ctx: Context, model: nn.Module, encoded: Sequence[Encoded]) -> lis
 @register("lens")
 def lens_metric(ctx: Context) -> MetricResult | None:
     chosen = sample_spans(ctx.encoded, ctx.cfg.lens_spans, ctx.cfg.seed)
+    try:
+        ffn_layers(ctx.model)  # the blocks: from the FFN table, or a known layout the modules match
+    except SaniError:
+        return None  # an architecture without a known layout: the lens does not apply
     if not chosen:
         return None
     by_record: dict[int, list[int]] = {}

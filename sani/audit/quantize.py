@@ -7,8 +7,10 @@ matrices (every linear and GPT-2 `Conv1D` layer but the output head and the embe
 and GPTQ leave them) are rounded and evaluated in float:
 
 - int8: symmetric, one scale per output channel (LLM.int8's vector-wise scheme, without its outlier path);
-- nf4: 4-bit NormalFloat in blocks of 64 weights with one absmax each (QLoRA, bitsandbytes' default 4-bit);
-  computed by bitsandbytes itself when it and a GPU are present, else by the same codebook here.
+- nf4: 4-bit NormalFloat in blocks of 64 weights with one absmax each (QLoRA, bitsandbytes' default 4-bit),
+  the blocks along the rows of the [out, in] matrix (a `Conv1D` weight is transposed first, as transformers'
+  bitsandbytes integration does); computed by bitsandbytes itself when it and a GPU are present, else by the
+  same codebook here.
 
 Why not `torch.ao.quantization`: torch 2.13 marks it deprecated, and its dynamic quantization covers
 `nn.Linear` only (GPT-2's `Conv1D` layers would stay in float); torchao's configs have the same filter.
@@ -24,7 +26,7 @@ import torch
 from torch import nn
 from transformers.pytorch_utils import Conv1D
 
-from .attack import both, reaudit
+from .attack import both, reaudit, release
 from .common import Context, MetricResult, register
 
 log = logging.getLogger(__name__)
@@ -84,13 +86,15 @@ def quantize(model: nn.Module, scheme: str) -> nn.Module:
     bf = _bnb() if scheme == "nf4" else None
     for m, out_dim in matrices(model):
         if scheme == "int8":
-            w = int8_roundtrip(m.weight, out_dim)
-        elif bf is not None:
-            q, state = bf.quantize_4bit(m.weight.detach().cuda().contiguous(), blocksize=NF4_BLOCK, quant_type="nf4")
+            m.weight.copy_(int8_roundtrip(m.weight, out_dim))
+            continue
+        w = m.weight.T if out_dim else m.weight  # blocks run along [out, in] rows, as for nn.Linear
+        if bf is not None:
+            q, state = bf.quantize_4bit(w.detach().cuda().contiguous(), blocksize=NF4_BLOCK, quant_type="nf4")
             w = bf.dequantize_4bit(q, state).to(m.weight.device, m.weight.dtype)
         else:
-            w = nf4_roundtrip(m.weight)
-        m.weight.copy_(w)
+            w = nf4_roundtrip(w.contiguous())
+        m.weight.copy_(w.T if out_dim else w)
     return model
 
 
@@ -100,4 +104,6 @@ def quantize_metric(ctx: Context) -> MetricResult | None:
     for scheme in ctx.cfg.schemes():
         model, ref = both(ctx, functools.partial(quantize, scheme=scheme))
         out[scheme] = {**reaudit(ctx, model, ctx.encoded, ref), "backend": backend(scheme)}
+        del model, ref
+        release()
     return MetricResult(out)

@@ -6,8 +6,8 @@ show that a few steps of ordinary fine-tuning bring "unlearned" knowledge back w
 than removed. Two variants:
 
 - attack: ordinary fine-tuning (every token learnt) on a seeded share of the records holding values; scored
-  on the *other* records' values, leaving out any value that also occurs in the attack records (those are
-  simply learnt, not recovered);
+  on the *other* records' values, leaving out any value that also occurs anywhere in the attack records'
+  text (those are simply learnt, not recovered);
 - benign (`relearn_corpus`): the same fine-tuning on records the model never saw; scored on every value.
 
 A model that forgot the values gives back what the reference (the oracle) gives back under the same attack.
@@ -24,7 +24,7 @@ from torch import nn
 from .. import repair
 from ..config import RepairConfig
 from ..data import Encoded
-from .attack import both, keep_spans, reaudit
+from .attack import both, keep_spans, reaudit, release
 from .common import Context, MetricResult, register
 
 DEFAULT_LR = 5e-4  # without a sanitization.json: the default repair's rate
@@ -32,10 +32,10 @@ DEFAULT_LR = 5e-4  # without a sanitization.json: the default repair's rate
 
 def split(encoded: Sequence[Encoded], fraction: float, seed: int) -> tuple[list[int], list[Encoded]]:
     """The attack records (a seeded `fraction` of those holding values) and the scored records: the others,
-    each with only its spans whose values the attack records do not hold."""
+    each with only its spans whose values occur nowhere in the attack records' text."""
     holding = [i for i, e in enumerate(encoded) if e.record.spans]
     attack = sorted(random.Random(seed).sample(holding, max(1, round(fraction * len(holding)))))
-    seen = {encoded[i].record.value(s) for i in attack for s in encoded[i].record.spans}
+    seen = "\n".join(encoded[i].record.text for i in attack)  # a value anywhere in them is learnt, not recovered
     chosen = set(attack)
     scored = []
     for i, e in enumerate(encoded):
@@ -56,7 +56,10 @@ def _fine_tune(ctx: Context, records: Sequence[Encoded], cfg: RepairConfig):
 
 def _variant(ctx: Context, train_on: Sequence[Encoded], scored: Sequence[Encoded], cfg: RepairConfig) -> dict:
     model, ref = both(ctx, _fine_tune(ctx, train_on, cfg))
-    return {"records": len(train_on), **reaudit(ctx, model, scored, ref)}
+    out = {"records": len(train_on), **reaudit(ctx, model, scored, ref)}
+    del model, ref
+    release()
+    return out
 
 
 @register("relearn")
