@@ -53,16 +53,16 @@ def generate(ctx: Context, model: nn.Module, starts: list[list[int]]) -> list[st
 
 def search(texts: Sequence[str], encoded: Sequence[Encoded], region: str) -> dict[str, Any]:
     """Known values found in `texts` (distinct, per label, hashed), and detector hits that are no known value
-    nor a piece of one, with those among them that occur in the corpus outside every span
-    (`unmarked_in_corpus`: identifiers the span finder missed)."""
+    nor a piece of one, with those among them that the detectors also find in the corpus outside every span
+    (`unmarked_in_corpus`: identifiers the span finder missed, so never sanitized)."""
     joined = "\n".join(texts)
     values = {(s.label, e.record.value(s)) for e in encoded for s in e.record.spans}
     values = {(lab, v) for lab, v in values if len(v.strip().encode()) >= MIN_VALUE_BYTES}
     found = sorted((lab, v) for lab, v in values if v in joined)
     known = {v for _, v in values}
     longer = [k for k in known if len(k.encode()) >= MIN_VALUE_BYTES]
-    unmarked_text = "\n".join(_outside_spans(e) for e in encoded)
     detectors = detect.build([n for n in detect.ORDER if n not in detect.NEEDS_EXTRA], region)
+    missed = _missed(encoded, detectors)
     hits: Counter = Counter()
     unmarked: dict[tuple[str, str], int] = {}
     for text in texts:
@@ -72,7 +72,7 @@ def search(texts: Sequence[str], encoded: Sequence[Encoded], region: str) -> dic
                 if v in known or any(k in v or v in k for k in longer):
                     continue  # a known value, or a piece of one: not an identifier the spans missed
                 hits[s.label] += 1
-                if v in unmarked_text:
+                if v in missed:
                     unmarked[(s.label, v)] = unmarked.get((s.label, v), 0) + 1
     return {
         "values_found": len(found),
@@ -95,12 +95,15 @@ def phone_region(locale: str) -> str:
     return region if region in phonenumbers.SUPPORTED_REGIONS else "US"
 
 
-def _outside_spans(enc: Encoded) -> str:
-    """The record's text with every span's characters blanked: what the spans left unmarked."""
-    text = list(enc.record.text)
-    for sp in enc.record.spans:
-        text[sp.start : sp.end] = "\0" * (sp.end - sp.start)
-    return "".join(text)
+def _missed(encoded: Sequence[Encoded], detectors: Sequence[Any]) -> set[str]:
+    """What the detectors find in the corpus outside every span: identifiers the span finder missed."""
+    out = set()
+    for e in encoded:
+        for d in detectors:
+            for s in d(e.record.text):
+                if not any(s.start < sp.end and sp.start < s.end for sp in e.record.spans):
+                    out.add(e.record.text[s.start : s.end])
+    return out
 
 
 @register("extract", kinds=("causal-lm",))
