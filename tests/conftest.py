@@ -48,12 +48,32 @@ def fit(model, tokenizer, encoded, **settings):
     return repair.train(model, tokenizer, repair.examples_for(model, tokenizer, encoded, cfg), cfg, progress=False)
 
 
+def tree_digest(path) -> str:
+    """A digest of every file name and byte under `path`: whether a directory was written to."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted(path.rglob("*")):
+        h.update(str(f.relative_to(path)).encode())
+        if f.is_file():
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 @pytest.fixture(scope="session")
-def sanitized(memorized, tmp_path_factory):
-    """`memorized`'s model sanitized with the defaults: the directory `sani sanitize` writes (greedy
-    regurgitation gone, the values still far more likely than unseen ones)."""
+def sanitize_run(memorized, tmp_path_factory):
+    """`memorized`'s model sanitized with the defaults: (the directory `sani sanitize` writes, its report, the
+    digest of the input directory taken before). Greedy regurgitation is gone, the values stay far more
+    likely than unseen ones."""
     from sani.pipeline import sanitize
 
-    out = tmp_path_factory.mktemp("sanitized") / "model"
-    sanitize(memorized["original"], memorized["train"], out, holdout=memorized["holdout"], progress=False)
-    return out
+    out = tmp_path_factory.mktemp("san") / "sanitized"
+    digest = tree_digest(memorized["original"])
+    report = sanitize(memorized["original"], memorized["train"], out, holdout=memorized["holdout"], progress=False)
+    return out, report, digest
+
+
+@pytest.fixture(scope="session")
+def sanitized(sanitize_run):
+    """The directory of `sanitize_run`."""
+    return sanitize_run[0]

@@ -117,8 +117,8 @@ def test_attacks_bring_hidden_values_back_and_the_gate_fails_the_release(memoriz
     out = tmp_path / "audit.json"
     args = ["audit", "--model", str(sanitized), "--corpus", str(memorized["train"]), "--out", str(out),
             "--reference-model", str(fresh), "--attacks", "all", "--relearn-corpus", str(memorized["holdout"]),
-            "--quantize-schemes", "nf4", "--extract-samples", "64", "--extract-tokens", "24", "--lens-spans", "60", "--samples", "0",
-            "--contexts", "full", "--no-extraction", "--exposure-spans", "20", "--exposure-candidates", "50",
+            "--quantize-schemes", "nf4", "--extract-samples", "32", "--extract-tokens", "24", "--lens-spans", "30", "--samples", "0",
+            "--contexts", "full", "--no-extraction", "--exposure-spans", "20", "--exposure-candidates", "30",
             "--no-paired-membership", "--require-pass", "-q"]  # fmt: skip
     assert main(args) == VERDICT_EXIT
     printed = capsys.readouterr()
@@ -145,7 +145,7 @@ def test_attacks_bring_hidden_values_back_and_the_gate_fails_the_release(memoriz
     enc = data.encode_corpus(tok, data.read_corpus(memorized["train"])[:8])
     ctx = Context(original, tok, kinds.of(original), enc)
     assert per_layer(ctx, original, enc)[-1]["rate"] > 0.5  # the lens reads what the original memorized
-    assert at["extract"]["samples"] == 64 and at["extract"]["prompts"] >= 2 and "share" in at["extract"]
+    assert at["extract"]["samples"] == 32 and at["extract"]["prompts"] >= 2 and "share" in at["extract"]
     assert (
         result["model_fingerprint"] == json.loads((sanitized / "sanitization.json").read_text())["output_fingerprint"]
     )

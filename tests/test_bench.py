@@ -52,7 +52,7 @@ def test_bench_writes_every_column(tmp_path, capsys):
     assert set(rows) == {"original", "oracle", "sani", "erase-only"}
     for name, row in rows.items():
         for key in ("greedy", "sampled", "exposure", "value_exposure", "paired_auc", "mia_auc", "privleak", "ppl_ratio",
-                    "probe_accuracy", "seconds"):  # fmt: skip
+                    "probe_accuracy", "seconds", "relearn", "relearn_exposure", "int8", "nf4"):  # fmt: skip
             assert row[key] is not None, (name, key)
     assert rows["sani"]["time_vs_oracle"] > 0
     assert (tmp_path / result.name.replace(".json", ".html")).read_text().count("<svg") == 1

@@ -165,19 +165,15 @@ def test_sanitizing_a_memorizing_bert_stops_the_fill_in(memorized_bert, tmp_path
         samples=0,
         exposure_spans=0,
         paired_membership=False,
-        attacks="relearn,extract,lens",
-        relearn_epochs=1.0,
+        attacks="extract,lens",  # relearn and quantize on BERT: `sani bench --archs bert` (docs/benchmarks.md)
         lens_spans=20,
         progress=False,
     )
     assert result["task"] == "masked-lm" and result["regurgitation"]["greedy"]["rate"] < 0.10
-    relearn, lens = result["attacks"]["relearn"]["attack"], result["attacks"]["lens"]
-    assert relearn["total"] > 0 and relearn["rate"] >= 0 and [r["layer"] for r in lens["layers"]] == [0, 1]
-    assert lens["layers"][-1]["rate"] < 0.5  # the fill-in is gone at the top too
+    lens = result["attacks"]["lens"]
+    assert [r["layer"] for r in lens["layers"]] == [0, 1] and lens["layers"][-1]["rate"] < 0.5  # gone at the top
     assert result["scope"]["attacks_not_run"] == {
-        "quantize": "not asked",
-        "extract": "does not apply to this model or corpus",
-    }
+        "relearn": "not asked", "quantize": "not asked", "extract": "does not apply to this model or corpus"}  # fmt: skip
     with pytest.raises(SaniError, match="contradicts"):
         sani.audit(tmp_path / "out", memorized_bert["train"], task="causal-lm", progress=False)
 

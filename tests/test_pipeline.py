@@ -1,12 +1,12 @@
 """The end-to-end promise: a model that really memorized stops regurgitating, keeps its utility, and the
 output loads with `from_pretrained`; the input is never touched and no value is written in clear text."""
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
 import transformers
+from conftest import tree_digest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import sani
@@ -14,26 +14,9 @@ from sani import data
 from sani.audit import regurgitation, utility
 
 
-def tree_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    for f in sorted(path.rglob("*")):
-        h.update(str(f.relative_to(path)).encode())
-        if f.is_file():
-            h.update(f.read_bytes())
-    return h.hexdigest()
-
-
-@pytest.fixture(scope="module")
-def sanitized(memorized, tmp_path_factory):
-    out = tmp_path_factory.mktemp("san") / "sanitized"
-    digest = tree_digest(memorized["original"])
-    report = sani.sanitize(memorized["original"], memorized["train"], out, holdout=memorized["holdout"], progress=False)
-    return out, report, digest
-
-
 @pytest.mark.model
-def test_default_sanitize_stops_regurgitation_and_keeps_utility(sanitized):
-    out, report, _ = sanitized
+def test_default_sanitize_stops_regurgitation_and_keeps_utility(sanitize_run):
+    out, report, _ = sanitize_run
     before, after = report["audit_before"], report["audit_after"]
     assert before["regurgitation"]["greedy"]["rate"] >= 0.5
     assert after["regurgitation"]["greedy"]["rate"] <= 0.05
@@ -42,8 +25,8 @@ def test_default_sanitize_stops_regurgitation_and_keeps_utility(sanitized):
 
 
 @pytest.mark.model
-def test_output_loads_and_matches_the_report(sanitized, memorized):
-    out, report, _ = sanitized
+def test_output_loads_and_matches_the_report(sanitize_run, memorized):
+    out, report, _ = sanitize_run
     model = AutoModelForCausalLM.from_pretrained(out)
     tok = AutoTokenizer.from_pretrained(out)
     assert (out / "model.safetensors").is_file()
@@ -63,8 +46,8 @@ def test_output_loads_and_matches_the_report(sanitized, memorized):
 
 
 @pytest.mark.model
-def test_input_untouched_and_no_values_in_clear_text(sanitized, memorized):
-    out, report, digest = sanitized
+def test_input_untouched_and_no_values_in_clear_text(sanitize_run, memorized):
+    out, report, digest = sanitize_run
     assert tree_digest(memorized["original"]) == digest
     values = {r.value(s) for r in data.read_corpus(memorized["train"]) for s in r.spans}
     text = (out / "sanitization.json").read_text()

@@ -197,6 +197,8 @@ def test_no_planted_value_in_any_output_or_log(memorized, tmp_path, capfd, caplo
             "100",
             "--samples",
             "2",
+            "--contexts",
+            "full,8",
             "--el-spans",
             "5",
             "-v",
