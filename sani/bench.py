@@ -98,7 +98,7 @@ def measure(
                       exposure_candidates=candidates, attacks=s.attacks, relearn_lr=RELEARN_LR)  # fmt: skip
     a = AuditResult(audit_model(model, tokenizer, enc, cfg=cfg, holdout=holdout, canaries=canaries, task=probe,
                                 progress=False, with_fingerprint=False))  # fmt: skip
-    at = a.data.get("attacks") or {}
+    at = a.attacks
     relearn, quant = (at.get("relearn") or {}).get("attack") or {}, at.get("quantize") or {}
     return {
         "greedy": a.greedy_rate,

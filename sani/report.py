@@ -138,7 +138,7 @@ def audit_summary(result: dict[str, Any]) -> str:
             lines.append(
                 f"{split} {what} perplexity (non-sensitive tokens): {_num(u['perplexity'])}, {what} accuracy {_num(u['accuracy'])}"
             )
-    return "\n".join(lines + attack_lines(result.get("attacks") or {}))
+    return "\n".join(lines + attack_lines(a.attacks))
 
 
 def _after(block: dict[str, Any]) -> str:

@@ -202,7 +202,7 @@ def _rate_cell(block: dict[str, Any] | None) -> str:
 
 def _attacks(views: list[tuple[str, AuditResult]]) -> list[str]:
     """What the attacks on copies gave back: regurgitation after each, the extraction attack, the lens."""
-    got = [(n, a.data.get("attacks") or {}) for n, a in views]
+    got = [(n, a.attacks) for n, a in views]
     if not any(at for _, at in got):
         return []
     head = "".join(f"<th>{esc(n)}</th>" for n, _ in got)
@@ -237,7 +237,7 @@ def _attacks(views: list[tuple[str, AuditResult]]) -> list[str]:
 
 
 def _tokenizer(views: list[tuple[str, AuditResult]]) -> list[str]:
-    scans = [(n, a.data.get("tokenizer")) for n, a in views if a.data.get("tokenizer")]
+    scans = [(n, a.tokenizer_scan) for n, a in views if a.tokenizer_scan]
     if not scans:
         return []
     out = ["<h2>What ships: the tokenizer</h2><p>Values of the corpus that are whole vocabulary entries, and values "

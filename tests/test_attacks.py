@@ -168,7 +168,7 @@ def test_attacks_bring_hidden_values_back_and_the_gate_fails_the_release(memoriz
 
 @pytest.mark.unit
 def test_free_samples_are_searched_for_known_values_and_identifiers_the_spans_missed():
-    from sani.audit.generations import search
+    from sani.audit.generations import Lookup, search
 
     text = "Patient Ann Lee, SSN 219-09-9999, wrote from ann.lee@example.org; Dr. contact: desk@clinic.org"
     rec = data.Record(text, [data.Span(8, 15, "NAME"), data.Span(21, 32, "SSN")])  # the emails are not marked
@@ -179,7 +179,7 @@ def test_free_samples_are_searched_for_known_values_and_identifiers_the_spans_mi
         "mail zed@nowhere.net",
         "to ann.lee@example.org",
     ]
-    got = search(samples, enc, "US")
+    got = search(samples, Lookup.of(enc, "US"))
     assert got["values_found"] == 1 and got["by_label"] == {"SSN": 1} and got["share"] == 0.5
     assert got["unknown_hits"]["EMAIL"] == 3 and got["unmarked_in_corpus"] == 2  # the made-up one is not counted
     assert "219-09-9999" not in json.dumps(got) and "desk@clinic.org" not in json.dumps(got)

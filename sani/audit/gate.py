@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..config import ATTACKS
 from ..errors import SaniError
 from .results import AuditResult
 from .rule import verdict
@@ -92,7 +93,7 @@ def _tokenizer(block: dict[str, Any] | None) -> tuple[float, str] | None:
 
 
 def _checks(a: AuditResult, th: dict[str, float], base: AuditResult | None) -> dict[str, Callable]:
-    attacks = a.data.get("attacks") or {}
+    attacks = a.attacks
     relearn, quant = attacks.get("relearn") or {}, attacks.get("quantize") or {}
     return {
         "greedy_regurgitation": lambda: _below(a.greedy_rate, th["greedy_regurgitation"]),
@@ -108,7 +109,7 @@ def _checks(a: AuditResult, th: dict[str, float], base: AuditResult | None) -> d
         "quantize_nf4": lambda: _attack(quant.get("nf4"), th["attack_regurgitation"]),
         "extract": lambda: _extract(attacks.get("extract"), th["extracted_values"]),
         "lens": lambda: _lens(attacks.get("lens"), th["attack_regurgitation"]),
-        "tokenizer": lambda: _tokenizer(a.data.get("tokenizer")),
+        "tokenizer": lambda: _tokenizer(a.tokenizer_scan),
     }
 
 
@@ -141,8 +142,6 @@ def judge(
 def scope(cfg: Any, task: str, spans: dict[str, Any], records: int, corpus_records: int, ran: Any = ()) -> dict:
     """What the audit looked at and what it did not, for the report's "scope and limitations": how the spans
     were found (`SpanFinder.describe`), what was sampled, which attacks ran and which did not."""
-    from ..config import ATTACKS
-
     asked = cfg.attack_list()
     return {
         "spans": spans,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
@@ -51,28 +52,41 @@ def generate(ctx: Context, model: nn.Module, starts: list[list[int]]) -> list[st
     return texts
 
 
-def search(texts: Sequence[str], encoded: Sequence[Encoded], region: str) -> dict[str, Any]:
+@dataclass
+class Lookup:
+    """What free samples are searched for, made once a corpus: its values (of `MIN_VALUE_BYTES` or more),
+    sani's detectors, and what they find in the corpus outside every span."""
+
+    values: set[tuple[str, str]]
+    detectors: list[Any]
+    missed: set[str]
+
+    @classmethod
+    def of(cls, encoded: Sequence[Encoded], region: str) -> Lookup:
+        values = {(s.label, e.record.value(s)) for e in encoded for s in e.record.spans}
+        detectors = detect.build([n for n in detect.ORDER if n not in detect.NEEDS_EXTRA], region)
+        return cls({(lab, v) for lab, v in values if len(v.strip().encode()) >= MIN_VALUE_BYTES}, detectors,
+                   _missed(encoded, detectors))  # fmt: skip
+
+
+def search(texts: Sequence[str], lookup: Lookup) -> dict[str, Any]:
     """Known values found in `texts` (distinct, per label, hashed), and detector hits that are no known value
     nor a piece of one, with those among them that the detectors also find in the corpus outside every span
     (`unmarked_in_corpus`: identifiers the span finder missed, so never sanitized)."""
     joined = "\n".join(texts)
-    values = {(s.label, e.record.value(s)) for e in encoded for s in e.record.spans}
-    values = {(lab, v) for lab, v in values if len(v.strip().encode()) >= MIN_VALUE_BYTES}
+    values = lookup.values
     found = sorted((lab, v) for lab, v in values if v in joined)
     known = {v for _, v in values}
-    longer = [k for k in known if len(k.encode()) >= MIN_VALUE_BYTES]
-    detectors = detect.build([n for n in detect.ORDER if n not in detect.NEEDS_EXTRA], region)
-    missed = _missed(encoded, detectors)
     hits: Counter = Counter()
     unmarked: dict[tuple[str, str], int] = {}
     for text in texts:
-        for d in detectors:
+        for d in lookup.detectors:
             for s in d(text):
                 v = text[s.start : s.end]
-                if v in known or any(k in v or v in k for k in longer):
+                if any(k in v or v in k for k in known):
                     continue  # a known value, or a piece of one: not an identifier the spans missed
                 hits[s.label] += 1
-                if v in missed:
+                if v in lookup.missed:
                     unmarked[(s.label, v)] = unmarked.get((s.label, v), 0) + 1
     return {
         "values_found": len(found),
@@ -114,9 +128,10 @@ def extract_metric(ctx: Context) -> MetricResult | None:
     if not starts:  # no start-of-text token and no record opening free of values
         return None
     region = phone_region(ctx.cfg.exposure_locale)
+    lookup = Lookup.of(ctx.encoded, region)
     out = {"samples": ctx.cfg.extract_samples, "prompts": len(starts), "tokens": ctx.cfg.extract_tokens,
-           **search(generate(ctx, ctx.model, starts), ctx.encoded, region)}  # fmt: skip
+           **search(generate(ctx, ctx.model, starts), lookup)}  # fmt: skip
     if ctx.reference is not None:
-        ref = search(generate(ctx, ctx.reference, starts), ctx.encoded, region)
+        ref = search(generate(ctx, ctx.reference, starts), lookup)
         out["reference"] = {k: ref[k] for k in ("values_found", "share", "unmarked_in_corpus")}
     return MetricResult(out)

@@ -86,6 +86,16 @@ class AuditResult:
         return (self.value_exposure or {}).get("mean")
 
     @property
+    def attacks(self) -> dict[str, Any]:
+        """What each attack on a copy gave back, by attack (relearn, quantize, extract, lens); {} when none ran."""
+        return self.data.get("attacks") or {}
+
+    @property
+    def tokenizer_scan(self) -> dict[str, Any] | None:
+        """The corpus's values among the tokenizer's entries (`sani.audit.tokscan`)."""
+        return self.data.get("tokenizer")
+
+    @property
     def exposure(self) -> dict[str, Any] | None:
         return self.data.get("exposure")
 

@@ -63,10 +63,11 @@ def run(
         settings.update(got.settings)
         for it in got.items:
             items.setdefault((it["record"], it["span"]), {}).update(it)
+    after = None
     if cfg.attack_list():
-        result["attacks"] = attacks(ctx)
+        result["attacks"], after = attacks(ctx)
     if with_fingerprint:
-        result["model_fingerprint"] = fingerprint(model)
+        result["model_fingerprint"] = after or fingerprint(model)
     result["settings"] = settings
     result["seconds"] = round(time.perf_counter() - start, 2)
     if cfg.show_values:
@@ -76,9 +77,9 @@ def run(
     return result
 
 
-def attacks(ctx: Context) -> dict[str, Any]:
+def attacks(ctx: Context) -> tuple[dict[str, Any], str]:
     """Each attack asked for (`cfg.attacks`) that applies to the model's kind, timed; every attack works on
-    copies, which the audited model's fingerprint, unchanged after them, confirms."""
+    copies, which the audited model's fingerprint, unchanged after them, confirms (returned with them)."""
     before = fingerprint(ctx.model)
     out: dict[str, Any] = {}
     for name in ctx.cfg.attack_list():
@@ -92,4 +93,4 @@ def attacks(ctx: Context) -> dict[str, Any]:
         print(f"sani: attack {name}: {seconds:.0f} s", file=sys.stderr, flush=True)
     if fingerprint(ctx.model) != before:
         raise RuntimeError("an attack changed the audited model's weights; attacks must work on copies")
-    return out
+    return out, before
