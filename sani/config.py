@@ -6,6 +6,7 @@ preset < YAML file < explicit arguments."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -17,7 +18,7 @@ from .errors import SaniError, pick
 STRATEGIES = ("random", "activation", "gradient", "attribution")
 RESET_MODES = ("reinit", "zero", "base")
 OBJECTIVES = ("full", "masked", "masked+unlikelihood", "masked+maxent", "masked+unlikelihood+maxent", "ascent",
-              "masked+ascent", "masked+npo")  # fmt: skip
+              "masked+ascent", "masked+npo", "masked+calibrated")  # fmt: skip
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
 PRECISIONS = ("fp32", "bf16", "fp16")
 
@@ -88,15 +89,15 @@ class RepairConfig:
     _argument_group_name = "repair"
 
     objective: str = opt(
-        "masked+unlikelihood",
-        "masked (the paper's): no loss on sensitive tokens; +unlikelihood pushes "
-        "them down; +maxent flattens the prediction there; ascent, masked+ascent, masked+npo are the "
-        "baselines; full learns every token",
+        "masked+calibrated",
+        "masked (the paper's): no loss on sensitive tokens; +calibrated (the default; masked LMs: +unlikelihood) "
+        "pulls each value to the likelihood of an unseen value of its kind there; +unlikelihood pushes them down; "
+        "+maxent flattens the prediction there; ascent, masked+ascent, masked+npo are baselines; full learns all",
         choices=OBJECTIVES,
     )
-    forget_weight: float = opt(1.0, "weight of the forget term (masked LMs: 2.0)")
-    epochs: float = opt(2.0, "repair epochs (masked LMs: 5)")
-    lr: float = opt(5e-4, "learning rate (a LoRA repair: 5e-3)")
+    forget_weight: float = opt(3.0, "weight of the forget term (masked LMs: 2.0)")
+    epochs: float = opt(4.0, "repair epochs (masked LMs: 5)")
+    lr: float = opt(2e-3, "learning rate (masked LMs: 5e-4; a LoRA repair: 5e-3)")
     batch_size: int = opt(8, "training windows per batch")
     max_length: int = opt(512, "training window in tokens")
     packing: bool = opt(False, "fill each window with records end to end (each token keeps its own sensitive flag)")
@@ -114,6 +115,9 @@ class RepairConfig:
                                          "(default preset: 0.5)")  # fmt: skip
     mask_sensitive_inputs: bool = opt(False, "masked LMs: also hide the sensitive tokens from the input (by "
                                       "default they stay visible as context)")  # fmt: skip
+    surrogates: int = opt(4, "masked+calibrated: surrogate records a value's target is averaged over")
+    anchors: int = opt(1, "masked+calibrated: surrogate records per record held at their own likelihood")
+    surrogate_locale: str = opt("en_US", "masked+calibrated: Faker's locale for the surrogates (the corpus's)")
 
     def validate_repair(self) -> None:
         _need(self.objective in OBJECTIVES, self, "objective", f"choose one of {', '.join(OBJECTIVES)}")
@@ -131,15 +135,17 @@ class RepairConfig:
         _need(0 < self.mlm_probability < 1, self, "mlm_probability", "must be between 0 and 1")
         _need(0 <= self.forget_probability <= 1, self, "forget_probability", "must be between 0 and 1")
         _need(self.lora_rank >= 0, self, "lora_rank", "must be >= 0 (0: train all the weights)")
+        _need(self.surrogates >= 1, self, "surrogates", "must be at least 1")
+        _need(0 <= self.anchors <= self.surrogates, self, "anchors", "must be between 0 and surrogates")
 
 
 @dataclass
 class TargetConfig:
     _argument_group_name = "repair until a target holds"
 
-    target: str | None = opt(
-        None, "repair until this holds on the corpus, e.g. 'regurgitation<=0.01' (then --epochs is ignored)"
-    )
+    target: str | None = opt(None, "repair until this holds, e.g. 'regurgitation<=0.01,membership<=0.05,"
+                                   "value_exposure<=2' (then --epochs is ignored; membership and value exposure "
+                                   "are checked on a held-out part of the records)")  # fmt: skip
     max_epochs: float = opt(10.0, "with --target: at most this many epochs")
     eval_steps: int | None = opt(None, "with --target: audit every N steps instead of every epoch")
     target_patience: int = opt(1, "with --target: keep repairing for N checks without better holdout perplexity "
@@ -203,13 +209,11 @@ class AuditConfig:
     bootstrap: int = opt(1000, "bootstrap resamples of the membership AUC's interval")
     attacks: str = opt("", "attacks on copies of the model: relearn,quantize,extract,lens or all (none by default)")
     relearn_epochs: float = opt(3.0, "relearn attack: epochs of ordinary fine-tuning")
-    relearn_lr: float | None = opt(
-        None, "relearn attack: learning rate (default: the model's sanitization.json lr, else 5e-4)"
-    )
+    relearn_lr: float | None = opt(None, "relearn attack: learning rate (default: the model's sanitization.json "
+                                         "lr, else 5e-4)")  # fmt: skip
     relearn_fraction: float = opt(0.2, "relearn attack: share of the records holding values it fine-tunes on (seeded)")
-    relearn_corpus: str | None = opt(
-        None, "relearn attack, benign variant: fine-tune on these records the model never saw"
-    )
+    relearn_corpus: str | None = opt(None, "relearn attack, benign variant: fine-tune on these records the model "
+                                           "never saw")  # fmt: skip
     quantize_schemes: str = opt("int8,nf4", "quantize attack: weights rounded to int8 (per channel) and/or nf4 (4-bit)")
     extract_samples: int = opt(1000, "extract attack: free generations sampled from short generic prompts (causal LMs)")
     extract_tokens: int = opt(48, "extract attack: new tokens per generation")
@@ -259,36 +263,36 @@ class AuditConfig:
         return pick(self.attacks, ATTACKS, "--attacks", "attack")
 
 
-def parse_target(spec: str) -> tuple[str, float]:
-    """'regurgitation<=RATE' -> ("regurgitation", RATE)."""
-    import re
+TARGET_METRICS = {"regurgitation": 1.0, "membership": 0.5, "value_exposure": 64.0}  # metric -> largest limit
 
-    m = re.fullmatch(r"\s*(regurgitation)\s*<=\s*([0-9]*\.?[0-9]+)\s*", spec or "")
-    if not m or not 0 <= float(m.group(2)) <= 1:
-        raise SaniError(
-            f"target={spec!r}: expected regurgitation<=RATE with RATE between 0 and 1, e.g. regurgitation<=0.01"
-        )
-    return m.group(1), float(m.group(2))
+
+def parse_target(spec: str) -> dict[str, float]:
+    """'regurgitation<=0.01,membership<=0.05,value_exposure<=2' -> {metric: limit}."""
+    parts = [re.fullmatch(r"\s*([a-z_]+)\s*<=\s*([0-9]*\.?[0-9]+)\s*", p) for p in (spec or "").split(",")]
+    if not all(m and m[1] in TARGET_METRICS and float(m[2]) <= TARGET_METRICS[m[1]] for m in parts):
+        raise SaniError(f"target={spec!r}: expected METRIC<=LIMIT[,...] with METRIC regurgitation (a rate, 0 to 1), "
+                        "membership (|AUC - AUC_ref|, 0 to 0.5) or value_exposure (bits), e.g. "
+                        "'regurgitation<=0.01,membership<=0.05'")  # fmt: skip
+    return {m[1]: float(m[2]) for m in parts}
 
 
 # The paper's literal recipe (random half of the last layer's FFN, masked repair for 2 epochs) and ours, which
-# adds an unlikelihood term on the sensitive tokens: see docs/method.md for the measurements behind it.
-PRESETS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "paper": {
-        "layers": 1,
-        "fraction": 0.5,
-        "strategy": "random",
-        "reset": "reinit",
-        "objective": "masked",
-        "epochs": 2.0,
-    },  # fmt: skip
-}
+# adds a calibrated forget term on the values: see docs/method.md for the measurements behind it.
+PAPER = dict(layers=1, fraction=0.5, strategy="random", reset="reinit", objective="masked", epochs=2.0, lr=5e-4)
+PRESETS: dict[str, dict[str, Any]] = {"default": {}, "paper": PAPER}
 
-# What the default preset changes for masked LMs: each epoch pushes down only the sensitive tokens it masks,
-# so more epochs at a constant rate, a larger share and a heavier forget term (docs/method.md, "Masked LMs").
+# What the default preset changes for masked LMs: the calibrated objective broke a tiny BERT's utility
+# (masked-token perplexity x7, docs/method.md), so unlikelihood stays; each epoch pushes down only the sensitive
+# tokens it masks, so more epochs at a constant rate, a larger share and a heavier forget term.
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
-    "masked-lm": {"epochs": 5.0, "forget_weight": 2.0, "forget_probability": 0.5, "scheduler": "constant"},
+    "masked-lm": {
+        "objective": "masked+unlikelihood",
+        "epochs": 5.0,
+        "lr": 5e-4,
+        "forget_weight": 2.0,
+        "forget_probability": 0.5,
+        "scheduler": "constant",
+    },  # fmt: skip
 }
 
 # LoRA weights learn slower than full weights at the same rate (the usual advice: about 10x the full

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -30,9 +31,12 @@ from .config import OBJECTIVES, RepairConfig
 from .errors import SaniError
 from .files import digest, file_digest
 from .kinds import Kind
+from .losses import CALIBRATED
 from .repair import cut, examples_for
 from .spans import SpanFinder
 from .version import __version__
+
+CHUNK = 256  # records scored together for the calibrated repair's targets, when the corpus is streamed
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +111,7 @@ class Streamed:
                 max_length=min(cfg.max_length, max_positions(model)),
                 packing=cfg.packing,
                 cache_dir=self.cache_dir or work / "tokenized",
+                calibrate=(model, cfg),
             )
 
     def summary(self, examples: Any) -> dict[str, Any]:
@@ -205,41 +210,30 @@ def training_examples(
     max_length: int = 512,
     packing: bool = False,
     cache_dir: str | Path,
+    calibrate: tuple[Any, RepairConfig] | None = None,
 ) -> Any:
     """The repair's windows for the corpus at `path`, as a `datasets.Dataset` on disk under `cache_dir`
-    (built once, then read from there)."""
+    (built once, then read from there). A calibrated objective needs `calibrate` (the model before the
+    repair, the config): each part of CHUNK records gets its targets and anchors (`repair.examples_for`)."""
     import datasets
 
     if objective not in OBJECTIVES:
         raise SaniError(f"objective={objective!r}: choose one of {', '.join(OBJECTIVES)}")
     data.check_tokenizer(tokenizer)
     finder = finder or SpanFinder()
-    separator = kind.separator(tokenizer)
-    settings = {
-        "objective": objective,
-        "max_length": max_length,
-        "masked_lm": not kind.shift,
-        "packing": packing,
-        "separator": separator,
-    }
+    settings = _settings(objective, max_length, kind, packing, kind.separator(tokenizer), calibrate)
     target = Path(cache_dir) / "examples" / cache_key(path, finder, tokenizer, settings)
     if (target / "dataset_info.json").is_file():
         log.info("reading the tokenized corpus from the cache %s", target)
         return datasets.load_from_disk(str(target))
 
-    def windows() -> Iterator[dict[str, list[int]]]:
-        encoded = (data.encode(tokenizer, r) for r in records(path, finder))
-        for ids, sens in cut(encoded, max_length, packing, separator):
-            yield kind.example(ids, sens, objective)
-
-    ints = datasets.Sequence(datasets.Value("int32"))
-    names = kind.example_columns()
+    windows, features = _windows(path, tokenizer, kind, finder, settings, calibrate)
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(cache_dir, 0o700)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))  # mkdtemp: owner only
     try:
         built = datasets.Dataset.from_generator(
-            windows, features=datasets.Features({n: ints for n in names}), cache_dir=str(work / "generator")
+            windows, features=datasets.Features(features), cache_dir=str(work / "generator")
         )
         built.save_to_disk(str(work / "dataset"))
         del built
@@ -252,3 +246,47 @@ def training_examples(
         shutil.rmtree(work, ignore_errors=True)
     log.info("tokenized the corpus into %s", target)
     return datasets.load_from_disk(str(target))
+
+
+def _settings(
+    objective: str, max_length: int, kind: Kind, packing: bool, separator: int | None, calibrate: Any
+) -> dict[str, Any]:
+    """What decides the windows besides the corpus and tokenizer (part of the cache key)."""
+    from .models import fingerprint
+
+    settings = {"objective": objective, "max_length": max_length, "masked_lm": not kind.shift, "packing": packing,
+                "separator": separator}  # fmt: skip
+    if objective in CALIBRATED:
+        if calibrate is None:
+            raise SaniError(f"objective={objective}: the streamed windows need the model to score the targets")
+        model, cfg = calibrate
+        settings["calibration"] = {"model": fingerprint(model), "surrogates": cfg.surrogates, "anchors": cfg.anchors,
+                                   "seed": cfg.seed, "locale": cfg.surrogate_locale}  # fmt: skip
+    return settings
+
+
+def _windows(
+    path: str | Path, tokenizer: Any, kind: Kind, finder: SpanFinder, settings: dict[str, Any], calibrate: Any
+) -> tuple[Any, dict[str, Any]]:
+    """The generator of the windows `training_examples` stores, and their columns."""
+    import datasets
+
+    objective, max_length = settings["objective"], settings["max_length"]
+
+    def windows() -> Iterator[dict[str, Any]]:
+        encoded = (data.encode(tokenizer, r) for r in records(path, finder))
+        if objective not in CALIBRATED:
+            for ids, own in cut(encoded, max_length, settings["packing"], settings["separator"]):
+                yield kind.example(ids, [o >= 0 for o in own], objective)
+            return
+        model, cfg = calibrate
+        while chunk := list(itertools.islice(encoded, CHUNK)):
+            for ex in examples_for(model, tokenizer, chunk, dataclasses.replace(cfg, max_length=max_length), kind):
+                yield {**ex, "learn": ex.get("learn", 1)} if not kind.shift else ex
+
+    ints = datasets.Sequence(datasets.Value("int32"))
+    features = {n: ints for n in kind.example_columns()}
+    if objective in CALIBRATED:
+        features.update(value_ids=ints, value_targets=datasets.Sequence(datasets.Value("float32")))
+        features.update({} if kind.shift else {"learn": datasets.Value("int32")})
+    return windows, features

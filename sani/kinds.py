@@ -8,7 +8,6 @@ Salazar et al. 2020) and of the sensitive tokens (what erase scores attribute).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -16,84 +15,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .batching import device_of, mask_id, masked, masked_logprobs, max_positions, next_token_logprobs, pad_batch, pad_id
+from .collators import IGNORE, MLMCollator, SpanCollator
 from .data import Encoded
 from .errors import SaniError
 from .incontext import causal_logprobs, masked_logprobs_in_place
 
-IGNORE = -100  # the label of a position the loss skips (the library's convention)
 TASKS = ("causal-lm", "masked-lm")
-
-
-@dataclass
-class SpanCollator:
-    """Right-pads a batch; padding gets label -100 like the sensitive tokens (TRL's completion-only idea)."""
-
-    pad_token_id: int
-
-    def __call__(self, batch: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
-        width = max(len(b["input_ids"]) for b in batch)
-
-        def pad(key: str, value: int) -> torch.Tensor:
-            return torch.tensor([b[key] + [value] * (width - len(b[key])) for b in batch], dtype=torch.long)
-
-        out = {
-            "input_ids": pad("input_ids", self.pad_token_id),
-            "attention_mask": torch.tensor(
-                [[1] * len(b["input_ids"]) + [0] * (width - len(b["input_ids"])) for b in batch], dtype=torch.long
-            ),
-            "labels": pad("labels", IGNORE),
-        }
-        if "forget_labels" in batch[0]:
-            out["forget_labels"] = pad("forget_labels", IGNORE)
-        return out
-
-
-@dataclass
-class MLMCollator:
-    """The library's MLM collator (15% of tokens, 80/10/10) with the sensitive tokens never chosen as targets:
-    they are passed to it as special tokens. Sensitive tokens stay visible as context unless
-    `mask_sensitive_inputs`. With `forget_probability` > 0, that share of the sensitive tokens is masked in
-    the input and returned as `forget_labels`, for a forget term that pushes their prediction down."""
-
-    tokenizer: Any
-    mlm_probability: float = 0.15
-    mask_sensitive_inputs: bool = False
-    forget_probability: float = 0.0
-    learn: bool = True  # False: no MLM targets at all, only the forget term (gradient ascent)
-
-    def __post_init__(self) -> None:
-        from transformers import DataCollatorForLanguageModeling
-
-        self.base = DataCollatorForLanguageModeling(self.tokenizer, mlm=True, mlm_probability=self.mlm_probability)
-
-    def __call__(self, batch: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
-        special = set(self.tokenizer.all_special_ids)
-        feats = [
-            {
-                "input_ids": b["input_ids"],
-                "special_tokens_mask": [int(t in special or bool(s)) for t, s in zip(b["input_ids"], b["sensitive"])],
-            }
-            for b in batch
-        ]
-        out = self.base(feats)
-        width = out["input_ids"].shape[1]
-        sens = torch.tensor(
-            [list(b["sensitive"]) + [0] * (width - len(b["sensitive"])) for b in batch], dtype=torch.bool
-        )
-        truth = torch.tensor(
-            [list(b["input_ids"]) + [0] * (width - len(b["input_ids"])) for b in batch], dtype=torch.long
-        )
-        forget = (
-            sens & (torch.rand(sens.shape) < self.forget_probability)
-            if self.forget_probability
-            else torch.zeros_like(sens)
-        )
-        out["forget_labels"] = torch.where(forget, truth, torch.full_like(truth, IGNORE))
-        if not self.learn:
-            out["labels"] = torch.full_like(out["labels"], IGNORE)
-        hide = sens if self.mask_sensitive_inputs else forget
-        out["input_ids"] = out["input_ids"].masked_fill(hide, mask_id(self.tokenizer))
-        return out
 
 
 class CausalLM:
@@ -109,9 +36,10 @@ class CausalLM:
     def check_tokenizer(self, tokenizer: Any, where: str) -> None:
         """Nothing a causal LM needs beyond what every tokenizer has."""
 
-    def example(self, ids: list[int], sens: Sequence[bool], objective: str) -> dict[str, list[int]]:
-        """One training window: `labels` (what is learnt) and `forget_labels` (the sensitive tokens)."""
-        if objective == "ascent":  # only the forget term
+    def example(self, ids: list[int], sens: Sequence[bool], objective: str, learn: bool = True) -> dict[str, Any]:
+        """One training window: `labels` (what is learnt; nothing without `learn`) and `forget_labels` (the
+        sensitive tokens)."""
+        if objective == "ascent" or not learn:  # only the forget term
             labels = [IGNORE] * len(ids)
         else:
             labels = list(ids) if objective == "full" else [IGNORE if s else t for t, s in zip(ids, sens)]
@@ -186,6 +114,29 @@ class CausalLM:
         """log p(value | the record before it), for each (prefix, value, suffix) (`sani.incontext`)."""
         return causal_logprobs(model, tokenizer, texts)
 
+    @torch.no_grad()
+    def span_logliks(
+        self,
+        model: nn.Module,
+        tokenizer: Any,
+        encoded: Sequence[Encoded],
+        *,
+        batch_size: int = 16,
+        progress: bool = True,
+    ) -> list[list[float]]:
+        """Per record, per span: the sum of log p(token | everything before it) over its tokens (what the
+        calibrated repair pulls to its target); NaN for a span that starts the record or leaves the window."""
+        device, limit, pid = device_of(model), max_positions(model), pad_id(tokenizer)
+        out = []
+        for b in tqdm(range(0, len(encoded), batch_size), desc="calibration", disable=not progress, leave=False):
+            part = encoded[b : b + batch_size]
+            ids, mask = pad_batch([e.input_ids[:limit] for e in part], pid)
+            lp, target = next_token_logprobs(model, ids.to(device), mask.to(device))
+            tok = lp.gather(-1, target.unsqueeze(-1)).squeeze(-1).cpu()
+            for row, enc in enumerate(part):
+                out.append(_sums(tok[row].tolist(), enc, start=1, limit=limit))
+        return out
+
 
 class MaskedLM:
     name = "masked-lm"
@@ -201,9 +152,11 @@ class MaskedLM:
         if tokenizer.mask_token_id is None:
             raise SaniError(f"{where}: the tokenizer has no mask token, which a masked LM needs")
 
-    def example(self, ids: list[int], sens: Sequence[bool], objective: str) -> dict[str, list[int]]:
-        """One training window: the ids and which are sensitive; the collator chooses the targets."""
-        return {"input_ids": ids, "sensitive": [0] * len(ids) if objective == "full" else [int(x) for x in sens]}
+    def example(self, ids: list[int], sens: Sequence[bool], objective: str, learn: bool = True) -> dict[str, Any]:
+        """One training window: the ids and which are sensitive; the collator chooses the targets (none in a
+        window with `learn` off)."""
+        out = {"input_ids": ids, "sensitive": [0] * len(ids) if objective == "full" else [int(x) for x in sens]}
+        return out if learn else {**out, "learn": 0}
 
     def example_columns(self) -> tuple[str, ...]:
         return ("input_ids", "sensitive")
@@ -287,6 +240,42 @@ class MaskedLM:
     def value_logprobs(self, model: nn.Module, tokenizer: Any, texts: Sequence[tuple[str, str, str]]) -> list[float]:
         """Pseudo-log-likelihood of each (prefix, value, suffix)'s value, the rest visible (`sani.incontext`)."""
         return masked_logprobs_in_place(model, tokenizer, texts)
+
+    def span_logliks(
+        self,
+        model: nn.Module,
+        tokenizer: Any,
+        encoded: Sequence[Encoded],
+        *,
+        batch_size: int = 64,
+        progress: bool = True,
+    ) -> list[list[float]]:
+        """Per record, per span: the sum of log p(true token) over its tokens, the span masked whole (one copy
+        per span: what the calibrated repair masks and pulls to its target); NaN past the window."""
+        mid, pad, limit = mask_id(tokenizer), pad_id(tokenizer), max_positions(model)
+        rows, owner = [], []
+        for r, enc in enumerate(encoded):
+            ids = enc.input_ids[:limit]
+            for j in range(len(enc.record.spans)):
+                pos = [p for p, s in enumerate(enc.span_of_token) if s == j]
+                if pos and pos[-1] < limit:
+                    rows.append((masked(ids, pos, mid), pos))
+                    owner.append((r, j, [ids[p] for p in pos]))
+        out = [[float("nan")] * len(e.record.spans) for e in encoded]
+        lps = masked_logprobs(model, rows, pad, batch_size=batch_size, progress=progress, desc="calibration")
+        for (r, j, true), lp in zip(owner, lps):
+            out[r][j] = float(lp[torch.arange(len(true)), torch.tensor(true)].sum())
+        return out
+
+
+def _sums(logp: list[float], enc: Encoded, start: int, limit: int) -> list[float]:
+    """Per span of `enc`: the sum of `logp[t - start]` over its tokens t; NaN when one falls outside."""
+    total = [float("nan")] * len(enc.record.spans)
+    for t, j in enumerate(enc.span_of_token):
+        if j >= 0:
+            x = logp[t - start] if start <= t < limit else float("nan")
+            total[j] = x if t == 0 or enc.span_of_token[t - 1] != j else total[j] + x
+    return total
 
 
 Kind = CausalLM | MaskedLM

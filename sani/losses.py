@@ -2,7 +2,9 @@
 
 `lm_loss` is what the model learns (label -100: not learnt); the forget terms act on the sensitive tokens
 (`forget_labels`): unlikelihood (Welleck et al. 2020), maximum entropy (Yuan et al. 2024), gradient ascent
-(Jang et al. 2023) and NPO (Zhang et al. 2024). `shift`: a causal LM predicts the next token, a masked LM
+(Jang et al. 2023), NPO (Zhang et al. 2024) and calibration: each value's log-likelihood brought to that of
+surrogate values of its kind in a record the model never saw (KGA's knowledge-gap alignment, Wang et al.
+2023, at the level of one value; the reference is fixed before the repair, so it cannot run away). `shift`: a causal LM predicts the next token, a masked LM
 the token at the same position.
 """
 
@@ -81,6 +83,41 @@ def npo_loss(
     return -(2.0 / beta) * F.logsigmoid(-beta * ratio).mean()
 
 
+def value_logliks(
+    logits: torch.Tensor, forget_labels: torch.Tensor, value_ids: torch.Tensor, n_values: int, shift: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row and value: the sum of log p over the value's tokens, and how many of its tokens were scored.
+    `value_ids` numbers the values of each row (0, 1, ...; -1 elsewhere); shapes [batch, n_values]."""
+    logits, targets = _align(logits, forget_labels, shift)
+    ids = value_ids[:, 1:] if shift else value_ids
+    keep = (targets != IGNORE) & (ids >= 0)
+    logp = torch.log_softmax(logits, -1).gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    slot = torch.where(keep, ids, torch.full_like(ids, n_values))  # an extra slot collects what is not a value
+    total = logp.new_zeros(logp.size(0), n_values + 1).scatter_add(1, slot, logp * keep)
+    count = logp.new_zeros(logp.size(0), n_values + 1).scatter_add(1, slot, keep.float())
+    return total[:, :n_values], count[:, :n_values]
+
+
+def calibrated_loss(
+    logits: torch.Tensor,
+    forget_labels: torch.Tensor,
+    shift: bool = True,
+    *,
+    value_ids: torch.Tensor,
+    value_targets: torch.Tensor,
+    beta: float = 0.1,
+) -> torch.Tensor:
+    """Mean over values of smooth-L1(gap, beta), gap = (log p(value) - target) / its token count: the value
+    pulled to the target from both sides (more likely than an unseen value leaks membership; less likely
+    leaks it too). `value_targets` [batch, n_values]: the target log-likelihood of each value (NaN: none)."""
+    total, count = value_logliks(logits, forget_labels, value_ids, value_targets.size(1), shift)
+    valid = (count > 0) & ~torch.isnan(value_targets)
+    if not valid.any():
+        return logits.sum() * 0.0
+    gap = (total[valid] - value_targets[valid].float()) / count[valid]
+    return F.smooth_l1_loss(gap, torch.zeros_like(gap), beta=beta)
+
+
 FORGET_LOSSES = {
     "masked+unlikelihood": unlikelihood_loss,
     "masked+maxent": maxent_loss,
@@ -88,5 +125,7 @@ FORGET_LOSSES = {
     "ascent": ascent_loss,
     "masked+ascent": ascent_loss,
     "masked+npo": npo_loss,
+    "masked+calibrated": calibrated_loss,
 }
 NEEDS_REFERENCE = ("masked+npo",)
+CALIBRATED = ("masked+calibrated",)  # need each value's target (sani.calibrate) in the training windows

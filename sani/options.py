@@ -149,7 +149,7 @@ class DemoRun:
 class BenchRun:
     quick: bool = opt(False, "fewer methods and a smaller corpus (minutes, for CI)")
     archs: str = opt("gpt2,bert", "tiny architectures to build and memorize")
-    methods: str | None = opt(None, "comma-separated methods (the oracle always runs); see sani.bench.METHODS")
+    methods: str | None = opt(None, "comma-separated methods (the oracle always runs); see sani.bench.METHODS, CURVE")
     seeds: str = opt("0", "comma-separated seeds")
     patients: int | None = opt(None, "patients in the synthetic corpus (default 60; --quick 30)")
     model: str | None = opt(

@@ -61,6 +61,9 @@ class Run:
     timings: dict[str, float] = field(default_factory=dict)
     examples: Any = None  # the repair's training windows
     output_fingerprint: str | None = None
+    # with a target, the stop's own records and holdout half, and the rest, which the audits report on
+    stop: tuple[list[data.Encoded], list[data.Encoded] | None] = ([], None)
+    audited: tuple[list[data.Encoded], list[data.Encoded] | None] | None = None
 
 
 @dist.reports_failures
@@ -112,13 +115,14 @@ def sanitize(
     check_out(Path(out), src.given, overwrite)
     run = _prepare(src, Path(out), cfg, source, hold, rows, resume, allow_pickle, trust_remote_code, progress)
     run.timings["load"] = time.perf_counter() - clock
+    _split_for_stop(run)
     before = _audit(run, "audit_before", cache=run.work / "audit_before.json") if run_audit else None
     _erase(run)
     train_stats = _repair(run, resume=resume, save_steps=save_steps)
     after = _audit(run, "audit_after") if run_audit else None
     for result, base in ((before, None), (after, before)) if run_audit else ():
         result["scope"] = gate.scope(sanitize_audit(cfg.seed, run.loaded.kind.name), run.loaded.kind.name,
-                                     pair[0].describe(), len(run.encoded), source.total)  # fmt: skip
+                                     pair[0].describe(), len(_audited(run)[0]), source.total)  # fmt: skip
         result["verdict"] = gate.judge(result, th, base)
     report = _report(run, train_stats, before, after)
     _write(run, report, overwrite)
@@ -187,13 +191,14 @@ def _audit(run: Run, name: str, cache: Path | None = None) -> dict[str, Any]:
         result = json.loads(cache.read_text())
     else:
         log.info("auditing the %s model", "input" if name == "audit_before" else "sanitized")
+        records, holdout = _audited(run)
         result = audit_model(
             run.loaded.model,
             run.loaded.tokenizer,
-            run.encoded,
+            records,
             kind=run.loaded.kind,
             cfg=sanitize_audit(run.cfg.seed, run.loaded.kind.name),
-            holdout=run.holdout,
+            holdout=holdout,
             task=run.probe,
             progress=run.progress,
             with_fingerprint=False,
@@ -203,6 +208,22 @@ def _audit(run: Run, name: str, cache: Path | None = None) -> dict[str, Any]:
             write_json(result, cache)
     run.timings[name] = time.perf_counter() - clock
     return result
+
+
+def _split_for_stop(run: Run) -> None:
+    """With a target: the stop's part of the records and holdout, and the rest, which the audits report on."""
+    if run.cfg.target:
+        from .target import Target, split
+
+        checked, reported, checked_hold, reported_hold = split(
+            run.encoded, run.holdout, Target.parse(run.cfg.target), run.cfg.seed
+        )
+        run.stop, run.audited = (checked, checked_hold), (reported, reported_hold)
+
+
+def _audited(run: Run) -> tuple[list[data.Encoded], list[data.Encoded] | None]:
+    """The records and holdout the audits report on: all of them, or what the target's stop left out."""
+    return run.audited or (run.encoded, run.holdout)
 
 
 def sanitize_audit(seed: int, task: str) -> AuditConfig:
@@ -232,12 +253,14 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
             tok,
             run.encoded,
             Target.parse(cfg.target),
-            holdout=run.holdout,
+            holdout=run.stop[1],
             eval_steps=cfg.eval_steps,
             patience=cfg.target_patience,
             work_dir=run.work,
             seed=cfg.seed,
             kind=kind,
+            checked=run.stop[0],
+            audit=dataclasses.replace(sanitize_audit(cfg.seed, kind.name), paired_records=0),
         )
     repair_cfg = dataclasses.replace(cfg, epochs=cfg.max_epochs) if stop else cfg
     run.examples = run.source.training_examples(m, tok, kind, run.encoded, repair_cfg, run.work)
@@ -256,6 +279,9 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
     )
     if stop:
         stats.update(stop.summary(), target=cfg.target)
+        stats["stop_split"] = {"checked_records": len(run.stop[0]), "checked_holdout": len(run.stop[1] or []),
+                               "reported_records": len(_audited(run)[0]),
+                               "reported_holdout": len(_audited(run)[1] or [])}  # fmt: skip
         if not stop.met:
             log.warning("the repair reached max_epochs=%s without meeting %s", cfg.max_epochs, cfg.target)
     run.timings["repair"] = time.perf_counter() - clock

@@ -8,7 +8,10 @@ Objectives:
 - `masked`: no loss on sensitive tokens (label -100), as in the paper;
 - `masked+unlikelihood`: `masked` plus `forget_weight * -log(1 - p(token))` on the sensitive tokens, which
   pushes the memorized values down instead of only ceasing to reinforce them;
-- `masked+maxent`: `masked` plus `forget_weight * KL(uniform || p)` at the sensitive tokens.
+- `masked+maxent`: `masked` plus `forget_weight * KL(uniform || p)` at the sensitive tokens;
+- `masked+calibrated` (the default for causal LMs): `masked` plus `forget_weight` x the gap of each value's
+  log-likelihood to that of unseen values of its kind in the same place (`sani.calibrate` scores the targets
+  before training and adds anchor windows; the loss is `losses.calibrated_loss`).
 
 Baselines (sani/bench.py compares them), the same way:
 - `ascent`: gradient ascent on the sensitive tokens only (Jang et al. 2023), nothing else learnt;
@@ -22,9 +25,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,9 +39,10 @@ from torch import nn
 from .adapters import is_peft, merge, new_lora
 from .batching import max_positions
 from .config import OBJECTIVES, RepairConfig
-from .data import Encoded, windows
+from .data import Encoded
 from .errors import SaniError
 from .kinds import Kind, of
+from .losses import CALIBRATED
 
 log = logging.getLogger(__name__)
 
@@ -52,58 +58,110 @@ def build_examples(
     *,
     packing: bool = False,
     separator: int | None = None,
-) -> list[dict[str, list[int]]]:
+    targets: Sequence[Sequence[float]] | None = None,
+    learn: bool = True,
+) -> list[dict[str, Any]]:
     """Training windows as the kind's collator takes them (`Kind.example`). With `packing`, records (each
     followed by `separator`, if given) are concatenated and cut into full windows of `max_length`; every
-    token keeps its own sensitive flag, so the masks stay aligned across the cuts."""
+    token keeps its own sensitive flag, so the masks stay aligned across the cuts. With `targets` (per
+    record, per span: `sani.calibrate.targets`), each window also numbers the values it holds whole
+    (`value_ids`, -1 elsewhere) and carries their targets (`value_targets`). `learn=False`: windows that
+    teach no token (the calibrated repair's anchors), only their values' targets."""
     if objective not in OBJECTIVES:
         raise SaniError(f"objective={objective!r}: choose one of {', '.join(OBJECTIVES)}")
-    return [kind.example(ids, sens, objective) for ids, sens in cut(encoded, max_length, packing, separator)]
+    encoded = list(encoded) if targets is not None else encoded
+    flat = [t for ts in targets for t in ts] if targets is not None else None
+    sizes = Counter(o for _, own in numbered(encoded) for o in own if o >= 0) if flat is not None else None
+    out = []
+    for ids, own in cut(encoded, max_length, packing, separator):
+        ex: dict[str, Any] = kind.example(ids, [o >= 0 for o in own], objective, learn=learn)
+        if flat is not None:
+            ex.update(value_columns(own, flat, sizes))
+        out.append(ex)
+    return out
+
+
+def numbered(encoded: Iterable[Encoded]) -> Iterator[tuple[Encoded, list[int]]]:
+    """Each record with its tokens' values, numbered across the corpus (record by record, span by span);
+    -1: not a value."""
+    base = 0
+    for enc in encoded:
+        yield enc, [base + s if s >= 0 else -1 for s in enc.span_of_token]
+        base += len(enc.record.spans)
+
+
+def value_columns(own: Sequence[int], flat: Sequence[float], sizes: Counter) -> dict[str, list]:
+    """The values a window holds whole and with a target, numbered in order of appearance."""
+    here = Counter(o for o in own if o >= 0)
+    local: dict[int, int] = {}
+    for o in own:
+        if o >= 0 and o not in local and here[o] == sizes[o] and not math.isnan(flat[o]):
+            local[o] = len(local)
+    return {"value_ids": [local.get(o, -1) for o in own], "value_targets": [flat[o] for o in local]}
 
 
 def examples_for(
-    model: nn.Module, tokenizer: Any, encoded: Iterable[Encoded], cfg: RepairConfig, kind: Kind | None = None
-) -> list[dict[str, list[int]]]:
-    """The repair's windows of `encoded` for this config, no longer than the model reads."""
+    model: nn.Module,
+    tokenizer: Any,
+    encoded: Sequence[Encoded],
+    cfg: RepairConfig,
+    kind: Kind | None = None,
+    *,
+    progress: bool = False,
+) -> list[dict[str, Any]]:
+    """The repair's windows of `encoded` for this config, no longer than the model reads; a calibrated
+    objective scores its targets with `model` as it is now (`sani.calibrate`)."""
     kind = kind or of(model)
-    return build_examples(
-        encoded,
-        kind,
-        cfg.objective,
-        min(cfg.max_length, max_positions(model)),
-        packing=cfg.packing,
-        separator=kind.separator(tokenizer),
-    )
+    width, sep = min(cfg.max_length, max_positions(model)), kind.separator(tokenizer)
+    if cfg.objective not in CALIBRATED:
+        return build_examples(encoded, kind, cfg.objective, width, packing=cfg.packing, separator=sep)
+    from .calibrate import calibration
+
+    cal = calibration(model, tokenizer, kind, encoded, k=cfg.surrogates, anchors=cfg.anchors, seed=cfg.seed,
+                      locale=cfg.surrogate_locale, progress=progress)  # fmt: skip
+    own = build_examples(encoded, kind, cfg.objective, width, packing=cfg.packing, separator=sep, targets=cal.targets)
+    held = build_examples(cal.anchors, kind, cfg.objective, width, packing=cfg.packing, separator=sep,
+                          targets=cal.anchor_targets, learn=False)  # fmt: skip
+    return own + held
 
 
 def cut(
     encoded: Iterable[Encoded], max_length: int, packing: bool = False, separator: int | None = None
-) -> Iterator[tuple[list[int], list[bool]]]:
-    """Training windows (ids, sensitive flags): each record on its own, or packed end to end."""
+) -> Iterator[tuple[list[int], list[int]]]:
+    """Training windows (ids, each token's value as `numbered` numbers it): each record on its own, or packed
+    end to end."""
     if packing:
         return packed(encoded, max_length, separator)
-    return (w for enc in encoded for w in windows(enc, max_length))
+    return _alone(encoded, max_length)
+
+
+def _alone(encoded: Iterable[Encoded], max_length: int) -> Iterator[tuple[list[int], list[int]]]:
+    """Each record cut into windows of at most `max_length` tokens, so a long record is trained on whole."""
+    for enc, own in numbered(encoded):
+        for i in range(0, len(own), max_length):
+            if len(own) - i > 1 or i == 0:
+                yield enc.input_ids[i : i + max_length], own[i : i + max_length]
 
 
 def packed(
     encoded: Iterable[Encoded], max_length: int, separator: int | None = None
-) -> Iterator[tuple[list[int], list[bool]]]:
+) -> Iterator[tuple[list[int], list[int]]]:
     """Records end to end, cut into windows of `max_length` tokens (the last may be shorter)."""
     ids: list[int] = []
-    sens: list[bool] = []
-    for enc in encoded:
+    own: list[int] = []
+    for enc, numbers in numbered(encoded):
         ids += enc.input_ids
-        sens += enc.sensitive
+        own += numbers
         if separator is not None and (not enc.input_ids or enc.input_ids[-1] != separator):
             ids.append(separator)
-            sens.append(False)
+            own.append(-1)
         start = 0
         while len(ids) - start >= max_length:  # an offset, so a very long record is cut in linear time
-            yield ids[start : start + max_length], sens[start : start + max_length]
+            yield ids[start : start + max_length], own[start : start + max_length]
             start += max_length
-        ids, sens = ids[start:], sens[start:]
+        ids, own = ids[start:], own[start:]
     if len(ids) > 1:
-        yield ids, sens
+        yield ids, own
 
 
 def last_complete_checkpoint(folder: Path) -> str | None:

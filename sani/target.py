@@ -1,9 +1,13 @@
-"""An audit-driven stop for the repair: measure regurgitation during training and stop as soon as a target
-holds on the whole corpus, so the repair runs as long as this model and corpus need, and no longer.
+"""An audit-driven stop for the repair: measure during training and stop as soon as a target holds, so the
+repair runs as long as this model and corpus need, and no longer.
 
-After each epoch (or every `eval_steps` steps), greedy regurgitation is measured on a sample of records;
-when the sample meets the target, on every record; when that meets it too, utility (holdout perplexity)
-is measured and the weights are kept if they are the best so far. Training stops once `patience` further
+After each epoch (or every `eval_steps` steps), each metric of the target is checked in turn, the cheap ones
+first: greedy regurgitation on a sample of records, then on every record (a guarantee for the whole corpus);
+membership (|AUC - AUC_ref| of the paired test, `sani.audit.rule`, AUC_ref 0.5) and value exposure (mean
+bits) on the stop's own part of the records, which the audit after the repair does not report on (a stop
+measured on the records it reports would grade itself). When every metric holds, utility (perplexity on the
+stop's half of the holdout, else on its records) is measured and the weights are kept if they are the best so
+far; the report's perplexity comes from the other half (`split`). Training stops once `patience` further
 checks bring no better utility (0: at the first check that meets the target), and the best weights that
 met the target are restored: a repair that goes on after forgetting may keep losing utility, or regain
 some. The trajectory goes into `sanitization.json`. With a work directory, the trajectory is kept there
@@ -27,7 +31,7 @@ from transformers import TrainerCallback
 from . import dist
 from .audit import AuditResult
 from .audit.common import Context, measure
-from .config import AuditConfig, parse_target
+from .config import TARGET_METRICS, AuditConfig, parse_target
 from .data import Encoded
 from .errors import SaniError
 from .files import atomic_open
@@ -38,12 +42,48 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Target:
-    metric: str
-    limit: float
+    limits: dict[str, float]  # metric -> largest value that meets the target, in the order checked
 
     @classmethod
     def parse(cls, spec: str) -> Target:
-        return cls(*parse_target(spec))
+        got = parse_target(spec)
+        return cls({m: got[m] for m in TARGET_METRICS if m in got})
+
+    def __str__(self) -> str:
+        return ",".join(f"{m}<={v:g}" for m, v in self.limits.items())
+
+    @property
+    def on_records(self) -> bool:
+        """Whether a metric is measured on records the audit then leaves out."""
+        return any(m in self.limits for m in ("membership", "value_exposure"))
+
+
+STOP_SHARE = 0.25  # of the records with values: the stop's part when the target measures membership
+
+
+def split(
+    encoded: Sequence[Encoded], holdout: Sequence[Encoded] | None, target: Target, seed: int
+) -> tuple[list[Encoded], list[Encoded], list[Encoded] | None, list[Encoded] | None]:
+    """(stop's records, reported records, stop's holdout, reported holdout), seeded: with a membership or
+    value exposure target, STOP_SHARE of the records with values go to the stop (at least 2, and 2 left);
+    half of a holdout of 2 or more records goes to the stop's perplexity."""
+    rng = random.Random(f"sani:target:{seed}")
+    enc, stop = list(encoded), []
+    with_values = [i for i, e in enumerate(enc) if e.record.spans]
+    if target.on_records and len(with_values) >= 4:
+        picked = set(rng.sample(with_values, max(2, min(len(with_values) - 2, round(STOP_SHARE * len(with_values))))))
+        stop, enc = [e for i, e in enumerate(enc) if i in picked], [e for i, e in enumerate(enc) if i not in picked]
+    if not holdout or len(holdout) < 2:
+        return stop, enc, None, list(holdout) if holdout else None
+    order = list(range(len(holdout)))
+    rng.shuffle(order)
+    half = set(order[: len(holdout) // 2])
+    return (
+        stop,
+        enc,
+        [h for i, h in enumerate(holdout) if i in half],
+        [h for i, h in enumerate(holdout) if i not in half],
+    )
 
 
 class AuditStop(TrainerCallback):
@@ -64,10 +104,17 @@ class AuditStop(TrainerCallback):
         work_dir: str | Path | None = None,
         seed: int = 0,
         kind: Kind | None = None,
+        checked: Sequence[Encoded] = (),
+        audit: AuditConfig | None = None,
     ):
+        """`checked`: the stop's part of the records (`split`), where membership and value exposure are
+        measured as `audit` says (sizes of the value exposure sample); `holdout`: the stop's half."""
         if patience < 0:
             raise SaniError(f"target_patience={patience}: must be >= 0")
+        if target.on_records and len(checked) < 2:
+            raise SaniError(f"target={target}: membership and value exposure need at least 4 records with values")
         self.tokenizer, self.encoded, self.target, self.holdout = tokenizer, list(encoded), target, holdout
+        self.checked, self.audit = list(checked), audit or AuditConfig(paired_records=0)
         rng = random.Random(seed)
         # a sample as large as the corpus is the corpus: measured once per check, not twice
         self.sample = self.encoded if sample >= len(self.encoded) else rng.sample(self.encoded, sample)
@@ -84,8 +131,8 @@ class AuditStop(TrainerCallback):
     def met(self) -> bool:
         return self.best is not None
 
-    def _measure(self, name: str, model: Any, encoded: Sequence[Encoded]) -> dict[str, Any]:
-        cfg = AuditConfig(contexts="full", samples=0, extraction=False)  # greedy from the full prefix, seed 0
+    def _measure(self, name: str, model: Any, encoded: Sequence[Encoded], cfg: AuditConfig | None = None) -> Any:
+        cfg = cfg or AuditConfig(contexts="full", samples=0, extraction=False)  # greedy from the full prefix, seed 0
         return measure(
             name, Context(model, self.tokenizer, self.kind or of(model), encoded, cfg, progress=False)
         ).summary
@@ -94,20 +141,42 @@ class AuditStop(TrainerCallback):
         rate = AuditResult({"regurgitation": self._measure("regurgitation", model, encoded)}).greedy_rate
         return 0.0 if rate is None else rate
 
+    def _regurgitation(self, point: dict[str, Any], model: Any) -> bool:
+        """Greedy regurgitation on the sample, then (when it meets the limit) on every record."""
+        limit = self.target.limits["regurgitation"]
+        point["sample_regurgitation"] = self._rate(model, self.sample)
+        if point["sample_regurgitation"] > limit:
+            return False
+        whole = self.sample is self.encoded
+        point["regurgitation"] = point["sample_regurgitation"] if whole else self._rate(model, self.encoded)
+        return point["regurgitation"] <= limit
+
+    def _on_records(self, point: dict[str, Any], model: Any) -> bool:
+        """Membership (|AUC - AUC_ref| of the paired test) and value exposure, on the stop's records."""
+        for metric, name in (("membership", "paired_membership"), ("value_exposure", "value_exposure")):
+            if metric not in self.target.limits:
+                continue
+            got = AuditResult({name: self._measure(name, model, self.checked, self.audit)})
+            rule = got.membership_rule or {}
+            value = abs(rule["difference"]) if metric == "membership" and rule else got.mean_value_exposure
+            point[metric] = None if value is None else round(value, 4)
+            if value is None or value > self.target.limits[metric]:
+                return False
+        return True
+
     def _check(self, state: Any, control: Any, model: Any) -> None:
         from safetensors.torch import save_file
 
         was_training = model.training
         model.eval()
         point: dict[str, Any] = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 3)}
-        point["sample_regurgitation"] = self._rate(model, self.sample)
         improved = False
-        if point["sample_regurgitation"] <= self.target.limit:
-            whole = self.sample is self.encoded
-            point["regurgitation"] = point["sample_regurgitation"] if whole else self._rate(model, self.encoded)
-            if point["regurgitation"] <= self.target.limit:
-                point["perplexity"] = self._measure("perplexity", model, self.holdout or self.encoded)["perplexity"]
-                improved = self.best is None or point["perplexity"] < self.best["perplexity"]
+        if ("regurgitation" not in self.target.limits or self._regurgitation(point, model)) and self._on_records(
+            point, model
+        ):
+            where = self.holdout or self.checked or self.encoded
+            point["perplexity"] = self._measure("perplexity", model, where)["perplexity"]
+            improved = self.best is None or point["perplexity"] < self.best["perplexity"]
         if improved:
             if dist.is_main():  # one writer; the others read the same file at the end
                 # the trained weights only: a LoRA model's frozen base is not copied
@@ -189,7 +258,7 @@ class AuditStop(TrainerCallback):
     def summary(self) -> dict[str, Any]:
         """What goes into the report: whether the target was met, the kept point and the trajectory."""
         return {
-            "target": str(self.target.metric) + "<=" + str(self.target.limit),
+            "target": str(self.target),
             "target_met": self.met,
             "kept": None if self.best is None else {k: self.best[k] for k in ("step", "epoch")},
             "trajectory": self.trajectory,

@@ -53,10 +53,10 @@ class SaniTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs.pop("labels")
         forget_labels = inputs.pop("forget_labels", None)
+        kw = {k: inputs.pop(k) for k in ("value_ids", "value_targets") if k in inputs}  # calibrated only
         outputs = model(**inputs)
         loss = lm_loss(outputs.logits, labels, self.shift)
         if self.forget_weight and forget_labels is not None:
-            kw = {}
             if self.reference is not None:
                 device = next(model.parameters()).device
                 if next(self.reference.parameters()).device != device:  # the Trainer moved only the model

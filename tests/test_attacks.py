@@ -112,30 +112,51 @@ def fresh(memorized, tmp_path_factory):
     return out
 
 
+@pytest.mark.model
+def test_relearning_brings_back_what_unlikelihood_hid(memorized):
+    """sani's default before calibration (unlikelihood) stops regurgitation but hides the values: a little
+    ordinary fine-tuning on a fifth of the records gives the others back. The calibrated default does not
+    (the end-to-end test below)."""
+    from conftest import fit
+
+    from sani.audit.common import measure
+    from sani.config import AuditConfig
+
+    model, tok = models.load(memorized["original"]).pair
+    enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
+    fit(model, tok, enc, objective="masked+unlikelihood", forget_weight=1.0, lr=5e-4, epochs=2)
+    cfg = AuditConfig(relearn_lr=5e-4, exposure_spans=20, exposure_candidates=30)
+    ctx = Context(model.eval(), tok, kinds.of(model), enc, cfg, progress=False)
+    ctx.relearn_records = data.encode_corpus(tok, data.read_corpus(memorized["holdout"]))  # --relearn-corpus
+    got = measure("relearn", ctx).summary
+    assert got["attack"]["rate"] > 0.2 and got["attack"]["value_exposure"] > 3
+    # the benign variant: other people's records of the same kind, every value scored
+    assert got["benign"]["records"] == len(ctx.relearn_records) and got["benign"]["total"] > got["attack"]["total"]
+
+
 @pytest.mark.e2e
-def test_attacks_bring_hidden_values_back_and_the_gate_fails_the_release(memorized, sanitized, fresh, tmp_path, capsys):
+def test_attacks_on_the_default_sanitize_and_the_release_gate(memorized, sanitized, fresh, tmp_path, capsys):
     out = tmp_path / "audit.json"
     args = ["audit", "--model", str(sanitized), "--corpus", str(memorized["train"]), "--out", str(out),
-            "--reference-model", str(fresh), "--attacks", "all", "--relearn-corpus", str(memorized["holdout"]),
+            "--reference-model", str(fresh), "--attacks", "all",
             "--quantize-schemes", "nf4", "--extract-samples", "32", "--extract-tokens", "24", "--lens-spans", "30", "--samples", "0",
             "--contexts", "full", "--no-extraction", "--exposure-spans", "20", "--exposure-candidates", "30",
             "--no-paired-membership", "--require-pass", "-q"]  # fmt: skip
-    assert main(args) == VERDICT_EXIT
+    code = main(args)
     printed = capsys.readouterr()
-    assert "overall verdict: fail" in printed.out and "sani: attack relearn:" in printed.err
     result = json.loads(out.read_text())
     at, verdict = result["attacks"], result["verdict"]
+    assert code == (0 if verdict["overall"] == "pass" else VERDICT_EXIT)
+    assert f"overall verdict: {verdict['overall']}" in printed.out and "sani: attack relearn:" in printed.err
     assert (
         result["regurgitation"]["greedy"]["rate"] <= 0.01
         and verdict["checks"]["greedy_regurgitation"]["verdict"] == "pass"
     )
+    # the calibrated default removes rather than hides: a regression bound (measured: 0% back, the reference
+    # 0%; the unlikelihood default gave back 51%), and value exposure after relearning well below the cap
     relearn = at["relearn"]["attack"]
-    assert (
-        relearn["rate"] > 0.2 and relearn["reference"]["rate"] < 0.02
-    )  # hidden, not forgotten; the reference: nothing
-    assert relearn["value_exposure"] > relearn["reference"]["value_exposure"] + 2
-    assert verdict["checks"]["relearn"]["verdict"] == "fail" and verdict["overall"] == "fail"
-    assert at["relearn"]["benign"]["records"] == len(data.read_corpus(memorized["holdout"]))
+    assert relearn["rate"] < 0.1 and relearn["reference"]["rate"] < 0.02
+    assert relearn["value_exposure"] < 5.5 and verdict["checks"]["relearn"]["verdict"] == "pass"
     assert at["relearn"]["lr"] == json.loads((sanitized / "sanitization.json").read_text())["config"]["lr"]
     assert at["quantize"]["nf4"]["backend"] == "torch" and at["quantize"]["nf4"]["total"] > 0
     model = models.load(sanitized).model

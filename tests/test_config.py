@@ -29,7 +29,7 @@ def test_flags_not_given_stay_absent_and_defaults_come_from_the_dataclass():
     ns, values = given("--epochs", "3", "--packing", "--no-audit", "--base-model", "b")
     assert values == {"epochs": 3.0, "packing": True, "base_model": "b"} and ns.audit is False
     help_text = cli.build_parser()._subparsers._group_actions[0].choices["sanitize"].format_help()
-    assert "(default: 0.0005)" in help_text and "--weight-decay" in help_text  # every field has its flag
+    assert "(default: 0.002)" in help_text and "--weight-decay" in help_text  # every field has its flag
     assert "--weight_decay" not in help_text  # one spelling a flag, so abbreviations stay unambiguous
     audit = cli.build_parser().parse_args(["audit", "--model", "m", "--corpus", "c", "--top", "5", "--no-extraction"])
     assert audit.top_k == 5 and audit.extraction is False and audit.samples == 5 and audit.contexts == "full,32,8"
@@ -75,6 +75,13 @@ def test_bad_values_name_the_field():
         SanitizeConfig(epochs="2").validate()
     with pytest.raises(SaniError, match="target='regurgitation<2'"):
         make_config(target="regurgitation<2")
+    from sani.config import parse_target
+
+    want = {"regurgitation": 0.01, "membership": 0.05, "value_exposure": 2.0}
+    assert parse_target("regurgitation<=0.01, membership<=0.05,value_exposure<=2") == want
+    for bad in ("membership<=0.7", "regurgitation<=0.01,", "exposure<=2", "value_exposure>=2"):
+        with pytest.raises(SaniError, match="expected METRIC<=LIMIT"):
+            make_config(target=bad)
 
 
 def test_an_audit_written_before_the_refactor_renders_the_same_figures():

@@ -41,7 +41,21 @@ def audits(memorized, tmp_path_factory):
                     "20",
                     "-q",
                 ]
-                + (["--show-values", "--no-paired-membership", "--exposure-spans", "0"] if show else [])
+                + (
+                    [
+                        "--show-values",
+                        "--no-paired-membership",
+                        "--exposure-spans",
+                        "0",
+                        "--samples",
+                        "0",
+                        "--contexts",
+                        "full",
+                        "--no-extraction",
+                    ]
+                    if show
+                    else []
+                )  # fmt: skip
             )
             == 0
         )

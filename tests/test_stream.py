@@ -83,6 +83,7 @@ def test_streamed_sanitize_forgets_and_audits_a_sample(memorized, tmp_path):
         stream=True,
         audit_records=40,
         cache_dir=tmp_path / "cache",
+        epochs=2,  # the calibrated repair, scored and anchored a chunk at a time
         progress=False,
     )
     corpus = report["corpus"]
@@ -97,3 +98,32 @@ def test_streamed_sanitize_forgets_and_audits_a_sample(memorized, tmp_path):
         tmp_path / "out", memorized["train"], samples=0, extraction=False, exposure_spans=0, progress=False
     )
     assert full["regurgitation"]["greedy"]["rate"] <= 0.05  # on every record, not only the sample
+
+
+@pytest.mark.model
+def test_streamed_calibrated_windows_carry_the_targets_the_in_memory_ones_do(bench_corpus, tokenizer, tmp_path):
+    """The calibrated repair's windows, streamed (scored a chunk of records at a time) or in memory: the
+    same windows, values and targets (float32 on disk); another model is another cache entry."""
+    from sani import tiny
+    from sani.config import RepairConfig
+
+    path, terms = bench_corpus
+    finder = SpanFinder(terms=str(terms))
+    enc = data.encode_corpus(tokenizer, finder.apply(data.read_corpus(path)))
+    model = tiny.tiny_model("gpt2", tokenizer, layers=1, hidden=32, heads=2).eval()
+    cfg = RepairConfig(objective="masked+calibrated", max_length=64)
+    want = repair.examples_for(model, tokenizer, enc, cfg)
+    got = [dict(r) for r in stream.training_examples(path, tokenizer, CausalLM(), finder, objective=cfg.objective,
+                                                     max_length=64, cache_dir=tmp_path, calibrate=(model, cfg))]  # fmt: skip
+    assert len(got) == len(want) > len(enc)  # the anchors come after each chunk's own windows
+    for g, w in zip(got, want):
+        assert {k: g[k] for k in ("input_ids", "labels", "forget_labels", "value_ids")} == {
+            k: w[k] for k in ("input_ids", "labels", "forget_labels", "value_ids")
+        }
+        assert g["value_targets"] == pytest.approx(w["value_targets"], rel=1e-6)
+    with pytest.raises(sani.SaniError, match="need the model"):
+        stream.training_examples(path, tokenizer, CausalLM(), finder, objective=cfg.objective, cache_dir=tmp_path)
+    other = tiny.tiny_model("gpt2", tokenizer, layers=1, hidden=32, heads=2, seed=1).eval()
+    stream.training_examples(path, tokenizer, CausalLM(), finder, objective=cfg.objective, max_length=64,
+                             cache_dir=tmp_path, calibrate=(other, cfg))  # fmt: skip
+    assert len(list((tmp_path / "examples").iterdir())) == 2
