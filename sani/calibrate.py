@@ -45,14 +45,20 @@ def counterfactual(record: Record, surrogates: Sequence[str]) -> Record:
     return Record("".join(parts), spans, record.where)
 
 
-def copies(records: Sequence[Record], k: int, seed: int, locale: str = "en_US") -> list[list[Record]]:
+def copies(records: Sequence[Record], k: int, seed: int, locale: str = "en_US", offset: int = 0) -> list[list[Record]]:
     """`k` counterfactual copies of each record (none for a record without spans); the same for the same
-    seed. A value without `k` distinct surrogates keeps reusing those it has."""
+    seed and the record's index in the corpus (`offset` + its place here). A value that occurs twice in a
+    record gets the same surrogate both times (the model may copy it from the first); a value without `k`
+    distinct surrogates keeps reusing those it has."""
     cands = Candidates(((s.label, r.value(s)) for r in records for s in r.spans), locale=locale, stream=STREAM)
     out = []
-    for i, rec in enumerate(records):
-        per_span = [cands.for_value(s.label, rec.value(s), k, seed=f"{seed}:{i}:{j}")[0] for j, s in
-                    enumerate(rec.spans)]  # fmt: skip
+    for i, rec in enumerate(records, start=offset):
+        drawn: dict[tuple[str, str], list[str]] = {}
+        for s in rec.spans:
+            key = (s.label, rec.value(s))
+            if key not in drawn:
+                drawn[key] = cands.for_value(*key, k, seed=f"{seed}:{i}:{len(drawn)}")[0]
+        per_span = [drawn[(s.label, rec.value(s))] for s in rec.spans]
         if not rec.spans or not all(per_span):
             out.append([])
             continue
@@ -82,17 +88,20 @@ def calibration(
     anchors: int = 1,
     seed: int = 0,
     locale: str = "en_US",
+    offset: int = 0,
+    limit: int | None = None,
     progress: bool = True,
 ) -> Calibration:
     """Score `k` counterfactual copies of every record with spans under `model` as it is now (sum of log p
     over a surrogate's tokens, as `Kind.span_logliks` scores it, and never below a uniform guess over the
     vocabulary: a surrogate the model finds that unlikely, a label whose surrogates do not look like its
     values, would push the value below anything it could predict there). A value's target is the mean over its
-    copies (NaN where none could be scored: no surrogate of its kind, or past the model's window); the first
-    `anchors` copies of each record are the anchors."""
-    made = copies([e.record for e in encoded], k, seed, locale)
+    copies (NaN where none could be scored: no surrogate of its kind, or past `limit` tokens, the training
+    window, so that a target never had more context than its value gets); the first `anchors` copies of each
+    record are the anchors. `offset`: the index of the first record in the corpus (a streamed part)."""
+    made = copies([e.record for e in encoded], k, seed, locale, offset)
     flat = [encode(tokenizer, c) for cs in made for c in cs]
-    scores = kind.span_logliks(model, tokenizer, flat, progress=progress) if flat else []
+    scores = kind.span_logliks(model, tokenizer, flat, limit=limit, progress=progress) if flat else []
     floor = -math.log(getattr(model.config, "vocab_size", None) or len(tokenizer))  # a uniform guess
     scores = [[max(x, floor * c.span_of_token.count(j)) for j, x in enumerate(row)] for c, row in zip(flat, scores)]
     out, kept, kept_scores, at = [], [], [], 0

@@ -233,7 +233,10 @@ def training_examples(
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))  # mkdtemp: owner only
     try:
         built = datasets.Dataset.from_generator(
-            windows, features=datasets.Features(features), cache_dir=str(work / "generator")
+            windows,
+            features=datasets.Features(features),
+            cache_dir=str(work / "generator"),
+            fingerprint=target.name,  # the cache key: not a hash of the generator's closure (the model's weights)
         )
         built.save_to_disk(str(work / "dataset"))
         del built
@@ -280,9 +283,12 @@ def _windows(
                 yield kind.example(ids, [o >= 0 for o in own], objective)
             return
         model, cfg = calibrate
+        done = 0
         while chunk := list(itertools.islice(encoded, CHUNK)):
-            for ex in examples_for(model, tokenizer, chunk, dataclasses.replace(cfg, max_length=max_length), kind):
+            part = dataclasses.replace(cfg, max_length=max_length)
+            for ex in examples_for(model, tokenizer, chunk, part, kind, offset=done):
                 yield {**ex, "learn": ex.get("learn", 1)} if not kind.shift else ex
+            done += len(chunk)
 
     ints = datasets.Sequence(datasets.Value("int32"))
     features = {n: ints for n in kind.example_columns()}

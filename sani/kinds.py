@@ -122,11 +122,14 @@ class CausalLM:
         encoded: Sequence[Encoded],
         *,
         batch_size: int = 16,
+        limit: int | None = None,
         progress: bool = True,
     ) -> list[list[float]]:
         """Per record, per span: the sum of log p(token | everything before it) over its tokens (what the
-        calibrated repair pulls to its target); NaN for a span that starts the record or leaves the window."""
-        device, limit, pid = device_of(model), max_positions(model), pad_id(tokenizer)
+        calibrated repair pulls to its target); NaN for a span that starts the record or leaves the first
+        `limit` tokens (default: the model's window)."""
+        device, pid = device_of(model), pad_id(tokenizer)
+        limit = min(limit or max_positions(model), max_positions(model))
         out = []
         for b in tqdm(range(0, len(encoded), batch_size), desc="calibration", disable=not progress, leave=False):
             part = encoded[b : b + batch_size]
@@ -248,11 +251,14 @@ class MaskedLM:
         encoded: Sequence[Encoded],
         *,
         batch_size: int = 64,
+        limit: int | None = None,
         progress: bool = True,
     ) -> list[list[float]]:
         """Per record, per span: the sum of log p(true token) over its tokens, the span masked whole (one copy
-        per span: what the calibrated repair masks and pulls to its target); NaN past the window."""
-        mid, pad, limit = mask_id(tokenizer), pad_id(tokenizer), max_positions(model)
+        per span: what the calibrated repair masks and pulls to its target); NaN past the first `limit` tokens
+        (default: the model's window)."""
+        mid, pad = mask_id(tokenizer), pad_id(tokenizer)
+        limit = min(limit or max_positions(model), max_positions(model))
         rows, owner = [], []
         for r, enc in enumerate(encoded):
             ids = enc.input_ids[:limit]

@@ -76,7 +76,7 @@ def build_examples(
     for ids, own in cut(encoded, max_length, packing, separator):
         ex: dict[str, Any] = kind.example(ids, [o >= 0 for o in own], objective, learn=learn)
         if flat is not None:
-            ex.update(value_columns(own, flat, sizes))
+            ex.update(value_columns(own, flat, sizes, kind.shift))
         out.append(ex)
     return out
 
@@ -90,12 +90,14 @@ def numbered(encoded: Iterable[Encoded]) -> Iterator[tuple[Encoded, list[int]]]:
         base += len(enc.record.spans)
 
 
-def value_columns(own: Sequence[int], flat: Sequence[float], sizes: Counter) -> dict[str, list]:
-    """The values a window holds whole and with a target, numbered in order of appearance."""
+def value_columns(own: Sequence[int], flat: Sequence[float], sizes: Counter, shift: bool = True) -> dict[str, list]:
+    """The values a window holds whole and with a target, numbered in order of appearance. With `shift` (a
+    causal LM), a value that starts the window is left out: nothing before it predicts its first token."""
     here = Counter(o for o in own if o >= 0)
+    first = own[0] if shift and own else -1
     local: dict[int, int] = {}
     for o in own:
-        if o >= 0 and o not in local and here[o] == sizes[o] and not math.isnan(flat[o]):
+        if o >= 0 and o != first and o not in local and here[o] == sizes[o] and not math.isnan(flat[o]):
             local[o] = len(local)
     return {"value_ids": [local.get(o, -1) for o in own], "value_targets": [flat[o] for o in local]}
 
@@ -107,10 +109,12 @@ def examples_for(
     cfg: RepairConfig,
     kind: Kind | None = None,
     *,
+    offset: int = 0,
     progress: bool = False,
 ) -> list[dict[str, Any]]:
     """The repair's windows of `encoded` for this config, no longer than the model reads; a calibrated
-    objective scores its targets with `model` as it is now (`sani.calibrate`)."""
+    objective scores its targets with `model` as it is now (`sani.calibrate`; `offset`: the index of the
+    first record in the corpus, when `encoded` is a streamed part)."""
     kind = kind or of(model)
     width, sep = min(cfg.max_length, max_positions(model)), kind.separator(tokenizer)
     if cfg.objective not in CALIBRATED:
@@ -118,7 +122,7 @@ def examples_for(
     from .calibrate import calibration
 
     cal = calibration(model, tokenizer, kind, encoded, k=cfg.surrogates, anchors=cfg.anchors, seed=cfg.seed,
-                      locale=cfg.surrogate_locale, progress=progress)  # fmt: skip
+                      locale=cfg.surrogate_locale, offset=offset, limit=width, progress=progress)  # fmt: skip
     own = build_examples(encoded, kind, cfg.objective, width, packing=cfg.packing, separator=sep, targets=cal.targets)
     held = build_examples(cal.anchors, kind, cfg.objective, width, packing=cfg.packing, separator=sep,
                           targets=cal.anchor_targets, learn=False)  # fmt: skip

@@ -52,6 +52,11 @@ def test_counterfactual_replaces_every_span_and_moves_the_spans():
         assert not values & {c.value(s) for s in c.spans}  # never a corpus value
     assert made == calibrate.copies([rec, Record("no values")], 3, seed=1)  # seeded
     assert made != calibrate.copies([rec, Record("no values")], 3, seed=2)
+    assert made[0] != calibrate.copies([rec], 3, seed=1, offset=5)[0]  # a streamed part: the corpus's index
+    twice = Record("Ann Lee met Bob. Ann Lee left.", [Span(0, 7, "NAME"), Span(12, 15, "NAME"), Span(17, 24, "NAME")])
+    for c in calibrate.copies([twice], 3, seed=0)[0]:
+        first, other, again = (c.value(s) for s in c.spans)
+        assert first == again != other  # a repeated value: the same surrogate at each occurrence
 
 
 @pytest.mark.unit
@@ -73,6 +78,13 @@ def test_calibrated_windows_number_whole_values_and_carry_their_targets(tokenize
     cut = repair.build_examples(enc[:1], CausalLM(), "masked+calibrated", first + 1, targets=targets[:1])
     assert len(cut) >= 2 and all(v == -1 for w in cut for v in w["value_ids"])
     assert all(w["value_targets"] == [] for w in cut)
+    # a value that starts a window: nothing before it predicts its first token, so it is left out there
+    from collections import Counter
+
+    own, sizes = [0, 0, 0, -1, 1, 1], Counter({0: 3, 1: 2})
+    assert repair.value_columns(own, [-5.0, -4.0], sizes, shift=True) == {
+        "value_ids": [-1, -1, -1, -1, 0, 0], "value_targets": [-4.0]}  # fmt: skip
+    assert repair.value_columns(own, [-5.0, -4.0], sizes, shift=False)["value_targets"] == [-5.0, -4.0]  # masked
     silent = repair.build_examples(enc, CausalLM(), "masked+calibrated", 512, targets=targets, learn=False)
     assert all(lab == IGNORE for w in silent for lab in w["labels"])
     assert silent[0]["forget_labels"] == windows[0]["forget_labels"]
