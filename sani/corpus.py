@@ -283,10 +283,9 @@ def _windows(
                 yield kind.example(ids, [o >= 0 for o in own], objective)
             return
         model, cfg = calibrate
-        done = 0
+        cfg, done = dataclasses.replace(cfg, max_length=max_length), 0
         while chunk := list(itertools.islice(encoded, CHUNK)):
-            part = dataclasses.replace(cfg, max_length=max_length)
-            for ex in examples_for(model, tokenizer, chunk, part, kind, offset=done):
+            for ex in examples_for(model, tokenizer, chunk, cfg, kind, offset=done):
                 yield {**ex, "learn": ex.get("learn", 1)} if not kind.shift else ex
             done += len(chunk)
 

@@ -327,11 +327,12 @@ def encode_corpus(tokenizer: Any, records: Iterable[Record]) -> list[Encoded]:
     return [encode(tokenizer, r) for r in records]
 
 
-def windows(encoded: Encoded, max_length: int) -> Iterable[tuple[list[int], list[bool]]]:
+def windows(encoded: Encoded, max_length: int, marks: Sequence[Any] | None = None) -> Iterable[tuple[list[int], list]]:
     """Cut a tokenized record into training windows of at most `max_length` tokens, so long records are
-    trained on whole rather than truncated."""
-    ids, sens = encoded.input_ids, encoded.sensitive
+    trained on whole rather than truncated; each with its tokens' `marks` (default: the sensitive flags)."""
+    ids = encoded.input_ids
+    marks = encoded.sensitive if marks is None else marks
     for i in range(0, len(ids), max_length):
         chunk = ids[i : i + max_length]
         if len(chunk) > 1 or i == 0:
-            yield chunk, sens[i : i + max_length]
+            yield chunk, list(marks[i : i + max_length])

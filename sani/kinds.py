@@ -128,17 +128,9 @@ class CausalLM:
         """Per record, per span: the sum of log p(token | everything before it) over its tokens (what the
         calibrated repair pulls to its target); NaN for a span that starts the record or leaves the first
         `limit` tokens (default: the model's window)."""
-        device, pid = device_of(model), pad_id(tokenizer)
         limit = min(limit or max_positions(model), max_positions(model))
-        out = []
-        for b in tqdm(range(0, len(encoded), batch_size), desc="calibration", disable=not progress, leave=False):
-            part = encoded[b : b + batch_size]
-            ids, mask = pad_batch([e.input_ids[:limit] for e in part], pid)
-            lp, target = next_token_logprobs(model, ids.to(device), mask.to(device))
-            tok = lp.gather(-1, target.unsqueeze(-1)).squeeze(-1).cpu()
-            for row, enc in enumerate(part):
-                out.append(_sums(tok[row].tolist(), enc, start=1, limit=limit))
-        return out
+        stats = self.token_stats(model, tokenizer, encoded, batch_size=batch_size, progress=progress)
+        return [_sums(s["logp"], enc, start=1, limit=limit) for s, enc in zip(stats, encoded)]
 
 
 class MaskedLM:

@@ -279,9 +279,9 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
     )
     if stop:
         stats.update(stop.summary(), target=cfg.target)
+        reported, reported_holdout = _audited(run)
         stats["stop_split"] = {"checked_records": len(run.stop[0]), "checked_holdout": len(run.stop[1] or []),
-                               "reported_records": len(_audited(run)[0]),
-                               "reported_holdout": len(_audited(run)[1] or [])}  # fmt: skip
+                               "reported_records": len(reported), "reported_holdout": len(reported_holdout or [])}  # fmt: skip
         if not stop.met:
             log.warning("the repair reached max_epochs=%s without meeting %s", cfg.max_epochs, cfg.target)
     run.timings["repair"] = time.perf_counter() - clock

@@ -39,7 +39,7 @@ from torch import nn
 from .adapters import is_peft, merge, new_lora
 from .batching import max_positions
 from .config import OBJECTIVES, RepairConfig
-from .data import Encoded
+from .data import Encoded, windows
 from .errors import SaniError
 from .kinds import Kind, of
 from .losses import CALIBRATED
@@ -136,15 +136,7 @@ def cut(
     end to end."""
     if packing:
         return packed(encoded, max_length, separator)
-    return _alone(encoded, max_length)
-
-
-def _alone(encoded: Iterable[Encoded], max_length: int) -> Iterator[tuple[list[int], list[int]]]:
-    """Each record cut into windows of at most `max_length` tokens, so a long record is trained on whole."""
-    for enc, own in numbered(encoded):
-        for i in range(0, len(own), max_length):
-            if len(own) - i > 1 or i == 0:
-                yield enc.input_ids[i : i + max_length], own[i : i + max_length]
+    return (w for enc, own in numbered(encoded) for w in windows(enc, max_length, own))
 
 
 def packed(
