@@ -44,9 +44,10 @@ METHODS: dict[str, dict[str, Any]] = {
     # DEPN (Wu et al. 2023): privacy neurons by integrated gradients anywhere in the network, set to zero
     "depn": {"strategy": "attribution", "scope": "network", "fraction": 0.05, "reset": "zero", "epochs": 0.0},
 }
-# the calibrated default's trade-off curve (shorter, weaker, slower, no anchors): asked for by name only
+# the calibrated default's trade-off curve (shorter, weaker, slower, no anchors), by name only
 CURVE = {"calibrated-e2": {"epochs": 2.0}, "calibrated-w1": {"forget_weight": 1.0}, "calibrated-lr1e-3": {"lr": 1e-3},
-         "calibrated-no-anchors": {"anchors": 0}}  # fmt: skip
+         "calibrated-no-anchors": {"anchors": 0}, "calibrated-unlikelihood": {  # masked LMs' (docs/method.md)
+             "objective": "masked+calibrated+unlikelihood", "forget_weight": 3.0, "epochs": 5.0, "lr": 2e-3, "scheduler": "linear"}}  # fmt: skip
 ORACLE = "oracle"
 # value exposure: 200 values a model, each among 300 candidates; a masked LM 100 among 30 (a pass per token)
 BENCH_EXPOSURE = {"causal-lm": (200, 300), "masked-lm": (100, 30)}
@@ -68,7 +69,7 @@ def apply_method(
         start = time.perf_counter()
         if cfg.fraction > 0:
             selection = erase.choose_neurons(model, tokenizer, encoded, cfg, kind=kind, progress=False)
-            erase.reset_neurons(model, selection, mode=cfg.reset, seed=cfg.seed)
+            erase.reset_neurons(model, selection, mode=cfg.reset, base_model=cfg.base_model, seed=cfg.seed)
         if cfg.epochs > 0:
             repair.train(
                 model,

@@ -64,6 +64,7 @@ class MLMCollator:
     mask_sensitive_inputs: bool = False
     forget_probability: float = 0.0
     learn: bool = True  # False: no MLM targets at all, only the forget term (gradient ascent)
+    alone: bool = False  # calibrated: the other values' tokens also masked one at a time (their forget labels)
 
     def __post_init__(self) -> None:
         from transformers import DataCollatorForLanguageModeling
@@ -92,6 +93,9 @@ class MLMCollator:
             chosen = torch.rand(len(batch), int(vid.max()) + 2) < self.forget_probability
             forget = (vid >= 0) & chosen.gather(1, vid.clamp(min=0))
             out["value_ids"] = vid.masked_fill(~forget, -1)
+            if self.alone:  # a token masked with the rest of its value in view (the fill-in probe's question)
+                rows = torch.tensor([bool(b.get("learn", 1)) for b in batch]).unsqueeze(1)  # not the anchors
+                forget = forget | (rows & sens & ~forget & (torch.rand(sens.shape) < self.forget_probability))
             out["value_targets"] = value_targets(batch)
         elif self.forget_probability:
             forget = sens & (torch.rand(sens.shape) < self.forget_probability)

@@ -18,7 +18,7 @@ from .errors import SaniError, pick
 STRATEGIES = ("random", "activation", "gradient", "attribution")
 RESET_MODES = ("reinit", "zero", "base")
 OBJECTIVES = ("full", "masked", "masked+unlikelihood", "masked+maxent", "masked+unlikelihood+maxent", "ascent",
-              "masked+ascent", "masked+npo", "masked+calibrated")  # fmt: skip
+              "masked+ascent", "masked+npo", "masked+calibrated", "masked+calibrated+unlikelihood")  # fmt: skip
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
 PRECISIONS = ("fp32", "bf16", "fp16")
 

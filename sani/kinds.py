@@ -167,6 +167,7 @@ class MaskedLM:
             cfg.mask_sensitive_inputs,
             cfg.forget_probability if forget else 0.0,
             learn=cfg.objective != "ascent",
+            alone=cfg.objective == "masked+calibrated+unlikelihood",
         )
 
     @torch.no_grad()

@@ -118,6 +118,25 @@ def calibrated_loss(
     return F.smooth_l1_loss(gap, torch.zeros_like(gap), beta=beta)
 
 
+def calibrated_unlikelihood_loss(
+    logits: torch.Tensor,
+    forget_labels: torch.Tensor,
+    shift: bool = True,
+    *,
+    value_ids: torch.Tensor,
+    value_targets: torch.Tensor,
+) -> torch.Tensor:
+    """`calibrated_loss` on the whole values, plus unlikelihood on the sensitive tokens outside them: a masked
+    LM's values masked a token at a time, the rest of the value in view (the fill-in probe's question), which
+    the whole-value calibration never asks."""
+    ids = value_ids[:, 1:] if shift else value_ids
+    _, targets = _align(logits, forget_labels, shift)
+    alone = torch.where(ids < 0, targets, torch.full_like(targets, IGNORE))
+    alone = torch.cat([forget_labels[:, :1], alone], 1) if shift else alone
+    calibrated = calibrated_loss(logits, forget_labels, shift, value_ids=value_ids, value_targets=value_targets)
+    return calibrated + unlikelihood_loss(logits, alone, shift)
+
+
 FORGET_LOSSES = {
     "masked+unlikelihood": unlikelihood_loss,
     "masked+maxent": maxent_loss,
@@ -126,6 +145,8 @@ FORGET_LOSSES = {
     "masked+ascent": ascent_loss,
     "masked+npo": npo_loss,
     "masked+calibrated": calibrated_loss,
+    "masked+calibrated+unlikelihood": calibrated_unlikelihood_loss,
 }
 NEEDS_REFERENCE = ("masked+npo",)
-CALIBRATED = ("masked+calibrated",)  # need each value's target (sani.calibrate) in the training windows
+# these need each value's target (sani.calibrate) in the training windows
+CALIBRATED = ("masked+calibrated", "masked+calibrated+unlikelihood")

@@ -11,7 +11,10 @@ Objectives:
 - `masked+maxent`: `masked` plus `forget_weight * KL(uniform || p)` at the sensitive tokens;
 - `masked+calibrated` (the default for causal LMs): `masked` plus `forget_weight` x the gap of each value's
   log-likelihood to that of unseen values of its kind in the same place (`sani.calibrate` scores the targets
-  before training and adds anchor windows; the loss is `losses.calibrated_loss`).
+  before training and adds anchor windows; the loss is `losses.calibrated_loss`);
+- `masked+calibrated+unlikelihood`: the same, plus unlikelihood on the sensitive tokens outside the values
+  it calibrates; on a masked LM, tokens masked one at a time with the rest of their value in view (the
+  fill-in probe), which whole-value calibration leaves predictable.
 
 Baselines (sani/bench.py compares them), the same way:
 - `ascent`: gradient ascent on the sensitive tokens only (Jang et al. 2023), nothing else learnt;

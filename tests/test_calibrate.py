@@ -39,6 +39,19 @@ def test_calibrated_loss_pulls_each_value_to_its_target_from_both_sides():
 
 
 @pytest.mark.unit
+def test_calibrated_unlikelihood_adds_unlikelihood_on_the_tokens_outside_whole_values():
+    torch.manual_seed(0)
+    logits = torch.randn(1, 5, 7)
+    forget, vid = torch.tensor([[IGNORE, 3, 4, 2, IGNORE]]), torch.tensor([[-1, 0, 0, -1, -1]])
+    tgt = torch.tensor([[-3.0]])
+    alone = torch.tensor([[IGNORE, IGNORE, IGNORE, 2, IGNORE]])
+    for shift in (False, True):
+        got = losses.calibrated_unlikelihood_loss(logits, forget, shift, value_ids=vid, value_targets=tgt)
+        want = losses.calibrated_loss(logits, forget, shift, value_ids=vid, value_targets=tgt)
+        assert torch.isclose(got, want + losses.unlikelihood_loss(logits, alone, shift))
+
+
+@pytest.mark.unit
 def test_counterfactual_replaces_every_span_and_moves_the_spans():
     rec = Record("Name: Ann Lee, SSN 123-45-6789, ok", [Span(6, 13, "NAME"), Span(19, 30, "SSN")])
     cf = calibrate.counterfactual(rec, ["Robert Brown", "987-65-4321"])
@@ -125,10 +138,18 @@ def test_collators_pad_values_and_mask_whole_values(tokenizer):
             assert all(out["input_ids"][r, masked[r]] == bert.mask_token_id)
         assert (out["labels"][1] == IGNORE).all()  # a window that teaches nothing
     assert len(seen) == 4  # each value chosen on its own
+    apart = set()
+    for _ in range(40):  # +unlikelihood: the values not masked whole have tokens masked alone, as the probe asks
+        out = MLMCollator(bert, forget_probability=0.5, alone=True)([row, {**row, "learn": 0}])
+        masked, whole = out["forget_labels"] != IGNORE, out["value_ids"] >= 0
+        assert not (masked[0] & ~torch.tensor(row["sensitive"], dtype=torch.bool)).any()
+        apart.add(tuple((masked[0] & ~whole[0]).tolist()[2:4]))
+        assert masked[1].tolist() == whole[1].tolist()  # never in an anchor, which holds its surrogates' level
+    assert {(True, False), (False, True)} <= apart
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("arch", ["gpt2", "bert"])
+@pytest.mark.parametrize("arch", ["gpt2", "llama", "bert"])
 def test_span_logliks_score_each_value_as_the_repair_does(arch):
     """A span's log-likelihood: causal, the sum of log p(token | before) over its tokens; masked, the span
     masked whole (what the calibrated repair's collator masks). Targets come out per record and span."""
@@ -146,7 +167,7 @@ def test_span_logliks_score_each_value_as_the_repair_does(arch):
     pos = [p for p, s in enumerate(e.span_of_token) if s == j]
     ids = torch.tensor([e.input_ids])
     with torch.no_grad():
-        if arch == "gpt2":
+        if kind.shift:
             lp = torch.log_softmax(model(ids).logits[0], -1)
             want = sum(float(lp[p - 1, e.input_ids[p]]) for p in pos)
         else:

@@ -205,7 +205,7 @@ def test_pretrained_minilm_fine_tuned_then_sanitized_with_reset_base(tmp_path):
     model, tok = models.load(model_dir).pair
     records = synthetic.make_corpus(10, seed=1)
     data.write_records(records, tmp_path / "train.jsonl")
-    data.write_records(synthetic.make_corpus(10, seed=2, repeats=(1,)), tmp_path / "holdout.jsonl")
+    data.write_records(synthetic.make_corpus(20, seed=2, repeats=(1,)), tmp_path / "holdout.jsonl")
     fit(
         model,
         tok,
@@ -233,6 +233,10 @@ def test_pretrained_minilm_fine_tuned_then_sanitized_with_reset_base(tmp_path):
     assert before["greedy"]["rate"] > 0.15
     assert after["greedy"]["rate"] < before["greedy"]["rate"] / 3
     assert report["erase"]["reset"] == "base"
+    # utility, not only the drop: held-out masked-token accuracy kept at 0.97x the fine-tuned model's at least
+    # (measured: 0.286 -> 0.442 on 10 held-out notes; the MLM head is new, so the repair still teaches it)
+    acc = [report[a]["utility"]["holdout"]["accuracy"] for a in ("audit_before", "audit_after")]
+    assert acc[1] >= 0.97 * acc[0], acc
 
 
 @pytest.mark.unit
