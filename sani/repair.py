@@ -44,7 +44,7 @@ from .batching import max_positions
 from .config import OBJECTIVES, RepairConfig
 from .data import Encoded, windows
 from .errors import SaniError
-from .kinds import Kind, of
+from .kinds import IGNORE, Kind, of
 from .losses import CALIBRATED
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,8 @@ def build_examples(
         ex: dict[str, Any] = kind.example(ids, [o >= 0 for o in own], objective, learn=learn)
         if flat is not None:
             ex.update(value_columns(own, flat, sizes, kind.shift))
+            if not learn and "forget_labels" in ex:  # an anchor only holds its values' level: no other push
+                ex["forget_labels"] = [t if v >= 0 else IGNORE for t, v in zip(ex["forget_labels"], ex["value_ids"])]
         out.append(ex)
     return out
 

@@ -101,6 +101,9 @@ def test_calibrated_windows_number_whole_values_and_carry_their_targets(tokenize
     silent = repair.build_examples(enc, CausalLM(), "masked+calibrated", 512, targets=targets, learn=False)
     assert all(lab == IGNORE for w in silent for lab in w["labels"])
     assert silent[0]["forget_labels"] == windows[0]["forget_labels"]
+    # an anchor pushes nothing down: its forget labels only at the values it holds at their targets
+    assert [lab != IGNORE for lab in silent[1]["forget_labels"]] == [v >= 0 for v in silent[1]["value_ids"]]
+    assert sum(lab != IGNORE for lab in windows[1]["forget_labels"]) > sum(v >= 0 for v in windows[1]["value_ids"])
 
 
 @pytest.mark.unit
