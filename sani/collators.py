@@ -88,14 +88,14 @@ class MLMCollator:
         truth = torch.tensor(
             [list(b["input_ids"]) + [0] * (width - len(b["input_ids"])) for b in batch], dtype=torch.long
         )
+        learns = torch.tensor([bool(b.get("learn", 1)) for b in batch]).unsqueeze(1)  # False: an anchor
         if "value_ids" in batch[0]:  # calibrated: whole values masked, as their targets were scored
             vid = torch.tensor([list(b["value_ids"]) + [-1] * (width - len(b["value_ids"])) for b in batch])
             chosen = torch.rand(len(batch), int(vid.max()) + 2) < self.forget_probability
             forget = (vid >= 0) & chosen.gather(1, vid.clamp(min=0))
             out["value_ids"] = vid.masked_fill(~forget, -1)
             if self.alone:  # a token masked with the rest of its value in view (the fill-in probe's question)
-                rows = torch.tensor([bool(b.get("learn", 1)) for b in batch]).unsqueeze(1)  # not the anchors
-                forget = forget | (rows & sens & ~forget & (torch.rand(sens.shape) < self.forget_probability))
+                forget = forget | (learns & sens & ~forget & (torch.rand(sens.shape) < self.forget_probability))
             out["value_targets"] = value_targets(batch)
         elif self.forget_probability:
             forget = sens & (torch.rand(sens.shape) < self.forget_probability)
@@ -104,8 +104,7 @@ class MLMCollator:
         out["forget_labels"] = torch.where(forget, truth, torch.full_like(truth, IGNORE))
         if not self.learn:
             out["labels"] = torch.full_like(out["labels"], IGNORE)
-        silent = torch.tensor([not b.get("learn", 1) for b in batch])
-        out["labels"] = out["labels"].masked_fill(silent.unsqueeze(1), IGNORE)
+        out["labels"] = out["labels"].masked_fill(~learns, IGNORE)
         hide = sens if self.mask_sensitive_inputs else forget
         out["input_ids"] = out["input_ids"].masked_fill(hide, mask_id(self.tokenizer))
         return out

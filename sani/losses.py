@@ -129,10 +129,7 @@ def calibrated_unlikelihood_loss(
     """`calibrated_loss` on the whole values, plus unlikelihood on the sensitive tokens outside them: a masked
     LM's values masked a token at a time, the rest of the value in view (the fill-in probe's question), which
     the whole-value calibration never asks."""
-    ids = value_ids[:, 1:] if shift else value_ids
-    _, targets = _align(logits, forget_labels, shift)
-    alone = torch.where(ids < 0, targets, torch.full_like(targets, IGNORE))
-    alone = torch.cat([forget_labels[:, :1], alone], 1) if shift else alone
+    alone = forget_labels.masked_fill(value_ids >= 0, IGNORE)  # both aligned with the input ids
     calibrated = calibrated_loss(logits, forget_labels, shift, value_ids=value_ids, value_targets=value_targets)
     return calibrated + unlikelihood_loss(logits, alone, shift)
 
