@@ -1,5 +1,5 @@
-"""Tensors from token lists: padding, the model's window, and one forward pass per masked copy. The helpers
-below the model kinds and the audit's metrics, which all batch records the same way."""
+"""Tensors from token lists: padding, the model's window, the special ids. The helpers below the model kinds
+and the audit's metrics, which all batch records the same way (masked copies: `sani.masking`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from .errors import SaniError
 
@@ -64,38 +63,6 @@ def pad_batch(seqs: Sequence[list[int]], pad: int, *, left: bool = False) -> tup
 
 def device_of(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
-
-
-def masked(ids: list[int], positions: Sequence[int], mid: int) -> list[int]:
-    """A copy of `ids` with the tokens at `positions` replaced by the mask token."""
-    out = list(ids)
-    for p in positions:
-        out[p] = mid
-    return out
-
-
-@torch.no_grad()
-def masked_logprobs(
-    model: nn.Module,
-    rows: Sequence[tuple[list[int], list[int]]],
-    pad: int,
-    *,
-    batch_size: int,
-    progress: bool,
-    desc: str,
-) -> list[torch.Tensor]:
-    """For each (ids, positions): log-probabilities [len(positions), vocab] at those positions. Rows are
-    batched by length."""
-    device = device_of(model)
-    order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))
-    out: list[torch.Tensor] = [torch.empty(0)] * len(rows)
-    for b in tqdm(range(0, len(order), batch_size), desc=desc, disable=not progress, leave=False):
-        idx = order[b : b + batch_size]
-        ids, mask = pad_batch([rows[i][0] for i in idx], pad)
-        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
-        for r, i in enumerate(idx):
-            out[i] = torch.log_softmax(logits[r, rows[i][1]].float(), -1).cpu()
-    return out
 
 
 def next_token_logprobs(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

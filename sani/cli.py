@@ -75,6 +75,7 @@ def _sanitize(ns: argparse.Namespace, progress: bool) -> int:
         stream=r.stream,
         audit_records=r.audit_records,
         cache_dir=r.cache_dir,
+        cache_key=r.cache_key,
         allow_pickle=i.allow_pickle,
         trust_remote_code=i.trust_remote_code,
         progress=progress,

@@ -29,7 +29,7 @@ from . import data, dist
 from .batching import max_positions
 from .config import OBJECTIVES, RepairConfig
 from .errors import SaniError
-from .files import digest, file_digest
+from .files import CACHE_KEYS, digest, file_digest
 from .kinds import Kind
 from .losses import CALIBRATED
 from .repair import cut, examples_for
@@ -89,14 +89,17 @@ class Streamed:
         audit_records: int,
         seed: int = 0,
         cache_dir: str | Path | None = None,
+        key: str = "edges",
     ):
         if audit_records < 1:
             raise SaniError(f"audit_records={audit_records}: must be at least 1")
-        self.path, self.finder, self.cache_dir = path, finder, cache_dir
+        self.path, self.finder, self.cache_dir, self.key = path, finder, cache_dir, key
+        if key not in CACHE_KEYS:
+            raise SaniError(f"cache_key={key!r}: choose one of {', '.join(CACHE_KEYS)}")
         self.records, self.total, self.total_spans = sample(path, finder, audit_records, seed=seed)
 
     def digest(self, tokenizer: Any) -> str:
-        return cache_key(self.path, self.finder, tokenizer, {})
+        return cache_key(self.path, self.finder, tokenizer, {}, self.key)
 
     def training_examples(
         self, model: Any, tokenizer: Any, kind: Kind, encoded: Sequence[data.Encoded], cfg: RepairConfig, work: Path
@@ -112,6 +115,7 @@ class Streamed:
                 packing=cfg.packing,
                 cache_dir=self.cache_dir or work / "tokenized",
                 calibrate=(model, cfg),
+                key=self.key,
             )
 
     def summary(self, examples: Any) -> dict[str, Any]:
@@ -127,10 +131,11 @@ def source(
     seed: int = 0,
     cache_dir: str | Path | None = None,
     check: bool = True,
+    cache_key: str = "edges",
 ) -> InMemory | Streamed:
     """The corpus as the pipeline reads it; refuses one without sensitive spans unless `check` is off (then
-    `require_spans` later)."""
-    src = Streamed(corpus, finder, audit_records, seed, cache_dir) if stream else InMemory(corpus, finder)
+    `require_spans` later). `cache_key`: how a streamed corpus's cache knows the file (`files.file_digest`)."""
+    src = Streamed(corpus, finder, audit_records, seed, cache_dir, cache_key) if stream else InMemory(corpus, finder)
     if check:
         require_spans(src)
     return src
@@ -185,19 +190,27 @@ def sample(path: str | Path, finder: SpanFinder | None, size: int, seed: int = 0
     return kept, n, spans
 
 
-def cache_key(path: str | Path, finder: SpanFinder, tokenizer: Any, settings: dict[str, Any]) -> str:
-    """What decides the windows: the corpus file, the span settings (and term file), the tokenizer, the
-    window settings and sani's version."""
+def cache_key(
+    path: str | Path, finder: SpanFinder, tokenizer: Any, settings: dict[str, Any], key: str = "edges"
+) -> str:
+    """What decides the windows: the corpus file (known by `key`: `files.file_digest`), the span settings (and
+    term file), the tokenizer, the window settings and sani's version."""
     spans = dataclasses.asdict(finder)
     if isinstance(finder.terms, str) and Path(finder.terms).is_file():
-        spans["terms"] = file_digest(finder.terms)
+        spans["terms"] = file_digest(finder.terms, "full")
     vocab = (
         hashlib.sha256(tokenizer.backend_tokenizer.to_str().encode()).hexdigest()
         if getattr(tokenizer, "is_fast", False)
         else repr(tokenizer)
     )
-    key = {"corpus": file_digest(path), "spans": spans, "tokenizer": vocab, "settings": settings, "sani": __version__}
-    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    parts = {
+        "corpus": file_digest(path, key),
+        "spans": spans,
+        "tokenizer": vocab,
+        "settings": settings,
+        "sani": __version__,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
 def training_examples(
@@ -211,6 +224,7 @@ def training_examples(
     packing: bool = False,
     cache_dir: str | Path,
     calibrate: tuple[Any, RepairConfig] | None = None,
+    key: str = "edges",
 ) -> Any:
     """The repair's windows for the corpus at `path`, as a `datasets.Dataset` on disk under `cache_dir`
     (built once, then read from there). A calibrated objective needs `calibrate` (the model before the
@@ -222,7 +236,7 @@ def training_examples(
     data.check_tokenizer(tokenizer)
     finder = finder or SpanFinder()
     settings = _settings(objective, max_length, kind, packing, kind.separator(tokenizer), calibrate)
-    target = Path(cache_dir) / "examples" / cache_key(path, finder, tokenizer, settings)
+    target = Path(cache_dir) / "examples" / cache_key(path, finder, tokenizer, settings, key)
     if (target / "dataset_info.json").is_file():
         log.info("reading the tokenized corpus from the cache %s", target)
         return datasets.load_from_disk(str(target))

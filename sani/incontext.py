@@ -17,7 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .batching import device_of, mask_id, masked, masked_logprobs, max_positions, pad_batch, pad_id
+from .batching import device_of, mask_id, max_positions, pad_batch, pad_id
+from .masking import copies, score
 
 BUDGET = 1 << 24  # logits held at once (floats): candidates are batched to fit
 BATCH = 128  # candidates a batch: each holds its own copy of the prefix's cache
@@ -105,22 +106,17 @@ def masked_logprobs_in_place(model: nn.Module, tokenizer: Any, texts: Sequence[t
     enc = tokenizer([p + v + s for p, v, s in texts], add_special_tokens=True, return_offsets_mapping=True,
                     verbose=False)  # fmt: skip
     mid, limit = mask_id(tokenizer), max_positions(model)
-    rows, owner = [], []
+    items, owner = [], []
     for i, (ids, offsets) in enumerate(zip(enc["input_ids"], enc["offset_mapping"])):
         start = len(texts[i][0])
         end = start + len(texts[i][1])
         pos = [p for p, (a, b) in enumerate(offsets) if b > a and a < end and b > start]
         lo = max(0, min(pos[0] - limit // 2, len(ids) - limit)) if len(ids) > limit and pos else 0
         ids = ids[lo : lo + limit]
-        for p in pos:
-            if 0 <= p - lo < len(ids):
-                rows.append((masked(ids, [p - lo], mid), [p - lo]))
-                owner.append((i, ids[p - lo]))
-    if not rows:
-        return [0.0] * len(texts)
-    width = max(len(r[0]) for r in rows) * model.config.vocab_size
-    lps = masked_logprobs(model, rows, pad_id(tokenizer), batch_size=max(1, BUDGET // width), progress=False, desc="")
+        at = [p - lo for p in pos if 0 <= p - lo < len(ids)]
+        items += copies(ids, ([p] for p in at), mid)
+        owner += [i] * len(at)
     scores = [0.0] * len(texts)
-    for (i, true), lp in zip(owner, lps):
-        scores[i] += float(lp[0, true])
+    for i, lp in zip(owner, score(model, items, pad_id(tokenizer)).logp.tolist()):
+        scores[i] += lp
     return scores

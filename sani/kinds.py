@@ -7,20 +7,40 @@ Salazar et al. 2020) and of the sensitive tokens (what erase scores attribute).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .batching import device_of, mask_id, masked, masked_logprobs, max_positions, next_token_logprobs, pad_batch, pad_id
+from .batching import device_of, mask_id, max_positions, next_token_logprobs, pad_batch, pad_id
 from .collators import IGNORE, MLMCollator, SpanCollator
 from .data import Encoded
 from .errors import SaniError
 from .incontext import causal_logprobs, masked_logprobs_in_place
+from .masking import copies, score, shared
 
 TASKS = ("causal-lm", "masked-lm")
+STATS = ("logp", "mu", "sigma", "hit")
+# within `one_pass()`: model -> token list -> its `CausalLM.token_stats` (the audit's metrics share one pass)
+_MEMO: ContextVar[weakref.WeakKeyDictionary | None] = ContextVar("sani_token_stats", default=None)
+
+
+@contextmanager
+def one_pass() -> Iterator[None]:
+    """Within it, a causal LM's `token_stats` reads each token list once per model (utility, extraction and
+    membership share one teacher-forced pass), and a masked LM scores each masked copy once
+    (`masking.shared`). Only while no weights change (the audit's metrics)."""
+    token = _MEMO.set(weakref.WeakKeyDictionary())
+    try:
+        with shared():
+            yield
+    finally:
+        _MEMO.reset(token)
 
 
 class CausalLM:
@@ -56,7 +76,6 @@ class CausalLM:
     def collator(self, tokenizer: Any, cfg: Any, forget: bool) -> Any:
         return SpanCollator(pad_id(tokenizer))
 
-    @torch.no_grad()
     def token_stats(
         self,
         model: nn.Module,
@@ -67,26 +86,34 @@ class CausalLM:
         progress: bool = True,
         sensitive_only: bool = False,
     ) -> list[dict[str, list[float]]]:
-        """Per record, for each predicted token: its log-prob, the mean and std of log-probs under the model's
-        distribution at that position (for Min-K%++), and whether it is the most likely token (`hit`, 1.0 or
-        0.0). Records longer than the window are truncated.
-        One pass reads every token, so `sensitive_only` changes nothing here."""
-        device, limit, pid = device_of(model), max_positions(model), pad_id(tokenizer)
-        out: list[dict[str, list[float]]] = []
-        for b in tqdm(range(0, len(encoded), batch_size), desc="membership", disable=not progress, leave=False):
-            batch = [e.input_ids[:limit] for e in encoded[b : b + batch_size]]
-            ids, mask = pad_batch(batch, pid)
+        """Per record, for each token after the first: its log-prob, the mean and std of log-probs under the
+        model's distribution at that position (for Min-K%++), and whether it is the most likely token (`hit`,
+        1.0 or 0.0). Records longer than the window are read in windows (`data.windows`), the first token of
+        each unpredicted (NaN). One pass reads every token, so `sensitive_only` changes nothing here; inside
+        `one_pass()` a record already read by this model is not read again."""
+        memo = _MEMO.get()
+        seen = memo.setdefault(model, {}) if memo is not None else {}
+        todo = list({tuple(e.input_ids): e for e in encoded if tuple(e.input_ids) not in seen}.values())
+        limit, pid, device = max_positions(model), pad_id(tokenizer), device_of(model)
+        nan = float("nan")
+        got = {tuple(e.input_ids): {k: [nan] * max(0, len(e.input_ids) - 1) for k in STATS} for e in todo}
+        parts = sorted(((tuple(e.input_ids), i) for e in todo for i in range(0, len(e.input_ids), limit)
+                        if i == 0 or len(e.input_ids) - i > 1), key=lambda x: len(x[0][x[1] : x[1] + limit]))  # fmt: skip
+        for b in tqdm(range(0, len(parts), batch_size), desc="token scores", disable=not progress, leave=False):
+            batch = parts[b : b + batch_size]
+            ids, mask = pad_batch([list(key[i : i + limit]) for key, i in batch], pid)
             lp, target = next_token_logprobs(model, ids.to(device), mask.to(device))
-            tok = lp.gather(-1, target.unsqueeze(-1)).squeeze(-1)
-            hit = (lp.argmax(-1) == target).float()
             p = lp.exp()
             mu = (p * lp).sum(-1)
-            sigma = ((p * lp * lp).sum(-1) - mu * mu).clamp(min=1e-12).sqrt()
-            for row, toks in enumerate(batch):
-                n = len(toks) - 1
-                out.append({"logp": tok[row, :n].tolist(), "mu": mu[row, :n].tolist(),
-                            "sigma": sigma[row, :n].tolist(), "hit": hit[row, :n].tolist()})  # fmt: skip
-        return out
+            cols = {"logp": lp.gather(-1, target.unsqueeze(-1)).squeeze(-1), "mu": mu,
+                    "sigma": ((p * lp * lp).sum(-1) - mu * mu).clamp(min=1e-12).sqrt(),
+                    "hit": (lp.argmax(-1) == target).float()}  # fmt: skip
+            for row, (key, i) in enumerate(batch):
+                n = min(limit, len(key) - i) - 1
+                for k, col in cols.items():
+                    got[key][k][i : i + n] = col[row, :n].tolist()
+        seen.update(got)
+        return [seen[tuple(e.input_ids)] if memo is not None else got[tuple(e.input_ids)] for e in encoded]
 
     @torch.no_grad()
     def sequence_nll(
@@ -170,7 +197,6 @@ class MaskedLM:
             alone=cfg.objective == "masked+calibrated+unlikelihood",
         )
 
-    @torch.no_grad()
     def token_stats(
         self,
         model: nn.Module,
@@ -182,47 +208,38 @@ class MaskedLM:
         sensitive_only: bool = False,
     ) -> list[dict[str, list[float]]]:
         """As `CausalLM.token_stats`, each token after the first masked alone (pseudo-log-likelihood);
-        `sensitive_only`: only the sensitive tokens (the others read NaN), one copy per value token."""
-        mid, pad, limit = mask_id(tokenizer), pad_id(tokenizer), max_positions(model)
+        `sensitive_only`: only the sensitive tokens (the others read NaN), one copy per value token.
+        (`batch_size` is the causal kind's; copies are batched by tokens, `masking.BUDGET`.)"""
+        mid, limit = mask_id(tokenizer), max_positions(model)
         nan = float("nan")
         out = [{k: [nan] * (len(e.input_ids[:limit]) - 1) for k in ("logp", "mu", "sigma", "hit")} for e in encoded]
-        rows, owner = [], []
+        items, owner = [], []
         for r, enc in enumerate(encoded):
             ids = enc.input_ids[:limit]
-            for p in range(1, len(ids)):
-                if not sensitive_only or enc.sensitive[p]:
-                    rows.append((masked(ids, [p], mid), [p]))
-                    owner.append((r, p, ids[p]))
-        lps = masked_logprobs(model, rows, pad, batch_size=batch_size, progress=progress, desc="pseudo-likelihood")
-        for (r, p, true), lp in zip(owner, lps):
-            lp = lp[0]
-            prob = lp.exp()
-            mu = float((prob * lp).sum())
-            out[r]["logp"][p - 1] = float(lp[true])
-            out[r]["mu"][p - 1] = mu
-            out[r]["hit"][p - 1] = float(int(lp.argmax()) == true)
-            out[r]["sigma"][p - 1] = max(float((prob * lp * lp).sum()) - mu * mu, 1e-12) ** 0.5
+            at = [p for p in range(1, len(ids)) if not sensitive_only or enc.sensitive[p]]
+            items += copies(ids, ([p] for p in at), mid)
+            owner += [(r, p) for p in at]
+        s = score(model, items, pad_id(tokenizer), progress=progress, desc="pseudo-likelihood")
+        hit = (s.top[:, 0] == torch.tensor([c.truth[0] for c in items], dtype=torch.long)).float()
+        for i, (r, p) in enumerate(owner):
+            for key, col in (("logp", s.logp), ("mu", s.mu), ("sigma", s.sigma), ("hit", hit)):
+                out[r][key][p - 1] = float(col[i])
         return out
 
-    @torch.no_grad()
     def sequence_nll(
         self, model: nn.Module, tokenizer: Any, texts: Sequence[str], *, batch_size: int = 256
     ) -> list[float]:
         """Negative pseudo-log-likelihood (nats) of each text: every non-special token masked alone in turn."""
         special = set(tokenizer.all_special_ids)
-        mid, pad = mask_id(tokenizer), pad_id(tokenizer)
-        rows, owner = [], []
-        for t, text in enumerate(texts):
-            ids = tokenizer(text)["input_ids"]
-            for p, tok in enumerate(ids):
-                if tok not in special:
-                    rows.append((masked(ids, [p], mid), [p]))
-                    owner.append((t, tok))
+        mid = mask_id(tokenizer)
+        items, owner = [], []
+        for t, ids in enumerate(tokenizer(list(texts))["input_ids"] if texts else []):
+            at = [p for p, tok in enumerate(ids) if tok not in special]
+            items += copies(ids, ([p] for p in at), mid)
+            owner += [t] * len(at)
         out = [0.0] * len(texts)
-        for (t, tok), lp in zip(
-            owner, masked_logprobs(model, rows, pad, batch_size=batch_size, progress=False, desc="")
-        ):
-            out[t] -= float(lp[0, tok])
+        for t, lp in zip(owner, score(model, items, pad_id(tokenizer)).logp.tolist()):
+            out[t] -= lp
         return out
 
     def sensitive_logprob(
@@ -250,20 +267,18 @@ class MaskedLM:
         """Per record, per span: the sum of log p(true token) over its tokens, the span masked whole (one copy
         per span: what the calibrated repair masks and pulls to its target); NaN past the first `limit` tokens
         (default: the model's window)."""
-        mid, pad = mask_id(tokenizer), pad_id(tokenizer)
+        mid = mask_id(tokenizer)
         limit = min(limit or max_positions(model), max_positions(model))
-        rows, owner = [], []
+        items, owner = [], []
         for r, enc in enumerate(encoded):
-            ids = enc.input_ids[:limit]
-            for j in range(len(enc.record.spans)):
-                pos = [p for p, s in enumerate(enc.span_of_token) if s == j]
-                if pos and pos[-1] < limit:
-                    rows.append((masked(ids, pos, mid), pos))
-                    owner.append((r, j, [ids[p] for p in pos]))
+            spans = [[p for p, s in enumerate(enc.span_of_token) if s == j] for j in range(len(enc.record.spans))]
+            kept = [(j, pos) for j, pos in enumerate(spans) if pos and pos[-1] < limit]
+            items += copies(enc.input_ids[:limit], (pos for _, pos in kept), mid)
+            owner += [(r, j) for j, _ in kept]
         out = [[float("nan")] * len(e.record.spans) for e in encoded]
-        lps = masked_logprobs(model, rows, pad, batch_size=batch_size, progress=progress, desc="calibration")
-        for (r, j, true), lp in zip(owner, lps):
-            out[r][j] = float(lp[torch.arange(len(true)), torch.tensor(true)].sum())
+        s = score(model, items, pad_id(tokenizer), progress=progress, desc="calibration")
+        for i, (r, j) in enumerate(owner):
+            out[r][j] = float(s.logp[s.rows(i)].sum())
         return out
 
 

@@ -82,6 +82,12 @@ class SanitizeRun:
         "corpus's tokens, sensitive ones included; readable by you only). Default: in "
         "the work directory, deleted at the end",
     )
+    cache_key: str = opt(
+        "edges",
+        "with --stream: how the cache knows the corpus file: 'edges' (size, time and a hash of its first and "
+        "last MiB: an edit of the same size and time in the middle goes unseen) or 'full' (a hash of every byte)",
+        choices=["edges", "full"],
+    )
     audit: bool = opt(True, "audit before and after (--no-audit skips it)")
     overwrite: bool = opt(False, "replace --out if it exists")
     resume: bool = opt(False, "continue an interrupted run from its last repair checkpoint")

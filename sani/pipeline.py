@@ -89,6 +89,7 @@ def sanitize(
     stream: bool = False,
     audit_records: int = 1000,
     cache_dir: str | Path | None = None,
+    cache_key: str = "edges",
     progress: bool = True,
     thresholds: str | Path | dict[str, float] | None = None,
     **options: Any,
@@ -100,9 +101,8 @@ def sanitize(
     YAML `config_file` and a `preset`). Returns the report also written to `out/sanitization.json`; the
     input directory is never written to. Work in progress is kept in `.<out>.work` beside `out` until the
     output is complete (`resume=True` continues an interrupted run). `stream=True`: a corpus file larger
-    than memory, tokenized once into a disk cache (`cache_dir`: kept), audited on `audit_records` records.
-    Each audit carries its verdict against `thresholds` (a file or a dict; `sani.audit.gate`).
-    """
+    than memory, tokenized once into a disk cache (`cache_dir`: kept; `cache_key`: `files.file_digest`),
+    audited on `audit_records` records. Each audit's verdict: against `thresholds` (`sani.audit.gate`)."""
     task, probe = task_and_probe(task, probe)
     adapter = is_adapter_dir(model)  # its base may be named in the settings (a flag or the YAML file)
     base = (config or make_config(preset, config_file, lora=adapter, **options)).base_model if adapter else None
@@ -111,7 +111,7 @@ def sanitize(
     clock = time.perf_counter()
     th = gate.read_thresholds(thresholds) if isinstance(thresholds, (str, Path)) else thresholds
     pair = finders(terms, spans)
-    source, hold, rows = _read(src, cfg, corpus, holdout, probe, pair, stream, audit_records, cache_dir)
+    source, hold, rows = _read(src, cfg, corpus, holdout, probe, pair, stream, audit_records, (cache_dir, cache_key))
     check_out(Path(out), src.given, overwrite)
     run = _prepare(src, Path(out), cfg, source, hold, rows, resume, allow_pickle, trust_remote_code, progress)
     run.timings["load"] = time.perf_counter() - clock
@@ -138,12 +138,12 @@ def _read(
     finder_pair: tuple[SpanFinder, SpanFinder],
     stream: bool,
     audit_records: int,
-    cache_dir: Any,
+    cache: tuple[Any, str],
 ) -> tuple[Any, list[data.Record] | None, Any]:
     """The corpus source, the holdout's records and the probe task, each checked before any model loads."""
     finder, hold_finder = finder_pair
     source = corpora.source(corpus, finder, stream=stream, audit_records=audit_records, seed=cfg.seed,
-                            cache_dir=cache_dir, check=False)  # fmt: skip
+                            cache_dir=cache[0], cache_key=cache[1], check=False)  # fmt: skip
     hold = corpora.holdout_records(holdout, hold_finder, stream=stream, audit_records=audit_records, seed=cfg.seed)
     corpora.require_spans(source)
     rows = read_task(probe) if probe is not None else None

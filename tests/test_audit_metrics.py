@@ -166,23 +166,27 @@ def test_linear_probe_reads_the_task_from_a_trained_model(memorized, tmp_path):
         probe.read_task(tmp_path / "bad2.jsonl")
 
 
-def _paper_scores(model, tokenizer, text, k=0.2, limit=None):
+def _paper_scores(model, tokenizer, text, k=0.2, window=None):
     """One record alone, from the papers' definitions: LOSS (Yeom et al.), zlib (Carlini et al. 2021: mean NLL
-    over the zlib entropy of the text scored), Min-K% (Shi et al.), Min-K%++ (Zhang et al.)."""
+    over the zlib entropy of the text scored), Min-K% (Shi et al.), Min-K%++ (Zhang et al.); a record longer
+    than `window` tokens read one window at a time, each window's first token unpredicted."""
     import zlib
 
-    ids = tokenizer(text)["input_ids"][:limit]
-    with torch.no_grad():
-        logits = model(input_ids=torch.tensor([ids])).logits[0, :-1].double()
-    lp = torch.log_softmax(logits, -1)
-    tok = lp.gather(-1, torch.tensor(ids[1:]).unsqueeze(-1)).squeeze(-1)
-    mu = (lp.exp() * lp).sum(-1)
-    sigma = ((lp.exp() * lp * lp).sum(-1) - mu * mu).sqrt()
+    ids = tokenizer(text)["input_ids"]
+    window = window or len(ids)
+    tok, mu, sigma = [], [], []
+    for i in range(0, len(ids), window):
+        part = ids[i : i + window]
+        with torch.no_grad():
+            lp = torch.log_softmax(model(input_ids=torch.tensor([part])).logits[0, :-1].double(), -1)
+        tok.append(lp.gather(-1, torch.tensor(part[1:]).unsqueeze(-1)).squeeze(-1))
+        mu.append((lp.exp() * lp).sum(-1))
+        sigma.append(((lp.exp() * lp * lp).sum(-1) - mu[-1] * mu[-1]).sqrt())
+    tok, mu, sigma = torch.cat(tok), torch.cat(mu), torch.cat(sigma)
     n = max(1, int(len(tok) * k))
-    scored = tokenizer.decode(ids, skip_special_tokens=True) if limit else text
     return {
         "loss": tok.mean().item(),
-        "zlib": tok.mean().item() / len(zlib.compress(scored.encode())),
+        "zlib": tok.mean().item() / len(zlib.compress(text.encode())),
         "min_k": tok.sort().values[:n].mean().item(),
         "min_k_pp": ((tok - mu) / sigma).sort().values[:n].mean().item(),
     }
@@ -206,15 +210,33 @@ def test_membership_scores_match_the_papers_definitions_and_keep_the_corpus_inde
 
 
 @pytest.mark.model
-def test_a_record_longer_than_the_window_is_compressed_as_far_as_it_is_scored(tokenizer):
+def test_a_record_longer_than_the_window_is_scored_whole_in_one_pass_shared_by_the_audit(tokenizer, monkeypatch):
+    """A causal LM's record longer than its window: membership scores every window (each one's first token
+    unpredicted) and compresses the whole text; inside `one_pass` utility and extraction read the same pass."""
+    from sani import kinds
+    from sani.audit import utility
+
     model = tiny.tiny_model("gpt2", tokenizer, seed=0, layers=2, hidden=64, heads=2, positions=64).eval()
     limit = batching.max_positions(model)
     text = " ".join(r.text for r in synthetic.make_corpus(3, seed=3))
     enc = data.encode_corpus(tokenizer, [data.Record(text)])[0]
-    assert len(enc.input_ids) > limit
+    assert len(enc.input_ids) > 2 * limit
     stats = mia.token_stats(model, tokenizer, CausalLM(), [enc], progress=False)[0]
-    scored = mia.scored_text(tokenizer, enc, len(stats["logp"]))
-    assert len(scored) < len(text) and text.startswith(scored.strip()[:50])
-    got = mia.record_scores(stats, scored, None)
-    want = _paper_scores(model, tokenizer, text, limit=limit)
-    assert got == pytest.approx(want, rel=1e-3, abs=1e-4)
+    assert len(stats["logp"]) == len(enc.input_ids) - 1 and math.isnan(stats["logp"][limit - 1])
+    assert mia.scored_text(tokenizer, enc, len(stats["logp"])) == text
+    got = mia.record_scores(stats, text, None)
+    assert got == pytest.approx(_paper_scores(model, tokenizer, text, window=limit), rel=1e-3, abs=1e-4)
+    calls = []
+    model.register_forward_hook(lambda *a: calls.append(1))
+    with kinds.one_pass():
+        u = utility.utility(model, tokenizer, [enc], progress=False)
+        read = len(calls)
+        tf = extraction.teacher_forced(model, tokenizer, [enc], progress=False)
+        again = mia.token_stats(model, tokenizer, CausalLM(), [enc], progress=False)[0]
+    assert read >= 1 and len(calls) == read  # one pass, read once
+    assert again["logp"][: limit - 1] == pytest.approx(stats["logp"][: limit - 1], abs=1e-6)
+    assert tf[0][1][1:limit] == pytest.approx(stats["logp"][: limit - 1], abs=1e-6) and tf[0][0][limit] is False
+    kept = [lp for t, lp in enumerate(stats["logp"], 1) if not enc.sensitive[t] and lp == lp]
+    assert u["tokens"] == len(kept) and u["perplexity"] == pytest.approx(math.exp(-sum(kept) / len(kept)), rel=1e-4)
+    mia.token_stats(model, tokenizer, CausalLM(), [enc], progress=False)
+    assert len(calls) > read  # outside `one_pass`, nothing is kept

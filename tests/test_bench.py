@@ -77,3 +77,4 @@ def test_gpu_check_script_runs_small_on_cpu():
     assert [r["model"] for r in rows] == ["gpt2-tiny", "llama-tiny"]
     for r in rows:
         assert r["plain Trainer tokens/s"] > 0 and r["sani repair tokens/s"] > 0 and r["audit prompts/s"] > 0
+        assert r["sani calibrated tokens/s"] > 0 and r["calibration s"] > 0

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 import sani
 from sani import corpus as stream
-from sani import data, repair, synthetic
+from sani import data, files, repair, synthetic
 from sani.kinds import CausalLM
 from sani.spans import SpanFinder
 
@@ -127,3 +128,28 @@ def test_streamed_calibrated_windows_carry_the_targets_the_in_memory_ones_do(ben
     stream.training_examples(path, tokenizer, CausalLM(), finder, objective=cfg.objective, max_length=64,
                              cache_dir=tmp_path, calibrate=(other, cfg))  # fmt: skip
     assert len(list((tmp_path / "examples").iterdir())) == 2
+
+
+def _edit_keeping_size_and_time(path, at: int) -> None:
+    st = path.stat()
+    raw = bytearray(path.read_bytes())
+    raw[at] = ord("b") if raw[at] != ord("b") else ord("c")
+    path.write_bytes(bytes(raw))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.mark.unit
+def test_the_cache_knows_an_edit_of_the_same_size_and_time(tmp_path):
+    """The default key hashes the file's first and last MiB: an edit there is seen; one in the middle of a
+    file over 2 MiB is seen only with the full hash (`--cache-key full`)."""
+    path = tmp_path / "c.jsonl"
+    path.write_text((json.dumps({"text": "a" * 99}) + "\n") * 30_000)  # 3.1 MB
+    size = path.stat().st_size
+    before = {k: files.file_digest(path, k) for k in files.CACHE_KEYS}
+    _edit_keeping_size_and_time(path, size // 2)
+    middle = {k: files.file_digest(path, k) for k in files.CACHE_KEYS}
+    assert middle["edges"] == before["edges"] and middle["full"] != before["full"]
+    _edit_keeping_size_and_time(path, size - 20)
+    assert files.file_digest(path, "edges") != middle["edges"]
+    with pytest.raises(sani.SaniError, match="cache_key='fast'"):
+        stream.Streamed(path, SpanFinder(), 10, key="fast")

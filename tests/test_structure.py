@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent / "sani"
 LAYERS = [
     ["errors", "privacy", "version", "tiny", "candidates"],
     ["files", "dist", "config", "batching", "pretrained", "memory", "charts"],
-    ["data", "incontext"],
+    ["masking", "data", "incontext"],
     ["collators"],
     ["detect", "phones", "kinds", "canaries", "synthetic", "adapters"],
     ["spans", "presidio", "losses", "models", "calibrate"],

@@ -11,6 +11,7 @@ from typing import Any
 
 from torch import nn
 
+from .. import dist
 from ..candidates import Candidates
 from ..config import AuditConfig
 from ..data import Encoded
@@ -70,6 +71,26 @@ def measure(name: str, ctx: Context) -> MetricResult | None:
     """The metric `name` for the context's model kind; None when it does not apply to that kind."""
     fn = METRICS.get(name, {}).get(ctx.kind.name)
     return None if fn is None else fn(ctx)
+
+
+def token_stats(
+    model: nn.Module,
+    tokenizer: Any,
+    kind: Kind,
+    encoded: Sequence[Encoded],
+    *,
+    progress: bool = True,
+    sensitive_only: bool = False,
+) -> list[dict[str, list[float]]]:
+    """Per record, for each predicted token: its log-prob (a masked LM: pseudo-log-likelihood), the mean and
+    std of log-probs under the model's distribution there and whether it is the top token (`Kind.token_stats`;
+    a causal LM's audit reads it once, `kinds.one_pass`). Under several processes each scores its share."""
+    return dist.map_shards(
+        lambda part: kind.token_stats(
+            model, tokenizer, part, progress=progress and dist.is_main(), sensitive_only=sensitive_only
+        ),
+        list(encoded),
+    )
 
 
 def candidates_for(ctx: Context) -> Candidates:

@@ -15,51 +15,24 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from ..batching import device_of, max_positions, pad_batch, pad_id
 from ..data import Encoded
-from .common import Context, MetricResult, occurrence_bucket, occurrences, register
+from ..kinds import CausalLM
+from .common import Context, MetricResult, occurrence_bucket, occurrences, register, token_stats
 from .regurgitation import continuations
 
 
-@torch.no_grad()
 def teacher_forced(
-    model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, batch_size: int = 16, progress: bool = True
+    model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, progress: bool = True
 ) -> list[tuple[list[bool], list[float]]]:
-    """Per record: for each token (from the second), whether the greedy prediction from the true prefix is
-    that token, and its log-probability. Records longer than the model's window are read in windows."""
-    device = device_of(model)
-    limit = max_positions(model)
-    pid = pad_id(tokenizer)
-    chunks = [
-        (r, i, enc.input_ids[i : i + limit])
-        for r, enc in enumerate(encoded)
-        for i in range(0, len(enc.input_ids), limit)
-    ]
-    correct: list[list[bool]] = [[] for _ in encoded]
-    logps: list[list[float]] = [[] for _ in encoded]
-    chunks.sort(key=lambda c: len(c[2]))
-    results: dict[tuple[int, int], tuple[list[bool], list[float]]] = {}
-    for b in tqdm(range(0, len(chunks), batch_size), desc="teacher forcing", disable=not progress, leave=False):
-        batch = chunks[b : b + batch_size]
-        ids, mask = pad_batch([c[2] for c in batch], pid)
-        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits[:, :-1].float()
-        lp = torch.log_softmax(logits, -1)
-        target = ids[:, 1:].to(device)
-        hit = (lp.argmax(-1) == target).cpu()
-        tok_lp = lp.gather(-1, target.unsqueeze(-1)).squeeze(-1).cpu()
-        for row, (r, i, toks) in enumerate(batch):
-            n = len(toks) - 1
-            results[(r, i)] = (hit[row, :n].tolist(), tok_lp[row, :n].tolist())
-    for r, i in sorted(results):
-        h, lp = results[(r, i)]
-        # the first token of each window has no prediction: mark it as not predicted
-        correct[r] += [False] + h
-        logps[r] += [float("nan")] + lp
-    return list(zip(correct, logps))
+    """Per record: for each token, whether the greedy prediction from the true prefix is that token, and its
+    log-probability (False and NaN where there is no prediction: the first token of the record and of each
+    window of a longer one). From the audit's one teacher-forced pass (`common.token_stats`)."""
+    out = []
+    for st in token_stats(model, tokenizer, CausalLM(), encoded, progress=progress):
+        out.append(([False] + [h == 1.0 for h in st["hit"]], [float("nan")] + st["logp"]))
+    return out
 
 
 def _ngrams(seq: Sequence[int], n: int) -> list[tuple[int, ...]]:

@@ -25,8 +25,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..batching import device_of, mask_id, masked, masked_logprobs, max_positions, pad_batch, pad_id
+from ..batching import mask_id, max_positions, pad_id
 from ..data import Encoded
+from ..masking import Copy, copies, score
 from ..privacy import value_hash
 from .common import Context, MetricResult, aggregate, occurrences, register
 
@@ -65,30 +66,26 @@ def _values(encoded: Sequence[Encoded], limit: int) -> list[_Value]:
 
 
 def _one_at_a_time(
-    model: nn.Module, values: list[_Value], mid: int, pad: int, top_k: int, batch_size: int, progress: bool
+    model: nn.Module, values: list[_Value], mid: int, pad: int, top_k: int, progress: bool
 ) -> tuple[list[list[bool]], list[list[bool]], list[float]]:
     """Each token of each value masked alone: top-1 and top-k hits per token, and the value's
     pseudo-log-likelihood."""
-    singles = [(i, j) for i, v in enumerate(values) for j in range(len(v.positions))]
-    rows = [(masked(values[i].ids, [values[i].positions[j]], mid), [values[i].positions[j]]) for i, j in singles]
-    lps = masked_logprobs(model, rows, pad, batch_size=batch_size, progress=progress, desc="MLM one at a time")
+    owner = [i for i, v in enumerate(values) for _ in v.positions]
+    items = [c for v in values for c in copies(v.ids, ([p] for p in v.positions), mid)]
+    s = score(model, items, pad, top_k=top_k, progress=progress, desc="MLM one at a time")
     top1: list[list[bool]] = [[] for _ in values]
     topk: list[list[bool]] = [[] for _ in values]
     pll = [0.0] * len(values)
-    for (i, j), lp in zip(singles, lps):
-        true = values[i].ids[values[i].positions[j]]
-        top = lp[0].topk(min(top_k, lp.shape[-1])).indices.tolist()
-        top1[i].append(top[0] == true)
-        topk[i].append(true in top)
-        pll[i] += float(lp[0, true])
+    for i, c, top, lp in zip(owner, items, s.top.tolist(), s.logp.tolist()):
+        top1[i].append(top[0] == c.truth[0])
+        topk[i].append(c.truth[0] in top)
+        pll[i] += lp
     return top1, topk, pll
 
 
-def _left_to_right(
-    model: nn.Module, values: list[_Value], mid: int, pad: int, batch_size: int, progress: bool
-) -> list[list[int]]:
+def _left_to_right(model: nn.Module, values: list[_Value], mid: int, pad: int, progress: bool) -> list[list[int]]:
     """All tokens of each value masked, filled one by one, each prediction fed back."""
-    filled = [masked(v.ids, v.positions, mid) for v in values]
+    filled = [next(copies(v.ids, [v.positions], mid)).ids for v in values]
     for step in tqdm(
         range(max((len(v.positions) for v in values), default=0)),
         desc="MLM left to right",
@@ -96,16 +93,9 @@ def _left_to_right(
         leave=False,
     ):
         todo = [i for i, v in enumerate(values) if step < len(v.positions)]
-        lps = masked_logprobs(
-            model,
-            [(filled[i], [values[i].positions[step]]) for i in todo],
-            pad,
-            batch_size=batch_size,
-            progress=False,
-            desc="",
-        )
-        for i, lp in zip(todo, lps):
-            filled[i][values[i].positions[step]] = int(lp[0].argmax())
+        items = [Copy(filled[i], [values[i].positions[step]], [values[i].ids[values[i].positions[step]]]) for i in todo]
+        for i, top in zip(todo, score(model, items, pad).top[:, 0].tolist()):
+            filled[i][values[i].positions[step]] = top
     return [[filled[i][p] for p in v.positions] for i, v in enumerate(values)]
 
 
@@ -115,7 +105,6 @@ def regurgitation(
     encoded: Sequence[Encoded],
     *,
     top_k: int = 10,
-    batch_size: int = 64,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Regurgitation of every span occurrence, three ways (module docstring): `greedy` (one at a time, top-1,
@@ -125,13 +114,11 @@ def regurgitation(
     mid, pad = mask_id(tokenizer), pad_id(tokenizer)
     values = _values(encoded, max_positions(model))
     seen = occurrences(encoded)
-    tok_top1, tok_topk, pll = _one_at_a_time(model, values, mid, pad, top_k, batch_size, progress)
-    rows = [(masked(v.ids, v.positions, mid), v.positions) for v in values]
-    joint = [
-        lp.argmax(-1).tolist()
-        for lp in masked_logprobs(model, rows, pad, batch_size=batch_size, progress=progress, desc="MLM joint")
-    ]
-    in_order = _left_to_right(model, values, mid, pad, batch_size, progress)
+    tok_top1, tok_topk, pll = _one_at_a_time(model, values, mid, pad, top_k, progress)
+    whole = [c for v in values for c in copies(v.ids, [v.positions], mid)]
+    s = score(model, whole, pad, progress=progress, desc="MLM joint")
+    joint = [s.top[s.rows(i), 0].tolist() for i in range(len(values))]
+    in_order = _left_to_right(model, values, mid, pad, progress)
     items, modes = [], {"left_to_right": [], "joint": []}
     token_items: dict[str, list[dict]] = {"greedy": [], f"greedy_top{top_k}": []}
     for i, v in enumerate(values):
@@ -191,34 +178,23 @@ def utility(
     *,
     mask_rate: float = 0.15,
     seed: int = 0,
-    batch_size: int = 32,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Masked-token accuracy and perplexity on non-sensitive tokens: a fixed, seeded 15% of them masked at once
     in each record (so two models are scored on the same positions)."""
-    device = device_of(model)
     special = set(tokenizer.all_special_ids)
-    mid, pad, limit = mask_id(tokenizer), pad_id(tokenizer), max_positions(model)
-    rows = []
+    mid, limit = mask_id(tokenizer), max_positions(model)
+    items = []
     for r, enc in enumerate(encoded):
         rng = random.Random(seed * 1_000_003 + r)
         for a in range(0, len(enc.input_ids), limit):
             ids = enc.input_ids[a : a + limit]
             cand = [p for p, (t, s) in enumerate(zip(ids, enc.sensitive[a : a + limit])) if not s and t not in special]
             chosen = sorted(rng.sample(cand, max(1, round(mask_rate * len(cand))))) if cand else []
-            if chosen:
-                rows.append((ids, chosen))
-    nll, correct, count = 0.0, 0, 0
-    for b in tqdm(range(0, len(rows), batch_size), desc="masked-token accuracy", disable=not progress, leave=False):
-        batch = rows[b : b + batch_size]
-        ids, mask = pad_batch([masked(i, c, mid) for i, c in batch], pad)
-        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
-        for r, (orig, chosen) in enumerate(batch):
-            lp = torch.log_softmax(logits[r, chosen], -1)
-            true = torch.tensor([orig[p] for p in chosen], device=lp.device)
-            nll -= float(lp.gather(-1, true.unsqueeze(-1)).sum())
-            correct += int((lp.argmax(-1) == true).sum())
-            count += len(chosen)
+            items += copies(ids, [chosen] if chosen else [], mid)
+    s = score(model, items, pad_id(tokenizer), progress=progress, desc="masked-token accuracy")
+    truth = torch.tensor([t for c in items for t in c.truth], dtype=torch.long)
+    nll, correct, count = -float(s.logp.double().sum()), int((s.top[:, 0] == truth).sum()), len(truth)
     if count == 0:
         return {"perplexity": None, "accuracy": None, "tokens": 0}
     return {

@@ -26,35 +26,14 @@ from typing import Any
 
 from torch import nn
 
-from .. import dist
 from ..candidates import Candidates
 from ..data import Encoded, Record, Span, encode
 from ..kinds import Kind
-from .common import Context, MetricResult, candidates_for, register, value_clusters
+from .common import Context, MetricResult, candidates_for, register, token_stats, value_clusters
 from .rule import auc as rule_auc
 from .rule import judge
 
 SCORES = ("loss", "zlib", "min_k", "min_k_pp")
-
-
-def token_stats(
-    model: nn.Module,
-    tokenizer: Any,
-    kind: Kind,
-    encoded: Sequence[Encoded],
-    *,
-    progress: bool = True,
-    sensitive_only: bool = False,
-) -> list[dict[str, list[float]]]:
-    """Per record, for each predicted token: its log-prob (a masked LM: pseudo-log-likelihood), and the mean
-    and std of log-probs under the model's distribution there (`Kind.token_stats`). Under several
-    processes each scores its share of the records."""
-    return dist.map_shards(
-        lambda part: kind.token_stats(
-            model, tokenizer, part, progress=progress and dist.is_main(), sensitive_only=sensitive_only
-        ),
-        list(encoded),
-    )
 
 
 def _min_k(values: list[float], k: float) -> float:
@@ -69,7 +48,7 @@ def record_scores(
 ) -> dict[str, float]:
     """The membership scores of one record, over the positions in `keep` (all when None); `text` is what was
     scored (the record, or its part within the model's window)."""
-    idx = [i for i in range(len(stats["logp"])) if keep is None or keep[i]]
+    idx = [i for i in range(len(stats["logp"])) if (keep is None or keep[i]) and stats["logp"][i] == stats["logp"][i]]
     if not idx:
         return {}
     logp = [stats["logp"][i] for i in idx]
@@ -84,8 +63,8 @@ def record_scores(
 
 
 def scored_text(tokenizer: Any, enc: Encoded, predicted: int) -> str:
-    """The text whose tokens were scored (`predicted` tokens after the first): the record, or, for one
-    longer than the model's window, the decoded part within it (what zlib compresses)."""
+    """The text whose tokens were scored (`predicted` tokens after the first): the record, or, where only its
+    first window was (a masked LM's record longer than the window), the decoded part (what zlib compresses)."""
     if predicted + 1 >= len(enc.input_ids):
         return enc.record.text
     return tokenizer.decode(enc.input_ids[: predicted + 1], skip_special_tokens=True)

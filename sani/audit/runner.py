@@ -13,7 +13,7 @@ from torch import nn
 
 from ..config import AuditConfig
 from ..data import Encoded
-from ..kinds import Kind, of
+from ..kinds import Kind, of, one_pass
 from ..models import fingerprint
 from .common import Context, measure
 
@@ -55,14 +55,15 @@ def run(
     result: dict[str, Any] = {"task": ctx.kind.name}
     items: dict[tuple[int, int], dict[str, Any]] = {}
     settings: dict[str, Any] = {}
-    for name in PLAN:
-        got = measure(name, ctx)
-        if got is None:
-            continue
-        result[name] = got.summary
-        settings.update(got.settings)
-        for it in got.items:
-            items.setdefault((it["record"], it["span"]), {}).update(it)
+    with one_pass():  # one teacher-forced pass (causal LM), each masked copy scored once (masked LM)
+        for name in PLAN:
+            got = measure(name, ctx)
+            if got is None:
+                continue
+            result[name] = got.summary
+            settings.update(got.settings)
+            for it in got.items:
+                items.setdefault((it["record"], it["span"]), {}).update(it)
     after = None
     if cfg.attack_list():
         result["attacks"], after = attacks(ctx)
