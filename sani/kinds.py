@@ -76,6 +76,7 @@ class CausalLM:
     def collator(self, tokenizer: Any, cfg: Any, forget: bool) -> Any:
         return SpanCollator(pad_id(tokenizer))
 
+    @torch.no_grad()
     def token_stats(
         self,
         model: nn.Module,
