@@ -1,10 +1,10 @@
 """Several processes (`torchrun` / `accelerate launch`): who does what, and how they end together.
 
 Every process loads the model and runs the same pipeline: the erase is seeded, so all hold the same
-weights; the repair is the `Trainer`'s data-parallel loop (DDP, FSDP or DeepSpeed, as `accelerate`
-configures it); the audit's per-prompt and per-record work is split across processes and gathered, so
-every process ends with the same figures; only the main process writes files. With one process all of
-this is a no-op. On CPU the processes talk over gloo (how the test suite checks this path).
+weights; the repair is the `Trainer`'s data-parallel loop (DDP or DeepSpeed ZeRO-1/2, as `accelerate`
+configures it; FSDP and ZeRO-3 are refused: `check_supported`); the audit's per-prompt and per-record work
+is split across processes and gathered, so every process ends with the same figures; only the main process
+writes files. With one process all of this is a no-op. On CPU the processes talk over gloo (how the test suite checks this path).
 
 Ending. A process that fails tells the others through the launcher's key-value store (the rendezvous
 store, reachable while a collective hangs): each process runs a small watcher thread that reads it, so a
