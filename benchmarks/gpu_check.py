@@ -11,6 +11,7 @@ notes. Prints one table; put it, with the GPU's name, in docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import torch
@@ -83,6 +84,7 @@ def sani_seconds(
     start = time.perf_counter()
     examples = repair.examples_for(model, tok, encoded, cfg)
     CALIBRATION[objective] = time.perf_counter() - start
+    cfg = dataclasses.replace(cfg, epochs=steps * batch_size / len(examples))  # anchors add windows: same steps
     start = time.perf_counter()
     repair.train(model, tok, examples, cfg, progress=False)
     return time.perf_counter() - start
