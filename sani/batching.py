@@ -65,6 +65,14 @@ def device_of(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
+def moments(lp: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and standard deviation of the log-probabilities `lp` [..., vocab] under their own distribution
+    (Min-K%++'s normalization), over the last dimension."""
+    p = lp.exp()
+    mu = (p * lp).sum(-1)
+    return mu, ((p * lp * lp).sum(-1) - mu * mu).clamp(min=1e-12).sqrt()
+
+
 def next_token_logprobs(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """A causal LM's log-probabilities of every next token [batch, len-1, vocab], and the tokens it had to
     predict [batch, len-1]: the shift by one, written once."""

@@ -29,7 +29,7 @@ from . import data, dist
 from .batching import max_positions
 from .config import OBJECTIVES, RepairConfig
 from .errors import SaniError
-from .files import CACHE_KEYS, digest, file_digest
+from .files import check_cache_key, digest, file_digest
 from .kinds import Kind
 from .losses import CALIBRATED
 from .repair import cut, examples_for
@@ -94,8 +94,7 @@ class Streamed:
         if audit_records < 1:
             raise SaniError(f"audit_records={audit_records}: must be at least 1")
         self.path, self.finder, self.cache_dir, self.key = path, finder, cache_dir, key
-        if key not in CACHE_KEYS:
-            raise SaniError(f"cache_key={key!r}: choose one of {', '.join(CACHE_KEYS)}")
+        check_cache_key(key)  # now, before any model loads (the digest is taken when the windows are built)
         self.records, self.total, self.total_spans = sample(path, finder, audit_records, seed=seed)
 
     def digest(self, tokenizer: Any) -> str:

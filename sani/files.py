@@ -72,12 +72,16 @@ EDGE = 1 << 20  # bytes hashed at each end of a file for its default cache ident
 CACHE_KEYS = ("edges", "full")
 
 
+def check_cache_key(content: str) -> None:
+    if content not in CACHE_KEYS:
+        raise SaniError(f"cache_key={content!r}: choose one of {', '.join(CACHE_KEYS)}")
+
+
 def file_digest(path: str | Path, content: str = "edges") -> dict[str, Any]:
     """A file's identity for a cache key: its resolved path, size, modification time and a SHA-256 of its
     content: of its first and last MiB (`edges`: an edit of the same size and time in the middle of a file
     over 2 MiB goes unseen), or of every byte (`full`: certain, one more read of the file)."""
-    if content not in CACHE_KEYS:
-        raise SaniError(f"cache key {content!r}: choose one of {', '.join(CACHE_KEYS)}")
+    check_cache_key(content)
     p = Path(path)
     st = p.stat()
     h = hashlib.sha256()

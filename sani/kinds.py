@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .batching import device_of, mask_id, max_positions, next_token_logprobs, pad_batch, pad_id
+from .batching import device_of, mask_id, max_positions, moments, next_token_logprobs, pad_batch, pad_id
 from .collators import IGNORE, MLMCollator, SpanCollator
 from .data import Encoded
 from .errors import SaniError
@@ -104,10 +104,8 @@ class CausalLM:
             batch = parts[b : b + batch_size]
             ids, mask = pad_batch([list(key[i : i + limit]) for key, i in batch], pid)
             lp, target = next_token_logprobs(model, ids.to(device), mask.to(device))
-            p = lp.exp()
-            mu = (p * lp).sum(-1)
-            cols = {"logp": lp.gather(-1, target.unsqueeze(-1)).squeeze(-1), "mu": mu,
-                    "sigma": ((p * lp * lp).sum(-1) - mu * mu).clamp(min=1e-12).sqrt(),
+            mu, sigma = moments(lp)
+            cols = {"logp": lp.gather(-1, target.unsqueeze(-1)).squeeze(-1), "mu": mu, "sigma": sigma,
                     "hit": (lp.argmax(-1) == target).float()}  # fmt: skip
             for row, (key, i) in enumerate(batch):
                 n = min(limit, len(key) - i) - 1

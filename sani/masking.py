@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .batching import device_of, pad_batch
+from .batching import device_of, moments, pad_batch
 
 BUDGET = 16_384  # tokens a batch of copies holds
 TOP = 10  # most likely tokens kept a position (the fill-in audit reads up to 10)
@@ -140,9 +140,7 @@ def _run(
         cols = torch.tensor([p for i in idx for p in items[i].positions], dtype=torch.long)
         lp = torch.log_softmax(_logits(model, ids.to(device), mask.to(device), (rows, cols)).float(), -1).cpu()
         truth = torch.tensor([t for i in idx for t in items[i].truth], dtype=torch.long)
-        p = lp.exp()
-        mu = (p * lp).sum(-1)
-        sigma = ((p * lp * lp).sum(-1) - mu * mu).clamp(min=1e-12).sqrt()
+        mu, sigma = moments(lp)
         stats = torch.stack([lp.gather(-1, truth[:, None]).squeeze(-1), mu, sigma], -1)
         top = lp.topk(k, dim=-1).indices
         at = 0
