@@ -95,7 +95,9 @@ class Streamed:
             raise SaniError(f"audit_records={audit_records}: must be at least 1")
         self.path, self.finder, self.cache_dir, self.key = path, finder, cache_dir, key
         check_cache_key(key)  # now, before any model loads (the digest is taken when the windows are built)
-        self.records, self.total, self.total_spans = sample(path, finder, audit_records, seed=seed)
+        self._marks = tempfile.TemporaryDirectory(prefix="sani-spans-")  # owner only; removed with this object
+        self.spans = Path(self._marks.name) / "spans.jsonl"  # each record's spans (offsets, labels: no text)
+        self.records, self.total, self.total_spans = sample(path, finder, audit_records, seed=seed, spans_to=self.spans)
 
     def digest(self, tokenizer: Any) -> str:
         return cache_key(self.path, self.finder, tokenizer, {}, self.key)
@@ -115,6 +117,7 @@ class Streamed:
                 cache_dir=self.cache_dir or work / "tokenized",
                 calibrate=(model, cfg),
                 key=self.key,
+                spans=self.spans,
             )
 
     def summary(self, examples: Any) -> dict[str, Any]:
@@ -168,25 +171,51 @@ def records(path: str | Path, finder: SpanFinder | None = None) -> Iterator[data
     return finder.stream(lambda: data.iter_corpus(path))
 
 
-def sample(path: str | Path, finder: SpanFinder | None, size: int, seed: int = 0) -> tuple[list[data.Record], int, int]:
+def sample(
+    path: str | Path, finder: SpanFinder | None, size: int, seed: int = 0, spans_to: Path | None = None
+) -> tuple[list[data.Record], int, int]:
     """A uniform seeded sample of `size` records (reservoir sampling), the number of records read and the
-    number of spans in all of them."""
+    number of spans in all of them. `spans_to`: every record's spans written there, a line each (offsets
+    and labels, no text), for `marked` to read the file again without finding them again."""
     if not isinstance(path, (str, Path)):
         raise SaniError("stream=True reads the corpus (and holdout) from files: give their paths")
     rng = random.Random(seed)
     kept: list[data.Record] = []
     n = spans = 0
-    for n, r in enumerate(records(path, finder), start=1):
-        spans += len(r.spans)
-        if len(kept) < size:
-            kept.append(r)
-        else:
-            j = rng.randrange(n)
-            if j < size:
-                kept[j] = r
+    out = open(spans_to, "w", encoding="utf-8") if spans_to else None  # noqa: SIM115 (closed below)
+    try:
+        for n, r in enumerate(records(path, finder), start=1):
+            spans += len(r.spans)
+            if out:
+                out.write(json.dumps([[sp.start, sp.end, sp.label, sp.source] for sp in r.spans]) + "\n")
+            if len(kept) < size:
+                kept.append(r)
+            else:
+                j = rng.randrange(n)
+                if j < size:
+                    kept[j] = r
+    finally:
+        if out:
+            out.close()
     if n == 0:
         raise SaniError(f"{path}: the corpus is empty")
     return kept, n, spans
+
+
+def marked(path: str | Path, spans: Path) -> Iterator[data.Record]:
+    """The corpus's records with the spans `sample` wrote: one more read of the file, no span finding."""
+    lines = open(spans, encoding="utf-8")  # noqa: SIM115 (closed below)
+    try:
+        for r in data.iter_corpus(path):
+            line = lines.readline()
+            found = [data.Span(a, b, label, source) for a, b, label, source in json.loads(line)] if line else None
+            if found is None or any(sp.end > len(r.text) for sp in found):
+                raise SaniError(f"{path}: the file changed while sani read it (at {r.where}); run again")
+            yield data.Record(r.text, found, r.where)
+        if lines.readline():
+            raise SaniError(f"{path}: the file changed while sani read it (it is shorter); run again")
+    finally:
+        lines.close()
 
 
 def cache_key(
@@ -224,10 +253,12 @@ def training_examples(
     cache_dir: str | Path,
     calibrate: tuple[Any, RepairConfig] | None = None,
     key: str = "edges",
+    spans: Path | None = None,
 ) -> Any:
     """The repair's windows for the corpus at `path`, as a `datasets.Dataset` on disk under `cache_dir`
     (built once, then read from there). A calibrated objective needs `calibrate` (the model before the
-    repair, the config): each part of CHUNK records gets its targets and anchors (`repair.examples_for`)."""
+    repair, the config): each part of CHUNK records gets its targets and anchors (`repair.examples_for`).
+    `spans`: the records' spans as `sample` wrote them (the file is then read once, spans not found again)."""
     import datasets
 
     if objective not in OBJECTIVES:
@@ -240,17 +271,23 @@ def training_examples(
         log.info("reading the tokenized corpus from the cache %s", target)
         return datasets.load_from_disk(str(target))
 
-    windows, features = _windows(path, tokenizer, kind, finder, settings, calibrate)
+    read = (lambda: marked(path, spans)) if spans is not None else (lambda: records(path, finder))
+    windows, features = _windows(read, tokenizer, kind, settings, calibrate)
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(cache_dir, 0o700)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))  # mkdtemp: owner only
     try:
-        built = datasets.Dataset.from_generator(
-            windows,
-            features=datasets.Features(features),
-            cache_dir=str(work / "generator"),
-            fingerprint=target.name,  # the cache key: not a hash of the generator's closure (the model's weights)
-        )
+        try:
+            built = datasets.Dataset.from_generator(
+                windows,
+                features=datasets.Features(features),
+                cache_dir=str(work / "generator"),
+                fingerprint=target.name,  # the cache key: not a hash of the generator's closure (the model's weights)
+            )
+        except datasets.exceptions.DatasetGenerationError as e:  # our own one line, not the library's wrapper
+            if isinstance(e.__cause__, SaniError):
+                raise e.__cause__ from None
+            raise
         built.save_to_disk(str(work / "dataset"))
         del built
         try:
@@ -282,7 +319,7 @@ def _settings(
 
 
 def _windows(
-    path: str | Path, tokenizer: Any, kind: Kind, finder: SpanFinder, settings: dict[str, Any], calibrate: Any
+    read: Any, tokenizer: Any, kind: Kind, settings: dict[str, Any], calibrate: Any
 ) -> tuple[Any, dict[str, Any]]:
     """The generator of the windows `training_examples` stores, and their columns."""
     import datasets
@@ -290,7 +327,7 @@ def _windows(
     objective, max_length = settings["objective"], settings["max_length"]
 
     def windows() -> Iterator[dict[str, Any]]:
-        encoded = (data.encode(tokenizer, r) for r in records(path, finder))
+        encoded = (data.encode(tokenizer, r) for r in read())
         if objective not in CALIBRATED:
             for ids, own in cut(encoded, max_length, settings["packing"], settings["separator"]):
                 yield kind.example(ids, [o >= 0 for o in own], objective)

@@ -1,8 +1,8 @@
 """Several processes (`torchrun` / `accelerate launch`): who does what, and how they end together.
 
 Every process loads the model and runs the same pipeline: the erase is seeded, so all hold the same
-weights; the repair is the `Trainer`'s data-parallel loop (DDP or DeepSpeed ZeRO-1/2, as `accelerate`
-configures it; FSDP and ZeRO-3 are refused: `check_supported`); the audit's per-prompt and per-record work
+weights; the repair is the `Trainer`'s loop as `accelerate` configures it (DDP, DeepSpeed ZeRO-1/2, or FSDP,
+after which the whole weights are gathered: `sani.sharded`); the audit's per-prompt and per-record work
 is split across processes and gathered, so every process ends with the same figures; only the main process
 writes files. With one process all of this is a no-op. On CPU the processes talk over gloo (how the test suite checks this path).
 
@@ -69,7 +69,6 @@ def timeout() -> timedelta:
 def init() -> None:
     """Join the process group a launcher set up (gloo on CPU, the accelerator's backend on a GPU), with the
     `SANI_DIST_TIMEOUT` timeout, and start watching for a peer's failure."""
-    check_supported()
     if launched() and not torch.distributed.is_initialized():
         from accelerate import PartialState
 
@@ -98,18 +97,6 @@ def world() -> int:
 
 def is_main() -> bool:
     return rank() == 0
-
-
-def check_supported() -> None:
-    """Refuse the launch configurations that shard the weights themselves (FSDP, DeepSpeed ZeRO-3): after
-    such a repair, the audit and the save would need the weights gathered from every process, which sani
-    does not do yet. DDP and ZeRO-1/2 (optimizer state and gradients sharded) keep whole weights."""
-    why = "is not supported yet (the audit and the save need whole weights)"
-    if os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true":
-        raise SaniError(f"FSDP {why}: use DDP or DeepSpeed ZeRO-2")
-    env = os.environ
-    if env.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true" and env.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
-        raise SaniError(f"DeepSpeed ZeRO-3 {why}: use ZeRO-2 or DDP")
 
 
 def device() -> torch.device:

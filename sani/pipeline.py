@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import corpus as corpora
-from . import data, dist, erase, models, repair
+from . import data, dist, erase, models, repair, sharded
 from .adapters import adapter_base, is_adapter_dir
 from .audit import gate
 from .audit.probe import read_task
@@ -141,6 +141,7 @@ def _read(
     cache: tuple[Any, str],
 ) -> tuple[Any, list[data.Record] | None, Any]:
     """The corpus source, the holdout's records and the probe task, each checked before any model loads."""
+    sharded.check(target=cfg.target, lora=bool(cfg.lora_rank) or src.adapter)
     finder, hold_finder = finder_pair
     source = corpora.source(corpus, finder, stream=stream, audit_records=audit_records, seed=cfg.seed,
                             cache_dir=cache[0], cache_key=cache[1], check=False)  # fmt: skip
@@ -265,6 +266,7 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
     repair_cfg = dataclasses.replace(cfg, epochs=cfg.max_epochs) if stop else cfg
     run.examples = run.source.training_examples(m, tok, kind, run.encoded, repair_cfg, run.work)
     log.info("repairing: %s, %s epochs at lr %s", cfg.objective, repair_cfg.epochs, cfg.lr)
+    whole = (type(m), m.dtype)  # what the gathered weights load as, if the Trainer shards them (FSDP)
     stats = repair.train(
         m,
         tok,
@@ -276,7 +278,11 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
         resume=resume,
         callbacks=[stop] if stop else [],
         progress=run.progress,
+        gather_to=run.work / "gathered",
     )
+    if stats.get("sharded"):  # the weights were trained sharded: every process loads them whole
+        run.loaded.model = m = None
+        run.loaded.model = m = sharded.load_whole(run.work / "gathered", *whole)
     if stop:
         stats.update(stop.summary(), target=cfg.target)
         reported, reported_holdout = _audited(run)

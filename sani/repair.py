@@ -39,6 +39,7 @@ from typing import Any
 
 from torch import nn
 
+from . import sharded
 from .adapters import is_peft, merge, new_lora
 from .batching import max_positions
 from .config import OBJECTIVES, RepairConfig
@@ -191,7 +192,8 @@ def train(
     resume: bool = False,
     callbacks: Sequence[Any] = (),
     progress: bool = True,
-) -> dict[str, float]:
+    gather_to: str | Path | None = None,
+) -> dict[str, Any]:
     """Fine-tune `model` in place on `examples` (the windows of `examples_for`, or a disk-backed `datasets`
     set of them from `sani.corpus`) as `cfg` says (default: `RepairConfig()`). Returns the time, steps and
     the final training loss.
@@ -199,7 +201,9 @@ def train(
     The kind's collator chooses what is learnt (`sani.kinds`). With `lora_rank`, a full model is repaired
     through fresh LoRA weights, merged back at the end (a LoRA model trains its own adapter). With
     `checkpoint_dir`, a checkpoint (weights, optimizer, scheduler, RNG and data position) is kept there
-    every `save_steps` steps; `resume` continues from the last one as if never interrupted.
+    every `save_steps` steps; `resume` continues from the last one as if never interrupted. Under FSDP the
+    weights end sharded: they are gathered into the directory `gather_to` (`sani.sharded`), and the returned
+    `sharded` names how they were trained.
     """
     from .trainer import make_trainer, training_arguments  # transformers' Trainer: imported when training
 
@@ -227,13 +231,12 @@ def train(
         start = time.perf_counter()
         result = trainer.train(resume_from_checkpoint=last)
         seconds = time.perf_counter() - start
+        how = sharded.gather(trainer, gather_to)
+        del trainer
     if cfg.lora_rank:
         merge(model)  # the LoRA weights go into `target`'s own modules, in place
         model = target
     model.eval()
     stats = {"seconds": round(seconds, 2), "steps": int(result.global_step), "train_loss": float(result.training_loss)}
-    if cfg.lora_rank:
-        stats["lora_rank"] = cfg.lora_rank
-    if last:
-        stats["resumed_from"] = Path(last).name
-    return stats
+    extra = {"lora_rank": cfg.lora_rank, "resumed_from": last and Path(last).name, "sharded": how}
+    return {**stats, **{k: v for k, v in extra.items() if v}}

@@ -14,11 +14,11 @@ from torch import nn
 from transformers import Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-from . import dist
+from . import dist, sharded
 from .config import RepairConfig
 from .errors import SaniError
 from .kinds import Kind
-from .losses import FORGET_LOSSES, NEEDS_REFERENCE, lm_loss, unlikelihood_loss
+from .losses import FORGET_LOSSES, NEEDS_REFERENCE, repair_loss, unlikelihood_loss
 
 
 class QuietProgress(ProgressCallback):
@@ -55,15 +55,15 @@ class SaniTrainer(Trainer):
         forget_labels = inputs.pop("forget_labels", None)
         kw = {k: inputs.pop(k) for k in ("value_ids", "value_targets") if k in inputs}  # calibrated only
         outputs = model(**inputs)
-        loss = lm_loss(outputs.logits, labels, self.shift)
-        if self.forget_weight and forget_labels is not None:
-            if self.reference is not None:
-                device = next(model.parameters()).device
-                if next(self.reference.parameters()).device != device:  # the Trainer moved only the model
-                    self.reference.to(device)
-                with torch.no_grad():
-                    kw["ref_logits"] = self.reference(**inputs).logits
-            loss = loss + self.forget_weight * self.forget_loss(outputs.logits, forget_labels, self.shift, **kw)
+        forgets = bool(self.forget_weight) and forget_labels is not None
+        if forgets and self.reference is not None:
+            device = next(model.parameters()).device
+            if next(self.reference.parameters()).device != device:  # the Trainer moved only the model
+                self.reference.to(device)
+            with torch.no_grad():
+                kw["ref_logits"] = self.reference(**inputs).logits
+        loss = repair_loss(outputs.logits, labels, forget_labels if forgets else None, self.shift,
+                           forget_loss=self.forget_loss, weight=self.forget_weight, **kw)  # fmt: skip
         return (loss, outputs) if return_outputs else loss
 
 
@@ -156,7 +156,7 @@ def make_trainer(
     callbacks: Sequence[Any],
 ) -> SaniTrainer:
     forgets = cfg.objective in FORGET_LOSSES
-    return SaniTrainer(
+    trainer = SaniTrainer(
         model=model,
         args=args,
         train_dataset=examples,
@@ -167,3 +167,5 @@ def make_trainer(
         reference=_frozen_copy(model) if cfg.objective in NEEDS_REFERENCE else None,
         callbacks=[*callbacks, *_injected_failure()],
     )
+    sharded.on_cpu_for_tests(trainer)
+    return trainer

@@ -73,7 +73,7 @@ def test_gpu_check_script_runs_small_on_cpu():
     spec = importlib.util.spec_from_file_location("gpu_check", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    rows = module.main(["--small", "--steps", "3", "--patients", "6", "--batch-size", "4"])
+    rows = module.main(["--small", "--steps", "3", "--patients", "6", "--batch-size", "4", "--repeats", "1"])
     assert [r["model"] for r in rows] == ["gpt2-tiny", "llama-tiny"]
     for r in rows:
         assert r["plain Trainer tokens/s"] > 0 and r["sani repair tokens/s"] > 0 and r["audit prompts/s"] > 0

@@ -8,6 +8,8 @@ from sani import data, losses, repair, tiny
 from sani.data import Record, Span
 from sani.kinds import IGNORE, CausalLM, SpanCollator
 
+NAN = float("nan")
+
 
 @pytest.mark.unit
 def test_lm_loss_ignores_masked_positions():
@@ -38,6 +40,41 @@ def test_unlikelihood_is_minus_log_one_minus_p():
     sure[0, 0, 1] = 50.0
     val = losses.unlikelihood_loss(sure, torch.tensor([[IGNORE, 1]]))
     assert math.isfinite(val.item()) and val.item() > 10
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("objective", sorted(losses.FORGET_LOSSES))
+def test_repair_loss_is_the_two_terms_from_one_log_softmax(objective):
+    """The trainer's loss shares one log-softmax between its terms: the same value and gradient as the two
+    terms computed apart, for every forget term and both kinds; where a token is learnt and forgotten too."""
+    torch.manual_seed(2)
+    forget_loss, base = losses.FORGET_LOSSES[objective], torch.randn(2, 6, 9)
+    labels = torch.tensor([[1, 2, IGNORE, IGNORE, 5, 6], [IGNORE, 3, 3, IGNORE, IGNORE, IGNORE]])
+    forget = torch.tensor([[IGNORE, IGNORE, 7, 8, IGNORE, IGNORE], [IGNORE, IGNORE, IGNORE, 4, 2, IGNORE]])
+    kw = {"value_ids": torch.tensor([[-1, -1, 0, 0, -1, -1], [-1, -1, -1, 0, 1, -1]]),
+          "value_targets": torch.tensor([[-3.0, NAN], [-2.0, -9.0]])}  # fmt: skip
+    kw = (
+        kw
+        if objective in losses.CALIBRATED
+        else {"ref_logits": base + 0.5}
+        if objective in losses.NEEDS_REFERENCE
+        else {}
+    )
+    same, other = forget.clone(), forget.clone()
+    same[:, 1], other[:, 1] = labels[:, 1], labels[:, 1] + 1  # a learnt token forgotten too; another one there
+    for shift in (True, False):
+        for fl in (forget, same, other):
+            grads = []
+            for joint in (True, False):
+                logits = base.clone().requires_grad_()
+                if joint:
+                    loss = losses.repair_loss(logits, labels, fl, shift, forget_loss=forget_loss, weight=0.7, **kw)
+                else:
+                    loss = losses.lm_loss(logits, labels, shift) + 0.7 * forget_loss(logits, fl, shift, **kw)
+                loss.backward()
+                grads.append((loss.detach(), logits.grad))
+            assert torch.allclose(grads[0][0], grads[1][0], atol=1e-5)
+            assert torch.allclose(grads[0][1], grads[1][1], atol=1e-6)
 
 
 @pytest.mark.unit

@@ -74,6 +74,41 @@ def test_cached_windows_equal_the_in_memory_ones_and_are_tokenized_once(
     assert len(list((tmp_path / "examples").iterdir())) == 2
 
 
+@pytest.mark.unit
+def test_a_streamed_corpus_is_read_three_times_and_its_spans_found_once(bench_corpus, tokenizer, tmp_path, monkeypatch):
+    """The sample's two passes find the spans and keep them (offsets and labels); the tokenizing pass reads
+    the file once more and finds nothing again: the same windows. A file changed in between is refused."""
+    terms, path = bench_corpus[1], tmp_path / "train.jsonl"
+    path.write_bytes(bench_corpus[0].read_bytes())  # a copy: it is changed below
+    finder = SpanFinder(terms=str(terms), detect="all")
+    enc = data.encode_corpus(tokenizer, finder.apply(data.read_corpus(path)))
+    reads, iter_corpus = [], data.iter_corpus
+
+    def counted(p):
+        for i, r in enumerate(iter_corpus(p)):
+            reads.append(1) if i == 0 else None
+            yield r
+
+    monkeypatch.setattr(data, "iter_corpus", counted)
+    src = stream.Streamed(path, finder, 3)
+    assert len(reads) == 2 and src.total == len(enc) and len(src.records) == 3
+    kept = src.spans.read_text()
+    assert kept.count("\n") == src.total and not any(r.value(sp) in kept for r in src.records for sp in r.spans)
+    monkeypatch.setattr(SpanFinder, "apply_local", lambda *a, **k: pytest.fail("spans found again"))
+    got = stream.training_examples(
+        path, tokenizer, CausalLM(), finder, max_length=64, cache_dir=tmp_path / "c", spans=src.spans
+    )
+    assert len(reads) == 3
+    monkeypatch.undo()
+    assert [dict(row) for row in got] == repair.build_examples(enc, CausalLM(), "masked", 64)
+    with open(path, "a") as f:
+        f.write(json.dumps({"text": "one more note"}) + "\n")
+    with pytest.raises(sani.SaniError, match="changed while sani read it"):
+        stream.training_examples(
+            path, tokenizer, CausalLM(), finder, max_length=64, cache_dir=tmp_path / "c", spans=src.spans
+        )
+
+
 @pytest.mark.model
 def test_streamed_sanitize_forgets_and_audits_a_sample(memorized, tmp_path):
     report = sani.sanitize(

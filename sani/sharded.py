@@ -1,0 +1,123 @@
+"""A repair whose weights are sharded across processes: FSDP (versions 1 and 2), as `accelerate launch`
+configures it (examples/accelerate/fsdp.yaml), for models whose training state does not fit one device.
+
+The erase and the first audit run on whole weights, as in every run (each process loads the model). The
+`Trainer` then shards the model and trains it as any FSDP fine-tune. After it, the trained weights are
+gathered (FSDP's full state dict, `torch.distributed.checkpoint`) and written once by the main process; every
+process then loads them whole on its device for the second audit and the save, if they fit there (else one
+line says so). DeepSpeed ZeRO-3 stays refused: the same gathering would serve it, but it is untested (no
+DeepSpeed without a GPU here); FSDP does the same job.
+
+Accelerate enables FSDP on accelerator devices only. `SANI_TEST_FSDP_ON_CPU=1` (the tests' switch, never
+set otherwise) turns the `Trainer`'s data-parallel CPU state into FSDP from the same `FSDP_*` variables,
+so that two CPU processes over gloo run this path as GPUs would.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import dist
+from .errors import SaniError
+
+CPU_TEST_ENV = "SANI_TEST_FSDP_ON_CPU"
+
+
+def mode() -> str | None:
+    """The sharding `accelerate launch` set up for this process: "FSDP", "DeepSpeed ZeRO-3", or None (whole
+    weights in every process: one process, DDP, ZeRO-1/2)."""
+    env = os.environ
+    if env.get("ACCELERATE_USE_FSDP", "").lower() == "true":
+        return "FSDP"
+    if env.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true" and env.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
+        return "DeepSpeed ZeRO-3"
+    return None
+
+
+def check(*, target: str | None = None, lora: bool = False) -> None:
+    """Refuse, in one line before any model loads, what a sharded repair cannot do."""
+    how = mode()
+    if how == "DeepSpeed ZeRO-3":
+        raise SaniError("DeepSpeed ZeRO-3 is not supported (untested): use FSDP (examples/accelerate/fsdp.yaml)")
+    if how is None:
+        return
+    if target:
+        raise SaniError(f"--target with {how}: the stop audits the model while it is sharded; drop --target or use DDP")
+    if lora:
+        raise SaniError(
+            f"LoRA with {how}: a LoRA repair's training state is small, use DDP (examples/accelerate/ddp.yaml)"
+        )
+
+
+def on_cpu_for_tests(trainer: Any) -> None:
+    """`SANI_TEST_FSDP_ON_CPU=1` under FSDP variables: the Trainer's CPU state switched to FSDP (see the module
+    docstring). Anything else: nothing."""
+    if os.environ.get(CPU_TEST_ENV) != "1" or mode() != "FSDP" or torch.cuda.is_available():
+        return
+    from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
+
+    state = trainer.accelerator.state
+    state.fsdp_plugin = FullyShardedDataParallelPlugin()  # from the FSDP_* variables, as accelerate does
+    state.distributed_type = DistributedType.FSDP
+    trainer.is_fsdp_enabled = True
+
+
+def gather(trainer: Any, into: str | Path | None) -> str | None:
+    """After a sharded repair: every process takes part in gathering the trained weights, the main process
+    writes them to `into` (safetensors and the model's config), then all go on together; returns how they
+    were sharded. Whole weights (no FSDP): nothing, None."""
+    if not getattr(trainer, "is_fsdp_enabled", False):
+        return None
+    if into is None:
+        raise SaniError("a repair under FSDP needs a directory for the gathered weights (gather_to)")
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    # FSDP's full state dict (versions 1 and 2), as accelerate's `get_state_dict` takes it: on the main
+    # process's CPU, empty elsewhere
+    state = get_model_state_dict(trainer.model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    if dist.is_main():
+        from safetensors.torch import save_file
+
+        # not `save_pretrained`: on a sharded model it reads the sharded parameters again, a collective that
+        # only this process would enter. Tied weights are one tensor: kept once, `from_pretrained` ties them
+        seen: set[int] = set()
+        whole = {k: v.contiguous() for k, v in state.items() if not (v.data_ptr() in seen or seen.add(v.data_ptr()))}
+        Path(into).mkdir(parents=True, exist_ok=True)
+        save_file(whole, str(Path(into) / "model.safetensors"), metadata={"format": "pt"})
+        trainer.accelerator.unwrap_model(trainer.model).config.save_pretrained(into)
+        del whole
+    del state
+    dist.barrier()
+    return mode()
+
+
+def available_bytes(device: torch.device) -> int:
+    """Free memory where this process would hold the whole model: its GPU's, or the machine's RAM shared
+    by the processes on it."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    import psutil
+
+    return psutil.virtual_memory().available // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+
+
+def load_whole(path: Path, cls: type[nn.Module], dtype: torch.dtype) -> nn.Module:
+    """The gathered weights in `path` as a whole model of class `cls` on this process's device, or one line
+    when they do not fit there."""
+    gc.collect()  # the sharded model and the Trainer's state are gone: give their memory back first
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    need, device = sum(f.stat().st_size for f in path.glob("*.safetensors")), dist.device()
+    free = available_bytes(device)
+    if need > free:
+        raise SaniError(
+            f"the repaired weights ({need / 2**30:.1f} GiB, kept in {path}) do not fit in one process's "
+            f"{device.type} memory ({free / 2**30:.1f} GiB free), which the audit and the save need"
+        )
+    return cls.from_pretrained(path, dtype=dtype).to(device).eval()
