@@ -12,6 +12,7 @@ the pipeline keeps it in its work directory (deleted at the end) unless the user
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import itertools
@@ -182,8 +183,7 @@ def sample(
     rng = random.Random(seed)
     kept: list[data.Record] = []
     n = spans = 0
-    out = open(spans_to, "w", encoding="utf-8") if spans_to else None  # noqa: SIM115 (closed below)
-    try:
+    with open(spans_to, "w", encoding="utf-8") if spans_to else contextlib.nullcontext() as out:
         for n, r in enumerate(records(path, finder), start=1):
             spans += len(r.spans)
             if out:
@@ -194,9 +194,6 @@ def sample(
                 j = rng.randrange(n)
                 if j < size:
                     kept[j] = r
-    finally:
-        if out:
-            out.close()
     if n == 0:
         raise SaniError(f"{path}: the corpus is empty")
     return kept, n, spans
@@ -204,8 +201,7 @@ def sample(
 
 def marked(path: str | Path, spans: Path) -> Iterator[data.Record]:
     """The corpus's records with the spans `sample` wrote: one more read of the file, no span finding."""
-    lines = open(spans, encoding="utf-8")  # noqa: SIM115 (closed below)
-    try:
+    with open(spans, encoding="utf-8") as lines:
         for r in data.iter_corpus(path):
             line = lines.readline()
             found = [data.Span(a, b, label, source) for a, b, label, source in json.loads(line)] if line else None
@@ -214,8 +210,6 @@ def marked(path: str | Path, spans: Path) -> Iterator[data.Record]:
             yield data.Record(r.text, found, r.where)
         if lines.readline():
             raise SaniError(f"{path}: the file changed while sani read it (it is shorter); run again")
-    finally:
-        lines.close()
 
 
 def cache_key(

@@ -86,8 +86,11 @@ def gather(trainer: Any, into: str | Path | None) -> str | None:
 
         # not `save_pretrained`: on a sharded model it reads the sharded parameters again, a collective that
         # only this process would enter. Tied weights are one tensor: kept once, `from_pretrained` ties them
-        seen: set[int] = set()
-        whole = {k: v.contiguous() for k, v in state.items() if not (v.data_ptr() in seen or seen.add(v.data_ptr()))}
+        whole, seen = {}, set()
+        for name, t in state.items():
+            if t.data_ptr() not in seen:
+                seen.add(t.data_ptr())
+                whole[name] = t.contiguous()
         Path(into).mkdir(parents=True, exist_ok=True)
         save_file(whole, str(Path(into) / "model.safetensors"), metadata={"format": "pt"})
         trainer.accelerator.unwrap_model(trainer.model).config.save_pretrained(into)
