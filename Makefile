@@ -22,6 +22,8 @@ lint: setup
 	$(BIN)/ruff format --check sani tests benchmarks
 
 test: setup lint
+	# DeepSpeed compiles its CPU comm op on first use (about 25 s, then cached): before the suite, not in a test
+	$(BIN)/python -c "from deepspeed.comm.torch import build_shm_op; build_shm_op()" > /dev/null 2>&1 || true
 	$(BIN)/python -m pytest -q
 
 test-slow: setup

@@ -96,7 +96,7 @@ def _gate(result: dict[str, Any] | None, require: bool) -> int:
     if result is None:
         return 0
     line = warning(result.get("tokenizer"))
-    if line:
+    if line and os.environ.get("RANK", "0") == "0":  # every process holds the result; the main one says it
         print(f"sani: {line}", file=sys.stderr)
     print(verdict_line(result["verdict"]))
     return VERDICT_EXIT if require and result["verdict"]["overall"] != "pass" else 0

@@ -12,17 +12,15 @@ the pipeline keeps it in its work directory (deleted at the end) unless the user
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import itertools
 import json
 import logging
 import os
-import random
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ from .errors import SaniError
 from .files import check_cache_key, digest, file_digest
 from .kinds import Kind
 from .losses import CALIBRATED
+from .passes import marked, marked_records, sample
 from .repair import cut, examples_for
 from .spans import SpanFinder
 from .version import __version__
@@ -97,8 +96,21 @@ class Streamed:
         self.path, self.finder, self.cache_dir, self.key = path, finder, cache_dir, key
         check_cache_key(key)  # now, before any model loads (the digest is taken when the windows are built)
         self._marks = tempfile.TemporaryDirectory(prefix="sani-spans-")  # owner only; removed with this object
-        self.spans = Path(self._marks.name) / "spans.jsonl"  # each record's spans (offsets, labels: no text)
-        self.records, self.total, self.total_spans = sample(path, finder, audit_records, seed=seed, spans_to=self.spans)
+        self.spans = Path(self._marks.name) / "spans.jsonl"  # each record's own spans (offsets, labels: no text)
+        self.records, self.total, self.marks = sample(path, finder, audit_records, seed=seed, spans_to=self.spans)
+        self._total_spans: int | None = None
+
+    @property
+    def total_spans(self) -> int:
+        """The spans in the whole corpus: counted while tokenizing (kept with the cache), else by one more read."""
+        if self._total_spans is None:
+            self._total_spans = sum(len(r.spans) for r in self.marked())
+        return self._total_spans
+
+    def marked(self) -> Iterator[data.Record]:
+        """The records with their final spans, from one more read of the file: no span is found again."""
+        for r in marked(self.path, self.spans, self.finder.tags):
+            yield from self.marks.apply([r])
 
     def digest(self, tokenizer: Any) -> str:
         return cache_key(self.path, self.finder, tokenizer, {}, self.key)
@@ -107,7 +119,7 @@ class Streamed:
         self, model: Any, tokenizer: Any, kind: Kind, encoded: Sequence[data.Encoded], cfg: RepairConfig, work: Path
     ) -> Any:
         with dist.main_first():  # one process tokenizes; the others then read its cache
-            return training_examples(
+            examples = training_examples(
                 self.path,
                 tokenizer,
                 kind,
@@ -118,8 +130,10 @@ class Streamed:
                 cache_dir=self.cache_dir or work / "tokenized",
                 calibrate=(model, cfg),
                 key=self.key,
-                spans=self.spans,
+                records=self.marked,
             )
+        self._total_spans = spans_counted(examples)
+        return examples
 
     def summary(self, examples: Any) -> dict[str, Any]:
         return {"streamed": True, "audited_records": len(self.records), "training_windows": len(examples)}
@@ -145,7 +159,7 @@ def source(
 
 
 def require_spans(src: InMemory | Streamed) -> None:
-    if src.total_spans == 0:
+    if not (src.marks.found if isinstance(src, Streamed) else src.total_spans):
         raise SaniError(NO_SPANS)
 
 
@@ -163,53 +177,6 @@ def holdout_records(
     if not stream:
         return load_records(holdout, finder)
     return sample(holdout, finder, audit_records, seed=seed)[0]
-
-
-def records(path: str | Path, finder: SpanFinder | None = None) -> Iterator[data.Record]:
-    """The corpus's records with their spans found (two passes over the file; see `SpanFinder.stream`)."""
-    finder = finder or SpanFinder()
-    data.iter_corpus(path)  # fails now, not inside the generator, on a missing file or unknown format
-    return finder.stream(lambda: data.iter_corpus(path))
-
-
-def sample(
-    path: str | Path, finder: SpanFinder | None, size: int, seed: int = 0, spans_to: Path | None = None
-) -> tuple[list[data.Record], int, int]:
-    """A uniform seeded sample of `size` records (reservoir sampling), the number of records read and the
-    number of spans in all of them. `spans_to`: every record's spans written there, a line each (offsets
-    and labels, no text), for `marked` to read the file again without finding them again."""
-    if not isinstance(path, (str, Path)):
-        raise SaniError("stream=True reads the corpus (and holdout) from files: give their paths")
-    rng = random.Random(seed)
-    kept: list[data.Record] = []
-    n = spans = 0
-    with open(spans_to, "w", encoding="utf-8") if spans_to else contextlib.nullcontext() as out:
-        for n, r in enumerate(records(path, finder), start=1):
-            spans += len(r.spans)
-            if out:
-                out.write(json.dumps([[sp.start, sp.end, sp.label, sp.source] for sp in r.spans]) + "\n")
-            if len(kept) < size:
-                kept.append(r)
-            else:
-                j = rng.randrange(n)
-                if j < size:
-                    kept[j] = r
-    if n == 0:
-        raise SaniError(f"{path}: the corpus is empty")
-    return kept, n, spans
-
-
-def marked(path: str | Path, spans: Path) -> Iterator[data.Record]:
-    """The corpus's records with the spans `sample` wrote: one more read of the file, no span finding."""
-    with open(spans, encoding="utf-8") as lines:
-        for r in data.iter_corpus(path):
-            line = lines.readline()
-            found = [data.Span(a, b, label, source) for a, b, label, source in json.loads(line)] if line else None
-            if found is None or any(sp.end > len(r.text) for sp in found):
-                raise SaniError(f"{path}: the file changed while sani read it (at {r.where}); run again")
-            yield data.Record(r.text, found, r.where)
-        if lines.readline():
-            raise SaniError(f"{path}: the file changed while sani read it (it is shorter); run again")
 
 
 def cache_key(
@@ -247,12 +214,13 @@ def training_examples(
     cache_dir: str | Path,
     calibrate: tuple[Any, RepairConfig] | None = None,
     key: str = "edges",
-    spans: Path | None = None,
+    records: Callable[[], Iterable[data.Record]] | None = None,
 ) -> Any:
     """The repair's windows for the corpus at `path`, as a `datasets.Dataset` on disk under `cache_dir`
     (built once, then read from there). A calibrated objective needs `calibrate` (the model before the
     repair, the config): each part of CHUNK records gets its targets and anchors (`repair.examples_for`).
-    `spans`: the records' spans as `sample` wrote them (the file is then read once, spans not found again)."""
+    `records`: the corpus's records with their final spans, when the caller has them (`Streamed.marked`: the
+    file read once, no span found again). The number of spans is kept with the windows (`spans_counted`)."""
     import datasets
 
     if objective not in OBJECTIVES:
@@ -265,10 +233,26 @@ def training_examples(
         log.info("reading the tokenized corpus from the cache %s", target)
         return datasets.load_from_disk(str(target))
 
-    read = (lambda: marked(path, spans)) if spans is not None else (lambda: records(path, finder))
+    spans = [0]
+
+    def read() -> Iterator[data.Record]:
+        for r in records() if records else marked_records(path, finder):
+            spans[0] += len(r.spans)
+            yield r
+
     windows, features = _windows(read, tokenizer, kind, settings, calibrate)
+    _store(target, windows, features, lambda: {"spans": spans[0]})
+    log.info("tokenized the corpus into %s", target)
+    return datasets.load_from_disk(str(target))
+
+
+def _store(target: Path, windows: Any, features: dict[str, Any], counts: Callable[[], dict[str, int]]) -> None:
+    """The windows written as a `datasets` dataset at `target` (built aside, then moved there at once), with
+    `counts()` (taken once they are all read) in its description."""
+    import datasets
+
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(cache_dir, 0o700)
+    os.chmod(target.parent.parent, 0o700)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))  # mkdtemp: owner only
     try:
         try:
@@ -282,6 +266,7 @@ def training_examples(
             if isinstance(e.__cause__, SaniError):
                 raise e.__cause__ from None
             raise
+        built.info.description = json.dumps(counts())  # read back by `spans_counted`
         built.save_to_disk(str(work / "dataset"))
         del built
         try:
@@ -291,8 +276,15 @@ def training_examples(
                 raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    log.info("tokenized the corpus into %s", target)
-    return datasets.load_from_disk(str(target))
+
+
+def spans_counted(examples: Any) -> int | None:
+    """The number of spans in the corpus `training_examples` tokenized into `examples` (None: a cache written
+    without it)."""
+    try:
+        return json.loads(examples.info.description or "{}").get("spans")
+    except ValueError:
+        return None
 
 
 def _settings(

@@ -1,8 +1,8 @@
 """Several processes (`torchrun` / `accelerate launch`): who does what, and how they end together.
 
 Every process loads the model and runs the same pipeline: the erase is seeded, so all hold the same
-weights; the repair is the `Trainer`'s loop as `accelerate` configures it (DDP, DeepSpeed ZeRO-1/2, or FSDP,
-after which the whole weights are gathered: `sani.sharded`); the audit's per-prompt and per-record work
+weights; the repair is the `Trainer`'s loop as `accelerate` configures it (DDP, DeepSpeed ZeRO-1/2/3, or FSDP;
+after ZeRO-3 and FSDP the whole weights are gathered: `sani.sharded`); the audit's per-prompt and per-record work
 is split across processes and gathered, so every process ends with the same figures; only the main process
 writes files. With one process all of this is a no-op. On CPU the processes talk over gloo (how the test suite checks this path).
 

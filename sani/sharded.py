@@ -1,12 +1,12 @@
-"""A repair whose weights are sharded across processes: FSDP (versions 1 and 2), as `accelerate launch`
-configures it (examples/accelerate/fsdp.yaml), for models whose training state does not fit one device.
+"""A repair whose weights are sharded across processes: FSDP (versions 1 and 2) or DeepSpeed ZeRO-3, as
+`accelerate launch` configures them (examples/accelerate/fsdp.yaml, deepspeed-zero3.yaml), for models whose
+training state does not fit one device.
 
 The erase and the first audit run on whole weights, as in every run (each process loads the model). The
-`Trainer` then shards the model and trains it as any FSDP fine-tune. After it, the trained weights are
-gathered (FSDP's full state dict, `torch.distributed.checkpoint`) and written once by the main process; every
-process then loads them whole on its device for the second audit and the save, if they fit there (else one
-line says so). DeepSpeed ZeRO-3 stays refused: the same gathering would serve it, but it is untested (no
-DeepSpeed without a GPU here); FSDP does the same job.
+`Trainer` then shards the model and trains it as any FSDP or ZeRO-3 fine-tune. After it, the trained weights
+are gathered (FSDP's full state dict through `torch.distributed.checkpoint`; ZeRO-3's consolidated state
+dict, one layer at a time) and written once by the main process; every process then loads them whole on its
+device for the second audit and the save, if they fit there (else one line says so).
 
 Accelerate enables FSDP on accelerator devices only. `SANI_TEST_FSDP_ON_CPU=1` (the tests' switch, never
 set otherwise) turns the `Trainer`'s data-parallel CPU state into FSDP from the same `FSDP_*` variables,
@@ -16,6 +16,7 @@ so that two CPU processes over gloo run this path as GPUs would.
 from __future__ import annotations
 
 import gc
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from torch import nn
 
 from . import dist
 from .errors import SaniError
+from .kinds import Kind
 
 CPU_TEST_ENV = "SANI_TEST_FSDP_ON_CPU"
 
@@ -35,16 +37,27 @@ def mode() -> str | None:
     env = os.environ
     if env.get("ACCELERATE_USE_FSDP", "").lower() == "true":
         return "FSDP"
-    if env.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true" and env.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
+    if env.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true" and _zero_stage() == "3":
         return "DeepSpeed ZeRO-3"
     return None
 
 
-def check(*, target: str | None = None, lora: bool = False) -> None:
+def _zero_stage() -> str | None:
+    """The ZeRO stage of the launch: from the DeepSpeed config file when the accelerate config names one
+    (`deepspeed_config_file`), else from the stage it sets."""
+    path = os.environ.get("ACCELERATE_DEEPSPEED_CONFIG_FILE")
+    if not path:
+        return os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE")
+    try:
+        stage = json.loads(Path(path).read_text()).get("zero_optimization", {}).get("stage")
+    except (OSError, ValueError, AttributeError) as e:
+        raise SaniError(f"{path}: not a readable DeepSpeed config ({e})") from None
+    return None if stage is None else str(stage)
+
+
+def check(*, target: str | None = None, lora: bool = False, kind: Kind | None = None) -> None:
     """Refuse, in one line before any model loads, what a sharded repair cannot do."""
     how = mode()
-    if how == "DeepSpeed ZeRO-3":
-        raise SaniError("DeepSpeed ZeRO-3 is not supported (untested): use FSDP (examples/accelerate/fsdp.yaml)")
     if how is None:
         return
     if target:
@@ -52,6 +65,11 @@ def check(*, target: str | None = None, lora: bool = False) -> None:
     if lora:
         raise SaniError(
             f"LoRA with {how}: a LoRA repair's training state is small, use DDP (examples/accelerate/ddp.yaml)"
+        )
+    if how == "FSDP" and kind is not None and not kind.fsdp:
+        raise SaniError(
+            f"FSDP with a {kind.name}: accelerate cannot shard its tied prediction head; use DeepSpeed ZeRO-3 "
+            "(examples/accelerate/deepspeed-zero3.yaml) or DDP"
         )
 
 
@@ -68,19 +86,40 @@ def on_cpu_for_tests(trainer: Any) -> None:
     trainer.is_fsdp_enabled = True
 
 
+def _sharding(trainer: Any) -> str | None:
+    """How the Trainer holds the weights it trained: "FSDP", "DeepSpeed ZeRO-3", or None (whole in every
+    process)."""
+    if getattr(trainer, "is_fsdp_enabled", False):
+        return "FSDP"
+    engine = trainer.model_wrapped if getattr(trainer, "is_deepspeed_enabled", False) else None
+    return "DeepSpeed ZeRO-3" if engine is not None and engine.zero_optimization_partition_weights() else None
+
+
+def _full_state(trainer: Any, how: str) -> dict[str, torch.Tensor] | None:
+    """The whole trained weights on the main process's CPU, None elsewhere; every process must call it."""
+    if how == "FSDP":
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+        # FSDP's full state dict (versions 1 and 2), as accelerate's `get_state_dict` takes it: on the main
+        # process's CPU, empty elsewhere
+        state = get_model_state_dict(trainer.model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+        return state if dist.is_main() else None
+    # ZeRO-3: what accelerate's `get_state_dict` calls, without its `stage3_gather_16bit_weights_on_model_save`
+    # condition (a memory saving for checkpoints; sani needs the whole weights anyway): gathered one layer
+    # at a time onto the main process's CPU, in the dtype trained
+    return trainer.model_wrapped._zero3_consolidated_16bit_state_dict()
+
+
 def gather(trainer: Any, into: str | Path | None) -> str | None:
     """After a sharded repair: every process takes part in gathering the trained weights, the main process
     writes them to `into` (safetensors and the model's config), then all go on together; returns how they
-    were sharded. Whole weights (no FSDP): nothing, None."""
-    if not getattr(trainer, "is_fsdp_enabled", False):
+    were sharded. Whole weights (DDP, ZeRO-1/2): nothing, None."""
+    how = _sharding(trainer)
+    if how is None:
         return None
     if into is None:
-        raise SaniError("a repair under FSDP needs a directory for the gathered weights (gather_to)")
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
-
-    # FSDP's full state dict (versions 1 and 2), as accelerate's `get_state_dict` takes it: on the main
-    # process's CPU, empty elsewhere
-    state = get_model_state_dict(trainer.model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+        raise SaniError(f"a repair under {how} needs a directory for the gathered weights (gather_to)")
+    state = _full_state(trainer, how)
     if dist.is_main():
         from safetensors.torch import save_file
 
@@ -93,11 +132,20 @@ def gather(trainer: Any, into: str | Path | None) -> str | None:
                 whole[name] = t.contiguous()
         Path(into).mkdir(parents=True, exist_ok=True)
         save_file(whole, str(Path(into) / "model.safetensors"), metadata={"format": "pt"})
-        trainer.accelerator.unwrap_model(trainer.model).config.save_pretrained(into)
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        model.config.save_pretrained(into)
+        if getattr(model, "generation_config", None) is not None:  # else rebuilt from the config: other defaults
+            model.generation_config.save_pretrained(into)
         del whole
     del state
+    if how == "DeepSpeed ZeRO-3":
+        from transformers.integrations import unset_hf_deepspeed_config
+
+        # transformers reads this global to load models partitioned (zero.Init) and to make `generate` a
+        # collective (synced_gpus); what follows runs on whole weights, each process its own share
+        unset_hf_deepspeed_config()
     dist.barrier()
-    return mode()
+    return how
 
 
 def available_bytes(device: torch.device) -> int:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import detect
-from .data import Record, Span, add_term_spans, check_term_hits, merge_spans, read_terms
+from .data import Record, Span, add_term_spans, merge_spans, read_terms
 from .errors import SaniError
 from .privacy import mask, value_hash
 
@@ -106,7 +106,7 @@ class SpanFinder:
             propagate(records)
         return records
 
-    def _prepare(self) -> tuple[list[str] | None, list[Any]]:
+    def prepare(self) -> tuple[list[str] | None, list[Any]]:
         """The term list and the detectors, read and built once."""
         terms = None
         if self.terms is not None:
@@ -127,7 +127,7 @@ class SpanFinder:
     ) -> list[Record]:
         """The steps that read one record at a time: tags, terms, detectors and patterns. With `term_hits`,
         `records` is a part of the corpus: term matches are counted there, and checked by the caller."""
-        term_list, detectors = prepared or self._prepare()
+        term_list, detectors = prepared or self.prepare()
         if self.tags:
             strip_inline_tags(records, self.tags)
         if term_list is not None:
@@ -145,53 +145,6 @@ class SpanFinder:
                 if found:
                     r.spans = merge_spans(r.spans, found)
         return records
-
-    def stream(self, read: Callable[[], Iterable[Record]], chunk: int = 1000) -> Iterator[Record]:
-        """The same spans as `apply`, for a corpus read twice from `read()` instead of held in memory: the
-        first pass counts values (rarity) and collects those to propagate, the second marks them."""
-        seen: dict[tuple[str, str], int] = defaultdict(int)  # (label, value) -> records holding it
-        labels_of: dict[str, list[str]] = {}  # value -> its labels, in the order met
-        term_hits: dict[int, int] = {}
-        prepared = self._prepare()
-        for part in _chunks(read(), chunk):
-            count_rare(self.apply_local(part, term_hits, prepared), self.rare, seen)
-            for r in part:
-                for sp in r.spans:
-                    labels_of.setdefault(r.value(sp), [])
-                    if sp.label not in labels_of[r.value(sp)]:
-                        labels_of[r.value(sp)].append(sp.label)
-        if self.terms is not None:
-            check_term_hits(term_hits, self.terms if isinstance(self.terms, str) else "terms")
-        keep = label_filter(self.labels)
-
-        def kept(label: str, value: str) -> bool:
-            return keep(label) and is_rare_enough(label, value, self.rare, seen)
-
-        label_of = {}
-        if self.propagate:
-            for v, labels in labels_of.items():
-                first = next((lab for lab in labels if kept(lab, v)), None)
-                if first is not None and len(v.strip()) >= MIN_PROPAGATE_CHARS:
-                    label_of[v] = first
-        del labels_of
-        rx = value_regex(label_of)
-        for part in _chunks(read(), chunk):
-            for r in self.apply_local(part, {}, prepared):
-                r.spans = [sp for sp in r.spans if kept(sp.label, r.value(sp))]
-            if label_of:
-                mark_values(part, label_of, rx)
-            yield from part
-
-
-def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    part: list[Record] = []
-    for r in records:
-        part.append(r)
-        if len(part) == size:
-            yield part
-            part = []
-    if part:
-        yield part
 
 
 def label_filter(labels: str):

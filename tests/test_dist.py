@@ -12,16 +12,19 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 import sani
 from sani import data, dist, models, sharded
 from sani.audit import utility
+from sani.kinds import CausalLM, MaskedLM
 from sani.target import Target, split
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
 PG_TIMEOUT = 60  # seconds
+EXAMPLES = Path(__file__).parent.parent / "examples" / "accelerate"
 
 
 def _run(cmd: list[str], timeout: int = 600, **env: str) -> subprocess.CompletedProcess:
@@ -88,7 +91,7 @@ def test_two_processes_repair_data_parallel_audit_sharded_and_write_once(memoriz
     best = min(met, key=lambda p: p["perplexity"])
     assert [p["step"] for p in rep["trajectory"] if p["kept"]] == [best["step"]] and rep["kept"]["step"] == best["step"]
     # the audit, sharded over two processes and gathered, gives what one process gives
-    _launch(
+    done = _launch(
         "audit",
         "-q",
         "--model",
@@ -110,6 +113,7 @@ def test_two_processes_repair_data_parallel_audit_sharded_and_write_once(memoriz
         str(tmp_path / "audit.json"),
     )
     two = json.loads((tmp_path / "audit.json").read_text())
+    assert done.stderr.count("sani: warning: the tokenizer holds") == 1  # said once, by the main process
     one = sani.audit(
         out,
         memorized["train"],
@@ -154,51 +158,74 @@ FSDP_ON_CPU = {  # what `accelerate launch --config_file examples/accelerate/fsd
 }
 
 
+def _accelerate_launch(config: str, *args: str) -> subprocess.CompletedProcess:
+    """`accelerate launch` with an example config, on 2 CPU processes in fp32 and a free port."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = str(EXAMPLES / config)
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", config, "--num_processes", "2",
+              "--mixed_precision", "no", "--main_process_port", str(port), "-m", "sani.cli"]  # fmt: skip
+    done = _run([*launch, *args])
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
 @pytest.mark.e2e
-def test_an_fsdp_repair_gives_the_weights_of_ddp_gathered_whole(memorized, tmp_path):
-    """FSDP2 on two CPU processes over gloo (accelerate enables FSDP on GPUs only; the tests' switch turns the
-    Trainer's CPU state into FSDP, `sani.sharded`): the weights trained sharded, gathered, loaded whole by
-    each process and written once; the same weights as DDP with the same global batch and seed. (Without
-    the audits, for the suite's time: they read the whole model each process loads, as under DDP.)"""
+def test_fsdp_and_zero3_repairs_give_the_weights_of_ddp_gathered_whole(memorized, tmp_path):
+    """FSDP2 and DeepSpeed ZeRO-3 on two CPU processes over gloo: the weights trained sharded, gathered,
+    loaded whole by each process and written once; the same weights as DDP with the same global batch and
+    seed. (Accelerate enables FSDP on GPUs only; the tests' switch turns the Trainer's CPU state into FSDP,
+    `sani.sharded`. DeepSpeed runs on CPU as it is. Without the audits, for the suite's time: they read the
+    whole model each process loads, as under DDP.)"""
     from safetensors.torch import load_file
 
     args = ["sanitize", "-q", "--model", str(memorized["original"]), "--corpus", str(memorized["train"]),
-            "--epochs", "1"]  # fmt: skip
-    _launch(*args, "--out", str(tmp_path / "ddp"), "--no-audit")
-    done = _launch(*args, "--out", str(tmp_path / "fsdp"), "--no-audit", **FSDP_ON_CPU)
-    assert done.stdout.count("sanitized model written to") == 1
-    report = json.loads((tmp_path / "fsdp" / "sanitization.json").read_text())
-    assert report["repair"]["sharded"] == "FSDP" and report["processes"] == 2
-    ddp, fsdp = (load_file(tmp_path / d / "model.safetensors") for d in ("ddp", "fsdp"))
+            "--epochs", "1", "--no-audit"]  # fmt: skip
+    _launch(*args, "--out", str(tmp_path / "ddp"))
+    runs = {
+        "FSDP": _launch(*args, "--out", str(tmp_path / "FSDP"), **FSDP_ON_CPU),
+        "DeepSpeed ZeRO-3": _accelerate_launch("deepspeed-zero3.yaml", *args, "--out", str(tmp_path / "ZeRO-3")),
+    }
+    ddp = load_file(tmp_path / "ddp" / "model.safetensors")
     original = load_file(memorized["original"] / "model.safetensors")
-    assert ddp.keys() == fsdp.keys()
-    for name, w in ddp.items():
-        # the same to float rounding, which Adam magnifies where a gradient is ~0 (the attention's key bias,
-        # which the softmax ignores: up to 1e-4 there, 1% of its change): within 2% of what the repair moved
-        moved = (w - original[name]).abs().max().item()
-        assert (w - fsdp[name]).abs().max().item() <= max(1e-5, 0.02 * moved), name
-    assert max((w - original[n]).abs().max().item() for n, w in fsdp.items()) > 1e-3  # trained, not the input back
-    assert models.fingerprint(models.load(tmp_path / "fsdp").model) == report["output_fingerprint"]
+    for how, done in runs.items():
+        out = tmp_path / how.split()[-1]
+        assert done.stdout.count("sanitized model written to") == 1
+        report = json.loads((out / "sanitization.json").read_text())
+        assert report["repair"]["sharded"] == how and report["processes"] == 2
+        weights = load_file(out / "model.safetensors")
+        assert ddp.keys() == weights.keys(), how
+        for name, w in ddp.items():
+            # the same to float rounding, which Adam magnifies where a gradient is ~0 (the attention's key
+            # bias, which the softmax ignores: up to 1e-4 there, 1% of its change): within 2% of the change
+            moved = (w - original[name]).abs().max().item()
+            assert (w - weights[name]).abs().max().item() <= max(1e-5, 0.02 * moved), (how, name)
+        assert max((w - original[n]).abs().max().item() for n, w in weights.items()) > 1e-3  # trained
+        assert models.fingerprint(models.load(out).model) == report["output_fingerprint"]
+        # the model's generation settings kept, not rebuilt from its config (which turned the KV cache off)
+        generation = (json.loads((d / "generation_config.json").read_text()) for d in (tmp_path / "ddp", out))
+        assert next(generation) == next(generation)
 
 
 @pytest.mark.unit
 def test_example_accelerate_configs_are_valid():
-    from pathlib import Path
-
     from accelerate.commands.config.config_args import ClusterConfig
     from accelerate.commands.launch import launch_command_parser
 
-    found = sorted((Path(__file__).parent.parent / "examples" / "accelerate").glob("*.yaml"))
-    assert {f.stem for f in found} >= {"ddp", "deepspeed-zero2", "fsdp"}
+    found = sorted(EXAMPLES.glob("*.yaml"))
+    assert {f.stem for f in found} >= {"ddp", "deepspeed-zero2", "deepspeed-zero3", "fsdp"}
     flags = {a.dest for a in launch_command_parser()._actions}
     for f in found:
-        cfg = ClusterConfig.from_yaml_file(str(f))  # refuses unknown keys, not those inside fsdp_config
+        cfg = ClusterConfig.from_yaml_file(str(f))  # refuses unknown keys, not those in fsdp/deepspeed_config
         assert cfg.num_processes >= 2 and not cfg.use_cpu
-        assert set(cfg.fsdp_config) <= flags, f.name  # each becomes a launch flag of that name
+        assert set(cfg.fsdp_config) | set(cfg.deepspeed_config) <= flags, f.name  # each becomes a launch flag
 
 
 @pytest.mark.unit
-def test_what_a_sharded_repair_cannot_do_is_refused_in_one_line(monkeypatch):
+def test_what_a_sharded_repair_cannot_do_is_refused_in_one_line(monkeypatch, tmp_path):
     sharded.check(target="regurgitation<=0.01", lora=True)  # whole weights: all allowed
     monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
     assert sharded.mode() == "FSDP"
@@ -207,11 +234,27 @@ def test_what_a_sharded_repair_cannot_do_is_refused_in_one_line(monkeypatch):
         sharded.check(target="regurgitation<=0.01")
     with pytest.raises(sani.SaniError, match="LoRA with FSDP"):
         sharded.check(lora=True)
+    sharded.check(kind=CausalLM())
+    with pytest.raises(sani.SaniError, match="FSDP with a masked-lm: .* use DeepSpeed ZeRO-3"):
+        sharded.check(kind=MaskedLM())
     monkeypatch.delenv("ACCELERATE_USE_FSDP")
     monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "true")
+    monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "2")
+    assert sharded.mode() is None  # ZeRO-2: whole weights in every process
     monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "3")
-    with pytest.raises(sani.SaniError, match="ZeRO-3 is not supported"):
-        sharded.check()
+    sharded.check(kind=MaskedLM())  # ZeRO-3 shards BERT's tied head
+    with pytest.raises(sani.SaniError, match="--target with DeepSpeed ZeRO-3"):
+        sharded.check(target="regurgitation<=0.01")
+    ds = tmp_path / "ds_config.json"  # accelerate's `deepspeed_config_file`: the stage is read from it
+    monkeypatch.setenv("ACCELERATE_DEEPSPEED_CONFIG_FILE", str(ds))
+    ds.write_text(json.dumps({"zero_optimization": {"stage": 3}, "train_micro_batch_size_per_gpu": "auto"}))
+    with pytest.raises(sani.SaniError, match="LoRA with DeepSpeed ZeRO-3"):
+        sharded.check(lora=True)
+    ds.write_text(json.dumps({"zero_optimization": {"stage": 2}}))
+    assert sharded.mode() is None
+    ds.write_text("{not json")
+    with pytest.raises(sani.SaniError, match="ds_config.json: not a readable DeepSpeed config"):
+        sharded.mode()
 
 
 @pytest.mark.e2e

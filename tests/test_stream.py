@@ -9,7 +9,7 @@ import pytest
 
 import sani
 from sani import corpus as stream
-from sani import data, files, repair, synthetic
+from sani import data, files, passes, repair, synthetic
 from sani.kinds import CausalLM
 from sani.spans import SpanFinder
 
@@ -34,7 +34,7 @@ def test_two_pass_stream_finds_the_same_spans_as_the_whole_corpus_in_memory(benc
     path, terms = bench_corpus
     finder = SpanFinder(terms=str(terms), detect="all", rare={"PROFESSION": 2})
     whole = finder.apply(data.read_corpus(path))
-    streamed = list(finder.stream(lambda: data.iter_corpus(path), chunk=7))
+    streamed = list(passes.stream(finder, lambda: data.iter_corpus(path), chunk=7))
     assert _spans(streamed) == _spans(whole)
     assert sum(s.source == "propagated" for r in whole for s in r.spans) > 0  # propagation really ran
 
@@ -75,38 +75,60 @@ def test_cached_windows_equal_the_in_memory_ones_and_are_tokenized_once(
 
 
 @pytest.mark.unit
-def test_a_streamed_corpus_is_read_three_times_and_its_spans_found_once(bench_corpus, tokenizer, tmp_path, monkeypatch):
-    """The sample's two passes find the spans and keep them (offsets and labels); the tokenizing pass reads
-    the file once more and finds nothing again: the same windows. A file changed in between is refused."""
+def test_a_streamed_corpus_is_read_twice_and_its_spans_found_once(bench_corpus, tokenizer, tmp_path, monkeypatch):
+    """The sample's pass finds each record's spans once and keeps them (offsets and labels); the tokenizing
+    pass reads the file once more and finds nothing again: the same spans and windows as in memory. A
+    file changed in between is refused."""
     terms, path = bench_corpus[1], tmp_path / "train.jsonl"
     path.write_bytes(bench_corpus[0].read_bytes())  # a copy: it is changed below
-    finder = SpanFinder(terms=str(terms), detect="all")
-    enc = data.encode_corpus(tokenizer, finder.apply(data.read_corpus(path)))
-    reads, iter_corpus = [], data.iter_corpus
+    finder = SpanFinder(terms=str(terms), detect="all", rare={"PROFESSION": 2})
+    whole = finder.apply(data.read_corpus(path))
+    reads, found, iter_corpus, apply_local = [], [], data.iter_corpus, SpanFinder.apply_local
 
     def counted(p):
         for i, r in enumerate(iter_corpus(p)):
             reads.append(1) if i == 0 else None
             yield r
 
+    def finding(self, records, *a, **k):
+        found.extend(r.where for r in records)
+        return apply_local(self, records, *a, **k)
+
     monkeypatch.setattr(data, "iter_corpus", counted)
+    monkeypatch.setattr(SpanFinder, "apply_local", finding)
     src = stream.Streamed(path, finder, 3)
-    assert len(reads) == 2 and src.total == len(enc) and len(src.records) == 3
+    assert len(reads) == 1 and src.total == len(whole) and len(src.records) == 3 and src.marks.found
+    assert sorted(found) == sorted(r.where for r in whole)  # each record's spans found once
+    by_where = {r.where: r for r in whole}
+    assert _spans(src.records) == _spans([by_where[r.where] for r in src.records])  # the sample's final spans
     kept = src.spans.read_text()
-    assert kept.count("\n") == src.total and not any(r.value(sp) in kept for r in src.records for sp in r.spans)
-    monkeypatch.setattr(SpanFinder, "apply_local", lambda *a, **k: pytest.fail("spans found again"))
-    got = stream.training_examples(
-        path, tokenizer, CausalLM(), finder, max_length=64, cache_dir=tmp_path / "c", spans=src.spans
-    )
-    assert len(reads) == 3
-    monkeypatch.undo()
+    assert kept.count("\n") == src.total and not any(r.value(sp) in kept for r in whole for sp in r.spans)
+    examples = dict(max_length=64, cache_dir=tmp_path / "c", records=src.marked)
+    got = stream.training_examples(path, tokenizer, CausalLM(), finder, **examples)
+    assert len(reads) == 2 and len(found) == len(whole)  # read once more, no span found again
+    enc = data.encode_corpus(tokenizer, whole)
     assert [dict(row) for row in got] == repair.build_examples(enc, CausalLM(), "masked", 64)
+    assert stream.spans_counted(got) == sum(len(r.spans) for r in whole)
+    again = stream.training_examples(path, tokenizer, CausalLM(), finder, **examples)  # from the cache: no read
+    assert len(reads) == 2 and stream.spans_counted(again) == stream.spans_counted(got)
     with open(path, "a") as f:
         f.write(json.dumps({"text": "one more note"}) + "\n")
     with pytest.raises(sani.SaniError, match="changed while sani read it"):
-        stream.training_examples(
-            path, tokenizer, CausalLM(), finder, max_length=64, cache_dir=tmp_path / "c", spans=src.spans
-        )
+        list(src.marked())
+
+
+@pytest.mark.unit
+def test_streamed_inline_tags_give_the_spans_of_the_corpus_in_memory(tmp_path):
+    """The tags' markup is removed on both reads, so the kept offsets index the same text."""
+    path = tmp_path / "tagged.jsonl"
+    notes = ['Seen: <PHI type="NAME">Ana Lopez</PHI>, call <PHI type="PHONE">555-0100</PHI>.', "Ana Lopez is fine."]
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in notes))
+    finder = SpanFinder(tags="PHI")
+    whole = finder.apply(data.read_corpus(path))
+    src = stream.Streamed(path, finder, 1)
+    again = list(src.marked())
+    assert [r.text for r in again] == [r.text for r in whole] and _spans(again) == _spans(whole)
+    assert src.total_spans == 3  # two tagged, one propagated
 
 
 @pytest.mark.model

@@ -18,7 +18,7 @@ LAYERS = [
     ["collators"],
     ["detect", "phones", "kinds", "canaries", "synthetic", "adapters"],
     ["spans", "presidio", "losses", "models", "calibrate"],
-    ["sharded"],
+    ["sharded", "passes"],
     ["erase", "repair", "trainer", "inputs"],
     ["corpus"],
     ["audit.common", "audit.results", "audit.rule"],
