@@ -24,6 +24,7 @@ from typing import Any
 from . import data
 from .data import Record
 from .errors import SaniError
+from .privacy import value_hash
 from .spans import (
     MIN_PROPAGATE_CHARS,
     SpanFinder,
@@ -69,7 +70,9 @@ def survey(
     labels_of: dict[str, list[str]] = {}  # value -> its labels, in the order met
     term_hits: dict[int, int] = {}
     prepared = prepared or finder.prepare()
+    empty = True
     for part in _chunks(records, chunk):
+        empty = False
         count_rare(finder.apply_local(part, term_hits, prepared), finder.rare, seen)
         for r in part:
             for sp in r.spans:
@@ -78,7 +81,7 @@ def survey(
                     labels.append(sp.label)
             if each:
                 each(r)
-    if finder.terms is not None:
+    if finder.terms is not None and not empty:  # an empty corpus: the caller says so
         data.check_term_hits(term_hits, finder.terms if isinstance(finder.terms, str) else "terms")
     keep, rare = label_filter(finder.labels), dict(finder.rare)
 
@@ -115,7 +118,7 @@ def sample(
 ) -> tuple[list[Record], int, Marks]:
     """One read of the file: a uniform seeded sample of `size` records (reservoir sampling) with their final
     spans, the number of records, and what marks the others (`survey`). `spans_to`: every record's own spans
-    written there, a line each (its length, offsets and labels: no text), for `marked`."""
+    written there, a line each (its length and keyed hash, offsets and labels: no text), for `marked`."""
     if not isinstance(path, (str, Path)):
         raise SaniError("stream=True reads the corpus (and holdout) from files: give their paths")
     data.iter_corpus(path)  # fails now on a missing file or unknown format
@@ -126,8 +129,8 @@ def sample(
             nonlocal n
             n += 1
             if out:
-                out.write(json.dumps([len(r.text), [[sp.start, sp.end, sp.label, sp.source] for sp in r.spans]]))
-                out.write("\n")
+                own = [[sp.start, sp.end, sp.label, sp.source] for sp in r.spans]
+                out.write(json.dumps([len(r.text), value_hash(r.text), own]) + "\n")
             if len(kept) < size:
                 kept.append(r)
             elif (j := rng.randrange(n)) < size:
@@ -149,8 +152,8 @@ def marked(path: str | Path, spans: Path, tags: str | None = None) -> Iterator[R
             r = Record(r.text, [], r.where)
             if tags:
                 strip_inline_tags([r], tags)
-            length, found = json.loads(line) if line else (-1, [])
-            if length != len(r.text):
+            length, text_hash, found = json.loads(line) if line else (-1, "", [])
+            if length != len(r.text) or text_hash != value_hash(r.text):
                 raise SaniError(f"{path}: the file changed while sani read it (at {r.where}); run again")
             yield Record(r.text, [data.Span(a, b, label, source) for a, b, label, source in found], r.where)
         if lines.readline():

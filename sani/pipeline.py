@@ -141,7 +141,7 @@ def _read(
     cache: tuple[Any, str],
 ) -> tuple[Any, list[data.Record] | None, Any]:
     """The corpus source, the holdout's records and the probe task, each checked before any model loads."""
-    sharded.check(target=cfg.target, lora=bool(cfg.lora_rank) or src.adapter, kind=src.kind)
+    sharded.check(target=cfg.target, lora=bool(cfg.lora_rank) or src.adapter, kind=src.kind, precision=cfg.precision)
     finder, hold_finder = finder_pair
     source = corpora.source(corpus, finder, stream=stream, audit_records=audit_records, seed=cfg.seed,
                             cache_dir=cache[0], cache_key=cache[1], check=False)  # fmt: skip

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,15 @@ def _zero_stage() -> str | None:
     return None if stage is None else str(stage)
 
 
-def check(*, target: str | None = None, lora: bool = False, kind: Kind | None = None) -> None:
+def check(*, target: str | None = None, lora: bool = False, kind: Kind | None = None, precision: str = "fp32") -> None:
     """Refuse, in one line before any model loads, what a sharded repair cannot do."""
+    launched = os.environ.get("ACCELERATE_MIXED_PRECISION", "no")
+    if os.environ.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true" and launched in ("bf16", "fp16"):
+        if precision != launched:  # else the Trainer stops on DeepSpeed's config check, in a traceback
+            raise SaniError(
+                f"the accelerate config trains in {launched} under DeepSpeed: pass --precision {launched} to sani "
+                "too (DeepSpeed needs the two to agree)"
+            )
     how = mode()
     if how is None:
         return
@@ -158,13 +166,24 @@ def available_bytes(device: torch.device) -> int:
     return psutil.virtual_memory().available // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
 
 
+def _bytes_as(path: Path, dtype: torch.dtype) -> int:
+    """The memory the weights in `path` take once loaded as `dtype` (ZeRO-3 writes its 16-bit copy)."""
+    from safetensors import safe_open
+
+    numel = 0
+    for f in path.glob("*.safetensors"):
+        with safe_open(str(f), "pt") as weights:
+            numel += sum(math.prod(weights.get_slice(k).get_shape()) for k in weights.keys())
+    return numel * torch.empty((), dtype=dtype).element_size()
+
+
 def load_whole(path: Path, cls: type[nn.Module], dtype: torch.dtype) -> nn.Module:
     """The gathered weights in `path` as a whole model of class `cls` on this process's device, or one line
     when they do not fit there."""
     gc.collect()  # the sharded model and the Trainer's state are gone: give their memory back first
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-    need, device = sum(f.stat().st_size for f in path.glob("*.safetensors")), dist.device()
+    need, device = _bytes_as(path, dtype), dist.device()
     free = available_bytes(device)
     if need > free:
         raise SaniError(

@@ -211,6 +211,21 @@ def test_fsdp_and_zero3_repairs_give_the_weights_of_ddp_gathered_whole(memorized
 
 
 @pytest.mark.unit
+def test_gathered_weights_that_do_not_fit_are_refused_in_one_line(tmp_path, monkeypatch):
+    """Sized as they will load: ZeRO-3 writes its 16-bit copy, which loads in the model's own dtype."""
+    import torch
+    from safetensors.torch import save_file
+
+    save_file({"w": torch.zeros(1000, 1000, dtype=torch.bfloat16)}, str(tmp_path / "model.safetensors"))
+    need = 4 * 1000 * 1000  # float32: twice the file
+    monkeypatch.setattr(sharded, "available_bytes", lambda device: need - 1)
+    with pytest.raises(
+        sani.SaniError, match=rf"\(0\.0 GiB, kept in {tmp_path}\) do not fit in one process's cpu memory"
+    ):
+        sharded.load_whole(tmp_path, torch.nn.Module, torch.float32)
+
+
+@pytest.mark.unit
 def test_example_accelerate_configs_are_valid():
     from accelerate.commands.config.config_args import ClusterConfig
     from accelerate.commands.launch import launch_command_parser
@@ -252,6 +267,10 @@ def test_what_a_sharded_repair_cannot_do_is_refused_in_one_line(monkeypatch, tmp
         sharded.check(lora=True)
     ds.write_text(json.dumps({"zero_optimization": {"stage": 2}}))
     assert sharded.mode() is None
+    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "bf16")  # the launch's, written into DeepSpeed's config
+    with pytest.raises(sani.SaniError, match="trains in bf16 under DeepSpeed: pass --precision bf16"):
+        sharded.check()
+    sharded.check(precision="bf16")
     ds.write_text("{not json")
     with pytest.raises(sani.SaniError, match="ds_config.json: not a readable DeepSpeed config"):
         sharded.mode()

@@ -111,10 +111,18 @@ def test_a_streamed_corpus_is_read_twice_and_its_spans_found_once(bench_corpus, 
     assert stream.spans_counted(got) == sum(len(r.spans) for r in whole)
     again = stream.training_examples(path, tokenizer, CausalLM(), finder, **examples)  # from the cache: no read
     assert len(reads) == 2 and stream.spans_counted(again) == stream.spans_counted(got)
+    first = path.read_text().split("\n", 1)
+    path.write_text(first[0].replace("a", "b", 1) + "\n" + first[1])  # a record's text, not its length
+    with pytest.raises(sani.SaniError, match="changed while sani read it \\(at .*line 1\\)"):
+        list(src.marked())
     with open(path, "a") as f:
         f.write(json.dumps({"text": "one more note"}) + "\n")
     with pytest.raises(sani.SaniError, match="changed while sani read it"):
         list(src.marked())
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(sani.SaniError, match="empty.jsonl: the corpus is empty"):
+        stream.Streamed(empty, finder, 3)  # not "none of the terms occurs"
 
 
 @pytest.mark.unit
