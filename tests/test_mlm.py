@@ -108,11 +108,11 @@ def test_mlm_losses_do_not_shift():
 
 @pytest.fixture(scope="module")
 def memorized_bert(tmp_path_factory):
-    """A tiny BERT that fills in the identifiers of its 20 patients (about 40 s)."""
+    """A tiny BERT that fills in the identifiers of its 15 patients (about 35 s)."""
     from sani.demo import build_demo_model
 
     return build_demo_model(
-        tmp_path_factory.mktemp("bert"), arch="bert", patients=20, epochs=150, layers=2, progress=False
+        tmp_path_factory.mktemp("bert"), arch="bert", patients=15, epochs=150, layers=2, progress=False
     )
 
 
