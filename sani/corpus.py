@@ -65,6 +65,7 @@ class InMemory:
     def __init__(self, corpus: str | Path | Sequence[data.Record], finder: SpanFinder):
         self.records = load_records(corpus, finder)
         self.total, self.total_spans = len(self.records), sum(len(r.spans) for r in self.records)
+        self.has_spans = self.total_spans > 0
 
     def digest(self, tokenizer: Any) -> str:
         return records_digest(self.records)
@@ -99,6 +100,7 @@ class Streamed:
         self.spans = Path(self._marks.name) / "spans.jsonl"  # each record's own spans (offsets, labels: no text)
         self.records, self.total, self.marks = sample(path, finder, audit_records, seed=seed, spans_to=self.spans)
         self._total_spans: int | None = None
+        self.has_spans = self.marks.found  # known after the first read, before the spans are counted
 
     @property
     def total_spans(self) -> int:
@@ -159,7 +161,7 @@ def source(
 
 
 def require_spans(src: InMemory | Streamed) -> None:
-    if not (src.marks.found if isinstance(src, Streamed) else src.total_spans):
+    if not src.has_spans:
         raise SaniError(NO_SPANS)
 
 

@@ -4,7 +4,7 @@ The first pass (`survey`) finds each record's own spans (tags, terms, detectors,
 values for the rarity rule and collects those to propagate; `Marks` then gives any record of that corpus
 its final spans, as `SpanFinder.apply` gives them to a corpus in memory. `sample` is that pass with a
 seeded sample of records kept for the audit and every record's own spans written to a private file
-(offsets and labels, no text); `marked` reads the file again with them and finds nothing again. A streamed
+(its length and keyed hash, offsets and labels: no text); `marked` reads the file again with them and finds nothing again. A streamed
 sanitization so reads its corpus twice (the sample's pass, then the tokenizing pass) and runs the
 detectors once per record.
 """

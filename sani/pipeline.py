@@ -266,7 +266,7 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
     repair_cfg = dataclasses.replace(cfg, epochs=cfg.max_epochs) if stop else cfg
     run.examples = run.source.training_examples(m, tok, kind, run.encoded, repair_cfg, run.work)
     log.info("repairing: %s, %s epochs at lr %s", cfg.objective, repair_cfg.epochs, cfg.lr)
-    whole = (type(m), m.dtype)  # what the gathered weights load as, if the Trainer shards them (FSDP)
+    whole = (type(m), m.dtype)  # what the gathered weights load as, if the Trainer shards them (FSDP, ZeRO-3)
     stats = repair.train(
         m,
         tok,

@@ -201,8 +201,8 @@ def train(
     The kind's collator chooses what is learnt (`sani.kinds`). With `lora_rank`, a full model is repaired
     through fresh LoRA weights, merged back at the end (a LoRA model trains its own adapter). With
     `checkpoint_dir`, a checkpoint (weights, optimizer, scheduler, RNG and data position) is kept there
-    every `save_steps` steps; `resume` continues from the last one as if never interrupted. Under FSDP the
-    weights end sharded: they are gathered into the directory `gather_to` (`sani.sharded`), and the returned
+    every `save_steps` steps; `resume` continues from the last one as if never interrupted. Under FSDP or
+    ZeRO-3 the weights end sharded: they are gathered into the directory `gather_to` (`sani.sharded`), and the returned
     `sharded` names how they were trained.
     """
     from .trainer import make_trainer, training_arguments  # transformers' Trainer: imported when training

@@ -55,14 +55,13 @@ class SaniTrainer(Trainer):
         forget_labels = inputs.pop("forget_labels", None)
         kw = {k: inputs.pop(k) for k in ("value_ids", "value_targets") if k in inputs}  # calibrated only
         outputs = model(**inputs)
-        forgets = bool(self.forget_weight) and forget_labels is not None
-        if forgets and self.reference is not None:
+        if self.reference is not None and self.forget_weight and forget_labels is not None:
             device = next(model.parameters()).device
             if next(self.reference.parameters()).device != device:  # the Trainer moved only the model
                 self.reference.to(device)
             with torch.no_grad():
                 kw["ref_logits"] = self.reference(**inputs).logits
-        loss = repair_loss(outputs.logits, labels, forget_labels if forgets else None, self.shift,
+        loss = repair_loss(outputs.logits, labels, forget_labels, self.shift,
                            forget_loss=self.forget_loss, weight=self.forget_weight, **kw)  # fmt: skip
         return (loss, outputs) if return_outputs else loss
 

@@ -32,8 +32,8 @@ def _run(cmd: list[str], timeout: int = 600, **env: str) -> subprocess.Completed
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def _launch(*args: str, timeout: int = 600, **env: str) -> subprocess.CompletedProcess:
-    done = _run([*TORCHRUN, "-m", "sani.cli", *args], timeout, **env)
+def _launch(*args: str, timeout: int = 600, launcher: list[str] = TORCHRUN, **env: str) -> subprocess.CompletedProcess:
+    done = _run([*launcher, "-m", "sani.cli", *args], timeout, **env)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 
@@ -167,10 +167,8 @@ def _accelerate_launch(config: str, *args: str) -> subprocess.CompletedProcess:
         port = s.getsockname()[1]
     config = str(EXAMPLES / config)
     launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", config, "--num_processes", "2",
-              "--mixed_precision", "no", "--main_process_port", str(port), "-m", "sani.cli"]  # fmt: skip
-    done = _run([*launch, *args])
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
+              "--mixed_precision", "no", "--main_process_port", str(port)]  # fmt: skip
+    return _launch(*args, launcher=launch)
 
 
 @pytest.mark.e2e
