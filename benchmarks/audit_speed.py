@@ -9,13 +9,10 @@ audit"): batched at least 5x faster than one prompt at a time on the demo corpus
 from __future__ import annotations
 
 import argparse
-import platform
 import tempfile
 import time
 
-import torch
-
-from sani import data, models
+from sani import data, machine, models
 from sani.audit import regurgitation as metrics
 from sani.batching import max_positions
 from sani.demo import build_demo_model
@@ -48,7 +45,7 @@ def main() -> None:
         metrics.continuations(model, tok, prompts, lengths, samples=5, batch_size=args.batch_size * 5, progress=False)
         sampled = time.perf_counter() - start
     a, b = outs.values()
-    print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads; {len(prompts)} prompts")
+    print(f"machine: {machine.describe()}; {len(prompts)} prompts")
     for name, t in timings.items():
         print(f"  {name:16s} {t:7.2f} s  {len(prompts) / t:7.1f} prompts/s")
     ratio = timings["one at a time"] / timings[f"batched ({args.batch_size})"]

@@ -10,14 +10,12 @@ sanitized <= 5%; holdout non-sensitive perplexity <= 1.10x the original; the who
 from __future__ import annotations
 
 import argparse
-import platform
 import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 import sani
+from sani import machine
 from sani.audit import AuditResult
 from sani.demo import build_demo_model
 
@@ -38,7 +36,7 @@ def main() -> None:
 
     transformers.logging.disable_progress_bar()
     transformers.logging.set_verbosity_error()
-    print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
+    print(f"machine: {machine.describe()}")
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         paths = build_demo_model(tmp, arch=args.arch, seed=args.seed, progress=False)

@@ -19,7 +19,7 @@ import time
 
 import torch
 
-from sani import data, repair, synthetic, tiny
+from sani import data, machine, repair, synthetic, tiny
 from sani.audit import regurgitation as audit_regurgitation
 from sani.batching import max_positions
 from sani.config import RepairConfig
@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         rows.append(row)
         del model
     gpu = torch.cuda.get_device_name(0) if device.type == "cuda" else "CPU"
-    print(f"device: {gpu}, precision {precision}, {args.steps} steps of batch {args.batch_size}\n")
+    print(f"device: {gpu}, precision {precision}, {args.steps} steps of batch {args.batch_size}")
+    print(f"machine: {machine.describe()}\n")
     keys = list(rows[0])
     print("| " + " | ".join(keys) + " |")
     print("| --- " * len(keys) + "|")

@@ -12,13 +12,12 @@ difference of the scores. Target (issue "the audit's yardsticks"): under 60 s on
 from __future__ import annotations
 
 import argparse
-import platform
 import tempfile
 import time
 
 import torch
 
-from sani import data, incontext, models
+from sani import data, incontext, machine, models
 from sani.audit.common import Context, candidates_for, measure
 from sani.audit.values import in_place, sample_spans
 from sani.config import AuditConfig
@@ -79,7 +78,7 @@ def main() -> None:
         t_whole = time.perf_counter() - clock
         diff = max(abs(a - b) for s, w in zip(shared, whole) for a, b in zip(s, w))
 
-    print(f"machine: {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    print(f"machine: {machine.describe()}")
     print(f"value exposure of {summary['spans']} spans, {args.candidates} candidates each: {total:.1f} s "
           f"(mean {summary['mean']:.2f} bits, cap {summary['cap']:.2f})")  # fmt: skip
     print(

@@ -9,7 +9,6 @@ utility), and each method's wall time is compared with the oracle's training tim
 from __future__ import annotations
 
 import json
-import platform
 import statistics
 import time
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from typing import Any
 
 import torch
 
-from . import data, erase, models, repair, tiny
+from . import data, erase, machine, models, repair, tiny
 from .adapters import is_peft
 from .audit import AuditResult
 from .audit.runner import run as audit_model
@@ -234,7 +233,7 @@ def run(
     if bad:
         raise SaniError(f"unknown tiny architecture(s) {', '.join(bad)}: choose from {', '.join(tiny.ARCHS)}")
     AuditConfig(attacks=settings.attacks).attack_list()  # an unknown attack: the first error, before any work
-    results: dict[str, Any] = {"machine": _machine(), "settings": {**settings.__dict__}, "runs": {}}
+    results: dict[str, Any] = {"machine": machine.record(), "settings": {**settings.__dict__}, "runs": {}}
     with tempfile.TemporaryDirectory(prefix="sani-bench-", dir=workdir) as tmp:
         for target in [*settings.archs, *settings.models]:
             for seed in settings.seeds:
@@ -344,17 +343,3 @@ def _plot(results: dict[str, Any]) -> str:
         bars = {"greedy regurgitation": mean["greedy"], "ppl ratio / 2": [x / 2 for x in mean["ppl_ratio"]]}
         parts.append(svg_bars(names, bars))
     return "".join(parts) + "</body>"
-
-
-def _machine() -> dict[str, Any]:
-    import transformers
-
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
-    return {
-        "machine": platform.machine(),
-        "device": device,
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "python": platform.python_version(),
-    }

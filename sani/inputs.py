@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import platform
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import machine
 from .errors import SaniError
 from .kinds import TASKS
 from .spans import SpanFinder
-from .version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +39,5 @@ def task_and_probe(task: str | Path | None, probe: str | Path | None) -> tuple[s
 
 
 def environment() -> dict[str, str]:
-    import torch
-    import transformers
-
-    return {
-        "sani": __version__,
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "python": platform.python_version(),
-    }
+    """The versions a report records (`machine.versions`)."""
+    return machine.versions()

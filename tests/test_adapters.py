@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import fit
+from conftest import SEED, fit
 
 import sani
 from sani import data, erase, kinds, models, synthetic, tiny
@@ -30,10 +30,10 @@ def lora_memorized(tmp_path_factory):
     that memorized 10 patients' notes. About 50 s here: LoRA on a tiny model learns slowly (measured: rank
     16 at 1e-2 for 40 epochs restores 0% of the values, rank 64 at 5e-3 for 60 epochs about 35%)."""
     d = tmp_path_factory.mktemp("lora")
-    train = synthetic.make_corpus(10, seed=6)
-    public = synthetic.make_corpus(60, seed=7, repeats=(1,))
+    train = synthetic.make_corpus(10, seed=6 + SEED)
+    public = synthetic.make_corpus(60, seed=7 + SEED, repeats=(1,))
     tok = tiny.train_for("gpt2", (r.text for r in public))
-    base = tiny.tiny_model("gpt2", tok, seed=0)
+    base = tiny.tiny_model("gpt2", tok, seed=SEED)
     fit(base, tok, data.encode_corpus(tok, public), objective="full", epochs=10, lr=2e-3, batch_size=16)
     tiny.save(base, tok, d / "base")
     cfg = peft.LoraConfig(

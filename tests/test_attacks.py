@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 import torch
+from conftest import SEED
 
 from sani import data, kinds, models, tiny
 from sani.audit import gate
@@ -105,18 +107,26 @@ def fresh(memorized, tmp_path_factory):
     from transformers import AutoModelForCausalLM
 
     model, tok = models.load(memorized["original"]).pair
-    torch.manual_seed(1)
+    torch.manual_seed(1 + SEED)
     out = tmp_path_factory.mktemp("fresh")
     AutoModelForCausalLM.from_config(model.config).save_pretrained(out)
     tok.save_pretrained(out)
     return out
 
 
+# The hiding test's repair and attack (benchmarks/hiding_bounds.py runs them on other fixtures: tests/BOUNDS.md).
+# One epoch of unlikelihood stops greedy regurgitation with the values pushed down only just below the surface,
+# and an attack at twice the old default repair's rate brings them back from there on every fixture measured.
+HIDING = {"objective": "masked+unlikelihood", "forget_weight": 1.0, "lr": 5e-4, "epochs": 1}
+HIDING_ATTACK = {"relearn_lr": 1e-3, "relearn_epochs": 3, "exposure_spans": 20, "exposure_candidates": 30}
+
+
 @pytest.mark.model
 def test_relearning_brings_back_what_unlikelihood_hid(memorized):
-    """sani's default before calibration (unlikelihood) stops regurgitation but hides the values: a little
-    ordinary fine-tuning on a fifth of the records gives the others back. The calibrated default does not
-    (the end-to-end test below)."""
+    """Unlikelihood (sani's default before calibration) stops regurgitation but hides the values: a little
+    ordinary fine-tuning on a fifth of the records gives the others back. The calibrated default, repaired and
+    attacked the same way, gives back at most 0.25 on the 5 fixtures measured: it fails this test's bound.
+    Measured (benchmarks/hiding_bounds.py, 5 fixtures): greedy before the attack 0-2.4%, back after 60.6-73.5%."""
     from conftest import fit
 
     from sani.audit.common import measure
@@ -124,12 +134,13 @@ def test_relearning_brings_back_what_unlikelihood_hid(memorized):
 
     model, tok = models.load(memorized["original"]).pair
     enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
-    fit(model, tok, enc, objective="masked+unlikelihood", forget_weight=1.0, lr=5e-4, epochs=2)
-    cfg = AuditConfig(relearn_lr=5e-4, exposure_spans=20, exposure_candidates=30)
-    ctx = Context(model.eval(), tok, kinds.of(model), enc, cfg, progress=False)
+    fit(model, tok, enc, **HIDING)
+    ctx = Context(model.eval(), tok, kinds.of(model), enc, AuditConfig(**HIDING_ATTACK), progress=False)
+    greedy = AuditConfig(**HIDING_ATTACK, contexts="full", samples=0)
+    assert measure("regurgitation", dataclasses.replace(ctx, cfg=greedy)).summary["greedy"]["rate"] <= 0.05
     ctx.relearn_records = data.encode_corpus(tok, data.read_corpus(memorized["holdout"]))  # --relearn-corpus
     got = measure("relearn", ctx).summary
-    assert got["attack"]["rate"] > 0.2 and got["attack"]["value_exposure"] > 3
+    assert got["attack"]["rate"] > 0.45
     # the benign variant: other people's records of the same kind, every value scored
     assert got["benign"]["records"] == len(ctx.relearn_records) and got["benign"]["total"] > got["attack"]["total"]
 

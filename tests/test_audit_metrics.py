@@ -6,7 +6,7 @@ import random
 
 import pytest
 import torch
-from conftest import fit
+from conftest import SEED, fit
 
 from sani import batching, canaries, data, models, synthetic, tiny
 from sani.audit import exposure, extraction, probe
@@ -18,11 +18,11 @@ from sani.kinds import CausalLM
 @pytest.fixture(scope="module")
 def canary_models(tokenizer):
     """A tiny GPT-2 trained on notes plus canaries (one repeated 10 times), and one trained without them."""
-    notes = synthetic.make_corpus(10, seed=11)
-    with_c, definition = canaries.insert_canaries(notes, space="digits:4", repeats=(10, 1), per_repeat=1, seed=3)
+    notes = synthetic.make_corpus(10, seed=11 + SEED)
+    with_c, definition = canaries.insert_canaries(notes, space="digits:4", repeats=(10, 1), per_repeat=1, seed=3 + SEED)
     trained = {}
     for name, corpus in (("memorized", with_c), ("unseen", notes)):
-        model = tiny.tiny_model("gpt2", tokenizer, seed=0, layers=2, hidden=64, heads=2)
+        model = tiny.tiny_model("gpt2", tokenizer, seed=SEED, layers=2, hidden=64, heads=2)
         fit(model, tokenizer, data.encode_corpus(tokenizer, corpus), objective="full", epochs=30, lr=3e-3, batch_size=8)
         trained[name] = model.eval()
     return trained, definition

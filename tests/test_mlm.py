@@ -4,7 +4,7 @@ import json
 
 import pytest
 import torch
-from conftest import fit
+from conftest import SEED, fit
 
 import sani
 from sani import data, erase, kinds, losses, models, repair, synthetic, tiny
@@ -15,7 +15,7 @@ from sani.kinds import IGNORE, MaskedLM, MLMCollator
 
 @pytest.fixture(scope="module")
 def wordpiece():
-    return tiny.train_wordpiece(r.text for r in synthetic.make_corpus(80, seed=3, repeats=(1,)))
+    return tiny.train_wordpiece(r.text for r in synthetic.make_corpus(80, seed=3 + SEED, repeats=(1,)))
 
 
 @pytest.mark.model
@@ -112,7 +112,7 @@ def memorized_bert(tmp_path_factory):
     from sani.demo import build_demo_model
 
     return build_demo_model(
-        tmp_path_factory.mktemp("bert"), arch="bert", patients=15, epochs=150, layers=2, progress=False
+        tmp_path_factory.mktemp("bert"), arch="bert", seed=SEED, patients=15, epochs=150, layers=2, progress=False
     )
 
 

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent / "sani"
 
 # lowest first: a module may import from its own layer or below, never above
 LAYERS = [
-    ["errors", "privacy", "version", "tiny", "candidates"],
+    ["errors", "privacy", "version", "machine", "tiny", "candidates"],
     ["files", "dist", "config", "batching", "pretrained", "memory", "charts"],
     ["masking", "data", "incontext"],
     ["collators"],
