@@ -26,10 +26,13 @@ def _digest(folder: Path) -> str:
 
 @pytest.fixture(scope="module")
 def lora_memorized(tmp_path_factory):
+    return make_lora_memorized(tmp_path_factory.mktemp("lora"))
+
+
+def make_lora_memorized(d: Path) -> dict[str, Path]:
     """A tiny GPT-2 base that knows the note template (trained on other patients), and a LoRA adapter on it
-    that memorized 10 patients' notes. About 50 s here: LoRA on a tiny model learns slowly (measured: rank
-    16 at 1e-2 for 40 epochs restores 0% of the values, rank 64 at 5e-3 for 60 epochs about 35%)."""
-    d = tmp_path_factory.mktemp("lora")
+    that memorized 10 patients' notes, in `d`. About 50 s here: LoRA on a tiny model learns slowly (measured:
+    rank 16 at 1e-2 for 40 epochs restores 0% of the values, rank 64 at 5e-3 for 60 epochs about 35%)."""
     train = synthetic.make_corpus(10, seed=6 + SEED)
     public = synthetic.make_corpus(60, seed=7 + SEED, repeats=(1,))
     tok = tiny.train_for("gpt2", (r.text for r in public))
@@ -85,7 +88,7 @@ def test_adapter_is_sanitized_and_written_as_an_adapter(lora_memorized, tmp_path
     report = sani.sanitize(lora_memorized["adapter"], lora_memorized["train"], tmp_path / "out", progress=False)
     before = report["audit_before"]["regurgitation"]["greedy"]["rate"]
     after = report["audit_after"]["regurgitation"]["greedy"]["rate"]
-    assert before >= 0.2, before  # the adapter really memorized
+    assert before >= 0.08, before  # the adapter memorized: 0.11-0.46 on 5 fixtures (tests/BOUNDS.md), after 0
     assert after <= 0.05, after
     assert report["form"] == "lora-adapter"
     out = tmp_path / "out"

@@ -114,7 +114,7 @@ def fresh(memorized, tmp_path_factory):
     return out
 
 
-# The hiding test's repair and attack (benchmarks/hiding_bounds.py runs them on other fixtures: tests/BOUNDS.md).
+# The hiding test's repair and attack (benchmarks/bounds.py runs them on other fixtures: tests/BOUNDS.md).
 # One epoch of unlikelihood stops greedy regurgitation with the values pushed down only just below the surface,
 # and an attack at twice the old default repair's rate brings them back from there on every fixture measured.
 HIDING = {"objective": "masked+unlikelihood", "forget_weight": 1.0, "lr": 5e-4, "epochs": 1}
@@ -126,7 +126,7 @@ def test_relearning_brings_back_what_unlikelihood_hid(memorized):
     """Unlikelihood (sani's default before calibration) stops regurgitation but hides the values: a little
     ordinary fine-tuning on a fifth of the records gives the others back. The calibrated default, repaired and
     attacked the same way, gives back at most 0.25 on the 5 fixtures measured: it fails this test's bound.
-    Measured (benchmarks/hiding_bounds.py, 5 fixtures): greedy before the attack 0-2.4%, back after 60.6-73.5%."""
+    Measured (benchmarks/bounds.py, 5 fixtures): greedy before the attack 0-2.4%, back after 60.6-73.5%."""
     from conftest import fit
 
     from sani.audit.common import measure

@@ -78,3 +78,19 @@ def test_gpu_check_script_runs_small_on_cpu():
     for r in rows:
         assert r["plain Trainer tokens/s"] > 0 and r["sani repair tokens/s"] > 0 and r["audit prompts/s"] > 0
         assert r["sani calibrated tokens/s"] > 0 and r["calibration s"] > 0
+
+
+@pytest.mark.unit
+def test_the_machine_record_names_every_library_that_moves_a_figure():
+    import faker
+    import numpy
+    import tokenizers
+    import torch
+
+    from sani import machine
+
+    got = machine.record()
+    assert got["cpu_capability"] == torch.backends.cpu.get_cpu_capability() and got["threads"] >= 1
+    assert (got["tokenizers"], got["numpy"], got["faker"]) == (tokenizers.__version__, numpy.__version__, faker.VERSION)
+    assert {"accelerate", "datasets", "transformers", "torch", "sani", "python"} <= set(got)
+    assert machine.versions()["torch"] == torch.__version__ and f"numpy {numpy.__version__}" in machine.describe()

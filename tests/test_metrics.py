@@ -48,7 +48,9 @@ def test_context_lengths_sampling_and_partial_hits(loaded):
     model, tok, _, enc = loaded
     r = metrics.regurgitation(model, tok, enc[:20], contexts=(None, 8), samples=4, progress=False)
     assert set(r) >= {"greedy", "sampled", "greedy_last8", "sampled_last8", "items"}
-    assert r["sampled"]["rate"] >= r["greedy"]["rate"] > 0.3  # any of 4 samples hits at least as often
+    # sampling finds the memorized values too, not always where greedy decoding does (measured on 5 fixtures,
+    # tests/BOUNDS.md: greedy 0.78-0.83, any of 4 samples 0.73-0.86)
+    assert r["greedy"]["rate"] > 0.5 and r["sampled"]["rate"] > 0.5
     assert r["greedy"]["partial_rate"] >= r["greedy"]["rate"]
     assert r["greedy_last8"]["rate"] <= r["greedy"]["rate"] + 0.1
     again = metrics.regurgitation(model, tok, enc[:20], contexts=(None,), samples=4, progress=False)

@@ -73,7 +73,7 @@ def test_target_resumed_after_kill_9_keeps_the_trajectory_measured_before(memori
     """--target with --resume: the points measured before the interruption come back from the work directory
     (training restarts after them), so the report equals the uninterrupted run's."""
     # the trajectory's bookkeeping is under test, not the objective (the calibrated repair resumes in the test
-    # above): the quicker unlikelihood repair, 36 steps an epoch
+    # above): the quicker unlikelihood repair, 24-36 steps an epoch on the fixtures (SANI_TEST_SEED 0-4)
     target = dict(
         holdout=memorized["holdout"],
         objective="masked+unlikelihood",
@@ -85,7 +85,8 @@ def test_target_resumed_after_kill_9_keeps_the_trajectory_measured_before(memori
         **SMALL,
     )
     reference = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "ref", **target)
-    assert [p["step"] for p in reference["repair"]["trajectory"]] == [12, 24, 36]
+    steps = reference["repair"]["steps"]  # one epoch: the fixture's windows over batches of 2
+    assert [p["step"] for p in reference["repair"]["trajectory"]] == list(range(12, steps + 1, 12)) and steps >= 24
 
     out = tmp_path / "out"
     cmd = [
