@@ -22,8 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sani import bench, data, models
-from sani import machine as sani_machine
+from sani import bench, data, machine, models
 from sani.demo import build_demo_model, train_from_scratch
 
 STRATEGIES = ("random", "activation", "gradient", "attribution")
@@ -116,18 +115,18 @@ def main() -> None:
 
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-    machine = sani_machine.record()
     out = Path(args.out_dir) / f"ablation-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict[str, dict[str, float]]]] = {}
+    env = machine.record()
     for arch in args.archs:
         for seed in args.seeds:
             results.setdefault(arch, []).append(run_seed(arch, seed, args.quick))
             # written after every seed, so a long run that is stopped keeps what it measured
             out.write_text(
-                json.dumps({"machine": machine, "seeds": args.seeds, "quick": args.quick, "results": results}, indent=1)
+                json.dumps({"machine": env, "seeds": args.seeds, "quick": args.quick, "results": results}, indent=1)
             )
-    print(f"\nmachine: {machine}; seeds {args.seeds}; mean (min-max) over seeds; figures in {out}")
+    print(f"\nmachine: {machine.describe()}; seeds {args.seeds}; mean (min-max) over seeds; figures in {out}")
     for arch, per_seed in results.items():
         print(f"\n### tiny {arch}\n\n{table(per_seed)}")
 
