@@ -140,7 +140,7 @@ def test_relearning_brings_back_what_unlikelihood_hid(memorized):
     assert measure("regurgitation", dataclasses.replace(ctx, cfg=greedy)).summary["greedy"]["rate"] <= 0.05
     ctx.relearn_records = data.encode_corpus(tok, data.read_corpus(memorized["holdout"]))  # --relearn-corpus
     got = measure("relearn", ctx).summary
-    # value exposure after the attack: at the cap (4.95 bits) on every fixture, the calibrated default's too:
+    # value exposure after the attack: at the cap (4.95 bits) on fixtures 0-3, the calibrated default's too:
     # the rate, not the exposure, tells hiding from forgetting here
     assert got["attack"]["rate"] > 0.45 and got["attack"]["value_exposure"] > 3
     # the benign variant: other people's records of the same kind, every value scored
