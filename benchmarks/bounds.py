@@ -1,7 +1,8 @@
 """The figures behind the suite's bounds on model-derived numbers, per fixture (tests/BOUNDS.md).
 
-For the fixtures of one `SANI_TEST_SEED` offset (read as the suite reads it), the setup of each named check is run on that offset's fixtures, as the test
-runs it, and its figures printed, so that each bound can be set at least 25% away from the worst fixture:
+On the fixtures of one `SANI_TEST_SEED` offset (read as the suite reads it), each named check runs the setup of
+its test as the test runs it and prints its figures, so that each bound can be set at least 25% away from the
+worst fixture:
 
 - hiding: test_attacks.py::test_relearning_brings_back_what_unlikelihood_hid, with its control (the calibrated
   default, repaired and attacked the same way): greedy before the attack, share given back after it;
@@ -19,35 +20,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import conftest  # noqa: E402
-from test_attacks import HIDING, HIDING_ATTACK  # noqa: E402
+from test_attacks import HIDING, hide_and_attack  # noqa: E402
 
-from sani import data, kinds, machine, models  # noqa: E402
+from sani import data, machine, models  # noqa: E402
 from sani.audit import regurgitation  # noqa: E402
-from sani.audit.common import Context, measure  # noqa: E402
-from sani.config import AuditConfig  # noqa: E402
 from sani.demo import build_demo_model  # noqa: E402
 
 
 def hiding(paths: dict, offset: int, workdir: Path) -> dict:
     out = {}
     for name, settings in {"unlikelihood (the test)": HIDING, "calibrated default (control)": {}}.items():
-        model, tok = models.load(paths["original"]).pair
-        enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
-        conftest.fit(model, tok, enc, **settings)
-        greedy = AuditConfig(**HIDING_ATTACK, contexts="full", samples=0)
-        before = measure("regurgitation", Context(model.eval(), tok, kinds.of(model), enc, greedy, progress=False))
-        ctx = Context(model, tok, kinds.of(model), enc, AuditConfig(**HIDING_ATTACK), progress=False)
-        out[name] = {"greedy before": before.summary["greedy"]["rate"],
-                     "back after": measure("relearn", ctx).summary["attack"]["rate"]}  # fmt: skip
+        before, got = hide_and_attack(paths, settings)
+        out[name] = {"greedy before": before, "back after": got["attack"]["rate"]}
     return out
 
 
@@ -138,5 +128,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
     main()

@@ -121,30 +121,40 @@ HIDING = {"objective": "masked+unlikelihood", "forget_weight": 1.0, "lr": 5e-4, 
 HIDING_ATTACK = {"relearn_lr": 1e-3, "relearn_epochs": 3, "exposure_spans": 20, "exposure_candidates": 30}
 
 
+def hide_and_attack(paths: dict, settings: dict, relearn_corpus=None) -> tuple[float, dict]:
+    """`paths`' memorizing model repaired by `fit` with `settings`, then attacked with `HIDING_ATTACK` (and its
+    benign variant on `relearn_corpus`, when given): greedy regurgitation before the attack, and the attack's
+    summary. The test and benchmarks/bounds.py share it."""
+    from conftest import fit
+
+    from sani.audit.common import measure
+    from sani.config import AuditConfig
+
+    model, tok = models.load(paths["original"]).pair
+    enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
+    fit(model, tok, enc, **settings)
+    ctx = Context(model.eval(), tok, kinds.of(model), enc, AuditConfig(**HIDING_ATTACK), progress=False)
+    greedy = AuditConfig(**HIDING_ATTACK, contexts="full", samples=0)
+    before = measure("regurgitation", dataclasses.replace(ctx, cfg=greedy)).summary["greedy"]["rate"]
+    if relearn_corpus is not None:  # --relearn-corpus
+        ctx.relearn_records = data.encode_corpus(tok, data.read_corpus(relearn_corpus))
+    return before, measure("relearn", ctx).summary
+
+
 @pytest.mark.model
 def test_relearning_brings_back_what_unlikelihood_hid(memorized):
     """Unlikelihood (sani's default before calibration) stops regurgitation but hides the values: a little
     ordinary fine-tuning on a fifth of the records gives the others back. The calibrated default, repaired and
     attacked the same way, gives back at most 0.25 on the 5 fixtures measured: it fails this test's bound.
     Measured (benchmarks/bounds.py, 5 fixtures): greedy before the attack 0-2.4%, back after 60.6-73.5%."""
-    from conftest import fit
-
-    from sani.audit.common import measure
-    from sani.config import AuditConfig
-
-    model, tok = models.load(memorized["original"]).pair
-    enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
-    fit(model, tok, enc, **HIDING)
-    ctx = Context(model.eval(), tok, kinds.of(model), enc, AuditConfig(**HIDING_ATTACK), progress=False)
-    greedy = AuditConfig(**HIDING_ATTACK, contexts="full", samples=0)
-    assert measure("regurgitation", dataclasses.replace(ctx, cfg=greedy)).summary["greedy"]["rate"] <= 0.05
-    ctx.relearn_records = data.encode_corpus(tok, data.read_corpus(memorized["holdout"]))  # --relearn-corpus
-    got = measure("relearn", ctx).summary
+    before, got = hide_and_attack(memorized, HIDING, relearn_corpus=memorized["holdout"])
+    assert before <= 0.05
     # value exposure after the attack: at the cap (4.95 bits) on fixtures 0-3, the calibrated default's too:
     # the rate, not the exposure, tells hiding from forgetting here
     assert got["attack"]["rate"] > 0.45 and got["attack"]["value_exposure"] > 3
     # the benign variant: other people's records of the same kind, every value scored
-    assert got["benign"]["records"] == len(ctx.relearn_records) and got["benign"]["total"] > got["attack"]["total"]
+    holdout = data.read_corpus(memorized["holdout"])
+    assert got["benign"]["records"] == len(holdout) and got["benign"]["total"] > got["attack"]["total"]
 
 
 @pytest.mark.e2e
