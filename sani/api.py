@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import corpus as corpora
-from . import data, dist, models
+from . import data, dist, machine, models
 from .audit import gate
 from .audit.probe import read_task
 from .audit.runner import run as audit_model
@@ -18,7 +18,7 @@ from .canaries import read_definition
 from .config import AuditConfig
 from .errors import SaniError
 from .files import write_json
-from .inputs import environment, finders, task_and_probe
+from .inputs import finders, task_and_probe
 from .spans import SpanFinder
 from .version import __version__
 
@@ -76,7 +76,7 @@ def audit(
                          relearn_lr=recorded_lr(model))  # fmt: skip
     corpus_counts = {"records": source.total, "spans": source.total_spans}
     result = {"sani_version": __version__, "model": str(model), "corpus": corpus_counts, **result,
-              "environment": environment()}  # fmt: skip
+              "environment": machine.versions()}  # fmt: skip
     result["scope"] = gate.scope(cfg, loaded.kind.name, finder.describe(), len(enc), source.total,
                                  ran=result.get("attacks", {}))  # fmt: skip
     result["verdict"] = gate.judge(result, th)

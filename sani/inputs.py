@@ -1,5 +1,5 @@
 """What the Python API reads from its caller before any model is loaded: the span finders for the corpus and
-the holdout, the model kind and probe task asked for, and the environment a report records."""
+the holdout, and the model kind and probe task asked for."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import machine
 from .errors import SaniError
 from .kinds import TASKS
 from .spans import SpanFinder
@@ -36,8 +35,3 @@ def task_and_probe(task: str | Path | None, probe: str | Path | None) -> tuple[s
         )
         return None, task
     raise SaniError(f"task={str(task)!r}: choose {' or '.join(TASKS)} (a labelled probe task goes in --probe)")
-
-
-def environment() -> dict[str, str]:
-    """The versions a report records (`machine.versions`)."""
-    return machine.versions()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import corpus as corpora
-from . import data, dist, erase, models, repair, sharded
+from . import data, dist, erase, machine, models, repair, sharded
 from .adapters import adapter_base, is_adapter_dir
 from .audit import gate
 from .audit.probe import read_task
@@ -25,7 +25,7 @@ from .audit.runner import run as audit_model
 from .config import AuditConfig, SanitizeConfig, make_config
 from .errors import SaniError
 from .files import atomic_dir, check_out, digest, work_dir, write_json
-from .inputs import environment, finders, task_and_probe
+from .inputs import finders, task_and_probe
 from .spans import SpanFinder
 from .version import __version__
 
@@ -332,7 +332,7 @@ def _report(
         "audit_before": before,
         "audit_after": after,
         "timings": {k: round(v, 2) for k, v in run.timings.items()},
-        "environment": environment(),
+        "environment": machine.versions(),
     }
 
 
