@@ -26,10 +26,18 @@ lint: setup
 	$(BIN)/ruff check sani tests benchmarks
 	$(BIN)/ruff format --check sani tests benchmarks
 
+# The suite runs in WORKERS pytest-xdist processes of THREADS torch threads each (two processes with default
+# threads on 2 cores slow each other ~20x): whole files to a worker, in the order conftest.py sets, so that the
+# shared memorizing model is built once while the other worker runs the files that never need it.
+# `make test WORKERS=0 THREADS=2`: one process, as before.
+WORKERS ?= 2
+THREADS ?= 1
+PYTEST = OMP_NUM_THREADS=$(THREADS) $(1)/python -m pytest -q -n $(WORKERS) --dist loadfile --no-loadscope-reorder
+
 # DeepSpeed compiles its CPU comm op on first use (about 25 s, then cached): before the suite, not in a test
 SUITE = $(1)/python -c "from deepspeed.comm.torch import build_shm_op; build_shm_op()" > /dev/null 2>&1 || true; \
 	$(1)/python -c "from sani import machine; print('machine:', machine.describe())"; \
-	$(1)/python -m pytest -q
+	$(call PYTEST,$(1))
 
 test: setup lint
 	$(call SUITE,$(BIN))

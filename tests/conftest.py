@@ -22,6 +22,17 @@ def pytest_collection_modifyitems(items):
     unmarked = [i.nodeid for i in items if sum(i.get_closest_marker(m) is not None for m in COST_MARKERS) != 1]
     if unmarked:
         raise pytest.UsageError(f"tests need exactly one of the markers {', '.join(COST_MARKERS)}: {unmarked[:5]}")
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        _memorized_first(items)
+
+
+def _memorized_first(items) -> None:
+    """Under pytest-xdist (`make test`: `--dist loadfile --no-loadscope-reorder`, files handed out in this
+    order): one file that needs the `memorized` model first, so that one worker builds it while the others
+    run the files that never need it, then the rest. The first minute is then spent by every worker."""
+    needs = {item.path for item in items if "memorized" in item.fixturenames}
+    first = next((item.path for item in items if item.path in needs), None)
+    items.sort(key=lambda item: 0 if item.path == first else 2 if item.path in needs else 1)
 
 
 @pytest.fixture(scope="session")
@@ -32,13 +43,35 @@ def tokenizer():
     return tiny.train_tokenizer(r.text for r in public)
 
 
+def once_per_run(tmp_path_factory, name: str, build):
+    """A session fixture built once however many pytest-xdist workers run the suite (`make test` runs two):
+    the first worker to need it builds it in the run's shared temporary directory under a lock, the others
+    wait for it and read what it returned. `build(directory)` returns something picklable."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return build(tmp_path_factory.mktemp(name))
+    import pickle
+
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent  # the same for every worker of this run
+    with FileLock(shared / f"{name}.lock"):
+        built = shared / f"{name}.pickle"
+        if built.is_file():
+            return pickle.loads(built.read_bytes())
+        (shared / name).mkdir()
+        value = build(shared / name)
+        built.write_bytes(pickle.dumps(value))
+        return value
+
+
 @pytest.fixture(scope="session")
 def memorized(tmp_path_factory):
     """Paths of `train.jsonl`, `holdout.jsonl` and a model directory `original/` that regurgitates them."""
     from sani.demo import build_demo_model
 
-    workdir = tmp_path_factory.mktemp("memorized")
-    return build_demo_model(workdir, patients=30, seed=5 + SEED, progress=False)
+    return once_per_run(
+        tmp_path_factory, "memorized", lambda d: build_demo_model(d, patients=30, seed=5 + SEED, progress=False)
+    )
 
 
 def fit(model, tokenizer, encoded, **settings):
@@ -71,10 +104,13 @@ def sanitize_run(memorized, tmp_path_factory):
     likely than unseen ones."""
     from sani.pipeline import sanitize
 
-    out = tmp_path_factory.mktemp("san") / "sanitized"
-    digest = tree_digest(memorized["original"])
-    report = sanitize(memorized["original"], memorized["train"], out, holdout=memorized["holdout"], progress=False)
-    return out, report, digest
+    def build(directory):
+        digest = tree_digest(memorized["original"])
+        out = directory / "sanitized"
+        report = sanitize(memorized["original"], memorized["train"], out, holdout=memorized["holdout"], progress=False)
+        return out, report, digest
+
+    return once_per_run(tmp_path_factory, "san", build)
 
 
 @pytest.fixture(scope="session")
