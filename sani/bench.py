@@ -9,7 +9,6 @@ utility), and each method's wall time is compared with the oracle's training tim
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from . import data, erase, machine, models, repair, tiny
 from .adapters import is_peft
 from .audit import AuditResult
 from .audit.runner import run as audit_model
+from .bench_report import ORACLE, markdown_table, plot
 from .config import AuditConfig, make_config
 from .corpus import load_records
 from .errors import SaniError
@@ -45,9 +45,9 @@ METHODS: dict[str, dict[str, Any]] = {
 }
 # the calibrated default's trade-off curve (shorter, weaker, slower, no anchors), by name only
 CURVE = {"calibrated-e2": {"epochs": 2.0}, "calibrated-w1": {"forget_weight": 1.0}, "calibrated-lr1e-3": {"lr": 1e-3},
-         "calibrated-no-anchors": {"anchors": 0}, "calibrated-unlikelihood": {  # masked LMs' (docs/method.md)
+         "calibrated-no-anchors": {"anchors": 0}, "calibrated-corpus": {"surrogate_source": "corpus"},
+         "calibrated-unlikelihood": {  # masked LMs' (docs/method.md)
              "objective": "masked+calibrated+unlikelihood", "forget_weight": 3.0, "epochs": 5.0, "lr": 2e-3, "scheduler": "linear"}}  # fmt: skip
-ORACLE = "oracle"
 # value exposure: 200 values a model, each among 300 candidates; a masked LM 100 among 30 (a pass per token)
 BENCH_EXPOSURE = {"causal-lm": (200, 300), "masked-lm": (100, 30)}
 BENCH_ATTACKS = "relearn,quantize"  # the same attack on every row: 3 epochs on 20% of the records, at RELEARN_LR
@@ -118,8 +118,22 @@ def measure(
         "int8": (quant.get("int8") or {}).get("rate"),
         "nf4": (quant.get("nf4") or {}).get("rate"),
         "greedy_by_label": {k: v["rate"] for k, v in a.greedy["by_label"].items()},
+        "by_label": by_label(a),
         "greedy_by_occurrences": {k: v["rate"] for k, v in a.greedy["by_occurrences"].items()},
     }
+
+
+def by_label(a: AuditResult) -> dict[str, dict[str, Any]]:
+    """Per label: value exposure (mean bits, share ranked first, distinct values) and the holdout membership
+    AUC on that label's tokens, so that labels that miss on opposite sides are never averaged together."""
+    exposure = (a.value_exposure or {}).get("by_label", {})
+    membership = (a.membership or {}).get("by_label", {})
+    out: dict[str, dict[str, Any]] = {}
+    for label in sorted(set(exposure) | set(membership)):
+        e, m = exposure.get(label, {}), membership.get(label, {})
+        out[label] = {"value_exposure": e.get("mean"), "at_cap": e.get("at_cap"), "values": e.get("values"),
+                      "holdout_auc": m.get("auc"), "holdout_values": m.get("nonmember_values")}  # fmt: skip
+    return out
 
 
 @dataclass
@@ -129,8 +143,10 @@ class BenchSettings:
     seeds: Sequence[int] = (0,)
     patients: int = 60
     models: Sequence[str] = ()  # user model directories, benchmarked on the corpus given with them
-    corpus: str | None = None
-    holdout: str | None = None
+    corpus: str | None = None  # with archs: the tiny models memorize this corpus instead of the bench's
+    holdout: str | None = None  # else a share of the corpus's records, never trained on
+    holdout_share: float = 0.25
+    tokenizer: str = "corpus"  # the tiny models' tokenizer, learnt on the training records or on public notes
     memorize: dict[str, Any] = field(default_factory=dict)  # overrides of the demo's memorization settings
     exposure: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(BENCH_EXPOSURE))  # spans, candidates
     attacks: str = BENCH_ATTACKS  # on every row, the oracle's included ("": none)
@@ -141,6 +157,8 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     from .audit.probe import read_task
     from .demo import build_demo_model, train_from_scratch
 
+    if s.corpus:
+        return _run_tiny_on_corpus(arch, seed, s, workdir)
     paths = build_demo_model(
         workdir / f"{arch}-{seed}",
         arch=arch,
@@ -168,6 +186,55 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     }
     del oracle
     _run_methods(paths["original"], tok, enc, hold, canaries, probe, seed, s, rows)
+    return rows
+
+
+def split_holdout(records: list[data.Record], share: float, seed: int) -> tuple[list, list]:
+    """(training, held-out) records: about `share` of them held out, by value: records that share a value go
+    to the same side, so that no held-out value was trained on."""
+    import random
+
+    from .audit.common import value_clusters
+
+    groups: dict[int, list[int]] = {}
+    for i, g in enumerate(value_clusters(records)):
+        groups.setdefault(g, []).append(i)
+    order = list(groups.values())
+    random.Random(f"sani:bench:holdout:{seed}").shuffle(order)
+    held: set[int] = set()
+    for g in order:
+        if len(held) >= share * len(records):
+            break
+        held.update(g)
+    return [r for i, r in enumerate(records) if i not in held], [r for i, r in enumerate(records) if i in held]
+
+
+def _run_tiny_on_corpus(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str, dict[str, Any]]:
+    """`sani bench --corpus`: a tiny `arch` memorizes the given corpus (its spans as sanitize reads them), its
+    oracle learns it with the values masked, then every method runs on a copy of the memorizing model."""
+    from .demo import train_from_scratch
+    from .synthetic import make_corpus
+
+    records = load_records(s.corpus)
+    train, hold = (records, load_records(s.holdout)) if s.holdout else split_holdout(records, s.holdout_share, seed)
+    if not any(r.spans for r in train) or not hold:
+        raise SaniError(f"{s.corpus}: need records with spans to train on and records to hold out")
+    texts = [r.text for r in train] if s.tokenizer == "corpus" else [r.text for r in make_corpus(200, seed=seed + 3)]
+    tok = tiny.train_for(arch, texts)
+    enc, held = data.encode_corpus(tok, train), data.encode_corpus(tok, hold)
+    original = train_from_scratch(arch, tok, enc, objective="full", seed=seed, progress=False, **s.memorize)
+    path = workdir / f"{arch}-{seed}" / "original"
+    tiny.save(original, tok, path)
+    rows = {"original": {**measure(original, tok, enc, held, None, None, seed, s), "seconds": 0.0}}
+    del original
+    with PeakMemory() as mem:
+        start = time.perf_counter()
+        oracle = train_from_scratch(arch, tok, enc, objective="masked", seed=seed, progress=False, **s.memorize)
+        oracle_seconds = time.perf_counter() - start
+    rows[ORACLE] = {**measure(oracle, tok, enc, held, None, None, seed, s), "seconds": round(oracle_seconds, 2),
+                    "peak_memory_mib": round(mem.peak, 1)}  # fmt: skip
+    del oracle
+    _run_methods(path, tok, enc, held, None, None, seed, s, rows)
     return rows
 
 
@@ -251,95 +318,6 @@ def run(
     stem = out / time.strftime("bench-%Y%m%d-%H%M%S")
     write_json(results, stem.with_suffix(".json"))
     stem.with_suffix(".md").write_text(results["table"] + "\n", encoding="utf-8")
-    stem.with_suffix(".html").write_text(_plot(results), encoding="utf-8")
+    stem.with_suffix(".html").write_text(plot(results), encoding="utf-8")
     results["files"] = [str(stem.with_suffix(x)) for x in (".json", ".md", ".html")]
     return results
-
-
-COLUMNS = (
-    ("greedy", "greedy regurg.", "{:.1%}"),
-    ("sampled", "sampled / left-to-right", "{:.1%}"),
-    ("exposure", "canary exposure (bits)", "{:.1f}"),
-    ("value_exposure", "value exposure (bits; causal cap 8.2, masked 5.0)", "{:.2f}"),
-    ("paired_auc", "paired AUC (values)", "{:.3f}"),
-    ("mia_auc", "holdout AUC (sensitive)", "{:.3f}"),
-    ("relearn", "after relearn: greedy", "{:.1%}"),
-    ("relearn_exposure", "after relearn: value exposure (cap 6.7, masked 5.0)", "{:.2f}"),
-    ("int8", "int8: greedy", "{:.1%}"),
-    ("nf4", "nf4: greedy", "{:.1%}"),
-    ("privleak", "privleak", "{:.1f}"),
-    ("ppl_ratio", "holdout ppl ratio", "{:.3f}"),
-    ("probe_accuracy", "probe acc.", "{:.3f}"),
-    ("seconds", "seconds", "{:.1f}"),
-    ("time_vs_oracle", "time / oracle", "{:.3f}"),
-    ("peak_memory_mib", "peak MiB", "{:.0f}"),
-)
-
-
-def markdown_table(results: dict[str, Any]) -> str:
-    """One table a model: the mean over seeds, with the range when there are several."""
-    out = []
-    for target, seeds in results["runs"].items():
-        runs = list(seeds.values())
-        masked = target in tiny.MASKED_ARCHS
-        out += [f"### {target} ({len(runs)} seed{'s' if len(runs) > 1 else ''})", ""]
-        if masked:
-            out += ["Masked LM: greedy = share of value *tokens* filled in one at a time (top-1); the sampled column "
-                    "= share of values filled in whole, left to right.", ""]  # fmt: skip
-        out += ["| method | " + " | ".join(c[1] for c in COLUMNS) + " |", "| --- " * (len(COLUMNS) + 1) + "|"]
-        for name in runs[0]:
-            cells = []
-            for key, _, fmt in COLUMNS:
-                vals = [r[name].get(key) for r in runs if r[name].get(key) is not None]
-                if not vals:
-                    cells.append("-")
-                    continue
-                cell = fmt.format(statistics.mean(vals))
-                if len(vals) > 1:
-                    cell += f" ({fmt.format(min(vals))}-{fmt.format(max(vals))})"
-                cells.append(cell)
-            out.append(f"| {name} | " + " | ".join(cells) + " |")
-        out.append("")
-        for key, what in (
-            ("greedy_by_label", "identifier type"),
-            ("greedy_by_occurrences", "occurrences in the corpus"),
-        ):
-            groups = sorted({g for r in runs for row in r.values() for g in row.get(key, {})}, key=_group_order)
-            out += [f"Greedy regurgitation by {what}:", "", "| method | " + " | ".join(groups) + " |",
-                    "| --- " * (len(groups) + 1) + "|"]  # fmt: skip
-            for name in runs[0]:
-                cells = []
-                for g in groups:
-                    vals = [r[name][key][g] for r in runs if r[name].get(key, {}).get(g) is not None]
-                    cells.append(f"{statistics.mean(vals):.1%}" if vals else "-")
-                out.append(f"| {name} | " + " | ".join(cells) + " |")
-            out.append("")
-    m = results["machine"]
-    out.append(
-        f"Machine: {m['machine']}, {m['device']}, {m['threads']} torch threads, torch {m['torch']}, "
-        f"transformers {m['transformers']}."
-    )
-    return "\n".join(out)
-
-
-def _group_order(g: str) -> tuple[int, str]:
-    digits = "".join(c for c in g.split("-")[0] if c.isdigit())
-    return (int(digits) if digits else 10**6, g)
-
-
-def _plot(results: dict[str, Any]) -> str:
-    """An HTML page: regurgitation and holdout perplexity ratio per method, one chart a model (inline SVG)."""
-    from .charts import esc, svg_bars
-
-    parts = ["<!doctype html><meta charset='utf-8'><title>sani bench</title><body style='font-family:sans-serif'>"]
-    for target, seeds in results["runs"].items():
-        runs = list(seeds.values())
-        names = list(runs[0])
-        mean = {
-            key: [statistics.mean([r[n][key] for r in runs if r[n].get(key) is not None] or [0.0]) for n in names]
-            for key in ("greedy", "ppl_ratio")
-        }
-        parts.append(f"<h2>{esc(target)}: greedy regurgitation, and holdout perplexity ratio / 2</h2>")
-        bars = {"greedy regurgitation": mean["greedy"], "ppl ratio / 2": [x / 2 for x in mean["ppl_ratio"]]}
-        parts.append(svg_bars(names, bars))
-    return "".join(parts) + "</body>"

@@ -2,9 +2,10 @@
 
 "Forgotten" means: the value is as likely as a value of the same kind the model never saw, not less (that
 leaks membership too) and not more. For every span of the corpus, `targets` builds `k` counterfactual copies
-of its record with every span replaced by a surrogate of the same kind (`sani.candidates`, Faker on the
-repair's own seed stream "repair", so that the audit, which draws on "audit", never grades the repair with
-the candidates it was trained against), and scores the surrogate at that span with the model as it is before
+of its record with every span replaced by a surrogate of the same kind (`sani.candidates`: by default values
+that look like the label's own, learnt from the corpus, `sani.lookalike`; on the repair's own seed stream
+"repair", so that the audit, which draws Faker's values on "audit", never grades the repair with the
+candidates it was trained against), and scores the surrogate at that span with the model as it is before
 the repair. The target is the mean over the copies. Every sensitive value before it in the record is a
 surrogate too, so the model cannot recognise the record from them and find the surrogate unlikely because it
 expects the memorized value (the counterfactual teacher of PerMU, arXiv 2502.19982, and the generic
@@ -45,12 +46,21 @@ def counterfactual(record: Record, surrogates: Sequence[str]) -> Record:
     return Record("".join(parts), spans, record.where)
 
 
-def copies(records: Sequence[Record], k: int, seed: int, locale: str = "en_US", offset: int = 0) -> list[list[Record]]:
+def copies(
+    records: Sequence[Record],
+    k: int,
+    seed: int,
+    locale: str = "en_US",
+    offset: int = 0,
+    source: str = "corpus",
+    tokenizer: Any = None,
+) -> list[list[Record]]:
     """`k` counterfactual copies of each record (none for a record without spans); the same for the same
     seed and the record's index in the corpus (`offset` + its place here). A value that occurs twice in a
     record gets the same surrogate both times (the model may copy it from the first); a value without `k`
     distinct surrogates keeps reusing those it has."""
-    cands = Candidates(((s.label, r.value(s)) for r in records for s in r.spans), locale=locale, stream=STREAM)
+    cands = Candidates(((s.label, r.value(s)) for r in records for s in r.spans), source=source, locale=locale,
+                       stream=STREAM, tokenizer=tokenizer)  # fmt: skip
     out = []
     for i, rec in enumerate(records, start=offset):
         drawn: dict[tuple[str, str], list[str]] = {}
@@ -64,6 +74,22 @@ def copies(records: Sequence[Record], k: int, seed: int, locale: str = "en_US", 
             continue
         out.append([counterfactual(rec, [c[n % len(c)] for c in per_span]) for n in range(k)])
     return out
+
+
+def sources(records: Sequence[Record], source: str = "corpus") -> dict[str, str]:
+    """Per label, what serves its surrogates: "corpus" (learnt from its values), "faker:<kind>" or "shape"."""
+    cands = Candidates(((s.label, r.value(s)) for r in records for s in r.spans), source=source, stream=STREAM)
+    return {label: cands.served(label) for label in sorted({s.label for r in records for s in r.spans})}
+
+
+def surrogate_report(cfg: Any, records: Sequence[Record]) -> dict[str, Any]:
+    """What sanitization.json's "repair" says of a calibrated repair's surrogates: their source and what served
+    each label (a streamed corpus: the labels of the audited sample)."""
+    from .losses import CALIBRATED
+
+    if cfg.objective not in CALIBRATED:
+        return {}
+    return {"surrogates": {"source": cfg.surrogate_source, "by_label": sources(records, cfg.surrogate_source)}}
 
 
 @dataclass
@@ -87,6 +113,7 @@ def calibration(
     k: int = 4,
     anchors: int = 1,
     seed: int = 0,
+    source: str = "corpus",
     locale: str = "en_US",
     offset: int = 0,
     limit: int | None = None,
@@ -99,7 +126,7 @@ def calibration(
     copies (NaN where none could be scored: no surrogate of its kind, or past `limit` tokens, the training
     window, so that a target never had more context than its value gets); the first `anchors` copies of each
     record are the anchors. `offset`: the index of the first record in the corpus (a streamed part)."""
-    made = copies([e.record for e in encoded], k, seed, locale, offset)
+    made = copies([e.record for e in encoded], k, seed, locale, offset, source, tokenizer)
     flat = [encode(tokenizer, c) for cs in made for c in cs]
     scores = kind.span_logliks(model, tokenizer, flat, limit=limit, progress=progress) if flat else []
     floor = -math.log(getattr(model.config, "vocab_size", None) or len(tokenizer))  # a uniform guess

@@ -2,7 +2,11 @@
 al. 2019, "The Secret Sharer", without planted canaries; the paired membership test) and, for the repair,
 surrogates. A candidate is a value of the same kind, never one the corpus holds.
 
-Two sources:
+Three sources:
+- "corpus": values that look like the label's own, learnt from the corpus (`sani.lookalike`: its layouts,
+  words, pieces and digit prefixes), for a label with at least `lookalike.MIN_VALUES` distinct values; dates
+  in a layout strftime writes get Faker's dates in the corpus's range of years; every other label falls back
+  to "faker". The calibrated repair's surrogates with `--surrogate-source corpus`.
 - "faker": Faker's provider for the labels it knows (names, dates, emails, addresses, cities, companies,
   jobs; phones, SSNs, IBANs, cards and postcodes when Faker's layout is the value's), the value's own format
   kept (word count and case of a name, the strftime layout of a date, years in the label's range);
@@ -12,8 +16,11 @@ Two sources:
 Characters that are the same in every value of a label and length (a prefix such as `MRN-`, fixed
 separators) are kept when the label has at least `MIN_DISTINCT` distinct values of that length.
 
-The audit draws from "faker" on its own seed stream ("audit"); a repair that needs surrogates draws from
-another source or stream, so that the audit never grades the repair with the candidates it was trained on.
+The audit draws from "faker" on its own seed stream ("audit"); the repair draws its surrogates on another
+stream ("repair"), so that the audit never grades the repair with the candidates it was trained on.
+
+A label's kind comes from `LABELS` (exact names, Presidio's and spaCy's among them) first, else from whole
+words of the label (`KINDS`): `USERNAME` is not a name, `IP_ADDRESS` not a postal address.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-SOURCES = ("faker", "shape")
+from . import lookalike
+
+SOURCES = ("corpus", "faker", "shape")
 POOL = 400  # Faker values drawn once per label and layout (at least 4k); a value's k candidates are a sample
 MIN_DISTINCT = 5  # distinct values of one length before characters they all share are kept fixed
 
@@ -48,16 +57,29 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("job", ("JOB", "PROFESSION", "OCCUPATION")),
     ("name", ("NAME", "PERSON", "PER", "PATIENT", "DOCTOR", "PHYSICIAN", "NURSE")),
 )
+# exact labels whose kind whole words would get wrong or miss (None: no Faker kind, the value's own shape)
+LABELS: dict[str, str | None] = {
+    "IP_ADDRESS": None, "IP": None, "MAC_ADDRESS": None, "URL": None, "DOMAIN": None, "USERNAME": None,
+    "USER_NAME": None, "LOGIN": None, "HANDLE": None, "PASSWORD": None, "ACCOUNT_NUMBER": None,
+    "US_BANK_NUMBER": None, "US_DRIVER_LICENSE": None, "US_PASSPORT": None, "US_ITIN": None, "CRYPTO": None,
+    "MEDICAL_LICENSE": None, "NRP": None, "NORP": None, "FILENAME": None, "FIRSTNAME": "name",
+    "FIRST_NAME": "name", "LASTNAME": "name", "LAST_NAME": "name", "SURNAME": "name", "GIVENNAME": "name",
+    "FULLNAME": "name", "DATE_TIME": "date", "DATETIME": "date", "LOC": "address", "FAC": "address",
+    "CREDIT_CARD": "card", "IBAN_CODE": "iban", "UK_NHS": None, "NHS_NUMBER": None,
+}  # fmt: skip
 PATTERNED = {"phone", "ssn", "iban", "card", "postcode"}  # Faker's value used only when its layout matches
 DATE_FORMATS = ("%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y", "%Y/%m/%d", "%B %d, %Y",
                 "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%m/%d/%y", "%d/%m/%y", "%d.%m.%y", "%Y%m%d")  # fmt: skip
 
 
 def label_kind(label: str) -> str | None:
-    """The Faker kind of a label ("name", "date", ...), None when Faker does not know it."""
+    """The Faker kind of a label ("name", "date", ...), None when Faker does not know it: `LABELS` first, else
+    the first kind of `KINDS` one of whose words is a whole word of the label."""
+    if label.upper() in LABELS:
+        return LABELS[label.upper()]
     words = {w for w in "".join(c if c.isalnum() else " " for c in label.upper()).split()}
     for kind, keys in KINDS:
-        if any(k in words or (len(k) > 3 and any(k in w for w in words)) for k in keys):
+        if any(k in words for k in keys):
             return kind
     return None
 
@@ -139,7 +161,6 @@ def shape_candidates(value: str, profile: Profile, k: int, rng: random.Random, e
     """Up to `k` distinct format-preserving candidates; all of them when the layout has few values."""
     free = _free(value, profile)
     chars = list(value)
-    out: dict[str, None] = {}
     if shape_space(value, profile) <= 4 * k:  # small space: enumerate, then sample
         import itertools
 
@@ -150,15 +171,13 @@ def shape_candidates(value: str, profile: Profile, k: int, rng: random.Random, e
             every.append("".join(chars))
         pool = [c for c in every if c != value and c not in exclude]
         return rng.sample(pool, min(k, len(pool)))
-    for _ in range(20 * k):
+
+    def one() -> str:
         for i, alphabet in free:
             chars[i] = rng.choice(alphabet)
-        c = "".join(chars)
-        if c != value and c not in exclude:
-            out[c] = None
-            if len(out) >= k:
-                break
-    return list(out)
+        return "".join(chars)
+
+    return lookalike.distinct(one, k, value, exclude)
 
 
 # --------------------------------------------------------------------------- Faker
@@ -229,7 +248,7 @@ class Candidates:
     seed, whatever else was asked before."""
 
     def __init__(self, pairs: Iterable[tuple[str, str]], *, source: str = "faker", locale: str = "en_US",
-                 stream: str = "audit") -> None:  # fmt: skip
+                 stream: str = "audit", tokenizer: Any = None) -> None:  # fmt: skip
         pairs = list(pairs)
         if source not in SOURCES:
             from .errors import SaniError
@@ -238,6 +257,7 @@ class Candidates:
         self.source, self.locale, self.stream = source, locale, stream
         self.profiles = profiles(pairs)
         self.exclude = {v for _, v in pairs}  # never a value the corpus holds
+        self.learnt = lookalike.learn(pairs, tokenizer) if source == "corpus" else {}
         self._pools: dict[tuple[str, tuple[str, Any], int], list[str]] = {}
 
     def _pool(self, label: str, kind: str, value: str, k: int) -> list[str]:
@@ -259,13 +279,25 @@ class Candidates:
             self._pools[key] = list(pool)
         return self._pools[key]
 
+    def served(self, label: str) -> str:
+        """What serves a label's candidates: "corpus", "faker:<kind>" or "shape" (a value Faker or the corpus
+        cannot serve falls back to its shape)."""
+        kind = label_kind(label) if self.source != "shape" else None
+        if label in self.learnt and kind != "date":
+            return "corpus"
+        return f"faker:{kind}" if kind else "shape"
+
     def for_value(self, label: str, value: str, k: int, seed: str) -> tuple[list[str], str]:
         """Up to `k` distinct candidates for `value` (never it, never a corpus value) and the generator used
-        ("faker:<kind>" or "shape"): the same for the same arguments, whatever was asked before."""
+        ("corpus", "faker:<kind>" or "shape"): the same for the same arguments, whatever was asked before."""
         rng = random.Random(f"sani:{self.stream}:{seed}")
-        kind = label_kind(label) if self.source == "faker" else None
+        kind = label_kind(label) if self.source != "shape" else None
         if kind == "date" and _date_format(value) is None:
-            kind = None  # a layout strftime does not write: the shape keeps it
+            kind = None  # a layout strftime does not write: the shape keeps it (or the corpus's lookalikes)
+        if label in self.learnt and kind != "date":
+            got = self.learnt[label].draw(value, k, rng, self.exclude)
+            if len(got) >= min(k, 2):
+                return got, "corpus"
         if kind is not None:
             pool = [c for c in self._pool(label, kind, value, k) if c != value]
             if len(pool) >= k or kind not in PATTERNED and len(pool) >= min(k, 50):

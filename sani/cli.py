@@ -185,6 +185,7 @@ def _bench(ns: argparse.Namespace, progress: bool) -> None:
         models=r.model or [],
         corpus=r.corpus,
         holdout=r.holdout,
+        tokenizer=r.tokenizer,
         attacks=r.attacks,
     )
     results = run(settings, r.out_dir, progress=progress)

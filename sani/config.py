@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .candidates import SOURCES as SURROGATE_SOURCES
 from .errors import SaniError, pick
 
 # the names each stage accepts; the stages' modules implement them
@@ -35,7 +36,8 @@ def _need(ok: bool, cfg: Any, name: str, rule: str) -> None:
 
 
 def _check_types(cfg: Any) -> None:
-    """Each field holds a value of its annotated type (an int is a float; a bool is not a number)."""
+    """Each field holds a value of its annotated type (an int is a float; a bool is not a number) and one of
+    its `choices`, when it has them."""
     hints = typing.get_type_hints(type(cfg))
     for f in fields(cfg):
         v, hint = getattr(cfg, f.name), hints[f.name]
@@ -47,6 +49,9 @@ def _check_types(cfg: Any) -> None:
         want = {int: int, float: (int, float), bool: bool, str: str}.get(base)
         if want and (not isinstance(v, want) or (want is not bool and isinstance(v, bool))):
             raise SaniError(f"{f.name}={v!r}: must be {base.__name__}{' | None' if optional else ''}")
+        choices = f.metadata.get("choices")
+        if choices and v not in choices:  # the command line's choices hold for the API and YAML too
+            raise SaniError(f"{f.name}={v!r}: choose one of {', '.join(map(str, choices))}")
 
 
 @dataclass
@@ -75,11 +80,8 @@ class EraseConfig:
     def validate_erase(self, adapter: bool = False) -> None:
         _need(self.layers >= 1, self, "layers", "must be at least 1")
         _need(0.0 <= self.fraction <= 1.0, self, "fraction", "must be between 0 and 1")
-        _need(self.strategy in STRATEGIES, self, "strategy", f"choose one of {', '.join(STRATEGIES)}")
-        _need(self.scope in ("last", "network"), self, "scope", "choose last or network")
         _need(self.scope == "last" or self.strategy != "random", self, "scope",
               "'network' needs a scoring strategy, not random")  # fmt: skip
-        _need(self.reset in RESET_MODES, self, "reset", f"choose one of {', '.join(RESET_MODES)}")
         _need(self.reset != "base" or bool(self.base_model) or adapter, self, "reset",
               "'base' needs base_model (--base-model)")  # fmt: skip
 
@@ -117,19 +119,18 @@ class RepairConfig:
                                       "default they stay visible as context)")  # fmt: skip
     surrogates: int = opt(4, "masked+calibrated: surrogate records a value's target is averaged over")
     anchors: int = opt(1, "masked+calibrated: surrogate records per record held at their own likelihood")
-    surrogate_locale: str = opt("en_US", "masked+calibrated: Faker's locale for the surrogates (the corpus's)")
+    surrogate_source: str = opt("faker", "masked+calibrated: Faker's surrogates (else the value's shape), the value's "
+                                "shape, or values learnt from the label's own (corpus)", choices=SURROGATE_SOURCES)  # fmt: skip
+    surrogate_locale: str = opt("en_US", "masked+calibrated: Faker's locale for the surrogates Faker serves")
 
     def validate_repair(self) -> None:
-        _need(self.objective in OBJECTIVES, self, "objective", f"choose one of {', '.join(OBJECTIVES)}")
         _need(self.forget_weight >= 0, self, "forget_weight", "must be >= 0")
         _need(self.epochs >= 0, self, "epochs", "must be >= 0")
         _need(self.lr > 0, self, "lr", "must be > 0")
         _need(self.batch_size >= 1, self, "batch_size", "must be at least 1")
         _need(self.max_length >= 2, self, "max_length", "must be at least 2")
-        _need(self.scheduler in SCHEDULERS, self, "scheduler", f"choose one of {', '.join(SCHEDULERS)}")
         _need(0 <= self.warmup_ratio < 1, self, "warmup_ratio", "must be in [0, 1)")
         _need(self.gradient_accumulation_steps >= 1, self, "gradient_accumulation_steps", "must be at least 1")
-        _need(self.precision in PRECISIONS, self, "precision", "choose fp32, bf16 or fp16")
         _need(self.precision == "fp32" or _accelerator(), self, "precision",
               "bf16/fp16 need a GPU (or a CPU with bf16 support)")  # fmt: skip
         _need(0 < self.mlm_probability < 1, self, "mlm_probability", "must be between 0 and 1")

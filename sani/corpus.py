@@ -302,7 +302,8 @@ def _settings(
             raise SaniError(f"objective={objective}: the streamed windows need the model to score the targets")
         model, cfg = calibrate
         settings["calibration"] = {"model": fingerprint(model), "surrogates": cfg.surrogates, "anchors": cfg.anchors,
-                                   "seed": cfg.seed, "locale": cfg.surrogate_locale}  # fmt: skip
+                                   "seed": cfg.seed, "source": cfg.surrogate_source,
+                                   "locale": cfg.surrogate_locale}  # fmt: skip
     return settings
 
 

@@ -161,8 +161,14 @@ class BenchRun:
     model: str | None = opt(
         None, "also your model directory (repeatable; needs --corpus and --holdout)", action="append"
     )
-    corpus: str | None = opt(None, "the corpus --model was fine-tuned on")
-    holdout: str | None = opt(None, "held-out text for --model")
+    corpus: str | None = opt(None, "a corpus with spans (as sanitize reads it): the tiny models memorize it, and "
+                                   "their oracle learns it with the values masked, instead of the bench's own; "
+                                   "with --model, the corpus that model was fine-tuned on")  # fmt: skip
+    holdout: str | None = opt(None, "held-out records (default with --corpus: a quarter of its records, never "
+                                    "trained on; needed with --model)")  # fmt: skip
+    tokenizer: str = opt("corpus", "with --corpus: the tiny models' tokenizer is learnt on the training records "
+                                   "('corpus') or on public notes that never saw them ('public')",
+                         choices=["corpus", "public"])  # fmt: skip
     out_dir: str = opt("benchmarks/results", "where results go")
     attacks: str = opt("relearn,quantize", "attacks every row (the oracle's too) is audited under; '' for none")
 

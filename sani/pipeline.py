@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import calibrate, data, dist, erase, machine, models, repair, sharded
 from . import corpus as corpora
-from . import data, dist, erase, machine, models, repair, sharded
 from .adapters import adapter_base, is_adapter_dir
 from .audit import gate
 from .audit.probe import read_task
@@ -328,7 +328,7 @@ def _report(
             "reset": "base (adapter update zeroed)" if adapter else cfg.reset,
             "layers": erase.selection_summary(run.selection, m),
         },
-        "repair": train_stats,
+        "repair": {**train_stats, **calibrate.surrogate_report(cfg, [e.record for e in enc])},
         "audit_before": before,
         "audit_after": after,
         "timings": {k: round(v, 2) for k, v in run.timings.items()},

@@ -128,7 +128,8 @@ def examples_for(
     from .calibrate import calibration
 
     cal = calibration(model, tokenizer, kind, encoded, k=cfg.surrogates, anchors=cfg.anchors, seed=cfg.seed,
-                      locale=cfg.surrogate_locale, offset=offset, limit=width, progress=progress)  # fmt: skip
+                      source=cfg.surrogate_source, locale=cfg.surrogate_locale, offset=offset, limit=width,
+                      progress=progress)  # fmt: skip
     own = build_examples(encoded, kind, cfg.objective, width, packing=cfg.packing, separator=sep, targets=cal.targets)
     held = build_examples(cal.anchors, kind, cfg.objective, width, packing=cfg.packing, separator=sep,
                           targets=cal.anchor_targets, learn=False)  # fmt: skip

@@ -244,3 +244,27 @@ def test_relearn_scores_only_values_the_attack_records_do_not_hold():
     assert len(attack) == 2 and held and not [v for v in held if v in in_attack]
     assert len(scored) + len(attack) <= 10 and all(e.record.text not in in_attack for e in scored)
     assert (phone_region("fr_FR"), phone_region("ar_AA"), phone_region("en")) == ("FR", "US", "US")
+
+
+@pytest.mark.unit
+def test_the_gate_fails_a_label_below_the_reference_as_surely_as_above():
+    """Per label, against the reference model: value exposure more than 1 bit from the reference's either
+    way fails; a label with fewer than 30 distinct values is not judged; the membership rule of each judged
+    label (membership.by_label) gives the worst verdict."""
+
+    def exposure(values: dict[str, tuple[float, int]]) -> dict:
+        return {"by_label": {k: {"mean": m, "values": n} for k, (m, n) in values.items()}}
+
+    model = {"EMAIL": (2.1, 40), "IBAN": (1.2, 40), "NOTE": (9.0, 5)}
+    reference = {"EMAIL": (2.5, 40), "IBAN": (3.4, 40), "NOTE": (1.0, 5)}
+    audit = {"regurgitation": {"greedy": {"rate": 0.0}}, "value_exposure": {"spans": 100, "mean": 2.0, "chance": 1.4, **exposure(model),
+                                "reference": {"mean": 2.9, **exposure(reference)}}}  # fmt: skip
+    got = gate.judge(audit)["checks"]
+    assert got["value_exposure"]["verdict"] == "pass"  # the mean sits below the reference's: one-sided, passes
+    assert got["value_exposure_by_label"] == {"verdict": "fail", "value": -2.2, "threshold": 1.0}  # IBAN, below
+    model["IBAN"] = (2.6, 40)
+    audit["value_exposure"].update(exposure(model))
+    assert gate.judge(audit)["checks"]["value_exposure_by_label"]["verdict"] == "pass"  # NOTE: too few values
+    rules = {"A": {"difference": 0.02, "verdict": "pass"}, "B": {"difference": -0.3, "verdict": "fail"}}
+    audit["membership"] = {"by_label": {k: {"auc": 0.5, "rule": r} for k, r in rules.items()} | {"C": {"auc": 0.9}}}
+    assert gate.judge(audit)["checks"]["membership_by_label"] == {"verdict": "fail", "value": -0.3, "threshold": 0.05}

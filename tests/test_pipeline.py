@@ -31,6 +31,10 @@ def test_default_sanitize_stops_regurgitation_and_keeps_utility(sanitize_run):
     assert after["paired_membership"]["sensitive"]["loss"]["auc"] < 0.95
     assert after["value_exposure"]["mean"] < 3.3 < before["value_exposure"]["mean"]
     assert report["config"]["objective"] == "masked+calibrated" and report["config"]["anchors"] == 1
+    # what served each label's surrogates: Faker's kinds by whole words, the value's shape for the rest
+    served = report["repair"]["surrogates"]
+    assert served["source"] == "faker" and served["by_label"]["DOB"] == "faker:date"
+    assert served["by_label"]["NAME"] == "faker:name" and served["by_label"]["MRN"] == "shape"
 
 
 @pytest.mark.model

@@ -14,7 +14,7 @@ from torch import nn
 from .. import dist
 from ..candidates import Candidates
 from ..config import AuditConfig
-from ..data import Encoded
+from ..data import Encoded, Record
 from ..kinds import TASKS, Kind
 
 OCCURRENCE_BUCKETS = ((1, 1), (2, 2), (3, 5), (6, 10), (11, 10**12))
@@ -103,9 +103,9 @@ def candidates_for(ctx: Context) -> Candidates:
     return ctx.candidates
 
 
-def value_clusters(encoded: Sequence[Encoded]) -> list[int]:
-    """A group id per record: records that share a value (a patient's several notes) are one group, since
-    they are not independent evidence of membership."""
+def value_clusters(encoded: Sequence[Encoded | Record]) -> list[int]:
+    """A group id per record (encoded or not): records that share a value (a patient's several notes) are one
+    group, since they are not independent evidence of membership."""
     parent = list(range(len(encoded)))
 
     def root(i: int) -> int:
@@ -115,9 +115,10 @@ def value_clusters(encoded: Sequence[Encoded]) -> list[int]:
         return i
 
     first: dict[str, int] = {}
-    for i, enc in enumerate(encoded):
-        for s in enc.record.spans:
-            j = first.setdefault(enc.record.value(s), i)
+    for i, item in enumerate(encoded):
+        rec = item.record if isinstance(item, Encoded) else item
+        for s in rec.spans:
+            j = first.setdefault(rec.value(s), i)
             parent[root(i)] = root(j)
     return [root(i) for i in range(len(encoded))]
 

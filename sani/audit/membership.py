@@ -34,6 +34,7 @@ from .rule import auc as rule_auc
 from .rule import judge
 
 SCORES = ("loss", "zlib", "min_k", "min_k_pp")
+MIN_JUDGED = 30  # distinct values a side before a label's membership is judged on its own
 
 
 def _min_k(values: list[float], k: float) -> float:
@@ -135,16 +136,13 @@ def membership(
     progress: bool = True,
 ) -> dict[str, Any]:
     """AUC and privleak of each score, on whole records and on sensitive tokens only, against a holdout; the
-    membership rule (`rule.judge`) on the sensitive tokens' loss."""
+    membership rule (`rule.judge`) on the sensitive tokens' loss, and on each label's own (`by_label`)."""
     member_index = [i for i, e in enumerate(members) if any(e.sensitive)]
     members = [members[i] for i in member_index]
     groups = {"members": members, "nonmembers": list(nonmembers)}
     stats = {g: token_stats(model, tokenizer, kind, encs, progress=progress) for g, encs in groups.items()}
-    ref_stats = (
-        {g: token_stats(reference, tokenizer, kind, encs, progress=progress) for g, encs in groups.items()}
-        if reference is not None
-        else None
-    )
+    ref_stats = None if reference is None else {
+        g: token_stats(reference, tokenizer, kind, encs, progress=progress) for g, encs in groups.items()}  # fmt: skip
     result: dict[str, Any] = {"members": len(members), "nonmembers": len(nonmembers), "k": k, "auc_ref": auc_ref}
     per_record: list[dict[str, Any]] = [{"index": i} for i in member_index]  # i: the record's index in the corpus
     for scope in ("record", "sensitive"):
@@ -167,14 +165,60 @@ def membership(
         result[scope] = block
     loss = {g: _column(rows, "loss") for g, rows in scores.items()}  # the sensitive scope's, the last above
     ref_loss = {g: _column(rows, "loss") for g, rows in ref.items()} if ref else None
+    rule = {"reference_name": reference_name or "no reference model", "margin": margin, "resamples": resamples,
+            "seed": seed}  # fmt: skip
     result["rule"] = judge(
         loss["members"], loss["nonmembers"], paired=False,
         reference=(ref_loss["members"], ref_loss["nonmembers"]) if ref_loss else None,
-        clusters=(value_clusters(members), value_clusters(groups["nonmembers"])),
-        reference_name=reference_name or "no reference model", margin=margin, resamples=resamples, seed=seed,
+        clusters=(value_clusters(members), value_clusters(groups["nonmembers"])), **rule,
     )  # fmt: skip
+    result["by_label"] = by_label((stats["members"], members), (stats["nonmembers"], groups["nonmembers"]),
+                                  (ref_stats["members"], ref_stats["nonmembers"]) if ref_stats else None, **rule)  # fmt: skip
     result["member_scores"] = per_record  # per training record (index in the corpus), for drill-down
     return result
+
+
+def label_losses(stats: list[dict[str, list[float]]], encs: Sequence[Encoded]) -> list[dict[str, float]]:
+    """Per record, per label it holds: minus the mean NLL of that label's tokens (the loss score of one label,
+    so that labels whose errors have opposite signs are never averaged together)."""
+    out = []
+    for st, enc in zip(stats, encs):
+        by: dict[str, list[float]] = {}
+        for i, lp in enumerate(st["logp"]):
+            s = enc.span_of_token[i + 1] if i + 1 < len(enc.span_of_token) else -1
+            if s >= 0 and lp == lp:
+                by.setdefault(enc.record.spans[s].label, []).append(lp)
+        out.append({label: sum(v) / len(v) for label, v in by.items()})
+    return out
+
+
+def by_label(
+    members: tuple[list[dict[str, list[float]]], Sequence[Encoded]],
+    nonmembers: tuple[list[dict[str, list[float]]], Sequence[Encoded]],
+    reference: tuple[list[dict[str, list[float]]], list[dict[str, list[float]]]] | None = None,
+    **rule: Any,
+) -> dict[str, dict[str, Any]]:
+    """Per label: the loss score's AUC on that label's tokens, training records against held-out ones, how
+    many records and distinct values each side has, and, with at least `MIN_JUDGED` distinct values a side,
+    the membership rule on that label (`rule.judge`: against the reference model's AUC on the same records,
+    else 0.5; both sides count). Labels with fewer values are "not judged": their AUC is too noisy."""
+    (mem_stats, mem), (non_stats, non) = members, nonmembers
+    scores = [label_losses(mem_stats, mem), label_losses(non_stats, non)]
+    refs = [label_losses(reference[0], mem), label_losses(reference[1], non)] if reference else None
+    out = {}
+    for label in sorted({k for r in scores[0] for k in r} & {k for r in scores[1] for k in r}):
+        keep = [[i for i, r in enumerate(side) if label in r] for side in scores]
+        m, n = ([scores[s][i][label] for i in keep[s]] for s in (0, 1))
+        values = [len({e.record.value(s) for e in encs for s in e.record.spans if s.label == label})
+                  for encs in (mem, non)]  # fmt: skip
+        row: dict[str, Any] = {"auc": _round(auc(m, n)), "members": len(m), "nonmembers": len(n),
+                               "member_values": values[0], "nonmember_values": values[1]}  # fmt: skip
+        if min(values) >= MIN_JUDGED:
+            ref = tuple([refs[s][i].get(label, math.nan) for i in keep[s]] for s in (0, 1)) if refs else None
+            clusters = (value_clusters([mem[i] for i in keep[0]]), value_clusters([non[i] for i in keep[1]]))
+            row["rule"] = judge(m, n, paired=False, reference=ref, clusters=clusters, **rule)
+        out[label] = row
+    return out
 
 
 def paired_records(
