@@ -119,8 +119,8 @@ class RepairConfig:
                                       "default they stay visible as context)")  # fmt: skip
     surrogates: int = opt(4, "masked+calibrated: surrogate records a value's target is averaged over")
     anchors: int = opt(1, "masked+calibrated: surrogate records per record held at their own likelihood")
-    surrogate_source: str = opt("faker", "masked+calibrated: Faker's surrogates (else the value's shape), the value's "
-                                "shape, or values learnt from the label's own (corpus)", choices=SURROGATE_SOURCES)  # fmt: skip
+    surrogate_source: str = opt("faker", "masked+calibrated: faker (Faker's kinds, else the value's shape), shape, or "
+                                "corpus (values learnt from the label's own)", choices=SURROGATE_SOURCES)  # fmt: skip
     surrogate_locale: str = opt("en_US", "masked+calibrated: Faker's locale for the surrogates Faker serves")
 
     def validate_repair(self) -> None:
