@@ -7,8 +7,9 @@ phones, custom ids or IBANs whose pieces a corpus-trained tokenizer holds, its s
 rarer tokens than the corpus's values, and the repair pushes the values below where a model that never saw
 them puts them (../shared/research/forgetting-vs-hiding.md, 2026-12). The surrogates here are made of the
 corpus's own pieces, in its own layouts (measured against the oracle, label by label, in docs/benchmarks.md:
-closer than Faker's on corpora unlike Faker's, but the pieces are ones the model memorized, so on a corpus
-of Faker's own values they leave the values above the oracle's level; not the default):
+nearer than Faker's where the tokenizer was learnt on the corpus, farther where it was not; the pieces are
+ones the model memorized, so surrogates made of them score high and leave some labels above the oracle's
+level. Not the default):
 
 - a value is cut into pieces: runs of letters, runs of digits, and single other characters; values that
   cut the same way (the same other characters, the same digit-run lengths, the same case of each letter run)
