@@ -2,10 +2,10 @@
 
 "Forgotten" means: the value is as likely as a value of the same kind the model never saw, not less (that
 leaks membership too) and not more. For every span of the corpus, `targets` builds `k` counterfactual copies
-of its record with every span replaced by a surrogate of the same kind (`sani.candidates`: by default values
-that look like the label's own, learnt from the corpus, `sani.lookalike`; on the repair's own seed stream
-"repair", so that the audit, which draws Faker's values on "audit", never grades the repair with the
-candidates it was trained against), and scores the surrogate at that span with the model as it is before
+of its record with every span replaced by a surrogate of the same kind (`sani.candidates`: Faker's by
+default, or values that look like the label's own, learnt from the corpus, `sani.lookalike`; on the repair's
+own seed stream "repair", so that the audit, which draws Faker's values on "audit", never grades the repair
+with the candidates it was trained against), and scores the surrogate at that span with the model as it is before
 the repair. The target is the mean over the copies. Every sensitive value before it in the record is a
 surrogate too, so the model cannot recognise the record from them and find the surrogate unlikely because it
 expects the memorized value (the counterfactual teacher of PerMU, arXiv 2502.19982, and the generic
@@ -52,7 +52,7 @@ def copies(
     seed: int,
     locale: str = "en_US",
     offset: int = 0,
-    source: str = "corpus",
+    source: str = "faker",
     tokenizer: Any = None,
 ) -> list[list[Record]]:
     """`k` counterfactual copies of each record (none for a record without spans); the same for the same
@@ -76,7 +76,7 @@ def copies(
     return out
 
 
-def sources(records: Sequence[Record], source: str = "corpus") -> dict[str, str]:
+def sources(records: Sequence[Record], source: str = "faker") -> dict[str, str]:
     """Per label, what serves its surrogates: "corpus" (learnt from its values), "faker:<kind>" or "shape"."""
     cands = Candidates(((s.label, r.value(s)) for r in records for s in r.spans), source=source, stream=STREAM)
     return {label: cands.served(label) for label in sorted({s.label for r in records for s in r.spans})}
@@ -113,7 +113,7 @@ def calibration(
     k: int = 4,
     anchors: int = 1,
     seed: int = 0,
-    source: str = "corpus",
+    source: str = "faker",
     locale: str = "en_US",
     offset: int = 0,
     limit: int | None = None,

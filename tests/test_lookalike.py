@@ -71,7 +71,7 @@ def test_labels_with_few_values_fall_back_and_kinds_go_by_whole_words():
     assert label_kind("LASTNAME") == "name" and label_kind("EMAIL_ADDRESS") == "email"
     records = [Record(f"id {v}", [Span(3, 3 + len(v), "ORDER")]) for v in _values()["ORDER"]]
     records += [Record("call j.doe", [Span(5, 10, "USERNAME")])]
-    assert sources(records) == {"ORDER": "corpus", "USERNAME": "shape"}
+    assert sources(records, "corpus") == {"ORDER": "corpus", "USERNAME": "shape"}
     assert sources(records, "faker") == {"ORDER": "shape", "USERNAME": "shape"}
 
 

@@ -141,8 +141,8 @@ def _checks(a: AuditResult, th: dict[str, float], base: AuditResult | None) -> d
 
 
 CHECKS = ("greedy_regurgitation", "sampled_regurgitation", "partial_regurgitation", "value_exposure",
-          "value_exposure_by_label", "mean_exposure", "membership_margin", "membership_by_label", "perplexity_ratio", "relearn", "relearn_benign", "quantize_int8", "quantize_nf4",
-          "extract", "lens", "tokenizer")  # fmt: skip
+          "value_exposure_by_label", "mean_exposure", "membership_margin", "membership_by_label", "perplexity_ratio",
+          "relearn", "relearn_benign", "quantize_int8", "quantize_nf4", "extract", "lens", "tokenizer")  # fmt: skip
 THRESHOLD_OF = {"relearn": "attack_regurgitation", "relearn_benign": "attack_regurgitation",
                 "quantize_int8": "attack_regurgitation", "quantize_nf4": "attack_regurgitation",
                 "extract": "extracted_values", "lens": "attack_regurgitation",
