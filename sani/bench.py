@@ -28,6 +28,7 @@ from .errors import SaniError
 from .files import write_json
 from .kinds import of
 from .memory import PeakMemory
+from .parts import held_pool
 
 UNCALIBRATED = {"forget_weight": 1.0, "lr": 5e-4, "epochs": 2.0}  # the forget terms' settings before calibration
 # name -> SanitizeConfig values (on top of the default preset, or the preset named in "preset")
@@ -46,6 +47,7 @@ METHODS: dict[str, dict[str, Any]] = {
 # the calibrated default's trade-off curve (shorter, weaker, slower, no anchors), by name only
 CURVE = {"calibrated-e2": {"epochs": 2.0}, "calibrated-w1": {"forget_weight": 1.0}, "calibrated-lr1e-3": {"lr": 1e-3},
          "calibrated-no-anchors": {"anchors": 0}, "calibrated-corpus": {"surrogate_source": "corpus"},
+         "calibrated-faker": {"surrogate_source": "faker"}, "calibrated-holdout": {"surrogate_source": "holdout"},
          "calibrated-unlikelihood": {  # masked LMs' (docs/method.md)
              "objective": "masked+calibrated+unlikelihood", "forget_weight": 3.0, "epochs": 5.0, "lr": 2e-3, "scheduler": "linear"}}  # fmt: skip
 # value exposure: 200 values a model, each among 300 candidates; a masked LM 100 among 30 (a pass per token)
@@ -56,9 +58,16 @@ QUICK_METHODS = ("sani", "sani-paper", "unlikelihood", "repair-only", "gradient-
 
 
 def apply_method(
-    model: Any, tokenizer: Any, encoded: Sequence[data.Encoded], values: dict[str, Any], *, seed: int = 0
+    model: Any,
+    tokenizer: Any,
+    encoded: Sequence[data.Encoded],
+    values: dict[str, Any],
+    *,
+    seed: int = 0,
+    pool: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """Run one method's erase and repair on `model` in place; returns its config, seconds and peak memory."""
+    """Run one method's erase and repair on `model` in place; returns its config, seconds and peak memory.
+    `pool`: the held-out values a calibrated repair with surrogate source "holdout" aims at."""
     values = dict(values)
     kind = of(model)
     cfg = make_config(values.pop("preset", None), task=kind.name, lora=is_peft(model), seed=seed, **values)
@@ -69,18 +78,16 @@ def apply_method(
         if cfg.fraction > 0:
             selection = erase.choose_neurons(model, tokenizer, encoded, cfg, kind=kind, progress=False)
             erase.reset_neurons(model, selection, mode=cfg.reset, base_model=cfg.base_model, seed=cfg.seed)
+        targets = 0.0  # where the time goes: a calibrated repair scores its targets before it trains
         if cfg.epochs > 0:
-            repair.train(
-                model,
-                tokenizer,
-                repair.examples_for(model, tokenizer, encoded, cfg, kind),
-                cfg,
-                kind=kind,
-                progress=False,
-            )
+            clock = time.perf_counter()
+            examples = repair.examples_for(model, tokenizer, encoded, cfg, kind, pool=pool)
+            targets = time.perf_counter() - clock
+            repair.train(model, tokenizer, examples, cfg, kind=kind, progress=False)
         seconds = time.perf_counter() - start
     model.eval()
-    return {"config": cfg.to_dict(), "seconds": round(seconds, 2), "peak_memory_mib": round(mem.peak, 1)}
+    return {"config": cfg.to_dict(), "seconds": round(seconds, 2), "seconds_targets": round(targets, 2),
+            "peak_memory_mib": round(mem.peak, 1)}  # fmt: skip
 
 
 def measure(
@@ -98,7 +105,8 @@ def measure(
     s = settings or BenchSettings()
     spans, candidates = s.exposure[of(model).name]
     cfg = AuditConfig(contexts="full", samples=5, extraction=False, seed=seed, exposure_spans=spans,
-                      exposure_candidates=candidates, attacks=s.attacks, relearn_lr=RELEARN_LR)  # fmt: skip
+                      exposure_candidates=candidates, attacks=s.attacks, relearn_lr=RELEARN_LR,
+                      exposure_source="holdout")  # fmt: skip
     a = AuditResult(audit_model(model, tokenizer, enc, cfg=cfg, holdout=holdout, canaries=canaries, task=probe,
                                 progress=False, with_fingerprint=False))  # fmt: skip
     at = a.attacks
@@ -124,15 +132,19 @@ def measure(
 
 
 def by_label(a: AuditResult) -> dict[str, dict[str, Any]]:
-    """Per label: value exposure (mean bits, share ranked first, distinct values) and the holdout membership
-    AUC on that label's tokens, so that labels that miss on opposite sides are never averaged together."""
+    """Per label: value exposure (mean bits, share ranked first, distinct values, what served the candidates)
+    and the holdout and paired membership AUCs on that label's tokens, so that labels that miss on opposite
+    sides are never averaged together."""
     exposure = (a.value_exposure or {}).get("by_label", {})
     membership = (a.membership or {}).get("by_label", {})
+    paired = (a.paired_membership or {}).get("by_label", {})
     out: dict[str, dict[str, Any]] = {}
     for label in sorted(set(exposure) | set(membership)):
         e, m = exposure.get(label, {}), membership.get(label, {})
         out[label] = {"value_exposure": e.get("mean"), "at_cap": e.get("at_cap"), "values": e.get("values"),
-                      "holdout_auc": m.get("auc"), "holdout_values": m.get("nonmember_values")}  # fmt: skip
+                      "candidates": e.get("generator"), "holdout_auc": m.get("auc"),
+                      "holdout_values": m.get("nonmember_values"),
+                      "paired_auc": paired.get(label, {}).get("auc")}  # fmt: skip
     return out
 
 
@@ -172,7 +184,8 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     canaries = json.loads(Path(paths["canaries"]).read_text())
     original, tok = models.load(paths["original"]).pair
     enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
-    hold = data.encode_corpus(tok, data.read_corpus(paths["holdout"]))
+    # a third of the holdout's values serve a calibrated repair as surrogates; every row is measured on the rest
+    pool, hold, _ = held_pool(data.encode_corpus(tok, data.read_corpus(paths["holdout"])), seed)
     probe = read_task(paths["task"])
     rows = {"original": {**measure(original, tok, enc, hold, canaries, probe, seed, s), "seconds": 0.0}}
     with PeakMemory() as mem:
@@ -185,28 +198,16 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
         "peak_memory_mib": round(mem.peak, 1),
     }
     del oracle
-    _run_methods(paths["original"], tok, enc, hold, canaries, probe, seed, s, rows)
+    _run_methods(paths["original"], tok, enc, hold, canaries, probe, seed, s, rows, pool)
     return rows
 
 
 def split_holdout(records: list[data.Record], share: float, seed: int) -> tuple[list, list]:
-    """(training, held-out) records: about `share` of them held out, by value: records that share a value go
-    to the same side, so that no held-out value was trained on."""
-    import random
+    """(training, held-out) records: about `share` of the records with values held out, by value: records that
+    share a value go to the same side, so that no held-out value was trained on."""
+    from .audit.common import split_by_value
 
-    from .audit.common import value_clusters
-
-    groups: dict[int, list[int]] = {}
-    for i, g in enumerate(value_clusters(records)):
-        groups.setdefault(g, []).append(i)
-    order = list(groups.values())
-    random.Random(f"sani:bench:holdout:{seed}").shuffle(order)
-    held: set[int] = set()
-    for g in order:
-        if len(held) >= share * len(records):
-            break
-        held.update(g)
-    return [r for i, r in enumerate(records) if i not in held], [r for i, r in enumerate(records) if i in held]
+    return split_by_value(records, share, f"sani:bench:holdout:{seed}")
 
 
 def _run_tiny_on_corpus(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str, dict[str, Any]]:
@@ -221,7 +222,8 @@ def _run_tiny_on_corpus(arch: str, seed: int, s: BenchSettings, workdir: Path) -
         raise SaniError(f"{s.corpus}: need records with spans to train on and records to hold out")
     texts = [r.text for r in train] if s.tokenizer == "corpus" else [r.text for r in make_corpus(200, seed=seed + 3)]
     tok = tiny.train_for(arch, texts)
-    enc, held = data.encode_corpus(tok, train), data.encode_corpus(tok, hold)
+    enc = data.encode_corpus(tok, train)
+    pool, held, _ = held_pool(data.encode_corpus(tok, hold), seed)
     original = train_from_scratch(arch, tok, enc, objective="full", seed=seed, progress=False, **s.memorize)
     path = workdir / f"{arch}-{seed}" / "original"
     tiny.save(original, tok, path)
@@ -234,7 +236,7 @@ def _run_tiny_on_corpus(arch: str, seed: int, s: BenchSettings, workdir: Path) -
     rows[ORACLE] = {**measure(oracle, tok, enc, held, None, None, seed, s), "seconds": round(oracle_seconds, 2),
                     "peak_memory_mib": round(mem.peak, 1)}  # fmt: skip
     del oracle
-    _run_methods(path, tok, enc, held, None, None, seed, s, rows)
+    _run_methods(path, tok, enc, held, None, None, seed, s, rows, pool)
     return rows
 
 
@@ -244,9 +246,9 @@ def _run_user(path: str, seed: int, s: BenchSettings) -> dict[str, dict[str, Any
         raise SaniError("--model needs --corpus and --holdout: the corpus it was fine-tuned on and held-out text")
     original, tok = models.load(path).pair
     enc = data.encode_corpus(tok, load_records(s.corpus))
-    hold = data.encode_corpus(tok, load_records(s.holdout))
+    pool, hold, _ = held_pool(data.encode_corpus(tok, load_records(s.holdout)), seed)
     rows = {"original": {**measure(original, tok, enc, hold, None, None, seed, s), "seconds": 0.0}}
-    _run_methods(path, tok, enc, hold, None, None, seed, s, rows)
+    _run_methods(path, tok, enc, hold, None, None, seed, s, rows, pool)
     return rows
 
 
@@ -260,14 +262,16 @@ def _run_methods(
     seed: int,
     s: BenchSettings,
     rows: dict[str, dict[str, Any]],
+    pool: Sequence[tuple[str, str]] = (),
 ) -> None:
     """Each method on a fresh copy of the model at `path`, measured; then the ratios of every row."""
     for name in s.methods:
         model = models.load(path).model
-        run = apply_method(model, tok, enc, {**METHODS, **CURVE}[name], seed=seed)
+        run = apply_method(model, tok, enc, {**METHODS, **CURVE}[name], seed=seed, pool=pool)
         rows[name] = {
             **measure(model, tok, enc, hold, canaries, probe, seed, s),
             "seconds": run["seconds"],
+            "seconds_targets": run["seconds_targets"],
             "peak_memory_mib": run["peak_memory_mib"],
         }
     _ratios(rows)

@@ -78,10 +78,13 @@ def markdown_table(results: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+KEYS, DIGITS = ("holdout_auc", "paired_auc", "value_exposure"), (3, 3, 2)  # the per-label cell, in order
+
+
 def label_table(runs: list[dict[str, dict[str, Any]]]) -> list[str]:
-    """Per label and method: holdout membership AUC on the label's tokens and value exposure in bits, the
-    mean over seeds, each with its difference from the oracle's (both sides count: below the oracle leaks
-    which values were removed as surely as above it leaks which were learnt)."""
+    """Per label and method: holdout and paired membership AUC on the label's tokens and value exposure in
+    bits, the mean over seeds, each with its difference from the oracle's (both sides count: below the oracle
+    leaks which values were removed as surely as above it leaks which were learnt)."""
     labels = sorted({g for r in runs for row in r.values() for g in row.get("by_label", {})})
     if not labels:
         return []
@@ -90,23 +93,28 @@ def label_table(runs: list[dict[str, dict[str, Any]]]) -> list[str]:
         vals = [x for r in runs if (x := r.get(name, {}).get("by_label", {}).get(label, {}).get(key)) is not None]
         return statistics.mean(vals) if vals else None
 
-    out = ["Per label: holdout membership AUC on the label's tokens / value exposure (bits), and the difference "
-           "from the oracle's in brackets:", "", "| method | " + " | ".join(labels) + " |",
+    out = ["Per label: holdout membership AUC on the label's tokens / paired AUC (each record against its copy "
+           "with the values replaced by candidates) / value exposure (bits), and the differences from the "
+           "oracle's in brackets:", "", "| method | " + " | ".join(labels) + " |",
            "| --- " * (len(labels) + 1) + "|"]  # fmt: skip
     for name in runs[0]:
         cells = []
         for label in labels:
-            auc, bits = mean(name, label, "holdout_auc"), mean(name, label, "value_exposure")
-            oa, ob = mean(ORACLE, label, "holdout_auc"), mean(ORACLE, label, "value_exposure")
-            cell = f"{auc:.3f}" if auc is not None else "-"
-            cell += f" / {bits:.2f}" if bits is not None else " / -"
-            if name != ORACLE and name in runs[0] and ORACLE in runs[0] and None not in (auc, oa, bits, ob):
-                cell += f" ({auc - oa:+.3f} / {bits - ob:+.2f})"
+            got = [mean(name, label, k) for k in KEYS]
+            ref = [mean(ORACLE, label, k) for k in KEYS]
+            cell = " / ".join("-" if x is None else f"{x:.{d}f}" for x, d in zip(got, DIGITS))
+            if name != ORACLE and name in runs[0] and ORACLE in runs[0]:
+                cell += " (" + " / ".join("-" if None in (x, o) else f"{x - o:+.{d}f}"
+                                          for x, o, d in zip(got, ref, DIGITS)) + ")"  # fmt: skip
             cells.append(cell)
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     values = {label: mean("original", label, "values") for label in labels}
-    out += ["", "Distinct values audited per label (value exposure): "
-            + ", ".join(f"{k} {v:.0f}" for k, v in values.items() if v is not None), ""]  # fmt: skip
+    served = {
+        label: runs[0].get("original", {}).get("by_label", {}).get(label, {}).get("candidates") for label in labels
+    }
+    out += ["", "Distinct values audited per label (value exposure), and what served their candidates (a "
+            "generator's figure is indicative): "
+            + ", ".join(f"{k} {v:.0f} ({served[k] or '-'})" for k, v in values.items() if v is not None), ""]  # fmt: skip
     return out
 
 

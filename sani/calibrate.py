@@ -54,13 +54,15 @@ def copies(
     offset: int = 0,
     source: str = "faker",
     tokenizer: Any = None,
+    pool: Sequence[tuple[str, str]] = (),
 ) -> list[list[Record]]:
     """`k` counterfactual copies of each record (none for a record without spans); the same for the same
     seed and the record's index in the corpus (`offset` + its place here). A value that occurs twice in a
     record gets the same surrogate both times (the model may copy it from the first); a value without `k`
-    distinct surrogates keeps reusing those it has."""
+    distinct surrogates keeps reusing those it has. `pool`: (label, value) pairs of held-out records, the
+    surrogates of source "holdout"."""
     cands = Candidates(((s.label, r.value(s)) for r in records for s in r.spans), source=source, locale=locale,
-                       stream=STREAM, tokenizer=tokenizer)  # fmt: skip
+                       stream=STREAM, tokenizer=tokenizer, pool=pool)  # fmt: skip
     out = []
     for i, rec in enumerate(records, start=offset):
         drawn: dict[tuple[str, str], list[str]] = {}
@@ -76,20 +78,28 @@ def copies(
     return out
 
 
-def sources(records: Sequence[Record], source: str = "faker") -> dict[str, str]:
-    """Per label, what serves its surrogates: "corpus" (learnt from its values), "faker:<kind>" or "shape"."""
-    cands = Candidates(((s.label, r.value(s)) for r in records for s in r.spans), source=source, stream=STREAM)
+def sources(records: Sequence[Record], source: str = "faker", pool: Sequence[tuple[str, str]] = ()) -> dict[str, str]:
+    """Per label, what serves its surrogates: "holdout", "corpus" (learnt from its values), "faker:<kind>" or
+    "shape"."""
+    cands = Candidates(((s.label, r.value(s)) for r in records for s in r.spans), source=source, stream=STREAM,
+                       pool=pool)  # fmt: skip
     return {label: cands.served(label) for label in sorted({s.label for r in records for s in r.spans})}
 
 
-def surrogate_report(cfg: Any, records: Sequence[Record]) -> dict[str, Any]:
-    """What sanitization.json's "repair" says of a calibrated repair's surrogates: their source and what served
-    each label (a streamed corpus: the labels of the audited sample)."""
+def surrogate_report(
+    cfg: Any, records: Sequence[Record], pool: Sequence[tuple[str, str]] = (), held_records: int = 0
+) -> dict[str, Any]:
+    """What sanitization.json's "repair" says of a calibrated repair's surrogates: their source, what served
+    each label (a streamed corpus: the labels of the audited sample) and, for source "holdout", how many
+    held-out records and distinct values served (those records are left out of the audits)."""
     from .losses import CALIBRATED
 
     if cfg.objective not in CALIBRATED:
         return {}
-    return {"surrogates": {"source": cfg.surrogate_source, "by_label": sources(records, cfg.surrogate_source)}}
+    out = {"source": cfg.surrogate_source, "by_label": sources(records, cfg.surrogate_source, pool)}
+    if cfg.surrogate_source == "holdout":
+        out.update(held_out_records=held_records, held_out_values=len(set(pool)))
+    return {"surrogates": out}
 
 
 @dataclass
@@ -118,6 +128,7 @@ def calibration(
     offset: int = 0,
     limit: int | None = None,
     progress: bool = True,
+    pool: Sequence[tuple[str, str]] = (),
 ) -> Calibration:
     """Score `k` counterfactual copies of every record with spans under `model` as it is now (sum of log p
     over a surrogate's tokens, as `Kind.span_logliks` scores it, and never below a uniform guess over the
@@ -125,8 +136,9 @@ def calibration(
     values, would push the value below anything it could predict there). A value's target is the mean over its
     copies (NaN where none could be scored: no surrogate of its kind, or past `limit` tokens, the training
     window, so that a target never had more context than its value gets); the first `anchors` copies of each
-    record are the anchors. `offset`: the index of the first record in the corpus (a streamed part)."""
-    made = copies([e.record for e in encoded], k, seed, locale, offset, source, tokenizer)
+    record are the anchors. `offset`: the index of the first record in the corpus (a streamed part); `pool`:
+    held-out (label, value) pairs for source "holdout"."""
+    made = copies([e.record for e in encoded], k, seed, locale, offset, source, tokenizer, pool)
     flat = [encode(tokenizer, c) for cs in made for c in cs]
     scores = kind.span_logliks(model, tokenizer, flat, limit=limit, progress=progress) if flat else []
     floor = -math.log(getattr(model.config, "vocab_size", None) or len(tokenizer))  # a uniform guess

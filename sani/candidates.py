@@ -2,7 +2,13 @@
 al. 2019, "The Secret Sharer", without planted canaries; the paired membership test) and, for the repair,
 surrogates. A candidate is a value of the same kind, never one the corpus holds.
 
-Three sources:
+Four sources:
+- "holdout": values of the same label from held-out records the model never saw (`pool`): the calibrated
+  repair's surrogates with `--surrogate-source holdout` (a third of the holdout's value groups, which the
+  stop and the audit then leave out, `sani.parts`) and the audit's candidates with `--exposure-source
+  holdout` (the audit's holdout); the `k` nearest in token count to the value (under a tokenizer learnt on
+  the corpus a memorized value takes fewer tokens than a fresh one); a label with fewer than `MIN_HELD`
+  distinct held-out values falls back to "faker";
 - "corpus": values that look like the label's own, learnt from the corpus (`sani.lookalike`: its layouts,
   words, pieces and digit prefixes), for a label with at least `lookalike.MIN_VALUES` distinct values; dates
   in a layout strftime writes get Faker's dates in the corpus's range of years; every other label falls back
@@ -37,7 +43,8 @@ from typing import Any
 
 from . import lookalike
 
-SOURCES = ("corpus", "faker", "shape")
+SOURCES = ("holdout", "corpus", "faker", "shape")
+MIN_HELD = 5  # distinct held-out values of a label before they serve its surrogates
 POOL = 400  # Faker values drawn once per label and layout (at least 4k); a value's k candidates are a sample
 MIN_DISTINCT = 5  # distinct values of one length before characters they all share are kept fixed
 
@@ -180,6 +187,31 @@ def shape_candidates(value: str, profile: Profile, k: int, rng: random.Random, e
     return lookalike.distinct(one, k, value, exclude)
 
 
+# --------------------------------------------------------------------------- held-out values
+
+
+def _length(value: str, tokenizer: Any) -> int:
+    """A value's length in the model's tokens (in characters without a tokenizer)."""
+    return len(tokenizer(value, add_special_tokens=False)["input_ids"]) if tokenizer is not None else len(value)
+
+
+def held_values(pool: Iterable[tuple[str, str]], exclude: set[str], tokenizer: Any) -> dict[str, list[tuple[str, int]]]:
+    """Per label with at least `MIN_HELD` distinct held-out values that the corpus does not hold: each with
+    its length (`_length`), in a fixed order."""
+    by_label: dict[str, set[str]] = defaultdict(set)
+    for label, v in pool:
+        if v not in exclude:
+            by_label[label].add(v)
+    return {label: [(v, _length(v, tokenizer)) for v in sorted(vs)] for label, vs in by_label.items()
+            if len(vs) >= MIN_HELD}  # fmt: skip
+
+
+def nearest(held: list[tuple[str, int]], length: int, k: int, rng: random.Random) -> list[str]:
+    """The `k` held-out values nearest to `length`, ties broken at random."""
+    ranked = sorted(held, key=lambda vl: (abs(vl[1] - length), rng.random()))
+    return [v for v, _ in ranked[:k]]
+
+
 # --------------------------------------------------------------------------- Faker
 
 
@@ -248,7 +280,7 @@ class Candidates:
     seed, whatever else was asked before."""
 
     def __init__(self, pairs: Iterable[tuple[str, str]], *, source: str = "faker", locale: str = "en_US",
-                 stream: str = "audit", tokenizer: Any = None) -> None:  # fmt: skip
+                 stream: str = "audit", tokenizer: Any = None, pool: Iterable[tuple[str, str]] = ()) -> None:  # fmt: skip
         pairs = list(pairs)
         if source not in SOURCES:
             from .errors import SaniError
@@ -258,6 +290,8 @@ class Candidates:
         self.profiles = profiles(pairs)
         self.exclude = {v for _, v in pairs}  # never a value the corpus holds
         self.learnt = lookalike.learn(pairs, tokenizer) if source == "corpus" else {}
+        self.tokenizer = tokenizer
+        self.held = held_values(pool, self.exclude, tokenizer) if source == "holdout" else {}
         self._pools: dict[tuple[str, tuple[str, Any], int], list[str]] = {}
 
     def _pool(self, label: str, kind: str, value: str, k: int) -> list[str]:
@@ -283,14 +317,19 @@ class Candidates:
         """What serves a label's candidates: "corpus", "faker:<kind>" or "shape" (a value Faker or the corpus
         cannot serve falls back to its shape)."""
         kind = label_kind(label) if self.source != "shape" else None
+        if label in self.held:
+            return "holdout"
         if label in self.learnt and kind != "date":
             return "corpus"
         return f"faker:{kind}" if kind else "shape"
 
     def for_value(self, label: str, value: str, k: int, seed: str) -> tuple[list[str], str]:
         """Up to `k` distinct candidates for `value` (never it, never a corpus value) and the generator used
-        ("corpus", "faker:<kind>" or "shape"): the same for the same arguments, whatever was asked before."""
+        ("holdout", "corpus", "faker:<kind>" or "shape"): the same for the same arguments, whatever was asked
+        before."""
         rng = random.Random(f"sani:{self.stream}:{seed}")
+        if label in self.held:
+            return nearest(self.held[label], _length(value, self.tokenizer), k, rng), "holdout"
         kind = label_kind(label) if self.source != "shape" else None
         if kind == "date" and _date_format(value) is None:
             kind = None  # a layout strftime does not write: the shape keeps it (or the corpus's lookalikes)

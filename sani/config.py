@@ -119,8 +119,8 @@ class RepairConfig:
                                       "default they stay visible as context)")  # fmt: skip
     surrogates: int = opt(4, "masked+calibrated: surrogate records a value's target is averaged over")
     anchors: int = opt(1, "masked+calibrated: surrogate records per record held at their own likelihood")
-    surrogate_source: str = opt("faker", "masked+calibrated: faker (Faker's kinds, else the value's shape), shape, or "
-                                "corpus (values learnt from the label's own)", choices=SURROGATE_SOURCES)  # fmt: skip
+    surrogate_source: str = opt("faker", "masked+calibrated: holdout (a third of --holdout's values, else faker), corpus "
+                                "(learnt from the label's own), faker (else shape), shape", choices=SURROGATE_SOURCES)  # fmt: skip
     surrogate_locale: str = opt("en_US", "masked+calibrated: Faker's locale for the surrogates Faker serves")
 
     def validate_repair(self) -> None:
@@ -201,8 +201,8 @@ class AuditConfig:
     show_values: bool = opt(False, "write the values in clear text in the audit (data owner only)")
     exposure_spans: int = opt(200, "spans (a seeded sample) whose value exposure is measured; 0 skips it")
     exposure_candidates: int | None = opt(None, "candidates each value is ranked among (default 1000; masked LM 50)")
-    exposure_source: str = opt("faker", "candidates: faker (else the value's format) or shape",
-                               choices=["faker", "shape"])  # fmt: skip
+    exposure_source: str = opt("faker", "candidates: faker (else the value's format), shape, or holdout (the holdout's "
+                               "values of the label, where it has 5+)", choices=["faker", "shape", "holdout"])  # fmt: skip
     paired_membership: bool = opt(True, "membership of each record against itself with its values replaced")
     paired_records: int = opt(0, "records (a seeded sample) in the paired membership test; 0: every one")
     exposure_locale: str = opt("en_US", "Faker's locale for candidates: the corpus's (de_DE, fr_FR, ...)")
@@ -241,8 +241,6 @@ class AuditConfig:
             raise SaniError("samples must be >= 0, top_k >= 1 and temperature > 0")
         if min(self.exposure_spans, self.paired_records) < 0 or (self.exposure_candidates or 1) < 1:
             raise SaniError("exposure_spans and paired_records must be >= 0, exposure_candidates >= 1")
-        if self.exposure_source not in ("faker", "shape"):
-            raise SaniError(f"exposure_source={self.exposure_source!r}: expected faker or shape")
         if not 0 < self.membership_margin < 0.5 or self.bootstrap < 100:
             raise SaniError("membership_margin must be between 0 and 0.5, bootstrap at least 100")
         self.context_list()

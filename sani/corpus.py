@@ -70,10 +70,9 @@ class InMemory:
     def digest(self, tokenizer: Any) -> str:
         return records_digest(self.records)
 
-    def training_examples(
-        self, model: Any, tokenizer: Any, kind: Kind, encoded: Sequence[data.Encoded], cfg: RepairConfig, work: Path
-    ) -> list[dict[str, list[int]]]:
-        return examples_for(model, tokenizer, encoded, cfg, kind)
+    def training_examples(self, model: Any, tokenizer: Any, kind: Kind, encoded: Sequence[data.Encoded],
+                          cfg: RepairConfig, work: Path, pool: Sequence[tuple[str, str]] = ()) -> list[dict[str, list[int]]]:  # fmt: skip
+        return examples_for(model, tokenizer, encoded, cfg, kind, pool=pool)
 
     def summary(self, examples: Any) -> dict[str, Any]:
         return {}
@@ -117,9 +116,8 @@ class Streamed:
     def digest(self, tokenizer: Any) -> str:
         return cache_key(self.path, self.finder, tokenizer, {}, self.key)
 
-    def training_examples(
-        self, model: Any, tokenizer: Any, kind: Kind, encoded: Sequence[data.Encoded], cfg: RepairConfig, work: Path
-    ) -> Any:
+    def training_examples(self, model: Any, tokenizer: Any, kind: Kind, encoded: Sequence[data.Encoded],
+                          cfg: RepairConfig, work: Path, pool: Sequence[tuple[str, str]] = ()) -> Any:  # fmt: skip
         with dist.main_first():  # one process tokenizes; the others then read its cache
             examples = training_examples(
                 self.path,
@@ -130,7 +128,7 @@ class Streamed:
                 max_length=min(cfg.max_length, max_positions(model)),
                 packing=cfg.packing,
                 cache_dir=self.cache_dir or work / "tokenized",
-                calibrate=(model, cfg),
+                calibrate=(model, cfg, pool),
                 key=self.key,
                 records=self.marked,
             )
@@ -214,7 +212,7 @@ def training_examples(
     max_length: int = 512,
     packing: bool = False,
     cache_dir: str | Path,
-    calibrate: tuple[Any, RepairConfig] | None = None,
+    calibrate: tuple[Any, RepairConfig, Sequence[tuple[str, str]]] | None = None,
     key: str = "edges",
     records: Callable[[], Iterable[data.Record]] | None = None,
 ) -> Any:
@@ -300,10 +298,10 @@ def _settings(
     if objective in CALIBRATED:
         if calibrate is None:
             raise SaniError(f"objective={objective}: the streamed windows need the model to score the targets")
-        model, cfg = calibrate
+        model, cfg, pool = calibrate
         settings["calibration"] = {"model": fingerprint(model), "surrogates": cfg.surrogates, "anchors": cfg.anchors,
-                                   "seed": cfg.seed, "source": cfg.surrogate_source,
-                                   "locale": cfg.surrogate_locale}  # fmt: skip
+                                   "seed": cfg.seed, "source": cfg.surrogate_source, "locale": cfg.surrogate_locale,
+                                   "pool": digest(sorted(pool))}  # fmt: skip
     return settings
 
 
@@ -321,10 +319,10 @@ def _windows(
             for ids, own in cut(encoded, max_length, settings["packing"], settings["separator"]):
                 yield kind.example(ids, [o >= 0 for o in own], objective)
             return
-        model, cfg = calibrate
+        model, cfg, pool = calibrate
         cfg, done = dataclasses.replace(cfg, max_length=max_length), 0
         while chunk := list(itertools.islice(encoded, CHUNK)):
-            for ex in examples_for(model, tokenizer, chunk, cfg, kind, offset=done):
+            for ex in examples_for(model, tokenizer, chunk, cfg, kind, offset=done, pool=pool):
                 yield {**ex, "learn": ex.get("learn", 1)} if not kind.shift else ex
             done += len(chunk)
 

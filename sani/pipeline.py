@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import calibrate, data, dist, erase, machine, models, repair, sharded
+from . import calibrate, data, dist, erase, machine, models, parts, repair, sharded
 from . import corpus as corpora
 from .adapters import adapter_base, is_adapter_dir
 from .audit import gate
@@ -64,6 +64,8 @@ class Run:
     # with a target, the stop's own records and holdout half, and the rest, which the audits report on
     stop: tuple[list[data.Encoded], list[data.Encoded] | None] = ([], None)
     audited: tuple[list[data.Encoded], list[data.Encoded] | None] | None = None
+    pool: list[tuple[str, str]] = field(default_factory=list)  # held-out values: the repair's surrogates
+    split: parts.Parts | None = None
 
 
 @dist.reports_failures
@@ -212,18 +214,13 @@ def _audit(run: Run, name: str, cache: Path | None = None) -> dict[str, Any]:
 
 
 def _split_for_stop(run: Run) -> None:
-    """With a target: the stop's part of the records and holdout, and the rest, which the audits report on."""
-    if run.cfg.target:
-        from .target import Target, split
-
-        checked, reported, checked_hold, reported_hold = split(
-            run.encoded, run.holdout, Target.parse(run.cfg.target), run.cfg.seed
-        )
-        run.stop, run.audited = (checked, checked_hold), (reported, reported_hold)
+    """The holdout's surrogate values, the stop's records and holdout, and what the audits report on."""
+    p = parts.assign(run.encoded, run.holdout, run.cfg)
+    run.pool, run.stop, run.audited, run.split = p.pool, (p.stop, p.stop_holdout), (p.audited, p.audited_holdout), p
 
 
 def _audited(run: Run) -> tuple[list[data.Encoded], list[data.Encoded] | None]:
-    """The records and holdout the audits report on: all of them, or what the target's stop left out."""
+    """The records and holdout the audits report on."""
     return run.audited or (run.encoded, run.holdout)
 
 
@@ -264,7 +261,7 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
             audit=dataclasses.replace(sanitize_audit(cfg.seed, kind.name), paired_records=0),
         )
     repair_cfg = dataclasses.replace(cfg, epochs=cfg.max_epochs) if stop else cfg
-    run.examples = run.source.training_examples(m, tok, kind, run.encoded, repair_cfg, run.work)
+    run.examples = run.source.training_examples(m, tok, kind, run.encoded, repair_cfg, run.work, run.pool)
     log.info("repairing: %s, %s epochs at lr %s", cfg.objective, repair_cfg.epochs, cfg.lr)
     whole = (type(m), m.dtype)  # what the gathered weights load as, if the Trainer shards them (FSDP, ZeRO-3)
     stats = repair.train(
@@ -285,9 +282,7 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
         run.loaded.model = m = sharded.load_whole(run.work / "gathered", *whole)
     if stop:
         stats.update(stop.summary(), target=cfg.target)
-        reported, reported_holdout = _audited(run)
-        stats["stop_split"] = {"checked_records": len(run.stop[0]), "checked_holdout": len(run.stop[1] or []),
-                               "reported_records": len(reported), "reported_holdout": len(reported_holdout or [])}  # fmt: skip
+        stats["stop_split"] = run.split.summary()
         if not stop.met:
             log.warning("the repair reached max_epochs=%s without meeting %s", cfg.max_epochs, cfg.target)
     run.timings["repair"] = time.perf_counter() - clock
@@ -328,12 +323,17 @@ def _report(
             "reset": "base (adapter update zeroed)" if adapter else cfg.reset,
             "layers": erase.selection_summary(run.selection, m),
         },
-        "repair": {**train_stats, **calibrate.surrogate_report(cfg, [e.record for e in enc])},
+        "repair": {**train_stats, **_surrogates(run)},
         "audit_before": before,
         "audit_after": after,
         "timings": {k: round(v, 2) for k, v in run.timings.items()},
         "environment": machine.versions(),
     }
+
+
+def _surrogates(run: Run) -> dict[str, Any]:
+    held = run.split.held_records if run.split else 0
+    return calibrate.surrogate_report(run.cfg, [e.record for e in run.encoded], run.pool, held)
 
 
 def _write(run: Run, report: dict[str, Any], overwrite: bool) -> None:

@@ -117,10 +117,12 @@ def examples_for(
     *,
     offset: int = 0,
     progress: bool = False,
+    pool: Sequence[tuple[str, str]] = (),
 ) -> list[dict[str, Any]]:
     """The repair's windows of `encoded` for this config, no longer than the model reads; a calibrated
     objective scores its targets with `model` as it is now (`sani.calibrate`; `offset`: the index of the
-    first record in the corpus, when `encoded` is a streamed part)."""
+    first record in the corpus, when `encoded` is a streamed part; `pool`: held-out (label, value) pairs,
+    the surrogates of source "holdout")."""
     kind = kind or of(model)
     width, sep = min(cfg.max_length, max_positions(model)), kind.separator(tokenizer)
     if cfg.objective not in CALIBRATED:
@@ -129,7 +131,7 @@ def examples_for(
 
     cal = calibration(model, tokenizer, kind, encoded, k=cfg.surrogates, anchors=cfg.anchors, seed=cfg.seed,
                       source=cfg.surrogate_source, locale=cfg.surrogate_locale, offset=offset, limit=width,
-                      progress=progress)  # fmt: skip
+                      progress=progress, pool=pool)  # fmt: skip
     own = build_examples(encoded, kind, cfg.objective, width, packing=cfg.packing, separator=sep, targets=cal.targets)
     held = build_examples(cal.anchors, kind, cfg.objective, width, packing=cfg.packing, separator=sep,
                           targets=cal.anchor_targets, learn=False)  # fmt: skip

@@ -58,34 +58,6 @@ class Target:
         return any(m in self.limits for m in ("membership", "value_exposure"))
 
 
-STOP_SHARE = 0.25  # of the records with values: the stop's part when the target measures membership
-
-
-def split(
-    encoded: Sequence[Encoded], holdout: Sequence[Encoded] | None, target: Target, seed: int
-) -> tuple[list[Encoded], list[Encoded], list[Encoded] | None, list[Encoded] | None]:
-    """(stop's records, reported records, stop's holdout, reported holdout), seeded: with a membership or
-    value exposure target, STOP_SHARE of the records with values go to the stop (at least 2, and 2 left);
-    half of a holdout of 2 or more records goes to the stop's perplexity."""
-    rng = random.Random(f"sani:target:{seed}")
-    enc, stop = list(encoded), []
-    with_values = [i for i, e in enumerate(enc) if e.record.spans]
-    if target.on_records and len(with_values) >= 4:
-        picked = set(rng.sample(with_values, max(2, min(len(with_values) - 2, round(STOP_SHARE * len(with_values))))))
-        stop, enc = [e for i, e in enumerate(enc) if i in picked], [e for i, e in enumerate(enc) if i not in picked]
-    if not holdout or len(holdout) < 2:
-        return stop, enc, None, list(holdout) if holdout else None
-    order = list(range(len(holdout)))
-    rng.shuffle(order)
-    half = set(order[: len(holdout) // 2])
-    return (
-        stop,
-        enc,
-        [h for i, h in enumerate(holdout) if i in half],
-        [h for i, h in enumerate(holdout) if i not in half],
-    )
-
-
 class AuditStop(TrainerCallback):
     """Stops the Trainer once greedy regurgitation meets the target on the whole corpus and utility stops
     improving; restores the best weights that met it. `work_dir` holds them (a temporary directory if
@@ -112,7 +84,10 @@ class AuditStop(TrainerCallback):
         if patience < 0:
             raise SaniError(f"target_patience={patience}: must be >= 0")
         if target.on_records and len(checked) < 2:
-            raise SaniError(f"target={target}: membership and value exposure need at least 4 records with values")
+            raise SaniError(
+                f"target={target}: membership and value exposure need at least 4 records with values, "
+                "2 on each side of a split by value"
+            )
         self.tokenizer, self.encoded, self.target, self.holdout = tokenizer, list(encoded), target, holdout
         self.checked, self.audit = list(checked), audit or AuditConfig(paired_records=0)
         rng = random.Random(seed)

@@ -139,6 +139,10 @@ def test_membership_per_label_scores_each_labels_own_tokens():
     assert same["A"]["rule"]["verdict"] == same["B"]["rule"]["verdict"] == "pass"
     few = by_label((member_stats[:10], members[:10]), (nonmember_stats, nonmembers), **rule)
     assert few["A"]["auc"] == 1.0 and "rule" not in few["A"]
+    # the paired test's copies (record i against its own copy): pairs resampled whole, the same verdicts
+    paired = by_label((member_stats, members), (nonmember_stats, nonmembers), paired=True, **rule)
+    assert paired["A"]["rule"]["test"] == "paired" and paired["B"]["rule"]["difference"] == -0.5
+    assert paired["A"]["rule"]["verdict"] == paired["B"]["rule"]["verdict"] == "fail"
 
 
 def _corpora():
@@ -155,14 +159,15 @@ def _corpora():
 
 @pytest.mark.model
 @pytest.mark.slow  # a tiny GPT-2 memorizes 90 people's HR records, its oracle learns them masked, 2 repairs (~5 min)
-def test_surrogates_learnt_from_the_corpus_land_nearer_the_oracle_label_by_label(tmp_path):
+def test_held_out_surrogates_land_nearer_the_oracle_label_by_label(tmp_path):
     """British HR records (en_GB names, streets, UK mobiles, IBANs, ids of two letters and 7 digits; a
     tokenizer learnt on them): Faker's generic surrogates pull every label's values below where the oracle
-    puts them (membership AUC on that label's tokens, training against held-out people); the surrogates
-    learnt from the corpus land nearer, from both sides. Bounds from seeds 0-2 (docs/benchmarks.md)."""
+    puts them (membership AUC on that label's tokens, training against held-out people); surrogates drawn
+    from a third of the held-out people land nearer and not above. Bounds from seeds 0-2
+    (docs/benchmarks.md)."""
     corpus = tmp_path / "hr_gb.jsonl"
     corpus.write_text("".join(json.dumps(r) + "\n" for r in _corpora().hr_gb(90, seed=0)), encoding="utf-8")
-    settings = bench.BenchSettings(archs=["gpt2"], methods=["sani", "calibrated-corpus"], corpus=str(corpus),
+    settings = bench.BenchSettings(archs=["gpt2"], methods=["sani", "calibrated-holdout"], corpus=str(corpus),
                                    attacks="", exposure={"causal-lm": (100, 100)})  # fmt: skip
     rows = bench.run(settings, tmp_path / "out", workdir=tmp_path, progress=False)["runs"]["gpt2"]["0"]
     labels = sorted(rows["oracle"]["by_label"])
@@ -172,7 +177,7 @@ def test_surrogates_learnt_from_the_corpus_land_nearer_the_oracle_label_by_label
         auc = {m: rows[m]["by_label"] for m in (method, "oracle")}
         return [auc[method][label]["holdout_auc"] - auc["oracle"][label]["holdout_auc"] for label in labels]
 
-    faker, learnt = gaps("calibrated-faker"), gaps("sani")
-    assert sum(g < -0.1 for g in faker) >= 5, faker  # below the oracle (seeds 0-2: all 6, by 0.17-0.66)
-    assert sum(map(abs, learnt)) <= 0.85 * sum(map(abs, faker)), (learnt, faker)  # seeds 0-2: 0.26-0.65
-    assert min(learnt) > -0.4, learnt  # seeds 0-2: -0.24 at worst; faker's -0.42 to -0.66
+    faker, held = gaps("sani"), gaps("calibrated-holdout")
+    assert sum(g < -0.1 for g in faker) >= 5, faker  # below the oracle
+    assert sum(map(abs, held)) <= 0.8 * sum(map(abs, faker)), (held, faker)
+    assert max(held) < 0.15, held  # not pushed above instead

@@ -19,8 +19,9 @@ import pytest
 import sani
 from sani import data, dist, models, sharded
 from sani.audit import utility
+from sani.config import SanitizeConfig
 from sani.kinds import CausalLM, MaskedLM
-from sani.target import Target, split
+from sani.parts import assign
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
 PG_TIMEOUT = 60  # seconds
@@ -141,7 +142,7 @@ def test_two_processes_repair_data_parallel_audit_sharded_and_write_once(memoriz
     # holdout (the audit above reads all of it)
     model, tok = models.load(out).pair
     hold = data.encode_corpus(tok, data.read_corpus(memorized["holdout"]))
-    stop_half = split([], hold, Target.parse("regurgitation<=0.05"), seed=0)[2]
+    stop_half = assign([], hold, SanitizeConfig(**report["config"])).stop_holdout
     assert utility.utility(model, tok, stop_half, progress=False)["perplexity"] == pytest.approx(
         best["perplexity"], rel=1e-4
     )

@@ -12,7 +12,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 import sani
 from sani import data
 from sani.audit import regurgitation, utility
-from sani.target import Target, split
+from sani.config import SanitizeConfig
+from sani.parts import assign
 
 
 @pytest.mark.model
@@ -147,7 +148,8 @@ def test_target_stops_the_repair_at_the_first_check_that_meets_it_measured_apart
     """`--target regurgitation<=R,membership<=M,value_exposure<=B`: checked after each epoch, the stop at the
     first point that meets all three; membership and value exposure on the stop's own seeded part of the
     records, the kept point's perplexity on half of the holdout; the audit after reports on the rest, and
-    sanitization.json says which."""
+    sanitization.json says which. With `--surrogate-source holdout` a third of the holdout's records give
+    the repair's surrogates first, whole value groups, and neither the stop nor the audit reads them."""
     report = sani.sanitize(
         memorized["original"],
         memorized["train"],
@@ -156,6 +158,7 @@ def test_target_stops_the_repair_at_the_first_check_that_meets_it_measured_apart
         target="regurgitation<=0.02,membership<=0.45,value_exposure<=8",  # loose: every check is reached
         max_epochs=6,
         target_patience=0,
+        surrogate_source="holdout",
         progress=False,
     )
     rep = report["repair"]
@@ -169,11 +172,16 @@ def test_target_stops_the_repair_at_the_first_check_that_meets_it_measured_apart
     assert rep["kept"]["step"] == last["step"] and last["kept"]
     records = sani.data.read_corpus(memorized["train"])
     split = rep["stop_split"]
-    assert split["checked_records"] == round(0.25 * sum(1 for r in records if r.spans))
+    with_values = sum(1 for r in records if r.spans)  # the stop's quarter of them, in whole value groups
+    assert 0.2 * with_values <= split["checked_records"] <= 0.35 * with_values
     assert split["checked_records"] + split["reported_records"] == len(records)
     assert report["audit_after"]["scope"]["records"] == split["reported_records"]
     assert report["audit_after"]["membership"]["nonmembers"] == split["reported_holdout"]
-    assert split["checked_holdout"] + split["reported_holdout"] == len(sani.data.read_corpus(memorized["holdout"]))
+    held = len(sani.data.read_corpus(memorized["holdout"]))
+    assert split["checked_holdout"] + split["reported_holdout"] + split["surrogate_holdout"] == held
+    surrogates = rep["surrogates"]
+    assert surrogates["source"] == "holdout" and surrogates["held_out_records"] == split["surrogate_holdout"] > 0
+    assert "holdout" in surrogates["by_label"].values() and surrogates["held_out_values"] >= 5
     with pytest.raises(sani.SaniError, match="expected METRIC<=LIMIT"):
         sani.sanitize(memorized["original"], memorized["train"], tmp_path / "u", target="ppl<3", progress=False)
 
@@ -201,8 +209,9 @@ def test_target_restores_the_best_weights_that_met_it(memorized, tmp_path):
     model, tok = sani.models.load(tmp_path / "t").pair
     hold = sani.data.encode_corpus(tok, sani.data.read_corpus(memorized["holdout"]))
     # the kept point was chosen on the stop's half of the holdout; the report measures the other half
-    _, _, stop_half, reported_half = split([], hold, Target.parse("regurgitation<=0.05"), seed=0)
-    assert len(stop_half) + len(reported_half) == len(hold) and len(stop_half) >= 1
+    parts = assign([], hold, SanitizeConfig(**report["config"]))
+    stop_half, reported_half = parts.stop_holdout, parts.audited_holdout
+    assert len(stop_half) + len(reported_half) + parts.held_records == len(hold) and len(stop_half) >= 1
     assert utility.utility(model, tok, stop_half, progress=False)["perplexity"] == pytest.approx(
         best["perplexity"], rel=1e-4
     )
@@ -212,4 +221,5 @@ def test_target_restores_the_best_weights_that_met_it(memorized, tmp_path):
         "checked_holdout": len(stop_half),
         "reported_records": records,
         "reported_holdout": len(reported_half),
+        "surrogate_holdout": parts.held_records,
     }

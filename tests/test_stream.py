@@ -180,7 +180,7 @@ def test_streamed_calibrated_windows_carry_the_targets_the_in_memory_ones_do(ben
     cfg = RepairConfig(objective="masked+calibrated", max_length=64)
     want = repair.examples_for(model, tokenizer, enc, cfg)
     got = [dict(r) for r in stream.training_examples(path, tokenizer, CausalLM(), finder, objective=cfg.objective,
-                                                     max_length=64, cache_dir=tmp_path, calibrate=(model, cfg))]  # fmt: skip
+                                                     max_length=64, cache_dir=tmp_path, calibrate=(model, cfg, ()))]  # fmt: skip
     assert len(got) == len(want) > len(enc)  # the anchors come after each chunk's own windows
     for g, w in zip(got, want):
         assert {k: g[k] for k in ("input_ids", "labels", "forget_labels", "value_ids")} == {
@@ -191,7 +191,7 @@ def test_streamed_calibrated_windows_carry_the_targets_the_in_memory_ones_do(ben
         stream.training_examples(path, tokenizer, CausalLM(), finder, objective=cfg.objective, cache_dir=tmp_path)
     other = tiny.tiny_model("gpt2", tokenizer, layers=1, hidden=32, heads=2, seed=1).eval()
     stream.training_examples(path, tokenizer, CausalLM(), finder, objective=cfg.objective, max_length=64,
-                             cache_dir=tmp_path, calibrate=(other, cfg))  # fmt: skip
+                             cache_dir=tmp_path, calibrate=(other, cfg, ()))  # fmt: skip
     assert len(list((tmp_path / "examples").iterdir())) == 2
 
 

@@ -35,7 +35,7 @@ LAYERS = [
     ["audit.extraction", "audit.runner", "audit.attack", "audit.tokscan"],
     ["audit.relearn", "audit.quantize", "audit.generations", "audit.lens"],
     ["audit"],  # the package: its __init__ registers every metric
-    ["target", "report", "report_html", "bench_report"],
+    ["target", "parts", "report", "report_html", "bench_report"],
     ["pipeline", "api"],
     ["demo", "options"],
     ["bench"],

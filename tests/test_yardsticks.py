@@ -226,6 +226,39 @@ def test_a_memorizing_model_reads_near_the_cap_and_fails_the_rule(memorized_audi
 
 
 @pytest.mark.model
+def test_the_holdout_s_values_serve_as_candidates_per_label(memorized):
+    """`exposure_source="holdout"`: each value ranked among held-out values of its label (never seen, of the
+    corpus's own kind), a generator only for a label the holdout holds too few of; the memorizing model
+    still ranks its values first, and no held-out value is written in clear."""
+    import json
+
+    from sani import data, models
+    from sani.audit import AuditResult, run
+    from sani.candidates import MIN_HELD
+    from sani.config import AuditConfig
+
+    loaded = models.load(memorized["original"])
+    enc = data.encode_corpus(loaded.tokenizer, data.read_corpus(memorized["train"]))
+    hold = data.encode_corpus(loaded.tokenizer, data.read_corpus(memorized["holdout"]))
+    held = {}
+    for h in hold:
+        for s in h.record.spans:
+            held.setdefault(s.label, set()).add(h.record.value(s))
+    cfg = AuditConfig(contexts="full", samples=0, extraction=False, exposure_spans=60, exposure_candidates=200,
+                      exposure_source="holdout", paired_membership=False)  # fmt: skip
+    result = run(loaded.model, loaded.tokenizer, enc, cfg=cfg, holdout=hold, progress=False)
+    ve = AuditResult(result).value_exposure
+    assert ve["source"] == "holdout" and any(len(v) >= MIN_HELD for v in held.values())
+    for label, row in ve["by_label"].items():
+        many = len(held.get(label, ())) >= MIN_HELD
+        assert (row["generator"] == "holdout") == many, (label, row["generator"])
+        if many:  # every held-out value of the label, at most the candidates asked for
+            assert row["n"] <= min(200, len(held[label])) and row["mean"] > row["cap"] - 1.0
+    text = json.dumps(result)
+    assert not [v for vs in held.values() for v in vs if len(v) > 3 and v in text]
+
+
+@pytest.mark.model
 @pytest.mark.slow
 def test_a_model_that_never_saw_the_values_reads_the_chance_level(memorized):
     """The yardstick's zero: a tiny GPT-2 trained from scratch on the memorized corpus with every value

@@ -4,6 +4,7 @@ occurrences. No metric imports another; each imports this."""
 
 from __future__ import annotations
 
+import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -99,7 +100,11 @@ def candidates_for(ctx: Context) -> Candidates:
     if ctx.candidates is None:
         cfg = ctx.cfg
         pairs = [(s.label, e.record.value(s)) for e in ctx.encoded for s in e.record.spans]
-        ctx.candidates = Candidates(pairs, source=cfg.exposure_source, locale=cfg.exposure_locale, stream="audit")
+        # "holdout": unseen values of the corpus's own kind, nearest in the tokenizer's length (a source the
+        # repair did not draw from when its own surrogates came from another part of the holdout)
+        pool = [(s.label, h.record.value(s)) for h in ctx.holdout or () for s in h.record.spans]
+        ctx.candidates = Candidates(pairs, source=cfg.exposure_source, locale=cfg.exposure_locale, stream="audit",
+                                    tokenizer=ctx.tokenizer, pool=pool)  # fmt: skip
     return ctx.candidates
 
 
@@ -121,6 +126,22 @@ def value_clusters(encoded: Sequence[Encoded | Record]) -> list[int]:
             j = first.setdefault(rec.value(s), i)
             parent[root(i)] = root(j)
     return [root(i) for i in range(len(encoded))]
+
+
+def split_by_value(items: list, share: float, seed: str) -> tuple[list, list]:
+    """(the rest, about `share` of the records): whole value groups (`value_clusters`; a record without values
+    is a group of its own), drawn in an order seeded by `seed`."""
+    groups: dict[int, list[int]] = {}
+    for i, g in enumerate(value_clusters(items)):
+        groups.setdefault(g, []).append(i)
+    order = sorted(groups.values())
+    random.Random(seed).shuffle(order)
+    want, taken = share * sum(map(len, order)), set()
+    for g in order:
+        if len(taken) >= want:
+            break
+        taken.update(g)
+    return [x for i, x in enumerate(items) if i not in taken], [x for i, x in enumerate(items) if i in taken]
 
 
 def occurrences(encoded: Sequence[Encoded]) -> Counter:

@@ -196,12 +196,14 @@ def by_label(
     members: tuple[list[dict[str, list[float]]], Sequence[Encoded]],
     nonmembers: tuple[list[dict[str, list[float]]], Sequence[Encoded]],
     reference: tuple[list[dict[str, list[float]]], list[dict[str, list[float]]]] | None = None,
+    paired: bool = False,
     **rule: Any,
 ) -> dict[str, dict[str, Any]]:
-    """Per label: the loss score's AUC on that label's tokens, training records against held-out ones, how
-    many records and distinct values each side has, and, with at least `MIN_JUDGED` distinct values a side,
-    the membership rule on that label (`rule.judge`: against the reference model's AUC on the same records,
-    else 0.5; both sides count). Labels with fewer values are "not judged": their AUC is too noisy."""
+    """Per label: the loss score's AUC on that label's tokens, training records against held-out ones (or,
+    `paired`, against each record's own copy with its values replaced), how many records and distinct values
+    each side has, and, with at least `MIN_JUDGED` distinct values a side, the membership rule on that label
+    (`rule.judge`: against the reference model's AUC on the same records, else 0.5; both sides count).
+    Labels with fewer values are "not judged": their AUC is too noisy."""
     (mem_stats, mem), (non_stats, non) = members, nonmembers
     scores = [label_losses(mem_stats, mem), label_losses(non_stats, non)]
     refs = [label_losses(reference[0], mem), label_losses(reference[1], non)] if reference else None
@@ -216,7 +218,8 @@ def by_label(
         if min(values) >= MIN_JUDGED:
             ref = tuple([refs[s][i].get(label, math.nan) for i in keep[s]] for s in (0, 1)) if refs else None
             clusters = (value_clusters([mem[i] for i in keep[0]]), value_clusters([non[i] for i in keep[1]]))
-            row["rule"] = judge(m, n, paired=False, reference=ref, clusters=clusters, **rule)
+            clusters = (clusters[0], clusters[0]) if paired else clusters  # a pair is resampled whole
+            row["rule"] = judge(m, n, paired=paired, reference=ref, clusters=clusters, **rule)
         out[label] = row
     return out
 
@@ -266,13 +269,12 @@ def paired_membership(ctx: Context) -> dict[str, Any] | None:
     groups = {"members": [ctx.encoded[i] for i in index], "nonmembers": copies}
     models = {"model": ctx.model, **({"reference": ctx.reference} if ctx.reference is not None else {})}
     loss: dict[str, dict[str, list[float]]] = {}
+    stats: dict[str, dict[str, list]] = {}
     result: dict[str, Any] = {"pairs": len(index), "k": 0.2}
     for name, m in models.items():
-        scores = {
-            g: _scores(token_stats(m, ctx.tokenizer, ctx.kind, encs, progress=ctx.progress, sensitive_only=True),
-                       encs, ctx.tokenizer, "sensitive", 0.2)
-            for g, encs in groups.items()
-        }  # fmt: skip
+        stats[name] = {g: token_stats(m, ctx.tokenizer, ctx.kind, encs, progress=ctx.progress, sensitive_only=True)
+                       for g, encs in groups.items()}  # fmt: skip
+        scores = {g: _scores(stats[name][g], encs, ctx.tokenizer, "sensitive", 0.2) for g, encs in groups.items()}
         loss[name] = {g: _column(rows, "loss") for g, rows in scores.items()}
         block = {
             s: {"auc": _round(auc(_column(scores["members"], s), _column(scores["nonmembers"], s)))} for s in SCORES
@@ -285,6 +287,12 @@ def paired_membership(ctx: Context) -> dict[str, Any] | None:
         reference=(ref["members"], ref["nonmembers"]) if ref else None, clusters=(clusters, clusters),
         reference_name=ctx.reference_name or "no reference model", margin=cfg.membership_margin,
         resamples=cfg.bootstrap, seed=cfg.seed,
+    )  # fmt: skip
+    # per label, each on its own tokens: labels whose errors have opposite signs are never averaged together
+    ref_stats = (stats["reference"]["members"], stats["reference"]["nonmembers"]) if ref else None
+    result["by_label"] = by_label(
+        (stats["model"]["members"], groups["members"]), (stats["model"]["nonmembers"], copies), ref_stats,
+        paired=True, margin=cfg.membership_margin, resamples=cfg.bootstrap, seed=cfg.seed,
     )  # fmt: skip
     return result
 

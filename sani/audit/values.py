@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -109,6 +109,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "at_cap": round(sum(r["rank"] == 1 for r in rs) / len(rs), 4),
             "n": n,
             "cap": round(math.log2(n + 1), 3),
+            # what most of its candidates came from: "holdout" (values never seen) or a generator (indicative)
+            "generator": Counter(r["generator"] for r in rs).most_common(1)[0][0],
         }
 
     if not rows:
