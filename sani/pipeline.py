@@ -64,8 +64,7 @@ class Run:
     # with a target, the stop's own records and holdout half, and the rest, which the audits report on
     stop: tuple[list[data.Encoded], list[data.Encoded] | None] = ([], None)
     audited: tuple[list[data.Encoded], list[data.Encoded] | None] | None = None
-    pool: list[tuple[str, str]] = field(default_factory=list)  # held-out values: the repair's surrogates
-    split: parts.Parts | None = None
+    split: parts.Parts | None = None  # which records serve what; its pool: the repair's held-out surrogates
 
 
 @dist.reports_failures
@@ -216,7 +215,7 @@ def _audit(run: Run, name: str, cache: Path | None = None) -> dict[str, Any]:
 def _split_for_stop(run: Run) -> None:
     """The holdout's surrogate values, the stop's records and holdout, and what the audits report on."""
     p = parts.assign(run.encoded, run.holdout, run.cfg)
-    run.pool, run.stop, run.audited, run.split = p.pool, (p.stop, p.stop_holdout), (p.audited, p.audited_holdout), p
+    run.stop, run.audited, run.split = (p.stop, p.stop_holdout), (p.audited, p.audited_holdout), p
 
 
 def _audited(run: Run) -> tuple[list[data.Encoded], list[data.Encoded] | None]:
@@ -261,7 +260,8 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
             audit=dataclasses.replace(sanitize_audit(cfg.seed, kind.name), paired_records=0),
         )
     repair_cfg = dataclasses.replace(cfg, epochs=cfg.max_epochs) if stop else cfg
-    run.examples = run.source.training_examples(m, tok, kind, run.encoded, repair_cfg, run.work, run.pool)
+    pool = run.split.pool if run.split else []
+    run.examples = run.source.training_examples(m, tok, kind, run.encoded, repair_cfg, run.work, pool)
     log.info("repairing: %s, %s epochs at lr %s", cfg.objective, repair_cfg.epochs, cfg.lr)
     whole = (type(m), m.dtype)  # what the gathered weights load as, if the Trainer shards them (FSDP, ZeRO-3)
     stats = repair.train(
@@ -332,8 +332,8 @@ def _report(
 
 
 def _surrogates(run: Run) -> dict[str, Any]:
-    held = run.split.held_records if run.split else 0
-    return calibrate.surrogate_report(run.cfg, [e.record for e in run.encoded], run.pool, held)
+    pool, held = (run.split.pool, run.split.held_records) if run.split else ([], 0)
+    return calibrate.surrogate_report(run.cfg, [e.record for e in run.encoded], pool, held)
 
 
 def _write(run: Run, report: dict[str, Any], overwrite: bool) -> None:
