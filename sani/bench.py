@@ -203,8 +203,8 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
 
 
 def split_holdout(records: list[data.Record], share: float, seed: int) -> tuple[list, list]:
-    """(training, held-out) records: about `share` of the records with values held out, by value: records that
-    share a value go to the same side, so that no held-out value was trained on."""
+    """(training, held-out) records: about `share` of the records held out, by value: records that share a
+    value go to the same side, so that no held-out value was trained on."""
     from .audit.common import split_by_value
 
     return split_by_value(records, share, f"sani:bench:holdout:{seed}")
