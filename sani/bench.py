@@ -17,18 +17,19 @@ from typing import Any
 
 import torch
 
-from . import data, erase, machine, models, repair, tiny
+from . import data, erase, machine, models, parts, repair, tiny
 from .adapters import is_peft
 from .audit import AuditResult
 from .audit.runner import run as audit_model
 from .bench_report import ORACLE, markdown_table, plot
-from .config import AuditConfig, make_config
+from .config import AuditConfig
 from .corpus import load_records
 from .errors import SaniError
 from .files import write_json
 from .kinds import of
+from .level import LevelCorrection
 from .memory import PeakMemory
-from .parts import held_pool
+from .presets import make_config
 
 UNCALIBRATED = {"forget_weight": 1.0, "lr": 5e-4, "epochs": 2.0}  # the forget terms' settings before calibration
 # name -> SanitizeConfig values (on top of the default preset, or the preset named in "preset")
@@ -48,6 +49,7 @@ METHODS: dict[str, dict[str, Any]] = {
 CURVE = {"calibrated-e2": {"epochs": 2.0}, "calibrated-w1": {"forget_weight": 1.0}, "calibrated-lr1e-3": {"lr": 1e-3},
          "calibrated-no-anchors": {"anchors": 0}, "calibrated-corpus": {"surrogate_source": "corpus"},
          "calibrated-faker": {"surrogate_source": "faker"}, "calibrated-holdout": {"surrogate_source": "holdout"},
+         "calibrated-level": {"level": "holdout"},
          "calibrated-unlikelihood": {  # masked LMs' (docs/method.md)
              "objective": "masked+calibrated+unlikelihood", "forget_weight": 3.0, "epochs": 5.0, "lr": 2e-3, "scheduler": "linear"}}  # fmt: skip
 # value exposure: 200 values a model, each among 300 candidates; a masked LM 100 among 30 (a pass per token)
@@ -64,13 +66,16 @@ def apply_method(
     values: dict[str, Any],
     *,
     seed: int = 0,
-    pool: Sequence[tuple[str, str]] = (),
+    split: parts.Parts | None = None,
 ) -> dict[str, Any]:
     """Run one method's erase and repair on `model` in place; returns its config, seconds and peak memory.
-    `pool`: the held-out values a calibrated repair with surrogate source "holdout" aims at."""
+    `split`: its pool, the held-out values a calibrated repair with surrogate source "holdout" aims at; its
+    stop's part, the records and holdout a level correction measures (`sani.level`)."""
     values = dict(values)
     kind = of(model)
     cfg = make_config(values.pop("preset", None), task=kind.name, lora=is_peft(model), seed=seed, **values)
+    split = split or parts.Parts(audited=list(encoded))
+    level = LevelCorrection.for_run(cfg, tokenizer, kind, encoded, split)
     if torch.cuda.is_available():
         model.to("cuda")  # erase-only methods never reach the Trainer, which would move it
     with PeakMemory() as mem:
@@ -81,9 +86,10 @@ def apply_method(
         targets = 0.0  # where the time goes: a calibrated repair scores its targets before it trains
         if cfg.epochs > 0:
             clock = time.perf_counter()
-            examples = repair.examples_for(model, tokenizer, encoded, cfg, kind, pool=pool)
+            examples = repair.examples_for(model, tokenizer, encoded, cfg, kind, pool=split.pool)
             targets = time.perf_counter() - clock
-            repair.train(model, tokenizer, examples, cfg, kind=kind, progress=False)
+            repair.train(model, tokenizer, examples, cfg, kind=kind, progress=False, callbacks=[level] if level else [],
+                         level=level and level.shifts)  # fmt: skip
         seconds = time.perf_counter() - start
     model.eval()
     return {"config": cfg.to_dict(), "seconds": round(seconds, 2), "seconds_targets": round(targets, 2),
@@ -184,22 +190,35 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     canaries = json.loads(Path(paths["canaries"]).read_text())
     original, tok = models.load(paths["original"]).pair
     enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
-    # a third of the holdout's values serve a calibrated repair as surrogates; every row is measured on the rest
-    pool, hold, _ = held_pool(data.encode_corpus(tok, data.read_corpus(paths["holdout"])), seed)
+    p = _parts(enc, data.encode_corpus(tok, data.read_corpus(paths["holdout"])), seed, s)
     probe = read_task(paths["task"])
-    rows = {"original": {**measure(original, tok, enc, hold, canaries, probe, seed, s), "seconds": 0.0}}
+    rows = {
+        "original": {**measure(original, tok, p.audited, p.audited_holdout, canaries, probe, seed, s), "seconds": 0.0}
+    }
     with PeakMemory() as mem:
         start = time.perf_counter()
         oracle = train_from_scratch(arch, tok, enc, objective="masked", seed=seed, progress=False, **s.memorize)
         oracle_seconds = time.perf_counter() - start
     rows[ORACLE] = {
-        **measure(oracle, tok, enc, hold, canaries, probe, seed, s),
+        **measure(oracle, tok, p.audited, p.audited_holdout, canaries, probe, seed, s),
         "seconds": round(oracle_seconds, 2),
         "peak_memory_mib": round(mem.peak, 1),
     }
     del oracle
-    _run_methods(paths["original"], tok, enc, hold, canaries, probe, seed, s, rows, pool)
+    _run_methods(paths["original"], tok, enc, p, canaries, probe, seed, s, rows)
     return rows
+
+
+def _parts(enc: list[data.Encoded], hold: list[data.Encoded], seed: int, s: BenchSettings) -> parts.Parts:
+    """Which records serve what, the same for every row: a third of the holdout's values, by value, serve a
+    calibrated repair as surrogates; when a method corrects its level on the holdout, a quarter of the
+    records and half the rest of the holdout are what it measures (`parts.split`); every row is measured on
+    the rest."""
+    pool, hold, n = parts.held_pool(hold, seed)
+    if not any({**METHODS, **CURVE}[m].get("level") == "holdout" for m in s.methods):
+        return parts.Parts(pool, [], None, list(enc), hold, n)
+    stop, audited, stop_hold, audited_hold = parts.split(enc, hold, True, seed)
+    return parts.Parts(pool, stop, stop_hold, audited, audited_hold, n)
 
 
 def split_holdout(records: list[data.Record], share: float, seed: int) -> tuple[list, list]:
@@ -223,20 +242,21 @@ def _run_tiny_on_corpus(arch: str, seed: int, s: BenchSettings, workdir: Path) -
     texts = [r.text for r in train] if s.tokenizer == "corpus" else [r.text for r in make_corpus(200, seed=seed + 3)]
     tok = tiny.train_for(arch, texts)
     enc = data.encode_corpus(tok, train)
-    pool, held, _ = held_pool(data.encode_corpus(tok, hold), seed)
+    p = _parts(enc, data.encode_corpus(tok, hold), seed, s)
     original = train_from_scratch(arch, tok, enc, objective="full", seed=seed, progress=False, **s.memorize)
     path = workdir / f"{arch}-{seed}" / "original"
     tiny.save(original, tok, path)
-    rows = {"original": {**measure(original, tok, enc, held, None, None, seed, s), "seconds": 0.0}}
+    rows = {"original": {**measure(original, tok, p.audited, p.audited_holdout, None, None, seed, s), "seconds": 0.0}}
     del original
     with PeakMemory() as mem:
         start = time.perf_counter()
         oracle = train_from_scratch(arch, tok, enc, objective="masked", seed=seed, progress=False, **s.memorize)
         oracle_seconds = time.perf_counter() - start
-    rows[ORACLE] = {**measure(oracle, tok, enc, held, None, None, seed, s), "seconds": round(oracle_seconds, 2),
+    rows[ORACLE] = {**measure(oracle, tok, p.audited, p.audited_holdout, None, None, seed, s),
+                    "seconds": round(oracle_seconds, 2),
                     "peak_memory_mib": round(mem.peak, 1)}  # fmt: skip
     del oracle
-    _run_methods(path, tok, enc, held, None, None, seed, s, rows, pool)
+    _run_methods(path, tok, enc, p, None, None, seed, s, rows)
     return rows
 
 
@@ -246,9 +266,9 @@ def _run_user(path: str, seed: int, s: BenchSettings) -> dict[str, dict[str, Any
         raise SaniError("--model needs --corpus and --holdout: the corpus it was fine-tuned on and held-out text")
     original, tok = models.load(path).pair
     enc = data.encode_corpus(tok, load_records(s.corpus))
-    pool, hold, _ = held_pool(data.encode_corpus(tok, load_records(s.holdout)), seed)
-    rows = {"original": {**measure(original, tok, enc, hold, None, None, seed, s), "seconds": 0.0}}
-    _run_methods(path, tok, enc, hold, None, None, seed, s, rows, pool)
+    p = _parts(enc, data.encode_corpus(tok, load_records(s.holdout)), seed, s)
+    rows = {"original": {**measure(original, tok, p.audited, p.audited_holdout, None, None, seed, s), "seconds": 0.0}}
+    _run_methods(path, tok, enc, p, None, None, seed, s, rows)
     return rows
 
 
@@ -256,20 +276,20 @@ def _run_methods(
     path: str | Path,
     tok: Any,
     enc: Sequence[data.Encoded],
-    hold: Sequence[data.Encoded],
+    p: parts.Parts,
     canaries: dict[str, Any] | None,
     probe: list[tuple[str, str]] | None,
     seed: int,
     s: BenchSettings,
     rows: dict[str, dict[str, Any]],
-    pool: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """Each method on a fresh copy of the model at `path`, measured; then the ratios of every row."""
+    """Each method on a fresh copy of the model at `path`, repaired on every record of `enc`, measured on
+    `p`'s audited part; then the ratios of every row."""
     for name in s.methods:
         model = models.load(path).model
-        run = apply_method(model, tok, enc, {**METHODS, **CURVE}[name], seed=seed, pool=pool)
+        run = apply_method(model, tok, enc, {**METHODS, **CURVE}[name], seed=seed, split=p)
         rows[name] = {
-            **measure(model, tok, enc, hold, canaries, probe, seed, s),
+            **measure(model, tok, p.audited, p.audited_holdout, canaries, probe, seed, s),
             "seconds": run["seconds"],
             "seconds_targets": run["seconds_targets"],
             "peak_memory_mib": run["peak_memory_mib"],

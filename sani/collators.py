@@ -41,15 +41,21 @@ class SpanCollator:
             out["forget_labels"] = pad("forget_labels", IGNORE)
         if "value_ids" in batch[0]:
             out["value_ids"] = pad("value_ids", -1)
-            out["value_targets"] = value_targets(batch)
+            out.update(value_targets(batch))
         return out
 
 
-def value_targets(batch: list[dict[str, Any]]) -> torch.Tensor:
-    """The calibrated repair's targets [batch, most values in a window], NaN-padded (`sani.calibrate`)."""
+def value_targets(batch: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+    """The calibrated repair's targets [batch, most values in a window], NaN-padded (`sani.calibrate`), and,
+    when the windows carry them, their labels' indices, -1-padded (`sani.level`)."""
     width = max(1, max(len(b["value_targets"]) for b in batch))
     nan = float("nan")
-    return torch.tensor([list(b["value_targets"]) + [nan] * (width - len(b["value_targets"])) for b in batch])
+    out = {"value_targets": torch.tensor([list(b["value_targets"]) + [nan] * (width - len(b["value_targets"]))
+                                          for b in batch])}  # fmt: skip
+    if "value_labels" in batch[0]:
+        out["value_labels"] = torch.tensor([list(b["value_labels"]) + [-1] * (width - len(b["value_labels"]))
+                                            for b in batch], dtype=torch.long)  # fmt: skip
+    return out
 
 
 @dataclass
@@ -96,7 +102,7 @@ class MLMCollator:
             out["value_ids"] = vid.masked_fill(~forget, -1)
             if self.alone:  # a token masked with the rest of its value in view (the fill-in probe's question)
                 forget = forget | (learns & sens & ~forget & (torch.rand(sens.shape) < self.forget_probability))
-            out["value_targets"] = value_targets(batch)
+            out.update(value_targets(batch))
         elif self.forget_probability:
             forget = sens & (torch.rand(sens.shape) < self.forget_probability)
         else:

@@ -1,7 +1,7 @@
 """Settings as dataclasses, one per pipeline stage (erase, repair, target, audit), each field with its help:
 the single source for the Python API, the YAML file and the command line (`sani.cli` generates its flags
-from them with transformers' `HfArgumentParser`). Later sources override earlier ones:
-preset < YAML file < explicit arguments."""
+from them with transformers' `HfArgumentParser`). `sani.presets` builds one from a preset, a YAML file and
+explicit arguments."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import dataclasses
 import re
 import typing
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 from .candidates import SOURCES as SURROGATE_SOURCES
@@ -22,6 +21,7 @@ OBJECTIVES = ("full", "masked", "masked+unlikelihood", "masked+maxent", "masked+
               "masked+ascent", "masked+npo", "masked+calibrated", "masked+calibrated+unlikelihood")  # fmt: skip
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
 PRECISIONS = ("fp32", "bf16", "fp16")
+LEVELS = ("fixed", "holdout")
 
 
 def opt(default: Any = dataclasses.MISSING, help: str = "", **argparse_kw: Any) -> Any:
@@ -122,6 +122,10 @@ class RepairConfig:
     surrogate_source: str = opt("faker", "masked+calibrated: holdout (a third of --holdout's values, else faker), corpus "
                                 "(learnt from the label's own), faker (else shape), shape", choices=SURROGATE_SOURCES)  # fmt: skip
     surrogate_locale: str = opt("en_US", "masked+calibrated: Faker's locale for the surrogates Faker serves")
+    level: str = opt("fixed", "masked+calibrated: fixed (the surrogates' level, scored before the repair) or holdout "
+                     "(moved per label during the repair to the level of --holdout's values, which the model never "
+                     "saw; needs a holdout)", choices=LEVELS)  # fmt: skip
+    level_checks: int = opt(4, "with level holdout: corrections per epoch")
 
     def validate_repair(self) -> None:
         _need(self.forget_weight >= 0, self, "forget_weight", "must be >= 0")
@@ -138,6 +142,7 @@ class RepairConfig:
         _need(self.lora_rank >= 0, self, "lora_rank", "must be >= 0 (0: train all the weights)")
         _need(self.surrogates >= 1, self, "surrogates", "must be at least 1")
         _need(0 <= self.anchors <= self.surrogates, self, "anchors", "must be between 0 and surrogates")
+        _need(self.level_checks >= 1, self, "level_checks", "must be at least 1")
 
 
 @dataclass
@@ -175,7 +180,6 @@ class SanitizeConfig(TargetConfig, RepairConfig, EraseConfig):
         self.validate_erase(adapter)
         self.validate_repair()
         self.validate_target()
-        _need(self.preset in PRESETS, self, "preset", f"choose one of {', '.join(PRESETS)}")
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -275,84 +279,7 @@ def parse_target(spec: str) -> dict[str, float]:
     return {m[1]: float(m[2]) for m in parts}
 
 
-# The paper's literal recipe (random half of the last layer's FFN, masked repair for 2 epochs) and ours, which
-# adds a calibrated forget term on the values: see docs/method.md for the measurements behind it.
-PAPER = dict(layers=1, fraction=0.5, strategy="random", reset="reinit", objective="masked", epochs=2.0, lr=5e-4)
-PRESETS: dict[str, dict[str, Any]] = {"default": {}, "paper": PAPER}
-
-# What the default preset changes for masked LMs: the calibrated objective broke a tiny BERT's utility
-# (masked-token perplexity x7, docs/method.md), so unlikelihood stays; each epoch pushes down only the sensitive
-# tokens it masks, so more epochs at a constant rate, a larger share and a heavier forget term.
-TASK_DEFAULTS: dict[str, dict[str, Any]] = {
-    "masked-lm": {
-        "objective": "masked+unlikelihood",
-        "epochs": 5.0,
-        "lr": 5e-4,
-        "forget_weight": 2.0,
-        "forget_probability": 0.5,
-        "scheduler": "constant",
-    },  # fmt: skip
-}
-
-# LoRA weights learn slower than full weights at the same rate (the usual advice: about 10x the full
-# fine-tuning rate); measured on a tiny GPT-2 adapter: 5e-4 left 29% regurgitation, 5e-3 reached 0%.
-LORA_LR = 5e-3
-
-
 def _accelerator() -> bool:
     import torch
 
     return torch.cuda.is_available() or torch.backends.mps.is_available()
-
-
-def make_config(
-    preset: str | None = None,
-    file: str | Path | None = None,
-    *,
-    task: str | None = None,
-    lora: bool = False,
-    **overrides: Any,
-) -> SanitizeConfig:
-    """Build a validated config from a preset, an optional YAML file and explicit values (None = not given).
-
-    The preset is the explicit one, else the file's, else `default`; the default preset takes the model
-    task's values (`TASK_DEFAULTS`) under the file's and the explicit ones. A repair that trains LoRA
-    weights (`lora`: the model is an adapter, or `lora_rank` is set) defaults to `LORA_LR`."""
-    from_file = _read_yaml(Path(file)) if file is not None else {}
-    from_file = {k.replace("-", "_"): v for k, v in from_file.items()}
-    preset = preset or from_file.get("preset") or "default"
-    if preset not in PRESETS:
-        raise SaniError(f"preset={preset!r}: choose one of {', '.join(PRESETS)}")
-    known = {f.name for f in fields(SanitizeConfig)}
-    for k in from_file:
-        if k not in known:
-            raise SaniError(f"{file}: unknown option '{k}' (known: {', '.join(sorted(known))})")
-    for k in overrides:
-        if k not in known:
-            raise SaniError(f"unknown option '{k}'")
-    by_task = TASK_DEFAULTS.get(task or "", {}) if preset == "default" else {}
-    given = {**from_file, **{k: v for k, v in overrides.items() if v is not None}}
-    values = {**PRESETS[preset], **by_task, **given, "preset": preset}
-    if (lora or values.get("lora_rank")) and "lr" not in given:
-        values["lr"] = LORA_LR
-    return SanitizeConfig(**values).validate(adapter=lora)
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
-    if not path.is_file():
-        raise SaniError(f"{path}: config file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise SaniError(f"{path}{where}: not valid YAML") from None
-    except UnicodeDecodeError:
-        raise SaniError(f"{path}: not valid UTF-8") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise SaniError(f"{path}: expected a mapping of option: value")
-    return data

@@ -139,17 +139,22 @@ def calibrated_loss(
     *,
     value_ids: torch.Tensor,
     value_targets: torch.Tensor,
+    value_offsets: torch.Tensor | None = None,
     beta: float = 0.1,
     logp: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Mean over values of smooth-L1(gap, beta), gap = (log p(value) - target) / its token count: the value
-    pulled to the target from both sides (more likely than an unseen value leaks membership; less likely
-    leaks it too). `value_targets` [batch, n_values]: the target log-likelihood of each value (NaN: none)."""
+    """Mean over values of smooth-L1(gap, beta), gap = (log p(value) - target) / its token count - offset:
+    the value pulled to the target from both sides (more likely than an unseen value leaks membership; less
+    likely leaks it too). `value_targets` [batch, n_values]: the target log-likelihood of each value (NaN:
+    none); `value_offsets` (same shape, optional): a per-token shift of each target, the level correction
+    measured during the repair (`sani.level`)."""
     total, count = value_logliks(logits, forget_labels, value_ids, value_targets.size(1), shift, logp)
     valid = (count > 0) & ~torch.isnan(value_targets)
     if not valid.any():
         return logits.sum() * 0.0
     gap = (total[valid] - value_targets[valid].float()) / count[valid]
+    if value_offsets is not None:
+        gap = gap - value_offsets[valid].float()
     return F.smooth_l1_loss(gap, torch.zeros_like(gap), beta=beta)
 
 
@@ -160,6 +165,7 @@ def calibrated_unlikelihood_loss(
     *,
     value_ids: torch.Tensor,
     value_targets: torch.Tensor,
+    value_offsets: torch.Tensor | None = None,
     logp: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """`calibrated_loss` on the whole values, plus unlikelihood on the sensitive tokens outside them: a masked
@@ -167,8 +173,9 @@ def calibrated_unlikelihood_loss(
     the whole-value calibration never asks."""
     alone = forget_labels.masked_fill(value_ids >= 0, IGNORE)  # both aligned with the input ids
     calibrated = calibrated_loss(
-        logits, forget_labels, shift, value_ids=value_ids, value_targets=value_targets, logp=logp
-    )
+        logits, forget_labels, shift, value_ids=value_ids, value_targets=value_targets,
+        value_offsets=value_offsets, logp=logp,
+    )  # fmt: skip
     return calibrated + unlikelihood_loss(logits, alone, shift, logp=logp)
 
 

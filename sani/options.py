@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import detect
-from .config import PRESETS, EraseConfig, RepairConfig, TargetConfig, opt
+from .config import EraseConfig, RepairConfig, TargetConfig, opt
+from .presets import PRESETS
 from .spans import SpanFinder, parse_rare
 
 

@@ -67,13 +67,17 @@ def split(
 
 def assign(encoded: Sequence[Encoded], holdout: Sequence[Encoded] | None, cfg: Any) -> Parts:
     """The parts of one sanitization with settings `cfg`: the holdout's surrogate values first (a calibrated
-    repair with `surrogate_source="holdout"`), then the stop's records and holdout (with a `target`)."""
+    repair with `surrogate_source="holdout"`), then the stop's records and holdout (with a `target`, or a
+    calibrated repair with `level="holdout"`, whose correction measures the same part: `sani.level`)."""
     pool, held = [], 0
-    if cfg.objective in CALIBRATED and cfg.surrogate_source == "holdout":
+    calibrated = cfg.objective in CALIBRATED
+    if calibrated and cfg.surrogate_source == "holdout":
         pool, holdout, held = held_pool(holdout, cfg.seed)
-    if not cfg.target:
+    leveled = calibrated and cfg.level == "holdout"
+    if not cfg.target and not leveled:
         return Parts(pool, [], None, list(encoded), holdout, held)
     from .target import Target
 
-    stop, audited, stop_hold, audited_hold = split(encoded, holdout, Target.parse(cfg.target).on_records, cfg.seed)
+    on_records = leveled or Target.parse(cfg.target).on_records
+    stop, audited, stop_hold, audited_hold = split(encoded, holdout, on_records, cfg.seed)
     return Parts(pool, stop, stop_hold, audited, audited_hold, held)

@@ -22,10 +22,13 @@ from .adapters import adapter_base, is_adapter_dir
 from .audit import gate
 from .audit.probe import read_task
 from .audit.runner import run as audit_model
-from .config import AuditConfig, SanitizeConfig, make_config
+from .config import AuditConfig, SanitizeConfig
 from .errors import SaniError
 from .files import atomic_dir, check_out, digest, work_dir, write_json
 from .inputs import finders, task_and_probe
+from .level import LevelCorrection
+from .losses import CALIBRATED
+from .presets import make_config
 from .spans import SpanFinder
 from .version import __version__
 
@@ -61,10 +64,7 @@ class Run:
     timings: dict[str, float] = field(default_factory=dict)
     examples: Any = None  # the repair's training windows
     output_fingerprint: str | None = None
-    # with a target, the stop's own records and holdout half, and the rest, which the audits report on
-    stop: tuple[list[data.Encoded], list[data.Encoded] | None] = ([], None)
-    audited: tuple[list[data.Encoded], list[data.Encoded] | None] | None = None
-    split: parts.Parts | None = None  # which records serve what; its pool: the repair's held-out surrogates
+    split: parts.Parts | None = None  # which records serve what: the stop's, the audits', the surrogates'
 
 
 @dist.reports_failures
@@ -116,7 +116,7 @@ def sanitize(
     check_out(Path(out), src.given, overwrite)
     run = _prepare(src, Path(out), cfg, source, hold, rows, resume, allow_pickle, trust_remote_code, progress)
     run.timings["load"] = time.perf_counter() - clock
-    _split_for_stop(run)
+    run.split = parts.assign(run.encoded, run.holdout, cfg)  # the surrogates', the stop's and the audits' records
     before = _audit(run, "audit_before", cache=run.work / "audit_before.json") if run_audit else None
     _erase(run)
     train_stats = _repair(run, resume=resume, save_steps=save_steps)
@@ -148,6 +148,8 @@ def _read(
                             cache_dir=cache[0], cache_key=cache[1], check=False)  # fmt: skip
     hold = corpora.holdout_records(holdout, hold_finder, stream=stream, audit_records=audit_records, seed=cfg.seed)
     corpora.require_spans(source)
+    if cfg.level == "holdout" and cfg.objective in CALIBRATED and (stream or holdout is None):
+        raise SaniError("level='holdout': needs --holdout, and not --stream (its parts would number labels apart)")
     rows = read_task(probe) if probe is not None else None
     base = Path(cfg.base_model) if cfg.base_model else None
     if cfg.reset == "base" and not src.adapter and not (base and base.is_dir() and any(base.glob("*.safetensors"))):
@@ -212,15 +214,9 @@ def _audit(run: Run, name: str, cache: Path | None = None) -> dict[str, Any]:
     return result
 
 
-def _split_for_stop(run: Run) -> None:
-    """The holdout's surrogate values, the stop's records and holdout, and what the audits report on."""
-    p = parts.assign(run.encoded, run.holdout, run.cfg)
-    run.stop, run.audited, run.split = (p.stop, p.stop_holdout), (p.audited, p.audited_holdout), p
-
-
 def _audited(run: Run) -> tuple[list[data.Encoded], list[data.Encoded] | None]:
     """The records and holdout the audits report on."""
-    return run.audited or (run.encoded, run.holdout)
+    return (run.split.audited, run.split.audited_holdout) if run.split else (run.encoded, run.holdout)
 
 
 def sanitize_audit(seed: int, task: str) -> AuditConfig:
@@ -250,18 +246,18 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
             tok,
             run.encoded,
             Target.parse(cfg.target),
-            holdout=run.stop[1],
+            holdout=run.split.stop_holdout,
             eval_steps=cfg.eval_steps,
             patience=cfg.target_patience,
             work_dir=run.work,
             seed=cfg.seed,
             kind=kind,
-            checked=run.stop[0],
+            checked=run.split.stop,
             audit=dataclasses.replace(sanitize_audit(cfg.seed, kind.name), paired_records=0),
         )
+    level = LevelCorrection.for_run(cfg, tok, kind, run.encoded, run.split)  # None unless level="holdout"
     repair_cfg = dataclasses.replace(cfg, epochs=cfg.max_epochs) if stop else cfg
-    pool = run.split.pool if run.split else []
-    run.examples = run.source.training_examples(m, tok, kind, run.encoded, repair_cfg, run.work, pool)
+    run.examples = run.source.training_examples(m, tok, kind, run.encoded, repair_cfg, run.work, run.split.pool)
     log.info("repairing: %s, %s epochs at lr %s", cfg.objective, repair_cfg.epochs, cfg.lr)
     whole = (type(m), m.dtype)  # what the gathered weights load as, if the Trainer shards them (FSDP, ZeRO-3)
     stats = repair.train(
@@ -273,23 +269,24 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
         checkpoint_dir=run.work / "checkpoints",
         save_steps=save_steps,
         resume=resume,
-        callbacks=[stop] if stop else [],
+        callbacks=[c for c in (stop, level) if c],
         progress=run.progress,
         gather_to=run.work / "gathered",
+        level=level and level.shifts,
     )
     if stats.get("sharded"):  # the weights were trained sharded: every process loads them whole
         run.loaded.model = m = None
         run.loaded.model = m = sharded.load_whole(run.work / "gathered", *whole)
+    if level:
+        stats.update(level.summary(), stop_split=run.split.summary())
     if stop:
-        stats.update(stop.summary(), target=cfg.target)
-        stats["stop_split"] = run.split.summary()
+        stats.update(stop.summary(), target=cfg.target, stop_split=run.split.summary())
         if not stop.met:
             log.warning("the repair reached max_epochs=%s without meeting %s", cfg.max_epochs, cfg.target)
     run.timings["repair"] = time.perf_counter() - clock
     run.output_fingerprint = models.fingerprint(m)
-    if not dist.agree(
-        run.output_fingerprint
-    ):  # several processes: each audits and one writes, so all must hold the same weights
+    agreed = dist.agree(run.output_fingerprint)  # several processes: each audits and one writes, so all
+    if not agreed:  # must hold the same weights
         raise SaniError("the processes hold different weights after the repair; nothing was written")
     return stats
 

@@ -64,23 +64,27 @@ def build_examples(
     separator: int | None = None,
     targets: Sequence[Sequence[float]] | None = None,
     learn: bool = True,
+    labels: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Training windows as the kind's collator takes them (`Kind.example`). With `packing`, records (each
     followed by `separator`, if given) are concatenated and cut into full windows of `max_length`; every
     token keeps its own sensitive flag, so the masks stay aligned across the cuts. With `targets` (per
     record, per span: `sani.calibrate.targets`), each window also numbers the values it holds whole
     (`value_ids`, -1 elsewhere) and carries their targets (`value_targets`). `learn=False`: windows that
-    teach no token (the calibrated repair's anchors), only their values' targets."""
+    teach no token (the calibrated repair's anchors), only their values' targets. `labels` (with `targets`;
+    per record, per span: the index of its label, -1 for none) adds each window's `value_labels`, which the
+    level correction reads (`sani.level`)."""
     if objective not in OBJECTIVES:
         raise SaniError(f"objective={objective!r}: choose one of {', '.join(OBJECTIVES)}")
     encoded = list(encoded) if targets is not None else encoded
     flat = [t for ts in targets for t in ts] if targets is not None else None
+    flat_labels = list(labels) if labels is not None else None
     sizes = Counter(o for _, own in numbered(encoded) for o in own if o >= 0) if flat is not None else None
     out = []
     for ids, own in cut(encoded, max_length, packing, separator):
         ex: dict[str, Any] = kind.example(ids, [o >= 0 for o in own], objective, learn=learn)
         if flat is not None:
-            ex.update(value_columns(own, flat, sizes, kind.shift))
+            ex.update(value_columns(own, flat, sizes, kind.shift, flat_labels))
             if not learn and "forget_labels" in ex:  # an anchor only holds its values' level: no other push
                 ex["forget_labels"] = [t if v >= 0 else IGNORE for t, v in zip(ex["forget_labels"], ex["value_ids"])]
         out.append(ex)
@@ -96,16 +100,27 @@ def numbered(encoded: Iterable[Encoded]) -> Iterator[tuple[Encoded, list[int]]]:
         base += len(enc.record.spans)
 
 
-def value_columns(own: Sequence[int], flat: Sequence[float], sizes: Counter, shift: bool = True) -> dict[str, list]:
+def value_columns(
+    own: Sequence[int], flat: Sequence[float], sizes: Counter, shift: bool = True, labels: Sequence[int] | None = None
+) -> dict[str, list]:
     """The values a window holds whole and with a target, numbered in order of appearance. With `shift` (a
-    causal LM), a value that starts the window is left out: nothing before it predicts its first token."""
+    causal LM), a value that starts the window is left out: nothing before it predicts its first token.
+    `labels`: each value's label index, kept as `value_labels`."""
     here = Counter(o for o in own if o >= 0)
     first = own[0] if shift and own else -1
     local: dict[int, int] = {}
     for o in own:
         if o >= 0 and o != first and o not in local and here[o] == sizes[o] and not math.isnan(flat[o]):
             local[o] = len(local)
-    return {"value_ids": [local.get(o, -1) for o in own], "value_targets": [flat[o] for o in local]}
+    out = {"value_ids": [local.get(o, -1) for o in own], "value_targets": [flat[o] for o in local]}
+    if labels is not None:
+        out["value_labels"] = [labels[o] for o in local]
+    return out
+
+
+def label_names(encoded: Iterable[Encoded]) -> list[str]:
+    """The labels of a corpus's spans, sorted: what `value_labels` indexes."""
+    return sorted({s.label for e in encoded for s in e.record.spans})
 
 
 def examples_for(
@@ -132,9 +147,15 @@ def examples_for(
     cal = calibration(model, tokenizer, kind, encoded, k=cfg.surrogates, anchors=cfg.anchors, seed=cfg.seed,
                       source=cfg.surrogate_source, locale=cfg.surrogate_locale, offset=offset, limit=width,
                       progress=progress, pool=pool)  # fmt: skip
-    own = build_examples(encoded, kind, cfg.objective, width, packing=cfg.packing, separator=sep, targets=cal.targets)
+    own_labels = held_labels = None
+    if cfg.level == "holdout":  # each value's label, for the level correction; the anchors' levels stay
+        index = {name: i for i, name in enumerate(label_names(encoded))}
+        own_labels = [index[s.label] for e in encoded for s in e.record.spans]
+        held_labels = [-1 for a in cal.anchors for _ in a.record.spans]
+    own = build_examples(encoded, kind, cfg.objective, width, packing=cfg.packing, separator=sep, targets=cal.targets,
+                         labels=own_labels)  # fmt: skip
     held = build_examples(cal.anchors, kind, cfg.objective, width, packing=cfg.packing, separator=sep,
-                          targets=cal.anchor_targets, learn=False)  # fmt: skip
+                          targets=cal.anchor_targets, learn=False, labels=held_labels)  # fmt: skip
     return own + held
 
 
@@ -180,6 +201,8 @@ def last_complete_checkpoint(folder: Path) -> str | None:
         except (OSError, ValueError, IndexError):
             log.warning("removing the incomplete checkpoint %s", d.name)
             shutil.rmtree(d, ignore_errors=True)
+    if not found:
+        log.warning("no repair checkpoint in %s: the repair starts from the beginning", folder)
     return str(max(found)[1]) if found else None
 
 
@@ -196,6 +219,7 @@ def train(
     callbacks: Sequence[Any] = (),
     progress: bool = True,
     gather_to: str | Path | None = None,
+    level: Any = None,  # a tensor
 ) -> dict[str, Any]:
     """Fine-tune `model` in place on `examples` (the windows of `examples_for`, or a disk-backed `datasets`
     set of them from `sani.corpus`) as `cfg` says (default: `RepairConfig()`). Returns the time, steps and
@@ -205,8 +229,8 @@ def train(
     through fresh LoRA weights, merged back at the end (a LoRA model trains its own adapter). With
     `checkpoint_dir`, a checkpoint (weights, optimizer, scheduler, RNG and data position) is kept there
     every `save_steps` steps; `resume` continues from the last one as if never interrupted. Under FSDP or
-    ZeRO-3 the weights end sharded: they are gathered into the directory `gather_to` (`sani.sharded`), and the returned
-    `sharded` names how they were trained.
+    ZeRO-3 the weights end sharded: they are gathered into `gather_to` (`sani.sharded`); `sharded` says how.
+    `level`: the per-label shifts of the calibrated targets, which a `sani.level.LevelCorrection` moves.
     """
     from .trainer import make_trainer, training_arguments  # transformers' Trainer: imported when training
 
@@ -225,12 +249,10 @@ def train(
         scratch = None if checkpoint_dir else stack.enter_context(tempfile.TemporaryDirectory(prefix="sani-train-"))
         out_dir = Path(checkpoint_dir or scratch)
         last = last_complete_checkpoint(out_dir) if resume else None
-        if resume and last is None:
-            log.warning("no repair checkpoint in %s: the repair starts from the beginning", out_dir)
         args = training_arguments(
             cfg, out_dir, checkpoints=bool(checkpoint_dir), save_steps=save_steps, progress=progress
         )
-        trainer = make_trainer(model, tokenizer, examples, cfg, kind, args, callbacks)
+        trainer = make_trainer(model, tokenizer, examples, cfg, kind, args, callbacks, level)
         start = time.perf_counter()
         result = trainer.train(resume_from_checkpoint=last)
         seconds = time.perf_counter() - start

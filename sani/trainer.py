@@ -38,10 +38,12 @@ class SaniTrainer(Trainer):
         forget_loss=unlikelihood_loss,
         shift: bool = True,
         reference: nn.Module | None = None,
+        level: torch.Tensor | None = None,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
         self.reference = reference  # frozen model before the repair, for NPO
+        self.level = level  # per label, a per-token shift of the calibrated targets (`sani.level` moves it)
         self.shift = shift  # False for masked LMs
         self.remove_callback(PrinterCallback)
         if self.pop_callback(ProgressCallback):
@@ -54,6 +56,10 @@ class SaniTrainer(Trainer):
         labels = inputs.pop("labels")
         forget_labels = inputs.pop("forget_labels", None)
         kw = {k: inputs.pop(k) for k in ("value_ids", "value_targets") if k in inputs}  # calibrated only
+        value_labels = inputs.pop("value_labels", None)
+        if self.level is not None and value_labels is not None:
+            shift = self.level.to(value_labels.device)[value_labels.clamp(min=0)]
+            kw["value_offsets"] = shift.masked_fill(value_labels < 0, 0.0)
         outputs = model(**inputs)
         if self.reference is not None and self.forget_weight and forget_labels is not None:
             device = next(model.parameters()).device
@@ -153,6 +159,7 @@ def make_trainer(
     kind: Kind,
     args: TrainingArguments,
     callbacks: Sequence[Any],
+    level: torch.Tensor | None = None,
 ) -> SaniTrainer:
     forgets = cfg.objective in FORGET_LOSSES
     trainer = SaniTrainer(
@@ -164,6 +171,7 @@ def make_trainer(
         forget_loss=FORGET_LOSSES.get(cfg.objective, unlikelihood_loss),
         shift=kind.shift,
         reference=_frozen_copy(model) if cfg.objective in NEEDS_REFERENCE else None,
+        level=level,
         callbacks=[*callbacks, *_injected_failure()],
     )
     sharded.on_cpu_for_tests(trainer)

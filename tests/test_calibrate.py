@@ -39,6 +39,25 @@ def test_calibrated_loss_pulls_each_value_to_its_target_from_both_sides():
 
 
 @pytest.mark.unit
+def test_a_level_offset_shifts_each_target_per_token():
+    torch.manual_seed(0)
+    logits = torch.randn(1, 6, 5, requires_grad=True)
+    forget, vid = torch.tensor([[IGNORE, 3, 4, IGNORE, 2, IGNORE]]), torch.tensor([[-1, 0, 0, -1, 1, -1]])
+    total, _ = losses.value_logliks(logits.detach(), forget, vid, 2)
+    at = total.clone()  # both values exactly at their targets
+    # value 0 (2 tokens) aimed half a nat a token higher: 0.5 below its new level; value 1 left where it is
+    offsets = torch.tensor([[0.5, 0.0]])
+    loss = losses.calibrated_loss(logits, forget, value_ids=vid, value_targets=at, value_offsets=offsets, beta=0.1)
+    assert loss.item() == pytest.approx((0.5 - 0.05) / 2, abs=1e-5)  # the mean over the two values
+    loss.backward()
+    assert logits.grad[0, 0, 3] < 0 and logits.grad[0, 1, 4] < 0  # value 0 pulled up towards its new level
+    assert logits.grad[0, 3].abs().sum() < 1e-6  # value 1, at its level: no pull
+    # a negative offset by as much, from the value's own level: the same loss, the other way
+    down = losses.calibrated_loss(logits, forget, value_ids=vid, value_targets=at, value_offsets=-offsets, beta=0.1)
+    assert down.item() == pytest.approx(loss.item(), abs=1e-6)
+
+
+@pytest.mark.unit
 def test_calibrated_unlikelihood_adds_unlikelihood_on_the_tokens_outside_whole_values():
     torch.manual_seed(0)
     logits = torch.randn(1, 5, 7)

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from sani import cli
-from sani.config import LORA_LR, PRESETS, TASK_DEFAULTS, SanitizeConfig, make_config
+from sani.config import SanitizeConfig
 from sani.errors import SaniError
+from sani.presets import LORA_LR, PRESETS, TASK_DEFAULTS, make_config
 
 pytestmark = pytest.mark.unit
 

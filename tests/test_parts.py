@@ -7,9 +7,9 @@ import pytest
 from faker import Faker
 
 from sani.candidates import MIN_HELD, Candidates
-from sani.config import make_config
 from sani.data import Encoded, Record, Span
 from sani.parts import HELD_SHARE, assign, held_pool, split
+from sani.presets import make_config
 
 pytestmark = pytest.mark.unit
 
@@ -70,6 +70,16 @@ def test_assign_gives_the_holdout_to_the_calibrated_repair_only():
     assert sum(map(len, used)) + parts.held_records == len(hold)
     assert not assign(enc, hold, make_config(task="causal-lm", surrogate_source="faker")).pool
     assert not assign(enc, hold, make_config(task="causal-lm", objective="masked", surrogate_source="holdout")).pool
+
+
+def test_a_level_correction_gets_the_stops_part_without_a_target():
+    enc, hold = _records(40, seed=3), _records(30, seed=4)
+    parts = assign(enc, hold, make_config(task="causal-lm", level="holdout"))
+    assert parts.stop and parts.stop_holdout and parts.audited and parts.audited_holdout
+    assert not _values(parts.stop) & _values(parts.audited)  # by value: the audit never reports what it measured
+    assert not _values(parts.stop_holdout) & _values(parts.audited_holdout)
+    plain = assign(enc, hold, make_config(task="causal-lm", objective="masked", level="holdout"))
+    assert not plain.stop and len(plain.audited) == len(enc)  # no calibrated targets: nothing to correct
 
 
 def test_holdout_surrogates_are_held_values_nearest_in_length():

@@ -10,7 +10,7 @@ from conftest import tree_digest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import sani
-from sani import data
+from sani import data, level
 from sani.audit import regurgitation, utility
 from sani.config import SanitizeConfig
 from sani.parts import assign
@@ -149,7 +149,9 @@ def test_target_stops_the_repair_at_the_first_check_that_meets_it_measured_apart
     first point that meets all three; membership and value exposure on the stop's own seeded part of the
     records, the kept point's perplexity on half of the holdout; the audit after reports on the rest, and
     sanitization.json says which. With `--surrogate-source holdout` a third of the holdout's records give
-    the repair's surrogates first, whole value groups, and neither the stop nor the audit reads them."""
+    the repair's surrogates first, whole value groups, and neither the stop nor the audit reads them. With
+    `--level holdout` the level correction measures the stop's part: each check's per-label gaps move the
+    labels' targets by an integral step."""
     report = sani.sanitize(
         memorized["original"],
         memorized["train"],
@@ -159,6 +161,7 @@ def test_target_stops_the_repair_at_the_first_check_that_meets_it_measured_apart
         max_epochs=6,
         target_patience=0,
         surrogate_source="holdout",
+        level="holdout",
         progress=False,
     )
     rep = report["repair"]
@@ -182,8 +185,18 @@ def test_target_stops_the_repair_at_the_first_check_that_meets_it_measured_apart
     surrogates = rep["surrogates"]
     assert surrogates["source"] == "holdout" and surrogates["held_out_records"] == split["surrogate_holdout"] > 0
     assert "holdout" in surrogates["by_label"].values() and surrogates["held_out_values"] >= 5
+    corr = rep["level"]
+    assert corr["records"] == split["checked_records"] and corr["copies"] >= corr["records"]
+    checks = corr["checks"]
+    assert len(checks) >= 2 and set(checks[-1]["gap"]) == set(surrogates["by_label"])  # every label measured
+    for label, shift in checks[-1]["shift"].items():  # an integral step per check, within the bound
+        if all(abs(c["shift"][label]) < level.MAX_SHIFT for c in checks):
+            assert shift == pytest.approx(-level.GAIN * sum(c["gap"].get(label, 0) for c in checks), abs=0.01)
     with pytest.raises(sani.SaniError, match="expected METRIC<=LIMIT"):
         sani.sanitize(memorized["original"], memorized["train"], tmp_path / "u", target="ppl<3", progress=False)
+    with pytest.raises(sani.SaniError, match="level='holdout': needs --holdout"):  # before any model loads
+        sani.sanitize(memorized["original"], memorized["train"], tmp_path / "v", level="holdout", progress=False)
+    assert not (tmp_path / "v").exists()
 
 
 @pytest.mark.model

@@ -174,8 +174,8 @@ def test_ascent_examples_learn_nothing_but_the_forget_term():
 
 @pytest.mark.unit
 def test_half_precision_needs_a_gpu():
-    from sani.config import make_config
     from sani.errors import SaniError
+    from sani.presets import make_config
 
     if torch.cuda.is_available():
         assert make_config(precision="bf16").precision == "bf16"

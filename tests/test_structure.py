@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent / "sani"
 # lowest first: a module may import from its own layer or below, never above
 LAYERS = [
     ["errors", "privacy", "version", "machine", "tiny", "lookalike", "candidates"],
-    ["files", "dist", "config", "batching", "pretrained", "memory", "charts"],
+    ["files", "dist", "config", "presets", "batching", "pretrained", "memory", "charts"],
     ["masking", "data", "incontext"],
     ["collators"],
     ["detect", "phones", "kinds", "canaries", "synthetic", "adapters"],
@@ -35,7 +35,7 @@ LAYERS = [
     ["audit.extraction", "audit.runner", "audit.attack", "audit.tokscan"],
     ["audit.relearn", "audit.quantize", "audit.generations", "audit.lens"],
     ["audit"],  # the package: its __init__ registers every metric
-    ["target", "parts", "report", "report_html", "bench_report"],
+    ["target", "parts", "level", "report", "report_html", "bench_report"],
     ["pipeline", "api"],
     ["demo", "options"],
     ["bench"],

@@ -1,0 +1,160 @@
+"""The calibrated repair's level, corrected per label while it trains: each label's values brought to where
+the model being repaired puts values of that label it never saw.
+
+The targets `sani.calibrate` scores before the repair are the levels of surrogates under the memorizing
+model. How far that lands from an unseen value of the corpus's own kind depends on where the surrogates
+come from and on the tokenizer: above the oracle on some labels, below it on others
+(docs/benchmarks.md, "Per label, on corpora sani did not write"). With a holdout the gap can be measured
+instead of assumed, in the same place: each record of the level part (trained on) beside `COPIES` copies
+of it whose values are held-out values of the same label (never seen; `calibrate.copies` with source
+"holdout", nearest in token count), the paired membership test's comparison. At each check, per label,
+`gaps` takes the median over records of the label's values' log-likelihood per token minus that of the
+copies' values, under the model as it is now, and the label's targets move by a share of that gap, per
+token (`losses.calibrated_loss`'s `value_offsets`): an integral controller per label, closed through the
+model itself. Comparing the records' mean with other records' (the holdout membership test's comparison)
+was tried first: a record's context moves its values' likelihood more than membership does, and with a
+few dozen records a side the controller chased that noise (docs/benchmarks.md). The records and held-out
+values it reads are the stop's part (`sani.parts.split`), which the audits leave out: a correction
+measured on the records the audit reports would grade itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from transformers import TrainerCallback
+
+from .data import Encoded, encode
+from .errors import SaniError
+from .kinds import Kind
+
+log = logging.getLogger(__name__)
+
+COPIES = 2  # copies of each record with held-out values, the level a record's values are brought to
+GAIN = 0.5  # the share of a measured gap a check corrects: the model needs steps to follow its targets
+MAX_SHIFT = 3.0  # nats a token: no label's target moves further than this from its surrogates' level
+MIN_RECORDS = 5  # records a label needs before its gap is measured
+
+
+def per_token(kind: Kind, model: Any, tokenizer: Any, encoded: Sequence[Encoded]) -> list[dict[str, float]]:
+    """Per record, per label: the mean log-likelihood per token of that label's values in it (the spans
+    `Kind.span_logliks` can score; a label with none: absent)."""
+    sums = kind.span_logliks(model, tokenizer, list(encoded), progress=False) if encoded else []
+    out = []
+    for enc, row in zip(encoded, sums):
+        total: dict[str, list[float]] = {}
+        for j, (span, x) in enumerate(zip(enc.record.spans, row)):
+            n = enc.span_of_token.count(j)
+            if n and not math.isnan(x):
+                got = total.setdefault(span.label, [0.0, 0])
+                got[0], got[1] = got[0] + x, got[1] + n
+        out.append({label: x / n for label, (x, n) in total.items()})
+    return out
+
+
+def gaps(
+    kind: Kind, model: Any, tokenizer: Any, members: Sequence[Encoded], copies: Sequence[Sequence[Encoded]]
+) -> dict[str, float]:
+    """Per label scored in at least `MIN_RECORDS` records: the median over records of its values'
+    log-likelihood per token minus the mean of that in the record's `copies` (above 0: the values the
+    model was trained on are more likely than unseen ones in the same place). Paired, so a record's own
+    context cancels; a median, so a few odd records do not steer the level."""
+    seen = per_token(kind, model, tokenizer, members)
+    unseen = per_token(kind, model, tokenizer, [c for cs in copies for c in cs])
+    diffs: dict[str, list[float]] = {}
+    at = 0
+    for own, cs in zip(seen, copies):
+        theirs, at = unseen[at : at + len(cs)], at + len(cs)
+        for label, x in own.items():
+            ys = [t[label] for t in theirs if label in t]
+            if ys:
+                diffs.setdefault(label, []).append(x - sum(ys) / len(ys))
+    return {label: statistics.median(d) for label, d in sorted(diffs.items()) if len(d) >= MIN_RECORDS}
+
+
+def paired(tokenizer: Any, members: Sequence[Encoded], holdout: Sequence[Encoded], seed: int) -> list[list[Encoded]]:
+    """`COPIES` copies of each record of `members` (none for a record without values), every value replaced
+    by a value of its label from `holdout` (nearest in token count; Faker's or the shape's where a label
+    has too few held-out values)."""
+    from .calibrate import copies
+
+    pool = [(s.label, h.record.value(s)) for h in holdout for s in h.record.spans]
+    made = copies([e.record for e in members], COPIES, seed, source="holdout", tokenizer=tokenizer, pool=pool)
+    return [[encode(tokenizer, c) for c in cs] for cs in made]
+
+
+def corrected(shift: float, gap: float) -> float:
+    """A label's next per-token shift: a share (`GAIN`) of its measured gap taken off, within `MAX_SHIFT`."""
+    return max(-MAX_SHIFT, min(MAX_SHIFT, shift - GAIN * gap))
+
+
+class LevelCorrection(TrainerCallback):
+    """Moves each label's calibrated targets, `checks` times an epoch, by the gap `gaps` measures between
+    the level part's records and their copies with held-out values (`copies`); `shifts` is the tensor the
+    trainer reads (`labels` indexes it as the windows' `value_labels` do: `repair.label_names`)."""
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        kind: Kind,
+        members: Sequence[Encoded],
+        copies: Sequence[Sequence[Encoded]],
+        labels: Sequence[str],
+        checks: int = 4,
+    ):
+        self.tokenizer, self.kind, self.members, self.copies = tokenizer, kind, list(members), list(copies)
+        self.labels, self.checks = list(labels), checks
+        self.shifts = torch.zeros(len(self.labels))
+        self.every = 1
+        self.trajectory: list[dict[str, Any]] = []
+
+    @classmethod
+    def for_run(
+        cls, cfg: Any, tokenizer: Any, kind: Kind, encoded: Sequence[Encoded], split: Any
+    ) -> LevelCorrection | None:
+        """The correction a sanitization with settings `cfg` runs (None unless a calibrated repair with
+        `level="holdout"`), measured on the stop's part of `split` (`sani.parts.Parts`)."""
+        from .losses import CALIBRATED
+        from .repair import label_names
+
+        if cfg.objective not in CALIBRATED or cfg.level != "holdout":
+            return None
+        if not split.stop or not split.stop_holdout:
+            raise SaniError(
+                "level='holdout': the corpus and --holdout need records with values on each side of a split by "
+                f"value (got {len(split.stop)} records and {len(split.stop_holdout or [])} held out to measure on)"
+            )
+        return cls(tokenizer, kind, split.stop, paired(tokenizer, split.stop, split.stop_holdout, cfg.seed),
+                   label_names(encoded), cfg.level_checks)  # fmt: skip
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        per_epoch = state.max_steps / max(args.num_train_epochs, 1e-9)
+        self.every = max(1, round(per_epoch / self.checks))
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if state.global_step % self.every or state.global_step >= state.max_steps:
+            return  # the last step: a correction would train nothing
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            measured = gaps(self.kind, model, self.tokenizer, self.members, self.copies)
+        for label, gap in measured.items():
+            i = self.labels.index(label)
+            self.shifts[i] = corrected(float(self.shifts[i]), gap)
+        point = {"step": state.global_step, "gap": {k: round(v, 4) for k, v in measured.items()},
+                 "shift": {k: round(float(v), 4) for k, v in zip(self.labels, self.shifts)}}  # fmt: skip
+        self.trajectory.append(point)
+        log.info("level correction: %s", point)
+        if was_training:
+            model.train()
+
+    def summary(self) -> dict[str, Any]:
+        """What sanitization.json's "repair" says of it: the records it measured, each check's per-label gaps
+        and the shifts they set (labels and nats a token, never a value)."""
+        copies = sum(map(len, self.copies))
+        return {"level": {"records": len(self.members), "copies": copies, "checks": self.trajectory}}

@@ -1,0 +1,67 @@
+"""The level correction's arithmetic (`sani.level`): per-record, per-label log-likelihood per token, the gap
+between trained-on and held-out records, and the bounded integral step; the windows' label columns."""
+
+import math
+from collections import Counter
+
+import pytest
+
+from sani import level, repair
+from sani.data import Encoded, Record, Span
+
+pytestmark = pytest.mark.unit
+
+
+class _Scores:
+    """A kind whose span log-likelihoods are given: the arithmetic on top of them is what is tested."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def span_logliks(self, model, tokenizer, encoded, progress=False):
+        return [self.rows[e.record.text.strip()] for e in encoded]
+
+
+def _rec(text: str, labels: list[str], tokens: list[int]) -> Encoded:
+    spans = [Span(i, i + 1, label) for i, label in enumerate(labels)]
+    span_of_token = [-1] + [j for j, n in enumerate(tokens) for _ in range(n)]
+    return Encoded(list(range(len(span_of_token))), span_of_token, Record(text + " " * len(labels), spans))
+
+
+def test_per_token_pools_a_records_spans_of_one_label_and_skips_the_unscored():
+    a = _rec("a", ["NAME", "NAME", "ID"], [2, 1, 4])  # NAME: 3 tokens, -6 nats; ID: 4 tokens, -2
+    b = _rec("b", ["ID", "NAME"], [2, 2])  # NAME not scored (past the window): no NAME number for b
+    kind = _Scores({"a": [-4.0, -2.0, -2.0], "b": [-3.0, math.nan]})
+    got = level.per_token(kind, None, None, [a, b])
+    assert got == [{"NAME": pytest.approx(-2.0), "ID": pytest.approx(-0.5)}, {"ID": pytest.approx(-1.5)}]
+    assert level.per_token(kind, None, None, []) == []
+
+
+def test_gaps_pair_each_record_with_its_copies_and_take_the_median_per_label():
+    n = level.MIN_RECORDS
+    members = [_rec(f"s{i}", ["NAME", "ID"], [1, 1]) for i in range(n + 1)]
+    copies = [[_rec(f"c{i}-{k}", ["NAME", "ID"], [1, 1]) for k in range(2)] for i in range(n)] + [[]]
+    rows = {}
+    for i in range(n):  # record i's own context sets its level: -i for every value in it and its copies
+        rows[f"s{i}"] = [-i + 1.0, -i - 2.0]  # NAME 1 nat above its copies; ID 2 below, paired
+        rows[f"c{i}-0"], rows[f"c{i}-1"] = [-i - 0.5, -i + 0.5], [-i + 0.5, -i - 0.5]
+    rows[f"s{n}"] = [50.0, 50.0]  # no copies: not compared
+    rows["s0"] = [40.0, -2.0]  # one odd record: the median does not follow it
+    got = level.gaps(_Scores(rows), None, None, members, copies)
+    assert got == {"NAME": pytest.approx(1.0), "ID": pytest.approx(-2.0)}
+    assert level.gaps(_Scores(rows), None, None, members[: n - 1], copies[: n - 1]) == {}  # too few: not measured
+
+
+def test_a_correction_takes_a_share_of_the_gap_within_bounds():
+    assert level.corrected(0.0, 1.0) == pytest.approx(-level.GAIN)  # trained-on above: the target goes down
+    assert level.corrected(-0.2, -1.0) == pytest.approx(-0.2 + level.GAIN)  # below: it comes back up
+    assert level.corrected(0.0, 100.0) == -level.MAX_SHIFT and level.corrected(0.0, -100.0) == level.MAX_SHIFT
+
+
+def test_windows_carry_their_values_labels_and_anchors_none():
+    own = [3, 3, -1, 4, 4, 4, -1]
+    targets, labels = [math.nan, math.nan, math.nan, -5.0, -7.0], [0, 0, 1, 1, 0]
+    got = repair.value_columns(own, targets, Counter(own), shift=True, labels=labels)
+    assert got["value_targets"] == [-7.0] and got["value_labels"] == [0]  # value 3 starts the window: left out
+    assert "value_labels" not in repair.value_columns(own, targets, Counter(own))
+    assert repair.label_names([_rec("x", ["ID", "NAME", "ID"], [1, 1, 1])]) == ["ID", "NAME"]
