@@ -126,6 +126,7 @@ class RepairConfig:
                      "(moved per label during the repair to the level of --holdout's values, which the model never "
                      "saw; needs a holdout)", choices=LEVELS)  # fmt: skip
     level_checks: int = opt(4, "with level holdout: corrections per epoch")
+    level_warmup: float = opt(1.0, "with level holdout: epochs of the repair before the first correction")
 
     def validate_repair(self) -> None:
         _need(self.forget_weight >= 0, self, "forget_weight", "must be >= 0")
@@ -143,6 +144,7 @@ class RepairConfig:
         _need(self.surrogates >= 1, self, "surrogates", "must be at least 1")
         _need(0 <= self.anchors <= self.surrogates, self, "anchors", "must be between 0 and surrogates")
         _need(self.level_checks >= 1, self, "level_checks", "must be at least 1")
+        _need(self.level_warmup >= 0, self, "level_warmup", "must be >= 0")
 
 
 @dataclass

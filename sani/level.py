@@ -6,8 +6,8 @@ model. How far that lands from an unseen value of the corpus's own kind depends 
 come from and on the tokenizer: above the oracle on some labels, below it on others
 (docs/benchmarks.md, "Per label, on corpora sani did not write"). With a holdout the gap can be measured
 instead of assumed, in the same place: each record of the level part (trained on) beside `COPIES` copies
-of it whose values are held-out values of the same label (never seen; `calibrate.copies` with source
-"holdout", nearest in token count), the paired membership test's comparison. At each check, per label,
+of it whose values are those of a held-out record (never seen; `paired`), the paired membership test's
+comparison. At each check, per label,
 `gaps` takes the median over records of the label's values' log-likelihood per token minus that of the
 copies' values, under the model as it is now, and the label's targets move by a share of that gap, per
 token (`losses.calibrated_loss`'s `value_offsets`): an integral controller per label, closed through the
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +30,7 @@ from typing import Any
 import torch
 from transformers import TrainerCallback
 
-from .data import Encoded, encode
+from .data import Encoded, Record, encode
 from .errors import SaniError
 from .kinds import Kind
 
@@ -78,14 +79,40 @@ def gaps(
 
 
 def paired(tokenizer: Any, members: Sequence[Encoded], holdout: Sequence[Encoded], seed: int) -> list[list[Encoded]]:
-    """`COPIES` copies of each record of `members` (none for a record without values), every value replaced
-    by a value of its label from `holdout` (nearest in token count; Faker's or the shape's where a label
-    has too few held-out values)."""
-    from .calibrate import copies
+    """Up to `COPIES` copies of each record of `members`, its values replaced by those of one held-out record
+    (`transplant`), drawn among the held-out records that hold every label it holds; none for a record
+    without values or without such a record. Values taken from one record keep what ties them to each other
+    (an e-mail built from the name beside it), as the record's own do: values drawn label by label would
+    break the tie in the copies only, and a model that learnt the tie, the oracle too, would find the
+    record's own values likelier than the copies' without having seen them."""
+    from .calibrate import counterfactual
 
-    pool = [(s.label, h.record.value(s)) for h in holdout for s in h.record.spans]
-    made = copies([e.record for e in members], COPIES, seed, source="holdout", tokenizer=tokenizer, pool=pool)
-    return [[encode(tokenizer, c) for c in cs] for cs in made]
+    rng = random.Random(f"sani:level:{seed}")
+    donors = [(h.record, {s.label for s in h.record.spans}) for h in holdout if h.record.spans]
+    out = []
+    for e in members:
+        labels = {s.label for s in e.record.spans}
+        fits = [d for d, held in donors if labels and labels <= held]
+        picked = rng.sample(fits, min(COPIES, len(fits)))
+        out.append([encode(tokenizer, counterfactual(e.record, transplant(e.record, d))) for d in picked])
+    return out
+
+
+def transplant(record: Record, donor: Record) -> list[str]:
+    """For each span of `record`, the `donor`'s value of its label: the k-th distinct value of a label gets
+    the donor's k-th (its last, when it holds fewer), and a value repeated in the record the same one."""
+    held: dict[str, list[str]] = {}
+    for s in donor.spans:
+        if donor.value(s) not in held.setdefault(s.label, []):
+            held[s.label].append(donor.value(s))
+    given: dict[tuple[str, str], str] = {}
+    count: dict[str, int] = {}
+    for s in record.spans:
+        key = (s.label, record.value(s))
+        if key not in given:
+            k = count.get(s.label, 0)
+            given[key], count[s.label] = held[s.label][min(k, len(held[s.label]) - 1)], k + 1
+    return [given[(s.label, record.value(s))] for s in record.spans]
 
 
 def corrected(shift: float, gap: float) -> float:
@@ -106,11 +133,15 @@ class LevelCorrection(TrainerCallback):
         copies: Sequence[Sequence[Encoded]],
         labels: Sequence[str],
         checks: int = 4,
+        warmup: float = 1.0,
     ):
+        """`warmup`: epochs before the first correction. Until the fixed targets have pulled the values
+        down, the gap measures memorization not yet removed, and correcting it would wind the shifts up
+        past the level (measured: every label below its level mid-repair, not all back by the end)."""
         self.tokenizer, self.kind, self.members, self.copies = tokenizer, kind, list(members), list(copies)
-        self.labels, self.checks = list(labels), checks
+        self.labels, self.checks, self.warmup = list(labels), checks, warmup
         self.shifts = torch.zeros(len(self.labels))
-        self.every = 1
+        self.every, self.start = 1, 0
         self.trajectory: list[dict[str, Any]] = []
 
     @classmethod
@@ -130,15 +161,16 @@ class LevelCorrection(TrainerCallback):
                 f"value (got {len(split.stop)} records and {len(split.stop_holdout or [])} held out to measure on)"
             )
         return cls(tokenizer, kind, split.stop, paired(tokenizer, split.stop, split.stop_holdout, cfg.seed),
-                   label_names(encoded), cfg.level_checks)  # fmt: skip
+                   label_names(encoded), cfg.level_checks, cfg.level_warmup)  # fmt: skip
 
     def on_train_begin(self, args, state, control, **kwargs):
         per_epoch = state.max_steps / max(args.num_train_epochs, 1e-9)
         self.every = max(1, round(per_epoch / self.checks))
+        self.start = min(round(self.warmup * per_epoch), state.max_steps - 1)
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
-        if state.global_step % self.every or state.global_step >= state.max_steps:
-            return  # the last step: a correction would train nothing
+        if state.global_step % self.every or not self.start <= state.global_step < state.max_steps:
+            return  # during the warm-up, or at the last step, where a correction would train nothing
         was_training = model.training
         model.eval()
         with torch.no_grad():

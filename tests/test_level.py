@@ -65,3 +65,25 @@ def test_windows_carry_their_values_labels_and_anchors_none():
     assert got["value_targets"] == [-7.0] and got["value_labels"] == [0]  # value 3 starts the window: left out
     assert "value_labels" not in repair.value_columns(own, targets, Counter(own))
     assert repair.label_names([_rec("x", ["ID", "NAME", "ID"], [1, 1, 1])]) == ["ID", "NAME"]
+
+
+def test_copies_take_all_their_values_from_one_held_out_record_that_holds_every_label():
+    rec = Record("Ann Lee <ann@x.uk>, Ann Lee, Bo", [Span(0, 7, "NAME"), Span(9, 17, "EMAIL"), Span(20, 27, "NAME"),
+                                                    Span(29, 31, "NAME")])  # fmt: skip
+    donor = Record("Cy Dee cy@y.uk Ed", [Span(0, 6, "NAME"), Span(7, 14, "EMAIL"), Span(15, 17, "NAME")])
+    assert level.transplant(rec, donor) == ["Cy Dee", "cy@y.uk", "Cy Dee", "Ed"]  # a repeated value: the same
+    short = Record("Fay cy@z", [Span(0, 3, "NAME"), Span(4, 8, "EMAIL")])
+    assert level.transplant(rec, short) == ["Fay", "cy@z", "Fay", "Fay"]  # fewer names: its last, again
+
+    class _Tok:  # what `encode` asks of a tokenizer: offsets of word-sized tokens
+        def __call__(self, text, return_offsets_mapping=True, add_special_tokens=True, **kw):
+            import re
+
+            spans = [m.span() for m in re.finditer(r"\S+", text)]
+            return {"input_ids": list(range(len(spans))), "offset_mapping": spans}
+
+    members = [Encoded([], [], rec), Encoded([], [], Record("no values"))]
+    holdout = [Encoded([], [], r) for r in (donor, short, Record("Gil", [Span(0, 3, "NAME")]))]
+    got = level.paired(_Tok(), members, holdout, seed=0)
+    assert [len(cs) for cs in got] == [2, 0]  # the record with only a NAME is no donor for NAME and EMAIL
+    assert {c.record.text for c in got[0]} == {"Cy Dee <cy@y.uk>, Cy Dee, Ed", "Fay <cy@z>, Fay, Fay"}
