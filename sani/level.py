@@ -6,16 +6,15 @@ model. How far that lands from an unseen value of the corpus's own kind depends 
 come from and on the tokenizer: above the oracle on some labels, below it on others
 (docs/benchmarks.md, "Per label, on corpora sani did not write"). With a holdout the gap can be measured
 instead of assumed, in the same place: each record of the level part (trained on) beside `COPIES` copies
-of it whose values are those of a held-out record (never seen; `paired`), the paired membership test's
-comparison. At each check, per label,
-`gaps` takes the median over records of the label's values' log-likelihood per token minus that of the
-copies' values, under the model as it is now, and the label's targets move by a share of that gap, per
-token (`losses.calibrated_loss`'s `value_offsets`): an integral controller per label, closed through the
-model itself. Comparing the records' mean with other records' (the holdout membership test's comparison)
-was tried first: a record's context moves its values' likelihood more than membership does, and with a
-few dozen records a side the controller chased that noise (docs/benchmarks.md). The records and held-out
-values it reads are the stop's part (`sani.parts.split`), which the audits leave out: a correction
-measured on the records the audit reports would grade itself.
+of it whose values are those of one held-out record (never seen; `paired`), the paired membership test's
+comparison. At each check, per label, `gaps` takes the median over records of the label's values'
+log-likelihood per token minus that of the copies' values, under the model as it is now, and the
+label's targets move by a share of that gap, per token (`losses.calibrated_loss`'s `value_offsets`): an
+integral controller per label, closed through the model itself. What was tried before and measured worse
+(other records' mean instead of the record's copies, copies drawn label by label, no warm-up) is in
+docs/method.md, "Level correction". The records and held-out values it reads are the stop's part
+(`sani.parts.split`), which the audits leave out: a correction measured on the records the audit
+reports would grade itself.
 """
 
 from __future__ import annotations
