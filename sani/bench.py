@@ -74,7 +74,7 @@ def apply_method(
     values = dict(values)
     kind = of(model)
     cfg = make_config(values.pop("preset", None), task=kind.name, lora=is_peft(model), seed=seed, **values)
-    split = split or parts.Parts(audited=list(encoded))
+    split = split or parts.Parts()
     level = LevelCorrection.for_run(cfg, tokenizer, kind, encoded, split)
     if torch.cuda.is_available():
         model.to("cuda")  # erase-only methods never reach the Trainer, which would move it

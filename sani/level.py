@@ -114,6 +114,13 @@ def transplant(record: Record, donor: Record) -> list[str]:
     return [given[(s.label, record.value(s))] for s in record.spans]
 
 
+def wanted(cfg: Any) -> bool:
+    """Whether settings `cfg` ask for the correction: a calibrated repair with `level="holdout"`."""
+    from .losses import CALIBRATED
+
+    return cfg.objective in CALIBRATED and cfg.level == "holdout"
+
+
 def corrected(shift: float, gap: float) -> float:
     """A label's next per-token shift: a share (`GAIN`) of its measured gap taken off, within `MAX_SHIFT`."""
     return max(-MAX_SHIFT, min(MAX_SHIFT, shift - GAIN * gap))
@@ -149,10 +156,9 @@ class LevelCorrection(TrainerCallback):
     ) -> LevelCorrection | None:
         """The correction a sanitization with settings `cfg` runs (None unless a calibrated repair with
         `level="holdout"`), measured on the stop's part of `split` (`sani.parts.Parts`)."""
-        from .losses import CALIBRATED
         from .repair import label_names
 
-        if cfg.objective not in CALIBRATED or cfg.level != "holdout":
+        if not wanted(cfg):
             return None
         if not split.stop or not split.stop_holdout:
             raise SaniError(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import level
 from .audit.common import split_by_value
 from .data import Encoded
 from .losses import CALIBRATED
@@ -70,10 +71,9 @@ def assign(encoded: Sequence[Encoded], holdout: Sequence[Encoded] | None, cfg: A
     repair with `surrogate_source="holdout"`), then the stop's records and holdout (with a `target`, or a
     calibrated repair with `level="holdout"`, whose correction measures the same part: `sani.level`)."""
     pool, held = [], 0
-    calibrated = cfg.objective in CALIBRATED
-    if calibrated and cfg.surrogate_source == "holdout":
+    if cfg.objective in CALIBRATED and cfg.surrogate_source == "holdout":
         pool, holdout, held = held_pool(holdout, cfg.seed)
-    leveled = calibrated and cfg.level == "holdout"
+    leveled = level.wanted(cfg)
     if not cfg.target and not leveled:
         return Parts(pool, [], None, list(encoded), holdout, held)
     from .target import Target

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import calibrate, data, dist, erase, machine, models, parts, repair, sharded
+from . import calibrate, data, dist, erase, level, machine, models, parts, repair, sharded
 from . import corpus as corpora
 from .adapters import adapter_base, is_adapter_dir
 from .audit import gate
@@ -27,7 +27,6 @@ from .errors import SaniError
 from .files import atomic_dir, check_out, digest, work_dir, write_json
 from .inputs import finders, task_and_probe
 from .level import LevelCorrection
-from .losses import CALIBRATED
 from .presets import make_config
 from .spans import SpanFinder
 from .version import __version__
@@ -148,7 +147,7 @@ def _read(
                             cache_dir=cache[0], cache_key=cache[1], check=False)  # fmt: skip
     hold = corpora.holdout_records(holdout, hold_finder, stream=stream, audit_records=audit_records, seed=cfg.seed)
     corpora.require_spans(source)
-    if cfg.level == "holdout" and cfg.objective in CALIBRATED and (stream or holdout is None):
+    if level.wanted(cfg) and (stream or holdout is None):
         raise SaniError("level='holdout': needs --holdout, and not --stream (its parts would number labels apart)")
     rows = read_task(probe) if probe is not None else None
     base = Path(cfg.base_model) if cfg.base_model else None
@@ -255,7 +254,7 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
             checked=run.split.stop,
             audit=dataclasses.replace(sanitize_audit(cfg.seed, kind.name), paired_records=0),
         )
-    level = LevelCorrection.for_run(cfg, tok, kind, run.encoded, run.split)  # None unless level="holdout"
+    correction = LevelCorrection.for_run(cfg, tok, kind, run.encoded, run.split)  # None unless level="holdout"
     repair_cfg = dataclasses.replace(cfg, epochs=cfg.max_epochs) if stop else cfg
     run.examples = run.source.training_examples(m, tok, kind, run.encoded, repair_cfg, run.work, run.split.pool)
     log.info("repairing: %s, %s epochs at lr %s", cfg.objective, repair_cfg.epochs, cfg.lr)
@@ -269,16 +268,16 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
         checkpoint_dir=run.work / "checkpoints",
         save_steps=save_steps,
         resume=resume,
-        callbacks=[c for c in (stop, level) if c],
+        callbacks=[c for c in (stop, correction) if c],
         progress=run.progress,
         gather_to=run.work / "gathered",
-        level=level and level.shifts,
+        level=correction and correction.shifts,
     )
     if stats.get("sharded"):  # the weights were trained sharded: every process loads them whole
         run.loaded.model = m = None
         run.loaded.model = m = sharded.load_whole(run.work / "gathered", *whole)
-    if level:
-        stats.update(level.summary(), stop_split=run.split.summary())
+    if correction:
+        stats.update(correction.summary(), stop_split=run.split.summary())
     if stop:
         stats.update(stop.summary(), target=cfg.target, stop_split=run.split.summary())
         if not stop.met:
