@@ -27,7 +27,7 @@ from .corpus import load_records
 from .errors import SaniError
 from .files import write_json
 from .kinds import of
-from .level import LevelCorrection
+from .level import LevelCorrection, resolve, wanted
 from .memory import PeakMemory
 from .presets import make_config
 
@@ -46,17 +46,28 @@ METHODS: dict[str, dict[str, Any]] = {
     "depn": {"strategy": "attribution", "scope": "network", "fraction": 0.05, "reset": "zero", "epochs": 0.0},
 }
 # the calibrated default's trade-off curve (shorter, weaker, slower, no anchors), by name only
-CURVE = {"calibrated-e2": {"epochs": 2.0}, "calibrated-w1": {"forget_weight": 1.0}, "calibrated-lr1e-3": {"lr": 1e-3},
-         "calibrated-no-anchors": {"anchors": 0}, "calibrated-corpus": {"surrogate_source": "corpus"},
-         "calibrated-faker": {"surrogate_source": "faker"}, "calibrated-holdout": {"surrogate_source": "holdout"},
-         "calibrated-level": {"level": "holdout"},
+CURVE = {"calibrated-e2": {"epochs": 2.0}, "calibrated-e1": {"epochs": 1.0, "level_warmup": 0.5},
+         "calibrated-w1": {"forget_weight": 1.0}, "calibrated-lr1e-3": {"lr": 1e-3},
+         "calibrated-no-anchors": {"anchors": 0},
+         # the surrogates' sources, each at the fixed level they set (the correction would move them all)
+         "calibrated-corpus": {"surrogate_source": "corpus", "level": "fixed"},
+         "calibrated-faker": {"surrogate_source": "faker", "level": "fixed"},
+         "calibrated-holdout": {"surrogate_source": "holdout", "level": "fixed"},
+         "calibrated-level": {"level": "holdout"}, "calibrated-fixed": {"level": "fixed"},
          "calibrated-unlikelihood": {  # masked LMs' (docs/method.md)
              "objective": "masked+calibrated+unlikelihood", "forget_weight": 3.0, "epochs": 5.0, "lr": 2e-3, "scheduler": "linear"}}  # fmt: skip
 # value exposure: 200 values a model, each among 300 candidates; a masked LM 100 among 30 (a pass per token)
 BENCH_EXPOSURE = {"causal-lm": (200, 300), "masked-lm": (100, 30)}
 BENCH_ATTACKS = "relearn,quantize"  # the same attack on every row: 3 epochs on 20% of the records, at RELEARN_LR
-RELEARN_LR = 5e-4
+RELEARN_LR = 5e-4  # one custom setting, not the audit's grid: every row and seed gets the same attack
+BENCH_SCHEMES = "int8,nf4"
 QUICK_METHODS = ("sani", "sani-paper", "unlikelihood", "repair-only", "gradient-difference", "npo")
+
+
+def method_config(name: str, task: str, **given: Any) -> Any:
+    """The settings of method `name` (`METHODS` or `CURVE`) for a model of kind `task`."""
+    values = {**{**METHODS, **CURVE}[name], **given}
+    return make_config(values.pop("preset", None), task=task, **values)
 
 
 def apply_method(
@@ -73,8 +84,9 @@ def apply_method(
     stop's part, the records and holdout a level correction measures (`sani.level`)."""
     values = dict(values)
     kind = of(model)
-    cfg = make_config(values.pop("preset", None), task=kind.name, lora=is_peft(model), seed=seed, **values)
     split = split or parts.Parts()
+    cfg = make_config(values.pop("preset", None), task=kind.name, lora=is_peft(model), seed=seed, **values)
+    cfg = resolve(cfg, bool(split.stop_holdout), kind)
     level = LevelCorrection.for_run(cfg, tokenizer, kind, encoded, split)
     if torch.cuda.is_available():
         model.to("cuda")  # erase-only methods never reach the Trainer, which would move it
@@ -112,11 +124,11 @@ def measure(
     spans, candidates = s.exposure[of(model).name]
     cfg = AuditConfig(contexts="full", samples=5, extraction=False, seed=seed, exposure_spans=spans,
                       exposure_candidates=candidates, attacks=s.attacks, relearn_lr=RELEARN_LR,
-                      exposure_source="holdout")  # fmt: skip
+                      quantize_schemes=BENCH_SCHEMES, exposure_source="holdout")  # fmt: skip
     a = AuditResult(audit_model(model, tokenizer, enc, cfg=cfg, holdout=holdout, canaries=canaries, task=probe,
                                 progress=False, with_fingerprint=False))  # fmt: skip
     at = a.attacks
-    relearn, quant = (at.get("relearn") or {}).get("attack") or {}, at.get("quantize") or {}
+    relearn, quant = ((at.get("relearn") or {}).get("settings") or [{}])[0], at.get("quantize") or {}
     return {
         "greedy": a.greedy_rate,
         "sampled": (a.sampled or {}).get("rate"),
@@ -190,7 +202,7 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     canaries = json.loads(Path(paths["canaries"]).read_text())
     original, tok = models.load(paths["original"]).pair
     enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
-    p = _parts(enc, data.encode_corpus(tok, data.read_corpus(paths["holdout"])), seed, s)
+    p = _parts(enc, data.encode_corpus(tok, data.read_corpus(paths["holdout"])), seed, s, of(original))
     probe = read_task(paths["task"])
     rows = {
         "original": {**measure(original, tok, p.audited, p.audited_holdout, canaries, probe, seed, s), "seconds": 0.0}
@@ -209,13 +221,13 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     return rows
 
 
-def _parts(enc: list[data.Encoded], hold: list[data.Encoded], seed: int, s: BenchSettings) -> parts.Parts:
+def _parts(enc: list[data.Encoded], hold: list[data.Encoded], seed: int, s: BenchSettings, kind: Any) -> parts.Parts:
     """Which records serve what, the same for every row: a third of the holdout's values, by value, serve a
-    calibrated repair as surrogates; when a method corrects its level on the holdout, a quarter of the
-    records and half the rest of the holdout are what it measures (`parts.split`); every row is measured on
-    the rest."""
+    calibrated repair as surrogates; when a method corrects its level on the holdout (the default does on
+    a causal LM: `level.resolve`), a quarter of the records and half the rest of the holdout are what it
+    measures (`parts.split`); every row is measured on the rest."""
     pool, hold, n = parts.held_pool(hold, seed)
-    if not any({**METHODS, **CURVE}[m].get("level") == "holdout" for m in s.methods):
+    if not any(wanted(resolve(method_config(m, kind.name), True, kind)) for m in s.methods):
         return parts.Parts(pool, [], None, list(enc), hold, n)
     stop, audited, stop_hold, audited_hold = parts.split(enc, hold, True, seed)
     return parts.Parts(pool, stop, stop_hold, audited, audited_hold, n)
@@ -242,8 +254,8 @@ def _run_tiny_on_corpus(arch: str, seed: int, s: BenchSettings, workdir: Path) -
     texts = [r.text for r in train] if s.tokenizer == "corpus" else [r.text for r in make_corpus(200, seed=seed + 3)]
     tok = tiny.train_for(arch, texts)
     enc = data.encode_corpus(tok, train)
-    p = _parts(enc, data.encode_corpus(tok, hold), seed, s)
     original = train_from_scratch(arch, tok, enc, objective="full", seed=seed, progress=False, **s.memorize)
+    p = _parts(enc, data.encode_corpus(tok, hold), seed, s, of(original))
     path = workdir / f"{arch}-{seed}" / "original"
     tiny.save(original, tok, path)
     rows = {"original": {**measure(original, tok, p.audited, p.audited_holdout, None, None, seed, s), "seconds": 0.0}}
@@ -266,7 +278,7 @@ def _run_user(path: str, seed: int, s: BenchSettings) -> dict[str, dict[str, Any
         raise SaniError("--model needs --corpus and --holdout: the corpus it was fine-tuned on and held-out text")
     original, tok = models.load(path).pair
     enc = data.encode_corpus(tok, load_records(s.corpus))
-    p = _parts(enc, data.encode_corpus(tok, load_records(s.holdout)), seed, s)
+    p = _parts(enc, data.encode_corpus(tok, load_records(s.holdout)), seed, s, of(original))
     rows = {"original": {**measure(original, tok, p.audited, p.audited_holdout, None, None, seed, s), "seconds": 0.0}}
     _run_methods(path, tok, enc, p, None, None, seed, s, rows)
     return rows

@@ -21,7 +21,7 @@ OBJECTIVES = ("full", "masked", "masked+unlikelihood", "masked+maxent", "masked+
               "masked+ascent", "masked+npo", "masked+calibrated", "masked+calibrated+unlikelihood")  # fmt: skip
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
 PRECISIONS = ("fp32", "bf16", "fp16")
-LEVELS = ("fixed", "holdout")
+LEVELS = ("auto", "fixed", "holdout")
 
 
 def opt(default: Any = dataclasses.MISSING, help: str = "", **argparse_kw: Any) -> Any:
@@ -122,9 +122,10 @@ class RepairConfig:
     surrogate_source: str = opt("faker", "masked+calibrated: holdout (a third of --holdout's values, else faker), corpus "
                                 "(learnt from the label's own), faker (else shape), shape", choices=SURROGATE_SOURCES)  # fmt: skip
     surrogate_locale: str = opt("en_US", "masked+calibrated: Faker's locale for the surrogates Faker serves")
-    level: str = opt("fixed", "masked+calibrated: fixed (the surrogates' level, scored before the repair) or holdout "
+    level: str = opt("auto", "masked+calibrated: fixed (the surrogates' level, scored before the repair), holdout "
                      "(moved per label during the repair to the level of --holdout's values, which the model never "
-                     "saw; needs a holdout)", choices=LEVELS)  # fmt: skip
+                     "saw; needs a holdout) or auto (holdout for a causal LM given --holdout without --stream, else "
+                     "fixed)", choices=LEVELS)  # fmt: skip
     level_checks: int = opt(4, "with level holdout: corrections per epoch")
     level_warmup: float = opt(1.0, "with level holdout: epochs of the repair before the first correction")
 
@@ -189,7 +190,8 @@ class SanitizeConfig(TargetConfig, RepairConfig, EraseConfig):
 
 
 ATTACKS = ("relearn", "quantize", "extract", "lens")
-QUANT_SCHEMES = ("int8", "nf4")
+QUANT_SCHEMES = ("int8", "nf4", "int4-g128", "fp4")
+RELEARN_GRIDS = ("quick", "full")
 
 
 @dataclass
@@ -215,13 +217,22 @@ class AuditConfig:
     membership_margin: float = opt(0.05, "membership rule: pass when AUC - reference AUC is within +-this")
     bootstrap: int = opt(1000, "bootstrap resamples of the membership AUC's interval")
     attacks: str = opt("", "attacks on copies of the model: relearn,quantize,extract,lens or all (none by default)")
-    relearn_epochs: float = opt(3.0, "relearn attack: epochs of ordinary fine-tuning")
-    relearn_lr: float | None = opt(None, "relearn attack: learning rate (default: the model's sanitization.json "
-                                         "lr, else 5e-4)")  # fmt: skip
-    relearn_fraction: float = opt(0.2, "relearn attack: share of the records holding values it fine-tunes on (seeded)")
+    relearn_grid: str = opt("quick", "relearn attack: quick (2 rates by the model's size x 3 and 10 epochs on a "
+                            "fifth of the records, plus the benign and unrelated-text variants) or full (3 rates, on "
+                            "a fifth and on half); each setting on the reference too, the worst judged",
+                            choices=RELEARN_GRIDS)  # fmt: skip
+    relearn_epochs: float | None = opt(None, "relearn attack: epochs (any of --relearn-lr/-epochs/-fraction given: one "
+                                             "custom setting instead of the grid; default 3)")  # fmt: skip
+    relearn_lr: float | None = opt(None, "relearn attack: learning rate (custom setting; default: the grid's lowest "
+                                         "for the model's size, never the model's own sanitization.json)")  # fmt: skip
+    relearn_fraction: float | None = opt(None, "relearn attack: share of the records holding values it fine-tunes on "
+                                               "(custom setting; default 0.2)")  # fmt: skip
     relearn_corpus: str | None = opt(None, "relearn attack, benign variant: fine-tune on these records the model "
-                                           "never saw")  # fmt: skip
-    quantize_schemes: str = opt("int8,nf4", "quantize attack: weights rounded to int8 (per channel) and/or nf4 (4-bit)")
+                                           "never saw (default: the holdout, when given)")  # fmt: skip
+    attack_samples: int = opt(10, "after each attack: sampled continuations per value from the full prefix, a value "
+                                  "back when any holds it (causal LMs; 0: greedy only)")  # fmt: skip
+    quantize_schemes: str = opt("int8,nf4,int4-g128,fp4", "quantize attack: weights rounded to int8 (per channel), "
+                                "nf4, int4-g128 (GPTQ/AWQ's grid) and/or fp4 (4-bit)")  # fmt: skip
     extract_samples: int = opt(1000, "extract attack: free generations sampled from short generic prompts (causal LMs)")
     extract_tokens: int = opt(48, "extract attack: new tokens per generation")
     lens_spans: int = opt(200, "lens attack: values (a seeded sample) decoded at every layer")
@@ -243,16 +254,17 @@ class AuditConfig:
         return out
 
     def validate(self) -> AuditConfig:
-        if self.samples < 0 or self.top_k < 1 or self.temperature <= 0:
-            raise SaniError("samples must be >= 0, top_k >= 1 and temperature > 0")
+        if min(self.samples, self.attack_samples) < 0 or self.top_k < 1 or self.temperature <= 0:
+            raise SaniError("samples and attack_samples must be >= 0, top_k >= 1 and temperature > 0")
         if min(self.exposure_spans, self.paired_records) < 0 or (self.exposure_candidates or 1) < 1:
             raise SaniError("exposure_spans and paired_records must be >= 0, exposure_candidates >= 1")
         if not 0 < self.membership_margin < 0.5 or self.bootstrap < 100:
             raise SaniError("membership_margin must be between 0 and 0.5, bootstrap at least 100")
         self.context_list()
         self.attack_list()
-        lr = 1.0 if self.relearn_lr is None else self.relearn_lr
-        if not 0 < self.relearn_fraction < 1 or self.relearn_epochs <= 0 or lr <= 0:
+        given = (self.relearn_lr, self.relearn_epochs, self.relearn_fraction)
+        lr, epochs, fraction = (d if x is None else x for x, d in zip(given, (1.0, 1.0, 0.5)))  # any valid default
+        if not 0 < fraction < 1 or epochs <= 0 or lr <= 0:
             raise SaniError("relearn_fraction must be between 0 and 1, relearn_epochs and relearn_lr above 0")
         if min(self.extract_samples, self.extract_tokens, self.lens_spans) < 1:
             raise SaniError("extract_samples, extract_tokens and lens_spans must be at least 1")

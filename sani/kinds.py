@@ -48,6 +48,8 @@ class CausalLM:
     shift = True  # position t predicts token t+1
     peft_task_type = "CAUSAL_LM"
     fsdp = True  # the repair can train sharded under FSDP (`sani.sharded`)
+    fills_in = False  # regurgitation continues the prompt (greedy, sampled); a masked LM fills the values in
+    corrects_level = True  # `--level auto` corrects the calibrated repair's level given a holdout (`sani.level`)
 
     def auto_class(self) -> Any:
         from transformers import AutoModelForCausalLM
@@ -167,6 +169,8 @@ class MaskedLM:
     # accelerate's FSDP2 wrapping puts BERT's prediction head and the bias tied to it in two groups, which
     # torch refuses (accelerate 1.15, torch 2.13); FSDP1 does not run on CPU to test it. ZeRO-3 works
     fsdp = False
+    fills_in = True  # regurgitation: the value's tokens masked and filled in (`sani.audit.fillin`)
+    corrects_level = False  # not measured on masked LMs yet (issue 35): `--level auto` keeps the fixed level
 
     def auto_class(self) -> Any:
         from transformers import AutoModelForMaskedLM

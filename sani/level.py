@@ -19,11 +19,14 @@ reports would grade itself.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
 import statistics
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -31,6 +34,7 @@ from transformers import TrainerCallback
 
 from .data import Encoded, Record, encode
 from .errors import SaniError
+from .files import write_json
 from .kinds import Kind
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,7 @@ COPIES = 2  # copies of each record with held-out values, the level a record's v
 GAIN = 0.5  # the share of a measured gap a check corrects: the model needs steps to follow its targets
 MAX_SHIFT = 3.0  # nats a token: no label's target moves further than this from its surrogates' level
 MIN_RECORDS = 5  # records a label needs before its gap is measured
+STATE = "sani_level.json"  # in each repair checkpoint: the shifts and checks so far, for a resumed run
 
 
 def per_token(kind: Kind, model: Any, tokenizer: Any, encoded: Sequence[Encoded]) -> list[dict[str, float]]:
@@ -79,11 +84,13 @@ def gaps(
 
 def paired(tokenizer: Any, members: Sequence[Encoded], holdout: Sequence[Encoded], seed: int) -> list[list[Encoded]]:
     """Up to `COPIES` copies of each record of `members`, its values replaced by those of one held-out record
-    (`transplant`), drawn among the held-out records that hold every label it holds; none for a record
-    without values or without such a record. Values taken from one record keep what ties them to each other
-    (an e-mail built from the name beside it), as the record's own do: values drawn label by label would
-    break the tie in the copies only, and a model that learnt the tie, the oracle too, would find the
-    record's own values likelier than the copies' without having seen them."""
+    (`transplant`), drawn among the held-out records that hold the most of the labels it holds (every one,
+    where some do); none for a record without values or whose labels no held-out record holds. Values taken
+    from one record keep what ties them to each other (an e-mail built from the name beside it), as the
+    record's own do: values drawn label by label would break the tie in the copies only, and a model that
+    learnt the tie, the oracle too, would find the record's own values likelier than the copies' without
+    having seen them. A label no donor holds keeps the record's own values in its copies, the same on both
+    sides of the gap (the bench's holdout lacks some of its corpus's labels)."""
     from .calibrate import counterfactual
 
     rng = random.Random(f"sani:level:{seed}")
@@ -91,15 +98,20 @@ def paired(tokenizer: Any, members: Sequence[Encoded], holdout: Sequence[Encoded
     out = []
     for e in members:
         labels = {s.label for s in e.record.spans}
-        fits = [d for d, held in donors if labels and labels <= held]
-        picked = rng.sample(fits, min(COPIES, len(fits)))
-        out.append([encode(tokenizer, counterfactual(e.record, transplant(e.record, d))) for d in picked])
+        most = max((len(labels & held) for _, held in donors), default=0)
+        fits = [(d, held) for d, held in donors if most and len(labels & held) == most]
+        copies = []
+        for d, held in rng.sample(fits, min(COPIES, len(fits))):
+            c = counterfactual(e.record, transplant(e.record, d))  # a label kept as it is is not scored in it
+            copies.append(encode(tokenizer, Record(c.text, [s for s in c.spans if s.label in held], c.where)))
+        out.append(copies)
     return out
 
 
 def transplant(record: Record, donor: Record) -> list[str]:
     """For each span of `record`, the `donor`'s value of its label: the k-th distinct value of a label gets
-    the donor's k-th (its last, when it holds fewer), and a value repeated in the record the same one."""
+    the donor's k-th (its last, when it holds fewer), and a value repeated in the record the same one; a
+    label the donor lacks keeps the record's own value."""
     held: dict[str, list[str]] = {}
     for s in donor.spans:
         if donor.value(s) not in held.setdefault(s.label, []):
@@ -109,8 +121,9 @@ def transplant(record: Record, donor: Record) -> list[str]:
     for s in record.spans:
         key = (s.label, record.value(s))
         if key not in given:
-            k = count.get(s.label, 0)
-            given[key], count[s.label] = held[s.label][min(k, len(held[s.label]) - 1)], k + 1
+            k, theirs = count.get(s.label, 0), held.get(s.label)
+            given[key] = theirs[min(k, len(theirs) - 1)] if theirs else key[1]
+            count[s.label] = k + 1
     return [given[(s.label, record.value(s))] for s in record.spans]
 
 
@@ -119,6 +132,19 @@ def wanted(cfg: Any) -> bool:
     from .losses import CALIBRATED
 
     return cfg.objective in CALIBRATED and cfg.level == "holdout"
+
+
+def resolve(cfg: Any, holdout: bool, kind: Kind) -> Any:
+    """`cfg` with `level="auto"` made definite: "holdout" for a causal LM's calibrated repair given a holdout
+    it reads whole (`holdout`: not streamed), else "fixed". Measured nearer the oracle per label on four
+    corpora and tokenizers of five (docs/benchmarks.md, "The level correction"); masked LMs keep the fixed
+    level until it is measured on them (issue 35)."""
+    from .losses import CALIBRATED
+
+    if cfg.level != "auto":
+        return cfg
+    on = cfg.objective in CALIBRATED and holdout and kind.corrects_level
+    return replace(cfg, level="holdout" if on else "fixed")
 
 
 def corrected(shift: float, gap: float) -> float:
@@ -172,6 +198,20 @@ class LevelCorrection(TrainerCallback):
         per_epoch = state.max_steps / max(args.num_train_epochs, 1e-9)
         self.every = max(1, round(per_epoch / self.checks))
         self.start = min(round(self.warmup * per_epoch), state.max_steps - 1)
+        if state.global_step:  # resumed: the shifts the checkpoint's weights were trained towards
+            saved = Path(args.output_dir) / f"checkpoint-{state.global_step}" / STATE
+            if saved.is_file():
+                got = json.loads(saved.read_text())
+                self.shifts[:] = torch.tensor([got["shift"].get(label, 0.0) for label in self.labels])
+                self.trajectory = got["checks"]
+            else:
+                log.warning("%s: no level correction saved; the resumed repair starts its shifts at 0", saved.parent)
+
+    def on_save(self, args, state, control, **kwargs):
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if folder.is_dir() and state.is_world_process_zero:
+            state_now = {"shift": dict(zip(self.labels, map(float, self.shifts))), "checks": self.trajectory}
+            write_json(state_now, folder / STATE)
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if state.global_step % self.every or not self.start <= state.global_step < state.max_steps:

@@ -94,9 +94,8 @@ def sanitize(
     thresholds: str | Path | dict[str, float] | None = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """Sanitize the causal or masked LM in directory `model`, fine-tuned on `corpus`, into a new directory `out`.
-
-    Erase (reset FFN neurons of the last layers), then repair (fine-tune with the sensitive tokens masked out
+    """Sanitize the causal or masked LM in directory `model`, fine-tuned on `corpus`, into a new directory `out`:
+    erase (reset FFN neurons of the last layers), then repair (fine-tune with the sensitive tokens masked out
     of the loss), auditing before and after. `options` are `SanitizeConfig` fields (or give `config`, or a
     YAML `config_file` and a `preset`). Returns the report also written to `out/sanitization.json`; the
     input directory is never written to. Work in progress is kept in `.<out>.work` beside `out` until the
@@ -108,6 +107,7 @@ def sanitize(
     base = (config or make_config(preset, config_file, lora=adapter, **options)).base_model if adapter else None
     src = models.inspect(model, task, trust_remote_code, base=base)
     cfg = config or make_config(preset, config_file, task=src.kind.name, lora=src.adapter, **options)
+    cfg = level.resolve(cfg, holdout is not None and not stream, src.kind)  # "auto": by the holdout and the kind
     clock = time.perf_counter()
     th = gate.read_thresholds(thresholds) if isinstance(thresholds, (str, Path)) else thresholds
     pair = finders(terms, spans)

@@ -8,6 +8,7 @@ import pytest
 
 from sani import level, repair
 from sani.data import Encoded, Record, Span
+from sani.kinds import KINDS
 
 pytestmark = pytest.mark.unit
 
@@ -85,5 +86,26 @@ def test_copies_take_all_their_values_from_one_held_out_record_that_holds_every_
     members = [Encoded([], [], rec), Encoded([], [], Record("no values"))]
     holdout = [Encoded([], [], r) for r in (donor, short, Record("Gil", [Span(0, 3, "NAME")]))]
     got = level.paired(_Tok(), members, holdout, seed=0)
-    assert [len(cs) for cs in got] == [2, 0]  # the record with only a NAME is no donor for NAME and EMAIL
+    assert [len(cs) for cs in got] == [2, 0]  # the record with only a NAME is no donor while others hold both
     assert {c.record.text for c in got[0]} == {"Cy Dee <cy@y.uk>, Cy Dee, Ed", "Fay <cy@z>, Fay, Fay"}
+    # no held-out record holds EMAIL: the NAME-only one serves, the e-mail stays the record's own, unscored
+    (copy,) = level.paired(_Tok(), members[:1], holdout[2:], seed=0)[0]
+    assert copy.record.text == "Gil <ann@x.uk>, Gil, Gil" and {s.label for s in copy.record.spans} == {"NAME"}
+    assert level.paired(_Tok(), members[:1], [Encoded([], [], Record("Zed", [Span(0, 3, "CITY")]))], 0) == [[]]
+
+
+def test_auto_corrects_a_causal_lms_calibrated_repair_given_a_holdout_read_whole():
+    from sani.presets import make_config
+
+    causal, masked = make_config(task="causal-lm"), make_config(task="masked-lm")
+    assert causal.level == "auto"
+    assert level.resolve(causal, True, KINDS["causal-lm"]).level == "holdout"
+    assert level.resolve(causal, False, KINDS["causal-lm"]).level == "fixed"  # no holdout, or streamed
+    assert level.resolve(masked, True, KINDS["masked-lm"]).level == "fixed"  # not measured on masked LMs yet
+    assert (
+        level.resolve(make_config(task="causal-lm", objective="masked+unlikelihood"), True, KINDS["causal-lm"]).level
+        == "fixed"
+    )
+    assert level.resolve(make_config(task="causal-lm", level="fixed"), True, KINDS["causal-lm"]).level == "fixed"
+    given = make_config(task="causal-lm", level="holdout")
+    assert level.resolve(given, False, KINDS["causal-lm"]) is given  # asked for: the pipeline says what it lacks

@@ -24,14 +24,16 @@ def test_default_sanitize_stops_regurgitation_and_keeps_utility(sanitize_run):
     assert after["regurgitation"]["greedy"]["rate"] <= 0.05
     ratio = after["utility"]["holdout"]["perplexity"] / before["utility"]["holdout"]["perplexity"]
     assert ratio <= 1.25
-    # forgotten, not hidden: regression bounds on membership and value exposure. Measured on 5 fixtures
-    # (tests/BOUNDS.md): holdout AUC 0.66-0.89, paired 0.69-0.86, 2.2-2.6 bits, perplexity x0.83-0.98; the
-    # unlikelihood default: 1.0 / 1.0 / 5.0 bits. An AUC's bound is on its distance from 0.5.
+    # forgotten, not hidden, and not pushed below either: the level correction runs by default given a holdout.
+    # Measured on 5 fixtures (tests/BOUNDS.md): holdout AUC 0.50-0.62, paired 0.45-0.55, 1.5-2.1 bits,
+    # perplexity x0.81-0.97; the fixed level (the default before): paired 0.69-0.86, and the unlikelihood
+    # default 1.0 / 1.0 / 5.0 bits, both fail these. An AUC's bound is on its distance from 0.5, both sides.
     assert before["membership"]["sensitive"]["loss"]["auc"] == 1.0
-    assert after["membership"]["sensitive"]["loss"]["auc"] < 0.98
-    assert after["paired_membership"]["sensitive"]["loss"]["auc"] < 0.95
-    assert after["value_exposure"]["mean"] < 3.3 < before["value_exposure"]["mean"]
+    assert abs(after["membership"]["sensitive"]["loss"]["auc"] - 0.5) < 0.2
+    assert abs(after["paired_membership"]["sensitive"]["loss"]["auc"] - 0.5) < 0.15
+    assert after["value_exposure"]["mean"] < 2.7 < before["value_exposure"]["mean"]
     assert report["config"]["objective"] == "masked+calibrated" and report["config"]["anchors"] == 1
+    assert report["config"]["level"] == "holdout" and report["repair"]["level"]["checks"]
     # what served each label's surrogates: Faker's kinds by whole words, the value's shape for the rest
     served = report["repair"]["surrogates"]
     assert served["source"] == "faker" and served["by_label"]["DOB"] == "faker:date"
@@ -212,6 +214,7 @@ def test_target_restores_the_best_weights_that_met_it(memorized, tmp_path):
         target="regurgitation<=0.05",
         max_epochs=3,
         target_patience=2,
+        level="fixed",  # the target alone (the test above runs it with the level correction, which takes records)
         run_audit=False,
         progress=False,
     )

@@ -22,7 +22,11 @@ SMALL = dict(epochs=1, batch_size=2, run_audit=False, progress=False)
 
 @pytest.mark.e2e
 def test_resume_after_kill_9_gives_the_uninterrupted_result(memorized, tmp_path):
-    reference = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "ref", **SMALL)  # no checkpoints
+    """The default calibrated repair with its level correction (given a holdout), checked 8 times from the
+    first step so that the kill comes after a check: the shifts come back from the checkpoint."""
+    leveled = dict(holdout=memorized["holdout"], level_warmup=0, level_checks=8, **SMALL)
+    reference = sani.sanitize(memorized["original"], memorized["train"], tmp_path / "ref", **leveled)  # no checkpoints
+    assert reference["config"]["level"] == "holdout" and reference["repair"]["level"]["checks"]
 
     out = tmp_path / "out"
     cmd = [
@@ -34,6 +38,8 @@ def test_resume_after_kill_9_gives_the_uninterrupted_result(memorized, tmp_path)
         str(memorized["original"]),
         "--corpus",
         str(memorized["train"]),
+        "--holdout",
+        str(memorized["holdout"]),
         "--out",
         str(out),
         "--epochs",
@@ -43,16 +49,21 @@ def test_resume_after_kill_9_gives_the_uninterrupted_result(memorized, tmp_path)
         "--no-audit",
         "--save-steps",
         "1",
+        "--level-warmup",
+        "0",
+        "--level-checks",
+        "8",
         "-q",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoints = tmp_path / ".out.work" / "checkpoints"
+    first = reference["repair"]["level"]["checks"][0]["step"]  # killed past it: a whole checkpoint after it
+
+    def past_the_first_check() -> bool:
+        return any(int(c.name.split("-")[1]) > first + 1 for c in checkpoints.glob("checkpoint-*"))
+
     deadline = time.time() + 120
-    while (
-        time.time() < deadline
-        and not any(checkpoints.glob("checkpoint-5"))
-        and not any(checkpoints.glob("checkpoint-[6-9]"))
-    ):
+    while time.time() < deadline and not past_the_first_check():
         assert proc.poll() is None, "the run ended before it could be killed"
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
@@ -61,9 +72,11 @@ def test_resume_after_kill_9_gives_the_uninterrupted_result(memorized, tmp_path)
 
     # without --resume the unfinished run is not silently thrown away
     with pytest.raises(SaniError, match="pass --resume"):
-        sani.sanitize(memorized["original"], memorized["train"], out, save_steps=1, **SMALL)
-    resumed = sani.sanitize(memorized["original"], memorized["train"], out, save_steps=1, resume=True, **SMALL)
-    assert resumed["repair"]["resumed_from"].startswith("checkpoint-")
+        sani.sanitize(memorized["original"], memorized["train"], out, save_steps=1, **leveled)
+    resumed = sani.sanitize(memorized["original"], memorized["train"], out, save_steps=1, resume=True, **leveled)
+    at = int(resumed["repair"]["resumed_from"].split("-")[1])
+    assert at > first  # a check came before the kill
+    assert resumed["repair"]["level"]["checks"] == reference["repair"]["level"]["checks"]
     assert resumed["output_fingerprint"] == reference["output_fingerprint"]
     assert not (tmp_path / ".out.work").exists()
 
