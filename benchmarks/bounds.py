@@ -37,7 +37,7 @@ def hiding(paths: dict, offset: int, workdir: Path) -> dict:
     out = {}
     for name, settings in {"unlikelihood (the test)": HIDING, "calibrated default (control)": {}}.items():
         before, got = hide_and_attack(paths, settings)
-        out[name] = {"greedy before": before, "back after": got["attack"]["rate"]}
+        out[name] = {"greedy before": before, "back after": got["settings"][0]["rate"]}
     return out
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 from . import corpus as corpora
 from . import data, dist, machine, models
-from .audit import gate
+from .audit import erasure, gate
 from .audit.probe import read_task
 from .audit.runner import run as audit_model
 from .canaries import read_definition
@@ -44,6 +43,9 @@ def audit(
     progress: bool = True,
     config: AuditConfig | None = None,
     thresholds: str | Path | dict[str, float] | None = None,
+    values: str | Path | None = None,
+    record: int | None = None,
+    original: str | Path | None = None,
     **settings: Any,
 ) -> dict[str, Any]:
     """Audit the model in directory `model` against the sensitive spans of `corpus`; write JSON to `out`.
@@ -53,7 +55,8 @@ def audit(
     exposure (`canaries`: the definition written by `sani canaries`); `probe` (JSON Lines with text and
     label) adds a linear-probe accuracy to the utility. `task` (causal-lm, masked-lm) overrides the kind of
     model read from its config. `settings` are `AuditConfig` fields (samples=0, exposure_spans=50, ...);
-    `config` (an `AuditConfig`) replaces them and `contexts`."""
+    `config` (an `AuditConfig`) replaces them and `contexts`. An erasure request (`sani.audit.erasure`):
+    `values` (a file) or `record` (its values; 1-based), answered under the model, `original` and the reference."""
     task, probe = task_and_probe(task, probe)
     cfg = _audit_config(config, contexts, settings)
     finder, hold_finder = finders(terms, spans)
@@ -63,20 +66,19 @@ def audit(
     task_rows = read_task(probe) if probe is not None else None
     cfg.validate()
     th = gate.read_thresholds(thresholds) if isinstance(thresholds, (str, Path)) else thresholds
-    relearn = _relearn_records(cfg, hold_finder)
+    relearn = _relearn_records(cfg, hold_finder, hold_records)
+    requests = _requests(values, record, original)
     loaded, ref = _load(model, reference_model, task, allow_pickle, trust_remote_code)
-    tok = loaded.tokenizer
-    enc = data.encode_corpus(tok, source.records)
-    hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
+    tok, enc, hold_enc = _encoded(loaded.tokenizer, source.records, hold_records)
     result = audit_model(loaded.model, tok, enc, cfg=cfg, kind=loaded.kind, holdout=hold_enc, canaries=definition,
                          reference=ref.model if ref else None, task=task_rows, progress=progress,
                          reference_name=str(reference_model) if ref else None,
                          reference_tokenizer=ref.tokenizer if ref else None,
-                         relearn_records=data.encode_corpus(tok, relearn) if relearn else None,
-                         relearn_lr=recorded_lr(model))  # fmt: skip
-    corpus_counts = {"records": source.total, "spans": source.total_spans}
-    result = {"sani_version": __version__, "model": str(model), "corpus": corpus_counts, **result,
-              "environment": machine.versions()}  # fmt: skip
+                         relearn_records=data.encode_corpus(tok, relearn) if relearn else None)  # fmt: skip
+    if requests is not None:
+        result["erasure"] = _erasure(loaded, ref, enc, cfg, requests or erasure.record_values(enc, record), original)
+    result = {"sani_version": __version__, "model": str(model), **result, "environment": machine.versions(),
+              "corpus": {"records": source.total, "spans": source.total_spans}}  # fmt: skip
     result["scope"] = gate.scope(cfg, loaded.kind.name, finder.describe(), len(enc), source.total,
                                  ran=result.get("attacks", {}))  # fmt: skip
     result["verdict"] = gate.judge(result, th)
@@ -85,13 +87,41 @@ def audit(
     return result
 
 
-def _relearn_records(cfg: AuditConfig, finder: SpanFinder) -> list[data.Record] | None:
-    """The benign relearning corpus, read before any model loads; attacks need one process."""
+def _encoded(tok: Any, records: list[data.Record], holdout: list[data.Record] | None) -> tuple[Any, list, Any]:
+    return tok, data.encode_corpus(tok, records), data.encode_corpus(tok, holdout) if holdout else None
+
+
+def _requests(values: Any, record: int | None, original: Any) -> list | None:
+    """An erasure request's values, read before any model loads ([] for `record`: read from the corpus)."""
+    if original is not None and values is None and record is None:
+        raise SaniError("--original: the model before sanitizing answers an erasure request (--values or --record)")
+    return erasure.read_values(values) if values is not None else [] if record is not None else None
+
+
+def _erasure(loaded: Any, ref: Any, enc: list, cfg: AuditConfig, requests: list, original: Any) -> dict[str, Any]:
+    """The erasure request's answer: each value under the model, `original` (loaded here) and the reference."""
+    from .audit.common import Context
+
+    models_ = {"after": loaded.model}
+    if original is not None:
+        models_["before"] = models.load(original, task=loaded.kind.name).model.to(dist.device()).eval()
+    if ref is not None:
+        models_["reference"] = ref.model
+    ctx = Context(loaded.model, loaded.tokenizer, loaded.kind, enc, cfg, progress=False)
+    got = erasure.answer(ctx, requests, models_)
+    if got["note"]:
+        log.warning(got["note"])
+    return got
+
+
+def _relearn_records(cfg: AuditConfig, finder: SpanFinder, holdout: list[data.Record] | None) -> list | None:
+    """The benign relearning corpus (`--relearn-corpus`, else the holdout: records the model never saw), read
+    before any model loads; attacks need one process."""
     if cfg.attack_list() and dist.launched():
         raise SaniError("--attacks: run the audit in one process (the attacks fine-tune and quantize copies)")
-    if cfg.relearn_corpus and "relearn" in cfg.attack_list():
-        return corpora.load_records(cfg.relearn_corpus, finder)
-    return None
+    if "relearn" not in cfg.attack_list():
+        return None
+    return corpora.load_records(cfg.relearn_corpus, finder) if cfg.relearn_corpus else holdout
 
 
 def _load(model: Any, reference: Any, task: str | None, allow_pickle: bool, trust_remote_code: bool) -> tuple:
@@ -113,14 +143,6 @@ def _audit_config(config: AuditConfig | None, contexts: Sequence[int | None], se
         return AuditConfig(contexts=",".join("full" if c is None else str(c) for c in contexts), **settings)
     except TypeError as e:
         raise SaniError(f"audit: {e}") from None
-
-
-def recorded_lr(model: str | Path) -> float | None:
-    """The repair's learning rate in the model directory's sanitization.json (the relearn attack's default)."""
-    try:
-        return float(json.loads((Path(model) / "sanitization.json").read_text())["config"]["lr"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def add_canaries(

@@ -123,6 +123,9 @@ def _audit(ns: argparse.Namespace, progress: bool) -> int:
         trust_remote_code=i.trust_remote_code,
         progress=progress,
         thresholds=r.thresholds,
+        values=r.values,
+        record=r.record,
+        original=r.original,
     )
     print(audit_summary(result))
     if r.out:

@@ -112,6 +112,10 @@ class AuditRun:
     require_pass: bool = opt(
         False, f"exit {VERDICT_EXIT} (after writing everything) unless the overall verdict is pass: a release gate"
     )
+    values: str | None = opt(None, "an erasure request: values, one a line (or JSON with labels), each answered "
+                                   "before / after / against the reference, with a verdict (set SANI_HASH_KEY)")  # fmt: skip
+    record: int | None = opt(None, "an erasure request for every value of this record (1-based)")
+    original: str | None = opt(None, "the model before sanitizing, the 'before' side of an erasure request")
 
 
 @dataclass

@@ -138,7 +138,26 @@ def audit_summary(result: dict[str, Any]) -> str:
             lines.append(
                 f"{split} {what} perplexity (non-sensitive tokens): {_num(u['perplexity'])}, {what} accuracy {_num(u['accuracy'])}"
             )
-    return "\n".join(lines + attack_lines(a.attacks))
+    return "\n".join(lines + attack_lines(a.attacks) + erasure_lines(result.get("erasure")))
+
+
+def erasure_lines(block: dict[str, Any] | None) -> list[str]:
+    """An erasure request, a line a value: its hash, labels, records, what each model gives back, verdict."""
+    if not block:
+        return []
+    counts = ", ".join(f"{v} {n}" for v, n in block["summary"].items())
+    lines = [f"erasure request: {len(block['values'])} values ({counts})"]
+    for row in block["values"]:
+        sides = "; ".join(f"{name}: {_side(row[name])}" for name in block["models"] if name in row)
+        lines.append(f"  {row['value_hash']} {'/'.join(row['labels']) or '-'}, {row['records']} records"
+                     f"{': ' + sides if sides else ''} -> {row['verdict']}")  # fmt: skip
+    return lines + ([block["note"]] if block.get("note") else [])
+
+
+def _side(v: dict[str, Any]) -> str:
+    said = "said" if v.get("greedy") or v.get("sampled") else "not said"
+    exp = f", {v['exposure']:.2f} bits, first in {v['ranked_first']} places" if "exposure" in v else ""
+    return said + exp + (f", paired {v['paired_score']:+.2f}" if "paired_score" in v else "")
 
 
 def _after(block: dict[str, Any]) -> str:
@@ -151,8 +170,13 @@ def attack_lines(attacks: dict[str, Any]) -> list[str]:
     """The attacks, one line each: what came back (greedy regurgitation after the attack)."""
     lines = []
     relearn = attacks.get("relearn") or {}
+    for st in relearn.get("settings", []):  # the grid: each setting, judged on its interval
+        what = "the other records' values" if st["variant"] == "attack" else "every value"
+        lines.append(f"relearn ({st['name']}: {st['records']} records), {what}: {_after(st)}; back by any context "
+                     f"{st['back']['rate']:.1%}, {st['difference']:+.1%} [{st['interval'][0]:+.1%}, "
+                     f"{st['interval'][1]:+.1%}] against the reference")  # fmt: skip
     for variant, what in (("attack", "the other records' values"), ("benign", "every value")):
-        if relearn.get(variant):
+        if relearn.get(variant) and "settings" not in relearn:  # an audit written before the grid
             lines.append(f"relearn attack ({variant}: {relearn[variant]['records']} records, {relearn['epochs']:g} "
                          f"epochs, lr {relearn['lr']:g}), {what}: {_after(relearn[variant])}")  # fmt: skip
     for scheme, block in (attacks.get("quantize") or {}).items():

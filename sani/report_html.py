@@ -16,6 +16,7 @@ from .audit.tokscan import warning
 from .charts import COLORS, esc, svg_bars, svg_roc, svg_strip
 from .errors import SaniError
 from .report import _num, _pct
+from .report_attacks import attacks_section, erasure_section
 
 log = logging.getLogger(__name__)
 
@@ -193,51 +194,6 @@ def _utility(views: list[tuple[str, AuditResult]]) -> list[str]:
     return out + ["</table>"]
 
 
-def _rate_cell(block: dict[str, Any] | None) -> str:
-    if not block or block.get("rate") is None:
-        return "<td>-</td>"
-    ref = block.get("reference") or {}
-    ve = f", {block['value_exposure']:.2f} bits" if block.get("value_exposure") is not None else ""
-    shown = f"<br><small>reference {ref['rate']:.1%}</small>" if ref.get("rate") is not None else ""
-    return f"<td>{block['rate']:.1%} <small>({block['hits']}/{block['total']}{ve})</small>{shown}</td>"
-
-
-def _attacks(views: list[tuple[str, AuditResult]]) -> list[str]:
-    """What the attacks on copies gave back: regurgitation after each, the extraction attack, the lens."""
-    got = [(n, a.attacks) for n, a in views]
-    if not any(at for _, at in got):
-        return []
-    head = "".join(f"<th>{esc(n)}</th>" for n, _ in got)
-    out = ["<h2>Attacks on copies of the model</h2><p>Greedy regurgitation after each attack (value exposure "
-           "beside), with the reference model under the same attack below it when one was given.</p>"
-           f"<table><tr><th>attack</th>{head}</tr>"]  # fmt: skip
-    rows = [("relearn: fine-tuned on some records, the others' values", lambda at: (at.get("relearn") or {}).get("attack")),
-            ("relearn, benign: fine-tuned on records never seen", lambda at: (at.get("relearn") or {}).get("benign")),
-            ("quantized, int8", lambda at: (at.get("quantize") or {}).get("int8")),
-            ("quantized, nf4 (4-bit)", lambda at: (at.get("quantize") or {}).get("nf4"))]  # fmt: skip
-    for title, get in rows:
-        if any(get(at) for _, at in got):
-            out.append(f"<tr><td>{title}</td>{''.join(_rate_cell(get(at)) for _, at in got)}</tr>")
-    ex = [at.get("extract") for _, at in got]
-    if any(ex):
-        cells = "".join("<td>-</td>" if not e else f"<td>{e['values_found']} of {e['values']} values in {e['samples']} "
-                        f"samples; {e['unmarked_in_corpus']} unmarked identifiers of the corpus</td>" for e in ex)  # fmt: skip
-        out.append(f"<tr><td>extraction: free samples</td>{cells}</tr>")
-    out.append("</table>")
-    lens = [(n, at.get("lens")) for n, at in got if at.get("lens")]
-    if lens:
-        depth = max(len(b["layers"]) for _, b in lens)
-        out.append("<h3>Logit lens: values read at each layer (teacher-forced)</h3><table><tr><th>layer</th>"
-                   + "".join(f"<th>{esc(n)}</th>" for n, _ in lens) + "</tr>")  # fmt: skip
-        for i in range(depth):
-            cells = "".join(
-                f"<td>{_num(b['layers'][i]['rate']) if i < len(b['layers']) else '-'}</td>" for _, b in lens
-            )
-            out.append(f"<tr><td>{i}{' (the model)' if i == depth - 1 else ''}</td>{cells}</tr>")
-        out.append("</table>")
-    return out
-
-
 def _tokenizer(views: list[tuple[str, AuditResult]]) -> list[str]:
     scans = [(n, a.tokenizer_scan) for n, a in views if a.tokenizer_scan]
     if not scans:
@@ -309,7 +265,8 @@ def render_html(audits: list[tuple[str, dict[str, Any]]], thresholds: dict[str, 
     out += _value_exposure(views)
     out += _membership(views, legend)
     out += _utility(views)
-    out += _attacks(views)
+    out += attacks_section(views)
+    out += erasure_section(views)
     out += _tokenizer(views)
     out.append("<h2>Models</h2><table><tr><th>name</th><th>model</th><th>weights fingerprint (SHA-256)</th></tr>")
     for n, a in audits:

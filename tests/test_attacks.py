@@ -118,7 +118,8 @@ def fresh(memorized, tmp_path_factory):
 # One epoch of unlikelihood stops greedy regurgitation with the values pushed down only just below the surface,
 # and an attack at twice the old default repair's rate brings them back from there on every fixture measured.
 HIDING = {"objective": "masked+unlikelihood", "forget_weight": 1.0, "lr": 5e-4, "epochs": 1}
-HIDING_ATTACK = {"relearn_lr": 1e-3, "relearn_epochs": 3, "exposure_spans": 20, "exposure_candidates": 30}
+HIDING_ATTACK = {"relearn_lr": 1e-3, "relearn_epochs": 3, "exposure_spans": 20, "exposure_candidates": 30,
+                 "contexts": "full", "attack_samples": 0}  # fmt: skip
 
 
 def hide_and_attack(paths: dict, settings: dict, relearn_corpus=None) -> tuple[float, dict]:
@@ -134,7 +135,7 @@ def hide_and_attack(paths: dict, settings: dict, relearn_corpus=None) -> tuple[f
     enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
     fit(model, tok, enc, **settings)
     ctx = Context(model.eval(), tok, kinds.of(model), enc, AuditConfig(**HIDING_ATTACK), progress=False)
-    greedy = AuditConfig(**HIDING_ATTACK, contexts="full", samples=0)
+    greedy = AuditConfig(**{**HIDING_ATTACK, "contexts": "full"}, samples=0)
     before = measure("regurgitation", dataclasses.replace(ctx, cfg=greedy)).summary["greedy"]["rate"]
     if relearn_corpus is not None:  # --relearn-corpus
         ctx.relearn_records = data.encode_corpus(tok, data.read_corpus(relearn_corpus))
@@ -149,19 +150,21 @@ def test_relearning_brings_back_what_unlikelihood_hid(memorized):
     Measured (benchmarks/bounds.py, 5 fixtures): greedy before the attack 0-2.4%, back after 60.6-73.5%."""
     before, got = hide_and_attack(memorized, HIDING, relearn_corpus=memorized["holdout"])
     assert before <= 0.05
+    attack, benign = got["settings"]  # a custom setting (--relearn-lr given), and the benign variant beside it
     # value exposure after the attack: at the cap (4.95 bits) on fixtures 0-3, the calibrated default's too:
     # the rate, not the exposure, tells hiding from forgetting here
-    assert got["attack"]["rate"] > 0.45 and got["attack"]["value_exposure"] > 3
+    assert attack["rate"] > 0.45 and attack["value_exposure"] > 3
+    assert attack["back"]["rate"] >= attack["rate"] and attack["interval"][0] > 0.3  # no reference: above 0
     # the benign variant: other people's records of the same kind, every value scored
     holdout = data.read_corpus(memorized["holdout"])
-    assert got["benign"]["records"] == len(holdout) and got["benign"]["total"] > got["attack"]["total"]
+    assert benign["variant"] == "benign" and benign["records"] == len(holdout) and benign["back"]["values"] > 0
 
 
 @pytest.mark.e2e
 def test_attacks_on_the_default_sanitize_and_the_release_gate(memorized, sanitized, fresh, tmp_path, capsys):
     out = tmp_path / "audit.json"
     args = ["audit", "--model", str(sanitized), "--corpus", str(memorized["train"]), "--out", str(out),
-            "--reference-model", str(fresh), "--attacks", "all",
+            "--reference-model", str(fresh), "--attacks", "all", "--relearn-epochs", "3", "--attack-samples", "0",
             "--quantize-schemes", "nf4", "--extract-samples", "32", "--extract-tokens", "24", "--lens-spans", "30", "--samples", "0",
             "--contexts", "full", "--no-extraction", "--exposure-spans", "20", "--exposure-candidates", "30",
             "--no-paired-membership", "--require-pass", "-q"]  # fmt: skip
@@ -177,10 +180,12 @@ def test_attacks_on_the_default_sanitize_and_the_release_gate(memorized, sanitiz
     )
     # the calibrated default removes rather than hides: a regression bound (measured: 0% back, the reference
     # 0%; the unlikelihood default gave back 51%), and value exposure after relearning well below the cap
-    relearn = at["relearn"]["attack"]
+    (relearn,) = at["relearn"]["settings"]  # --relearn-epochs given: one custom setting, not the grid
     assert relearn["rate"] < 0.1 and relearn["reference"]["rate"] < 0.02
     assert relearn["value_exposure"] < 5.5 and verdict["checks"]["relearn"]["verdict"] == "pass"
-    assert at["relearn"]["lr"] == json.loads((sanitized / "sanitization.json").read_text())["config"]["lr"]
+    # its rate comes from the model's size, never from the model directory's sanitization.json
+    assert relearn["lr"] == 5e-4 != json.loads((sanitized / "sanitization.json").read_text())["config"]["lr"]
+    assert relearn["interval"][0] <= relearn["difference"] <= relearn["interval"][1]
     assert at["quantize"]["nf4"]["backend"] == "torch" and at["quantize"]["nf4"]["total"] > 0
     model = models.load(sanitized).model
     assert [row["layer"] for row in at["lens"]["layers"]] == list(range(model.config.n_layer))
@@ -268,3 +273,92 @@ def test_the_gate_fails_a_label_below_the_reference_as_surely_as_above():
     rules = {"A": {"difference": 0.02, "verdict": "pass"}, "B": {"difference": -0.3, "verdict": "fail"}}
     audit["membership"] = {"by_label": {k: {"auc": 0.5, "rule": r} for k, r in rules.items()} | {"C": {"auc": 0.9}}}
     assert gate.judge(audit)["checks"]["membership_by_label"] == {"verdict": "fail", "value": -0.3, "threshold": 0.05}
+
+
+@pytest.mark.unit
+def test_the_relearning_grid_is_set_by_the_models_size_and_a_custom_setting_replaces_it():
+    from sani.audit.relearn import RATES, grid, rates
+    from sani.config import AuditConfig
+
+    small = torch.nn.Linear(10, 10)
+    assert rates(small) == RATES["small"] and RATES["large"][1] < RATES["small"][0]
+    quick = grid(AuditConfig(), RATES["small"], benign=True, unrelated=True)
+    attacks = [(s.lr, s.epochs, s.fraction) for s in quick if s.variant == "attack"]
+    assert attacks == [(5e-4, 3, 0.2), (5e-4, 10, 0.2), (2e-3, 3, 0.2), (2e-3, 10, 0.2)]
+    assert [(s.variant, s.lr) for s in quick[4:]] == [("benign", 2e-3), ("unrelated", 2e-3)]
+    full = grid(AuditConfig(relearn_grid="full"), RATES["small"], benign=False, unrelated=True)
+    assert len(full) == 3 * 2 * 2 + 1 and {s.fraction for s in full} == {0.2, 0.5} and full[-1].lr == 5e-3
+    (one,) = grid(AuditConfig(relearn_epochs=5), RATES["large"], benign=False, unrelated=True)
+    assert (one.variant, one.lr, one.epochs, one.fraction) == ("attack", 5e-5, 5, 0.2)
+    with pytest.raises(SaniError, match="relearn_fraction"):
+        AuditConfig(relearn_fraction=1.5).validate()
+
+
+@pytest.mark.unit
+def test_an_attack_fails_only_when_its_whole_interval_is_above_the_threshold():
+    from sani.audit.rule import exceeds, rate_difference
+
+    assert rate_difference([], None, []) == (0.0, [0.0, 0.0])
+    diff, interval = rate_difference([False] * 300, [False] * 300, range(300))
+    assert diff == 0 and interval == [0, 0] and exceeds(interval, 0.01) == "pass"
+    hits, ref = [True] * 3 + [False] * 97, [False] * 100  # 3% back, against 0: could be noise at a 1% threshold
+    diff, (lo, hi) = rate_difference(hits, ref, range(100))
+    assert diff == 0.03 and lo <= 0.01 < hi and exceeds((lo, hi), 0.01) == "inconclusive"
+    diff, (lo, hi) = rate_difference([True] * 30 + [False] * 70, [True] * 5 + [False] * 95, range(100))
+    assert diff == 0.25 and lo > 0.1 and exceeds((lo, hi), 0.01) == "fail"
+    # a value's occurrences are resampled together: one value in 10 places is one piece of evidence
+    _, wide = rate_difference([True] * 10 + [False] * 90, None, [0] * 10 + list(range(1, 91)))
+    _, narrow = rate_difference([True] * 10 + [False] * 90, None, range(100))
+    assert wide[1] - wide[0] > narrow[1] - narrow[0]
+
+    grid = {"settings": [{"variant": "attack", "rate": 0.0, "difference": 0.03, "interval": [0.0, 0.07]},
+                         {"variant": "unrelated", "rate": 0.0, "difference": 0.0, "interval": [0.0, 0.0]}]}  # fmt: skip
+    audit = {"regurgitation": {"greedy": {"rate": 0.0}}, "attacks": {"relearn": grid}}
+    assert gate.judge(audit)["checks"]["relearn"] == {"verdict": "inconclusive", "value": 0.03, "threshold": 0.01}
+    grid["settings"][1]["interval"] = [0.02, 0.2]
+    assert gate.judge(audit)["checks"]["relearn"]["verdict"] == "fail"
+
+
+@pytest.mark.unit
+def test_int4_groups_and_fp4_blocks_round_onto_their_grids():
+    from sani.audit.quantize import FP4, int4_roundtrip, nf4_roundtrip
+
+    torch.manual_seed(0)
+    w = torch.randn(4, 300)  # groups of 128, 128 and 44 per row
+    q = int4_roundtrip(w)
+    for a, b in ((0, 128), (128, 256), (256, 300)):
+        g, x = q[:, a:b], w[:, a:b]
+        lo, hi = x.amin(1, keepdim=True), x.amax(1, keepdim=True)
+        scale = (hi - lo) / 15
+        levels = g / scale
+        assert torch.allclose(levels, torch.round(levels), atol=1e-3)  # 16 levels a group, offset by its zero
+        assert len(torch.unique(torch.round(levels[0]))) <= 16 and (g - x).abs().max() <= scale.max() * 0.51 + 1e-6
+    f = nf4_roundtrip(w[:, :256], codebook=FP4).reshape(-1, 64)
+    codes = f / w[:, :256].reshape(-1, 64).abs().amax(1, keepdim=True)
+    assert torch.all((codes.reshape(-1, 1) - FP4[None]).abs().min(1).values < 1e-5)
+    assert set(torch.round(codes.abs() * 6 * 2).unique().tolist()) <= {0, 1, 2, 3, 4, 6, 8, 12}
+
+
+@pytest.mark.model
+def test_the_quick_grid_attacks_under_each_setting_and_the_gate_judges_the_worst(memorized):
+    """The quick grid on a small part of the corpus (the reference beside each setting is the e2e test's):
+    the unrelated-text variant made of the records' own text with the values cut out, and a value back when
+    any greedy context or sample holds it."""
+    from sani.audit.common import measure
+    from sani.config import AuditConfig
+
+    model, tok = models.load(memorized["original"]).pair
+    enc = data.encode_corpus(tok, data.read_corpus(memorized["train"])[:12])
+    cfg = AuditConfig(exposure_spans=10, exposure_candidates=10, contexts="full,8", attack_samples=2, batch_size=64)
+    got = measure("relearn", Context(model, tok, kinds.of(model), enc, cfg, progress=False))
+    settings = got.summary["settings"]
+    assert got.summary["grid"] == "quick" and [s["variant"] for s in settings] == ["attack"] * 4 + ["unrelated"]
+    assert {s["lr"] for s in settings} == {5e-4, 2e-3} and settings[-1]["source"] == "records with their values cut out"
+    for s in settings:
+        assert s["back"]["values"] > 0 and s["sampled"]["samples"] == 2 and 0 <= s["ranked_first"] <= 1
+        assert s["back"]["rate"] >= s["rate"] and s["interval"][0] <= s["difference"] == s["back"]["rate"]
+    # the memorizing model still says its values after the gentlest setting (the harsher ones overwrite a tiny
+    # model's memory: measured 0.07-0.46 back, which is why the gate judges the worst setting, not one)
+    assert settings[0]["back"]["rate"] > 0.5
+    audit = {"regurgitation": {"greedy": {"rate": 0.0}}, "attacks": {"relearn": got.summary}}
+    assert gate.judge(audit)["checks"]["relearn"]["verdict"] == "fail"

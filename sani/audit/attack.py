@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,8 +17,10 @@ from torch import nn
 from ..adapters import is_peft
 from ..data import Encoded, Record
 from .common import Context, candidates_for, measure
+from .rule import rate_difference
 
 EXPOSURE = (100, 100)  # after an attack: value exposure of at most 100 values among at most 100 candidates
+ASKED = 200  # after an attack: value occurrences asked for (a seeded sample of whole records), each every way
 
 
 def keep_spans(enc: Encoded, keep: Sequence[int]) -> Encoded:
@@ -53,29 +56,93 @@ def _merged(model: nn.Module) -> nn.Module:
 def reaudit(
     ctx: Context, model: nn.Module, encoded: Sequence[Encoded], reference: nn.Module | None = None
 ) -> dict[str, Any]:
-    """Greedy regurgitation (full prefix) and value exposure (a smaller sample, `EXPOSURE`) of `encoded`'s
-    values under `model`, with `reference`'s beside ("reference"). Candidates are the whole corpus's pools:
-    never a corpus value."""
+    """What came back under `model` of `encoded`'s values, with `reference`'s beside ("reference"): greedy
+    regurgitation from the full prefix (`rate`) and from the audit's shorter contexts (`--contexts`: the
+    last 32 and 8 tokens), a value back when any of them says it (a masked LM: filled in left to right);
+    for a causal LM, any of `--attack-samples` sampled continuations from the full prefix; value exposure
+    (a smaller sample, `EXPOSURE`) with the share ranked first among candidates, per label too.
+    `difference` and `interval`: the share back above the reference's, with a bootstrap interval over
+    values (`rule.rate_difference`), which the gate judges. Candidates are the whole corpus's pools: never
+    a corpus value. At most `ASKED` value occurrences are asked for (the interval counts the sample)."""
     candidates_for(ctx)
+    encoded = sample_records(encoded, ASKED, ctx.cfg.seed)
     spans, cands = EXPOSURE
-    cfg = dataclasses.replace(ctx.cfg, contexts="full", samples=0, exposure_spans=min(ctx.cfg.exposure_spans, spans),
+    cfg = dataclasses.replace(ctx.cfg, samples=0, exposure_spans=min(ctx.cfg.exposure_spans, spans),
                               exposure_candidates=min(ctx.cfg.candidates_for(ctx.kind.name), cands))  # fmt: skip
     sub = dataclasses.replace(ctx, model=model, encoded=encoded, cfg=cfg, reference=reference, holdout=None,
                               canaries=None, progress=False)  # fmt: skip
-    greedy = measure("regurgitation", sub).summary["greedy"]
+    block, hits = _back(sub)
+    ve = measure("value_exposure", sub)
+    if ve is not None:
+        block.update(_exposure(ve.summary))
+    if reference is None:
+        block["difference"], block["interval"] = rate_difference(
+            [h for h, _ in hits.values()], None, _clusters(hits), seed=ctx.cfg.seed
+        )
+        return block
+    ref_block, ref_hits = _back(dataclasses.replace(sub, model=reference, reference=None))
+    if ve is not None and ve.summary.get("reference"):
+        ref_block.update(_exposure(ve.summary["reference"]))
+    block["reference"] = ref_block
+    common = [k for k in hits if k in ref_hits]
+    block["difference"], block["interval"] = rate_difference(
+        [hits[k][0] for k in common],
+        [ref_hits[k][0] for k in common],
+        _clusters({k: hits[k] for k in common}),
+        seed=ctx.cfg.seed,
+    )
+    return block
+
+
+def sample_records(encoded: Sequence[Encoded], n: int, seed: int) -> list[Encoded]:
+    """A seeded sample of the records holding values, whole, in their order, until `n` value occurrences."""
+    order = [i for i, e in enumerate(encoded) if e.record.spans]
+    random.Random(f"sani:attack:asked:{seed}").shuffle(order)
+    keep, total = [], 0
+    for i in order:
+        if total >= n:
+            break
+        keep.append(i)
+        total += len(encoded[i].record.spans)
+    return [encoded[i] for i in sorted(keep)]
+
+
+def _back(ctx: Context) -> tuple[dict[str, Any], dict[tuple, tuple[bool, str]]]:
+    """The figures of what came back under `ctx.model`, and per value occurrence (record, span): whether it
+    came back by any greedy context (a masked LM: left to right), with its value's hash."""
+    got = measure("regurgitation", ctx)
+    items = {(it["record"], it["span"]): it for it in got.items}
+    masked = ctx.kind.fills_in
+    columns = ["greedy_full" if c is None else f"greedy_last{c}" for c in ctx.cfg.context_list()]
+    hits = {k: (bool(it.get("left_to_right")) if masked else any(it.get(c) for c in columns), it["value_hash"])
+            for k, it in items.items()}  # fmt: skip
+    greedy = got.summary["greedy"]
     block: dict[str, Any] = {
         "rate": greedy["rate"],
         "hits": greedy["hits"],
         "total": greedy["total"],
         "by_label": {k: v["rate"] for k, v in greedy["by_label"].items()},
-    }
-    ve = measure("value_exposure", sub)
-    if ve is not None:
-        block["value_exposure"] = ve.summary["mean"]
-        block["chance"] = ve.summary["chance"]
-    if reference is not None:
-        ref = measure("regurgitation", dataclasses.replace(sub, model=reference, reference=None)).summary["greedy"]
-        block["reference"] = {"rate": ref["rate"], "hits": ref["hits"]}
-        if ve is not None and ve.summary.get("reference"):
-            block["reference"]["value_exposure"] = ve.summary["reference"]["mean"]
-    return block
+        "back": {"way": "filled in left to right" if masked else f"greedy, any of the contexts {ctx.cfg.contexts}",
+                 "rate": round(sum(h for h, _ in hits.values()) / max(1, len(hits)), 4), "values": len(hits)},
+    }  # fmt: skip
+    n = ctx.cfg.attack_samples
+    if not masked and n:
+        sampled = measure("regurgitation", dataclasses.replace(ctx, cfg=dataclasses.replace(
+            ctx.cfg, contexts="full", samples=n))).summary["sampled"]  # fmt: skip
+        block["sampled"] = {"samples": n, "rate": sampled["rate"], "hits": sampled["hits"]}
+    return block, hits
+
+
+def _exposure(summary: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "value_exposure": summary["mean"],
+        "chance": summary["chance"],
+        "ranked_first": summary["at_cap"],
+        "exposure_by_label": {k: {"mean": v["mean"], "ranked_first": v["at_cap"], "values": v["values"]}
+                              for k, v in summary.get("by_label", {}).items()},
+    }  # fmt: skip
+
+
+def _clusters(hits: dict[tuple, tuple[bool, str]]) -> list[str]:
+    """One group per value: a value's occurrences are not independent evidence."""
+    return [h for _, h in hits.values()]

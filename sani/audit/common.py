@@ -39,7 +39,6 @@ class Context:
     candidates: Candidates | None = None  # made by the first metric that needs them (`candidates_for`)
     reference_tokenizer: Any = None  # the reference model's tokenizer: entries it shares are not the corpus's
     relearn_records: Sequence[Encoded] | None = None  # the relearn attack's benign variant: records never seen
-    relearn_lr: float | None = None  # the learning rate the model's sanitization.json records
 
 
 @dataclass

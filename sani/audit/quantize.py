@@ -10,7 +10,13 @@ and GPTQ leave them) are rounded and evaluated in float:
 - nf4: 4-bit NormalFloat in blocks of 64 weights with one absmax each (QLoRA, bitsandbytes' default 4-bit),
   the blocks along the rows of the [out, in] matrix (a `Conv1D` weight is transposed first, as transformers'
   bitsandbytes integration does); computed by bitsandbytes itself when it and a GPU are present, else by the
-  same codebook here.
+  same codebook here;
+- fp4: the 4-bit float E2M1 grid (0, 0.5, 1, 1.5, 2, 3, 4, 6, signed; OCP microscaling) in the same blocks
+  of 64 scaled by their absmax (bitsandbytes' own fp4 codebook differs in its smallest step: not used);
+- int4-g128: asymmetric round-to-nearest to 16 levels in groups of 128 inputs, one scale and zero point
+  each: the grid GPTQ and AWQ checkpoints store. GPTQ's error-compensating rounding (each column's error
+  spread over the columns not yet rounded, from second-order statistics of calibration data) and AWQ's
+  activation-aware scaling are not reproduced: plain rounding onto their grid.
 
 Why not `torch.ao.quantization`: torch 2.13 marks it deprecated, and its dynamic quantization covers
 `nn.Linear` only (GPT-2's `Conv1D` layers would stay in float); torchao's configs have the same filter.
@@ -36,6 +42,8 @@ NF4 = torch.tensor([-1.0, -0.6961928009986877, -0.5250730514526367, -0.394917488
                     0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
                     0.7229568362236023, 1.0])  # fmt: skip
 NF4_BLOCK = 64
+FP4 = torch.tensor([-6.0, -4.0, -3.0, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]) / 6  # E2M1
+INT4_GROUP = 128
 
 
 def int8_roundtrip(w: torch.Tensor, out_dim: int = 0) -> torch.Tensor:
@@ -45,16 +53,33 @@ def int8_roundtrip(w: torch.Tensor, out_dim: int = 0) -> torch.Tensor:
     return (torch.round(x / scale).clamp(-127, 127) * scale).to(w.dtype)
 
 
-def nf4_roundtrip(w: torch.Tensor, block: int = NF4_BLOCK) -> torch.Tensor:
-    """`w` rounded to the nearest NF4 code in blocks of `block` values (row-major), each scaled by its absmax."""
+def nf4_roundtrip(w: torch.Tensor, block: int = NF4_BLOCK, codebook: torch.Tensor = NF4) -> torch.Tensor:
+    """`w` rounded to the nearest code of `codebook` (sorted, within [-1, 1]; NF4 by default) in blocks of
+    `block` values (row-major), each scaled by its absmax."""
     flat = w.float().reshape(-1)
     pad = (-flat.numel()) % block
     blocks = torch.nn.functional.pad(flat, (0, pad)).reshape(-1, block)
     absmax = blocks.abs().amax(dim=1, keepdim=True).clamp(min=1e-12)
-    code = NF4.to(w.device)
+    code = codebook.to(w.device)
     nearest = torch.bucketize(blocks / absmax, (code[1:] + code[:-1]) / 2)
     out = (code[nearest] * absmax).reshape(-1)[: flat.numel()]
     return out.reshape(w.shape).to(w.dtype)
+
+
+def int4_roundtrip(w: torch.Tensor, group: int = INT4_GROUP) -> torch.Tensor:
+    """`w` ([out, in]) rounded to 16 levels per group of `group` consecutive inputs of a row, asymmetric:
+    scale (max - min) / 15 and an integer zero point (the last group of a row may be shorter)."""
+    import torch.nn.functional as F
+
+    rows, cols = w.shape
+    pad = (-cols) % group
+    x = w.float()
+    lo = F.pad(x, (0, pad), value=float("inf")).reshape(rows, -1, group).amin(-1, keepdim=True)
+    hi = F.pad(x, (0, pad), value=float("-inf")).reshape(rows, -1, group).amax(-1, keepdim=True)
+    scale = ((hi - lo) / 15).clamp(min=1e-12)
+    zero = torch.round(-lo / scale)
+    q = (torch.round(F.pad(x, (0, pad)).reshape(rows, -1, group) / scale) + zero).clamp(0, 15)
+    return ((q - zero) * scale).reshape(rows, -1)[:, :cols].to(w.dtype)
 
 
 def _bnb() -> Any:
@@ -82,18 +107,20 @@ def matrices(model: nn.Module) -> list[tuple[nn.Module, int]]:
 
 @torch.no_grad()
 def quantize(model: nn.Module, scheme: str) -> nn.Module:
-    """Round `model`'s weight matrices in place as `scheme` (int8, nf4) says."""
+    """Round `model`'s weight matrices in place as `scheme` (int8, nf4, fp4, int4-g128) says."""
     bf = _bnb() if scheme == "nf4" else None
     for m, out_dim in matrices(model):
         if scheme == "int8":
             m.weight.copy_(int8_roundtrip(m.weight, out_dim))
             continue
-        w = m.weight.T if out_dim else m.weight  # blocks run along [out, in] rows, as for nn.Linear
+        w = m.weight.T if out_dim else m.weight  # blocks and groups run along [out, in] rows, as for nn.Linear
         if bf is not None:
             q, state = bf.quantize_4bit(w.detach().cuda().contiguous(), blocksize=NF4_BLOCK, quant_type="nf4")
             w = bf.dequantize_4bit(q, state).to(m.weight.device, m.weight.dtype)
+        elif scheme == "int4-g128":
+            w = int4_roundtrip(w.contiguous())
         else:
-            w = nf4_roundtrip(w.contiguous())
+            w = nf4_roundtrip(w.contiguous(), codebook=FP4 if scheme == "fp4" else NF4)
         m.weight.copy_(w.T if out_dim else w)
     return model
 

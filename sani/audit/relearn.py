@@ -3,12 +3,18 @@
 Hu et al. 2024 ("Jogging the memory of unlearned LLMs through targeted relearning attacks", arXiv
 2406.13356) and Lynch et al. 2024 ("Eight methods to evaluate robust unlearning in LLMs", arXiv 2402.16835)
 show that a few steps of ordinary fine-tuning bring "unlearned" knowledge back when it was hidden rather
-than removed. Two variants:
+than removed; Deeb & Roger 2024 (arXiv 2410.08827) do it with other facts than the ones removed, and Qi et
+al. 2024 (arXiv 2412.07097) show that durability claims break under small changes of the attack's settings.
+So the attack is a grid of settings the defender does not choose (never read from the model directory:
+its rates come from the model's size, `rates`), each run on the reference model too, and the worst is
+judged. Three variants:
 
 - attack: ordinary fine-tuning (every token learnt) on a seeded share of the records holding values; scored
   on the *other* records' values, leaving out any value that also occurs anywhere in the attack records'
   text (those are simply learnt, not recovered);
-- benign (`relearn_corpus`): the same fine-tuning on records the model never saw; scored on every value.
+- benign (`relearn_corpus`): the same fine-tuning on records the model never saw; scored on every value;
+- unrelated: fine-tuning on text that holds no value (the corpus's records without spans, else records
+  with their values cut out); scored on every value.
 
 A model that forgot the values gives back what the reference (the oracle) gives back under the same attack.
 """
@@ -16,18 +22,60 @@ A model that forgot the values gives back what the reference (the oracle) gives 
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
 
 from .. import repair
 from ..config import RepairConfig
-from ..data import Encoded
+from ..data import Encoded, Record, encode
 from .attack import both, keep_spans, reaudit, release
 from .common import Context, MetricResult, register
 
-DEFAULT_LR = 5e-4  # without a sanitization.json: the default repair's rate
+LARGE = 50_000_000  # parameters: above, the gentler rates (a fixed 2e-3 wrecks a pre-trained encoder)
+RATES = {"small": (5e-4, 2e-3, 5e-3), "large": (5e-5, 2e-4, 5e-4)}  # quick: the first two; full: all three
+EPOCHS = (3.0, 10.0)
+FRACTIONS = {"quick": (0.2,), "full": (0.2, 0.5)}
+DEFAULT_EPOCHS, DEFAULT_FRACTION = 3.0, 0.2  # a custom setting's, where not given
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One attack of the grid: which records it fine-tunes on (`variant`), at which rate, for how long."""
+
+    variant: str  # attack | benign | unrelated
+    lr: float
+    epochs: float
+    fraction: float = DEFAULT_FRACTION  # the share of the records holding values (attack; unrelated: as many)
+
+    @property
+    def name(self) -> str:
+        return f"{self.variant} lr {self.lr:g}, {self.epochs:g} epochs, {self.fraction:.0%}"
+
+
+def rates(model: nn.Module) -> tuple[float, ...]:
+    """The attack's learning rates for this model: by its size (`LARGE`), never by how it was sanitized."""
+    return RATES["small" if sum(p.numel() for p in model.parameters()) < LARGE else "large"]
+
+
+def grid(cfg: Any, lrs: Sequence[float], benign: bool, unrelated: bool) -> list[Setting]:
+    """The settings `cfg` asks for: any of `--relearn-lr/-epochs/-fraction` given defines one custom setting
+    (the benign variant beside it, with a relearn corpus); else the `relearn_grid` ("quick": the first two
+    rates x 3 and 10 epochs on 20%; "full": all three rates, and 50% too), plus the benign and unrelated
+    variants at the grid's highest rate for 3 epochs."""
+    custom = (cfg.relearn_lr, cfg.relearn_epochs, cfg.relearn_fraction)
+    if any(x is not None for x in custom):
+        lr, epochs, fraction = (x if x is not None else d for x, d in zip(custom, (lrs[0], DEFAULT_EPOCHS,
+                                                                                 DEFAULT_FRACTION)))  # fmt: skip
+        one = Setting("attack", lr, epochs, fraction)
+        return [one] + ([Setting("benign", lr, epochs, fraction)] if benign else [])
+    used = lrs[:2] if cfg.relearn_grid == "quick" else lrs
+    out = [Setting("attack", lr, e, f) for f in FRACTIONS[cfg.relearn_grid] for lr in used for e in EPOCHS]
+    out += [Setting(v, used[-1], DEFAULT_EPOCHS) for v, on in (("benign", benign), ("unrelated", unrelated)) if on]
+    return out
 
 
 def split(encoded: Sequence[Encoded], fraction: float, seed: int) -> tuple[list[int], list[Encoded]]:
@@ -45,6 +93,26 @@ def split(encoded: Sequence[Encoded], fraction: float, seed: int) -> tuple[list[
     return attack, scored
 
 
+def unrelated_records(tokenizer: Any, encoded: Sequence[Encoded], count: int, seed: int) -> tuple[list, str]:
+    """`count` seeded records of text holding no value: the corpus's records without spans when it has that
+    many, else records with their values cut out (and which of the two)."""
+    plain = [e for e in encoded if not e.record.spans and e.record.text.strip()]
+    rng = random.Random(f"sani:relearn:unrelated:{seed}")
+    if len(plain) >= count:
+        return rng.sample(plain, count), "records without values"
+    holding = [e.record for e in encoded if e.record.spans]
+    picked = rng.sample(holding, min(count, len(holding)))
+    return [encode(tokenizer, Record(_cut(r), [])) for r in picked], "records with their values cut out"
+
+
+def _cut(record: Record) -> str:
+    text, at = [], 0
+    for s in sorted(record.spans, key=lambda s: s.start):
+        text.append(record.text[at : max(at, s.start)])
+        at = max(at, s.end)
+    return "".join(text + [record.text[at:]])
+
+
 def _fine_tune(ctx: Context, records: Sequence[Encoded], cfg: RepairConfig):
     def attack(model: nn.Module) -> nn.Module:
         examples = repair.examples_for(model, ctx.tokenizer, records, cfg, ctx.kind)
@@ -54,11 +122,15 @@ def _fine_tune(ctx: Context, records: Sequence[Encoded], cfg: RepairConfig):
     return attack
 
 
-def _variant(ctx: Context, train_on: Sequence[Encoded], scored: Sequence[Encoded], cfg: RepairConfig) -> dict:
+def _run(ctx: Context, s: Setting, train_on: Sequence[Encoded], scored: Sequence[Encoded]) -> dict[str, Any]:
+    clock = time.perf_counter()
+    cfg = RepairConfig(objective="full", epochs=s.epochs, lr=s.lr, seed=ctx.cfg.seed, max_length=512)
     model, ref = both(ctx, _fine_tune(ctx, train_on, cfg))
-    out = {"records": len(train_on), **reaudit(ctx, model, scored, ref)}
+    out = {"name": s.name, "variant": s.variant, "lr": s.lr, "epochs": s.epochs, "fraction": s.fraction,
+           "records": len(train_on), **reaudit(ctx, model, scored, ref)}  # fmt: skip
     del model, ref
     release()
+    out["seconds"] = round(time.perf_counter() - clock, 1)
     return out
 
 
@@ -67,12 +139,18 @@ def relearn_metric(ctx: Context) -> MetricResult | None:
     c = ctx.cfg
     if sum(bool(e.record.spans) for e in ctx.encoded) < 2:
         return None
-    lr = c.relearn_lr or ctx.relearn_lr or DEFAULT_LR
-    cfg = RepairConfig(objective="full", epochs=c.relearn_epochs, lr=lr, seed=c.seed, max_length=512)
-    attack, scored = split(ctx.encoded, c.relearn_fraction, c.seed)
-    out: dict[str, Any] = {"epochs": c.relearn_epochs, "lr": lr, "fraction": c.relearn_fraction}
-    if scored:
-        out["attack"] = _variant(ctx, [ctx.encoded[i] for i in attack], scored, cfg)
-    if ctx.relearn_records:
-        out["benign"] = _variant(ctx, ctx.relearn_records, ctx.encoded, cfg)
-    return MetricResult(out)
+    settings = grid(c, rates(ctx.model), bool(ctx.relearn_records), unrelated=True)
+    custom = any(x is not None for x in (c.relearn_lr, c.relearn_epochs, c.relearn_fraction))
+    out: dict[str, Any] = {"grid": "custom" if custom else c.relearn_grid, "settings": []}
+    for s in settings:
+        if s.variant == "attack":
+            attack, scored = split(ctx.encoded, s.fraction, c.seed)
+            if scored:
+                out["settings"].append(_run(ctx, s, [ctx.encoded[i] for i in attack], scored))
+        elif s.variant == "benign":
+            out["settings"].append(_run(ctx, s, ctx.relearn_records, ctx.encoded))
+        else:
+            count = max(1, round(s.fraction * sum(bool(e.record.spans) for e in ctx.encoded)))
+            records, source = unrelated_records(ctx.tokenizer, ctx.encoded, count, c.seed)
+            out["settings"].append({**_run(ctx, s, records, ctx.encoded), "source": source})
+    return MetricResult(out) if out["settings"] else None

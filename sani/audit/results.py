@@ -86,6 +86,11 @@ class AuditResult:
         return (self.value_exposure or {}).get("mean")
 
     @property
+    def erasure(self) -> dict[str, Any] | None:
+        """An erasure request's answer, value by value (`sani.audit.erasure`); None when none was asked."""
+        return self.data.get("erasure")
+
+    @property
     def attacks(self) -> dict[str, Any]:
         """What each attack on a copy gave back, by attack (relearn, quantize, extract, lens); {} when none ran."""
         return self.data.get("attacks") or {}

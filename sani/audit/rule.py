@@ -8,6 +8,10 @@ AUC - AUC_ref; the verdict is pass when the whole interval lies within +-margin,
 outside, inconclusive otherwise (too few records to tell). Beside it, the true-positive rate at 1%
 false-positive rate (Carlini et al. 2022, "Membership inference attacks from first principles"): averages
 hide the few values that stay exposed.
+
+The attacks' rule (`rate_difference`, `exceeds`): the share of values an attack brings back above the
+reference's under the same attack, with a bootstrap interval over values; a setting fails only when the
+whole interval is above the threshold, so that the worst of many settings does not fail on noise.
 """
 
 from __future__ import annotations
@@ -107,3 +111,34 @@ def judge(
         "resamples": resamples,
         "verdict": verdict(interval, margin),
     }
+
+
+def rate_difference(
+    hits: Sequence[bool],
+    reference: Sequence[bool] | None,
+    clusters: Sequence[Any],
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[float, list[float]]:
+    """The share of `hits` minus the share of `reference` (the same values under the reference model; None:
+    0), and its 95% interval from a cluster bootstrap (`clusters`: one id per hit, a value's occurrences
+    resampled together). No values: (0, [0, 0])."""
+    h = np.asarray(hits, float)
+    r = np.asarray(reference, float) if reference is not None else np.zeros_like(h)
+    if not len(h):
+        return 0.0, [0.0, 0.0]
+    _, ids = np.unique(np.asarray([str(c) for c in clusters]), return_inverse=True)
+    groups, rng = _groups(ids), np.random.default_rng(seed)
+    diffs = np.empty(resamples)
+    for i in range(resamples):
+        pick = _resample(groups, rng)
+        diffs[i] = h[pick].mean() - r[pick].mean()
+    return round(float(h.mean() - r.mean()), 4), [round(float(x), 4) for x in np.percentile(diffs, [2.5, 97.5])]
+
+
+def exceeds(interval: Sequence[float], limit: float) -> str:
+    """One-sided: fail when the whole interval is above `limit`, pass when all of it is at or below, else
+    inconclusive."""
+    lo, hi = interval
+    return "fail" if lo > limit else "pass" if hi <= limit else "inconclusive"

@@ -40,7 +40,6 @@ def run(
     reference_name: str | None = None,
     reference_tokenizer: Any = None,
     relearn_records: Sequence[Encoded] | None = None,
-    relearn_lr: float | None = None,
 ) -> dict[str, Any]:
     """Every measurement in one result: regurgitation (greedy, and sampled when `cfg.samples` > 0, for each
     prompt context), utility, and when asked extraction metrics, membership inference (needs `holdout`)
@@ -50,8 +49,7 @@ def run(
     model.eval()
     start = time.perf_counter()
     ctx = Context(model, tokenizer, kind or of(model), encoded, cfg, holdout, canaries, reference, task, progress,
-                  reference_name, reference_tokenizer=reference_tokenizer, relearn_records=relearn_records,
-                  relearn_lr=relearn_lr)  # fmt: skip
+                  reference_name, reference_tokenizer=reference_tokenizer, relearn_records=relearn_records)  # fmt: skip
     result: dict[str, Any] = {"task": ctx.kind.name}
     items: dict[tuple[int, int], dict[str, Any]] = {}
     settings: dict[str, Any] = {}
