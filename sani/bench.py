@@ -64,9 +64,9 @@ BENCH_SCHEMES = "int8,nf4"
 QUICK_METHODS = ("sani", "sani-paper", "unlikelihood", "repair-only", "gradient-difference", "npo")
 
 
-def method_config(name: str, task: str, **given: Any) -> Any:
-    """The settings of method `name` (`METHODS` or `CURVE`) for a model of kind `task`."""
-    values = {**{**METHODS, **CURVE}[name], **given}
+def config_of(values: dict[str, Any], task: str, **given: Any) -> Any:
+    """The settings a method's `values` (`METHODS`, `CURVE`: on top of a preset) give a model of kind `task`."""
+    values = {**values, **given}
     return make_config(values.pop("preset", None), task=task, **values)
 
 
@@ -82,11 +82,9 @@ def apply_method(
     """Run one method's erase and repair on `model` in place; returns its config, seconds and peak memory.
     `split`: its pool, the held-out values a calibrated repair with surrogate source "holdout" aims at; its
     stop's part, the records and holdout a level correction measures (`sani.level`)."""
-    values = dict(values)
     kind = of(model)
     split = split or parts.Parts()
-    cfg = make_config(values.pop("preset", None), task=kind.name, lora=is_peft(model), seed=seed, **values)
-    cfg = resolve(cfg, bool(split.stop_holdout), kind)
+    cfg = resolve(config_of(values, kind.name, lora=is_peft(model), seed=seed), bool(split.stop_holdout), kind)
     level = LevelCorrection.for_run(cfg, tokenizer, kind, encoded, split)
     if torch.cuda.is_available():
         model.to("cuda")  # erase-only methods never reach the Trainer, which would move it
@@ -227,7 +225,7 @@ def _parts(enc: list[data.Encoded], hold: list[data.Encoded], seed: int, s: Benc
     a causal LM: `level.resolve`), a quarter of the records and half the rest of the holdout are what it
     measures (`parts.split`); every row is measured on the rest."""
     pool, hold, n = parts.held_pool(hold, seed)
-    if not any(wanted(resolve(method_config(m, kind.name), True, kind)) for m in s.methods):
+    if not any(wanted(resolve(config_of({**METHODS, **CURVE}[m], kind.name), True, kind)) for m in s.methods):
         return parts.Parts(pool, [], None, list(enc), hold, n)
     stop, audited, stop_hold, audited_hold = parts.split(enc, hold, True, seed)
     return parts.Parts(pool, stop, stop_hold, audited, audited_hold, n)

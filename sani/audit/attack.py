@@ -75,23 +75,27 @@ def reaudit(
     ve = measure("value_exposure", sub)
     if ve is not None:
         block.update(_exposure(ve.summary))
-    if reference is None:
-        block["difference"], block["interval"] = rate_difference(
-            [h for h, _ in hits.values()], None, _clusters(hits), seed=ctx.cfg.seed
-        )
-        return block
-    ref_block, ref_hits = _back(dataclasses.replace(sub, model=reference, reference=None))
-    if ve is not None and ve.summary.get("reference"):
-        ref_block.update(_exposure(ve.summary["reference"]))
-    block["reference"] = ref_block
-    common = [k for k in hits if k in ref_hits]
+    ref_hits = None
+    if reference is not None:
+        block["reference"], ref_hits = _back(dataclasses.replace(sub, model=reference, reference=None))
+        if ve is not None and ve.summary.get("reference"):
+            block["reference"].update(_exposure(ve.summary["reference"]))
+    keys = [k for k in hits if ref_hits is None or k in ref_hits]
     block["difference"], block["interval"] = rate_difference(
-        [hits[k][0] for k in common],
-        [ref_hits[k][0] for k in common],
-        _clusters({k: hits[k] for k in common}),
+        [hits[k][0] for k in keys],
+        None if ref_hits is None else [ref_hits[k][0] for k in keys],
+        [hits[k][1] for k in keys],  # a value's occurrences resampled together
         seed=ctx.cfg.seed,
     )
     return block
+
+
+def came_back(ctx: Context, item: dict[str, Any]) -> bool:
+    """Whether a regurgitation item (one value occurrence) came back by any of the audit's greedy prompt
+    contexts; a masked LM's: filled in left to right."""
+    if ctx.kind.fills_in:
+        return bool(item.get("left_to_right"))
+    return any(item.get("greedy_full" if c is None else f"greedy_last{c}") for c in ctx.cfg.context_list())
 
 
 def sample_records(encoded: Sequence[Encoded], n: int, seed: int) -> list[Encoded]:
@@ -111,11 +115,8 @@ def _back(ctx: Context) -> tuple[dict[str, Any], dict[tuple, tuple[bool, str]]]:
     """The figures of what came back under `ctx.model`, and per value occurrence (record, span): whether it
     came back by any greedy context (a masked LM: left to right), with its value's hash."""
     got = measure("regurgitation", ctx)
-    items = {(it["record"], it["span"]): it for it in got.items}
     masked = ctx.kind.fills_in
-    columns = ["greedy_full" if c is None else f"greedy_last{c}" for c in ctx.cfg.context_list()]
-    hits = {k: (bool(it.get("left_to_right")) if masked else any(it.get(c) for c in columns), it["value_hash"])
-            for k, it in items.items()}  # fmt: skip
+    hits = {(it["record"], it["span"]): (came_back(ctx, it), it["value_hash"]) for it in got.items}
     greedy = got.summary["greedy"]
     block: dict[str, Any] = {
         "rate": greedy["rate"],
@@ -141,8 +142,3 @@ def _exposure(summary: dict[str, Any]) -> dict[str, Any]:
         "exposure_by_label": {k: {"mean": v["mean"], "ranked_first": v["at_cap"], "values": v["values"]}
                               for k, v in summary.get("by_label", {}).items()},
     }  # fmt: skip
-
-
-def _clusters(hits: dict[tuple, tuple[bool, str]]) -> list[str]:
-    """One group per value: a value's occurrences are not independent evidence."""
-    return [h for _, h in hits.values()]

@@ -27,7 +27,7 @@ from torch import nn
 from ..data import Encoded
 from ..errors import SaniError
 from ..privacy import value_hash
-from .attack import keep_spans
+from .attack import came_back, keep_spans
 from .common import Context, candidates_for, measure, token_stats
 from .membership import _column, _scores, paired_records
 from .values import chance, value_exposure
@@ -139,15 +139,11 @@ def _measure(ctx: Context, subset: list[Encoded], model: nn.Module) -> dict[str,
     """Under `model`: per (record, span) of `subset`, whether it came back (any greedy context, any sample)."""
     sub = dataclasses.replace(ctx, model=model, encoded=subset, reference=None, holdout=None, canaries=None,
                               progress=False)  # fmt: skip
-    got = measure("regurgitation", sub)
-    masked = ctx.kind.fills_in
-    columns = ["greedy_full" if c is None else f"greedy_last{c}" for c in ctx.cfg.context_list()]
     back = {}
-    for it in got.items:
-        greedy = bool(it.get("left_to_right")) if masked else any(it.get(c) for c in columns)
+    for it in measure("regurgitation", sub).items:
         sampled = any(v for k, v in it.items() if k.startswith("sampled_") and not k.endswith("_partial"))
-        back[(it["record"], it["span"])] = (greedy, sampled)
-    return {"back": back, "sampled": bool(ctx.cfg.samples) and not masked}
+        back[(it["record"], it["span"])] = (came_back(ctx, it), sampled)
+    return {"back": back, "sampled": bool(ctx.cfg.samples) and not ctx.kind.fills_in}
 
 
 def _own(ctx: Context, places: list[tuple[int, int]]) -> list[Encoded]:
