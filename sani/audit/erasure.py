@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import os
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -122,16 +123,16 @@ def answer(ctx: Context, requests: Sequence[Request], models: dict[str, nn.Modul
                                "records": len({r for r, _ in f["places"]}), "places": len(f["places"])}  # fmt: skip
         if f["status"] == "marked":
             at = [(index[r], keep[r].index(j)) for r, j in f["places"]]
-            own = _own(ctx, f["places"])
+            pairs = _pairs(ctx, f["places"])  # the same records and copies under every model
             for name, got in per_model.items():
                 row[name] = _value(got, at)
-                score = paired_score(ctx, own, models[name])
+                score = paired_score(ctx, pairs, models[name])
                 if score is not None:
                     row[name]["paired_score"] = score
         row["verdict"] = verdict(row, has_reference="reference" in models)
         values.append(row)
     out = {"values": values, "models": list(models), "note": hash_note()}
-    out["summary"] = {v: sum(r["verdict"] == v for r in values) for v in dict.fromkeys(r["verdict"] for r in values)}
+    out["summary"] = dict(Counter(r["verdict"] for r in values))
     return out
 
 
@@ -146,20 +147,22 @@ def _measure(ctx: Context, subset: list[Encoded], model: nn.Module) -> dict[str,
     return {"back": back, "sampled": bool(ctx.cfg.samples) and not ctx.kind.fills_in}
 
 
-def _own(ctx: Context, places: list[tuple[int, int]]) -> list[Encoded]:
-    """The records a value occurs in, with only its own spans sensitive."""
+def _pairs(ctx: Context, places: list[tuple[int, int]]) -> tuple[list[Encoded], list[Encoded]]:
+    """The records a value occurs in, with only its own spans sensitive, and each one's copy with a candidate
+    in its place (the paired test's pairs, `membership.paired_records`)."""
     spans: dict[int, list[int]] = {}
     for r, j in places:
         spans.setdefault(r, []).append(j)
-    return [keep_spans(ctx.encoded[r], js) for r, js in sorted(spans.items())]
-
-
-def paired_score(ctx: Context, own: list[Encoded], model: nn.Module) -> float | None:
-    """The mean over a value's records of its tokens' mean log-likelihood minus that of the candidate that
-    takes its place in the record's copy (the paired test's pair, `membership.paired_records`)."""
+    own = [keep_spans(ctx.encoded[r], js) for r, js in sorted(spans.items())]
     index, copies = paired_records(own, ctx.tokenizer, candidates_for(ctx), ctx.cfg.seed)
+    return [own[i] for i in index], copies
+
+
+def paired_score(ctx: Context, pairs: tuple[list[Encoded], list[Encoded]], model: nn.Module) -> float | None:
+    """The mean over a value's records of its tokens' mean log-likelihood minus that of the candidate that
+    takes its place in the record's copy."""
     scores = []
-    for encs in ([own[i] for i in index], copies):
+    for encs in pairs:
         stats = token_stats(model, ctx.tokenizer, ctx.kind, encs, progress=False, sensitive_only=True)
         scores.append(_column(_scores(stats, encs, ctx.tokenizer, "sensitive", 0.2), "loss"))
     diffs = [a - b for a, b in zip(*scores) if not (math.isnan(a) or math.isnan(b))]

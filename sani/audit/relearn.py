@@ -30,6 +30,7 @@ from typing import Any
 from torch import nn
 
 from .. import repair
+from ..calibrate import counterfactual
 from ..config import RepairConfig
 from ..data import Encoded, Record, encode
 from .attack import both, keep_spans, reaudit, release
@@ -66,10 +67,10 @@ def grid(cfg: Any, lrs: Sequence[float], benign: bool, unrelated: bool) -> list[
     (the benign variant beside it, with a relearn corpus); else the `relearn_grid` ("quick": the first two
     rates x 3 and 10 epochs on 20%; "full": all three rates, and 50% too), plus the benign and unrelated
     variants at the grid's highest rate for 3 epochs."""
-    custom = (cfg.relearn_lr, cfg.relearn_epochs, cfg.relearn_fraction)
-    if any(x is not None for x in custom):
-        lr, epochs, fraction = (x if x is not None else d for x, d in zip(custom, (lrs[0], DEFAULT_EPOCHS,
-                                                                                 DEFAULT_FRACTION)))  # fmt: skip
+    if custom(cfg):
+        given = (cfg.relearn_lr, cfg.relearn_epochs, cfg.relearn_fraction)
+        lr, epochs, fraction = (x if x is not None else d for x, d in zip(given, (lrs[0], DEFAULT_EPOCHS,
+                                                                                DEFAULT_FRACTION)))  # fmt: skip
         one = Setting("attack", lr, epochs, fraction)
         return [one] + ([Setting("benign", lr, epochs, fraction)] if benign else [])
     used = lrs[:2] if cfg.relearn_grid == "quick" else lrs
@@ -78,11 +79,21 @@ def grid(cfg: Any, lrs: Sequence[float], benign: bool, unrelated: bool) -> list[
     return out
 
 
+def custom(cfg: Any) -> bool:
+    """Whether `--relearn-lr/-epochs/-fraction` were given: one custom setting instead of the grid."""
+    return any(x is not None for x in (cfg.relearn_lr, cfg.relearn_epochs, cfg.relearn_fraction))
+
+
+def attack_size(encoded: Sequence[Encoded], fraction: float) -> int:
+    """How many records a setting fine-tunes on: `fraction` of those holding values, at least one."""
+    return max(1, round(fraction * sum(bool(e.record.spans) for e in encoded)))
+
+
 def split(encoded: Sequence[Encoded], fraction: float, seed: int) -> tuple[list[int], list[Encoded]]:
     """The attack records (a seeded `fraction` of those holding values) and the scored records: the others,
     each with only its spans whose values occur nowhere in the attack records' text."""
     holding = [i for i, e in enumerate(encoded) if e.record.spans]
-    attack = sorted(random.Random(seed).sample(holding, max(1, round(fraction * len(holding)))))
+    attack = sorted(random.Random(seed).sample(holding, attack_size(encoded, fraction)))
     seen = "\n".join(encoded[i].record.text for i in attack)  # a value anywhere in them is learnt, not recovered
     chosen = set(attack)
     scored = []
@@ -102,15 +113,8 @@ def unrelated_records(tokenizer: Any, encoded: Sequence[Encoded], count: int, se
         return rng.sample(plain, count), "records without values"
     holding = [e.record for e in encoded if e.record.spans]
     picked = rng.sample(holding, min(count, len(holding)))
-    return [encode(tokenizer, Record(_cut(r), [])) for r in picked], "records with their values cut out"
-
-
-def _cut(record: Record) -> str:
-    text, at = [], 0
-    for s in sorted(record.spans, key=lambda s: s.start):
-        text.append(record.text[at : max(at, s.start)])
-        at = max(at, s.end)
-    return "".join(text + [record.text[at:]])
+    cut = [counterfactual(r, [""] * len(r.spans)).text for r in picked]
+    return [encode(tokenizer, Record(t, [])) for t in cut], "records with their values cut out"
 
 
 def _fine_tune(ctx: Context, records: Sequence[Encoded], cfg: RepairConfig):
@@ -140,8 +144,7 @@ def relearn_metric(ctx: Context) -> MetricResult | None:
     if sum(bool(e.record.spans) for e in ctx.encoded) < 2:
         return None
     settings = grid(c, rates(ctx.model), bool(ctx.relearn_records), unrelated=True)
-    custom = any(x is not None for x in (c.relearn_lr, c.relearn_epochs, c.relearn_fraction))
-    out: dict[str, Any] = {"grid": "custom" if custom else c.relearn_grid, "settings": []}
+    out: dict[str, Any] = {"grid": "custom" if custom(c) else c.relearn_grid, "settings": []}
     for s in settings:
         if s.variant == "attack":
             attack, scored = split(ctx.encoded, s.fraction, c.seed)
@@ -150,7 +153,8 @@ def relearn_metric(ctx: Context) -> MetricResult | None:
         elif s.variant == "benign":
             out["settings"].append(_run(ctx, s, ctx.relearn_records, ctx.encoded))
         else:
-            count = max(1, round(s.fraction * sum(bool(e.record.spans) for e in ctx.encoded)))
-            records, source = unrelated_records(ctx.tokenizer, ctx.encoded, count, c.seed)
+            records, source = unrelated_records(
+                ctx.tokenizer, ctx.encoded, attack_size(ctx.encoded, s.fraction), c.seed
+            )
             out["settings"].append({**_run(ctx, s, records, ctx.encoded), "source": source})
     return MetricResult(out) if out["settings"] else None
