@@ -76,7 +76,7 @@ def audit(
                          reference_tokenizer=ref.tokenizer if ref else None,
                          relearn_records=data.encode_corpus(tok, relearn) if relearn else None)  # fmt: skip
     if requests is not None:
-        result["erasure"] = _erasure(loaded, ref, enc, cfg, requests or erasure.record_values(enc, record), original)
+        result["erasure"] = _erasure(loaded, ref, enc, cfg, requests, record, original, hold_enc)
     result = {"sani_version": __version__, "model": str(model), **result, "environment": machine.versions(),
               "corpus": {"records": source.total, "spans": source.total_spans}}  # fmt: skip
     result["scope"] = gate.scope(cfg, loaded.kind.name, finder.describe(), len(enc), source.total,
@@ -95,20 +95,19 @@ def _requests(values: Any, record: int | None, original: Any) -> list | None:
     """An erasure request's values, read before any model loads ([] for `record`: read from the corpus)."""
     if original is not None and values is None and record is None:
         raise SaniError("--original: the model before sanitizing answers an erasure request (--values or --record)")
-    return erasure.read_values(values) if values is not None else [] if record is not None else None
+    return erasure.requested(values, record)
 
 
-def _erasure(loaded: Any, ref: Any, enc: list, cfg: AuditConfig, requests: list, original: Any) -> dict[str, Any]:
+def _erasure(loaded: Any, ref: Any, enc: list, cfg: AuditConfig, requests: list, record: Any, original: Any,
+             holdout: Any) -> dict[str, Any]:  # fmt: skip
     """The erasure request's answer: each value under the model, `original` (loaded here) and the reference."""
-    from .audit.common import Context
-
-    models_ = {"after": loaded.model}
+    asked = erasure.start(loaded.model, loaded.tokenizer, loaded.kind, enc, requests, record, cfg, holdout)
+    asked.measure("after", loaded.model)
     if original is not None:
-        models_["before"] = models.load(original, task=loaded.kind.name).model.to(dist.device()).eval()
+        asked.measure("before", models.load(original, task=loaded.kind.name).model.to(dist.device()).eval())
     if ref is not None:
-        models_["reference"] = ref.model
-    ctx = Context(loaded.model, loaded.tokenizer, loaded.kind, enc, cfg, progress=False)
-    got = erasure.answer(ctx, requests, models_)
+        asked.measure("reference", ref.model)
+    got = asked.result()
     if got["note"]:
         log.warning(got["note"])
     return got

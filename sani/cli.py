@@ -27,6 +27,7 @@ from .options import (
     BenchRun,
     CanariesRun,
     DemoRun,
+    ErasureRequest,
     ModelInputs,
     ReportRun,
     SanitizeRun,
@@ -53,9 +54,9 @@ def _given(ns: argparse.Namespace) -> dict[str, Any]:
 
 def _sanitize(ns: argparse.Namespace, progress: bool) -> int:
     from .pipeline import sanitize
-    from .report import before_after_table
+    from .report import before_after_table, erasure_lines
 
-    i, r = _parts(ns, ModelInputs), _parts(ns, SanitizeRun)
+    i, r, e = _parts(ns, ModelInputs), _parts(ns, SanitizeRun), _parts(ns, ErasureRequest)
     if r.require_pass and not r.audit:
         raise SaniError("--require-pass needs the audit (drop --no-audit)")
     report = sanitize(
@@ -80,10 +81,14 @@ def _sanitize(ns: argparse.Namespace, progress: bool) -> int:
         trust_remote_code=i.trust_remote_code,
         progress=progress,
         thresholds=r.thresholds,
+        values=e.values,
+        record=e.record,
         **_given(ns),
     )
     if report["audit_before"]:
         print(before_after_table(report["audit_before"], report["audit_after"]))
+        for line in erasure_lines(report["audit_after"].get("erasure")):
+            print(line)
     print(f"sanitized model written to {r.out}")
     return _gate(report["audit_after"], r.require_pass)
 
@@ -106,7 +111,7 @@ def _audit(ns: argparse.Namespace, progress: bool) -> int:
     from .api import audit
     from .report import audit_summary
 
-    i, r, cfg = _parts(ns, ModelInputs), _parts(ns, AuditRun), _parts(ns, AuditConfig)
+    i, r, cfg, e = _parts(ns, ModelInputs), _parts(ns, AuditRun), _parts(ns, AuditConfig), _parts(ns, ErasureRequest)
     cfg.context_list()  # a bad --contexts is the first error, as the flags are read
     result = audit(
         i.model,
@@ -123,8 +128,8 @@ def _audit(ns: argparse.Namespace, progress: bool) -> int:
         trust_remote_code=i.trust_remote_code,
         progress=progress,
         thresholds=r.thresholds,
-        values=r.values,
-        record=r.record,
+        values=e.values,
+        record=e.record,
         original=r.original,
     )
     print(audit_summary(result))
@@ -209,11 +214,13 @@ def _numbers(text: str, option: str, zero: bool = False) -> list[int]:
 COMMANDS: dict[str, Command] = {
     "sanitize": Command(
         "erase and repair a model; write a new model directory",
-        (ModelInputs, SanitizeRun, SpanOptions, EraseConfig, RepairConfig, TargetConfig),
+        (ModelInputs, SanitizeRun, SpanOptions, EraseConfig, RepairConfig, TargetConfig, ErasureRequest),
         _sanitize,
     ),
     "audit": Command(
-        "measure regurgitation and utility; write JSON", (ModelInputs, AuditRun, SpanOptions, AuditConfig), _audit
+        "measure regurgitation and utility; write JSON",
+        (ModelInputs, AuditRun, SpanOptions, AuditConfig, ErasureRequest),
+        _audit,
     ),
     "canaries": Command(
         "insert canaries into a corpus, for measuring exposure after training on it", (CanariesRun,), _canaries

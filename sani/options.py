@@ -112,10 +112,18 @@ class AuditRun:
     require_pass: bool = opt(
         False, f"exit {VERDICT_EXIT} (after writing everything) unless the overall verdict is pass: a release gate"
     )
-    values: str | None = opt(None, "an erasure request: values, one a line (or JSON with labels), each answered "
-                                   "before / after / against the reference, with a verdict (set SANI_HASH_KEY)")  # fmt: skip
-    record: int | None = opt(None, "an erasure request for every value of this record (1-based)")
     original: str | None = opt(None, "the model before sanitizing, the 'before' side of an erasure request")
+
+
+@dataclass
+class ErasureRequest:
+    """An erasure request, on `sani audit` and `sani sanitize` (`sani.audit.erasure`)."""
+
+    _argument_group_name = "an erasure request: values answered one by one (set SANI_HASH_KEY)"
+
+    values: str | None = opt(None, "values, one a line (or JSON with labels), each answered before / after / "
+                                   "against the reference, with a verdict")  # fmt: skip
+    record: int | None = opt(None, "every value of this record (1-based)")
 
 
 @dataclass

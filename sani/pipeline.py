@@ -12,14 +12,13 @@ import logging
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import calibrate, data, dist, erase, level, machine, models, parts, repair, sharded
 from . import corpus as corpora
+from . import data, dist, erase, level, models, parts, repair, sharded
 from .adapters import adapter_base, is_adapter_dir
-from .audit import gate
+from .audit import erasure, gate
 from .audit.probe import read_task
 from .audit.runner import run as audit_model
 from .config import AuditConfig, SanitizeConfig
@@ -28,8 +27,8 @@ from .files import atomic_dir, check_out, digest, work_dir, write_json
 from .inputs import finders, task_and_probe
 from .level import LevelCorrection
 from .presets import make_config
+from .run import Run, sanitization_report
 from .spans import SpanFinder
-from .version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -42,28 +41,6 @@ SANITIZE_PAIRED = {"causal-lm": 0, "masked-lm": 10}
 
 
 # --------------------------------------------------------------------------- sanitize
-
-
-@dataclass
-class Run:
-    """What the stages of one sanitization read and add to."""
-
-    model_path: str
-    out: Path
-    cfg: SanitizeConfig
-    loaded: models.Loaded
-    source: corpora.InMemory | corpora.Streamed
-    encoded: list[data.Encoded]
-    holdout: list[data.Encoded] | None
-    probe: list[tuple[str, str]] | None
-    work: Path
-    selection: erase.Selection
-    input_fingerprint: str
-    progress: bool
-    timings: dict[str, float] = field(default_factory=dict)
-    examples: Any = None  # the repair's training windows
-    output_fingerprint: str | None = None
-    split: parts.Parts | None = None  # which records serve what: the stop's, the audits', the surrogates'
 
 
 @dist.reports_failures
@@ -92,6 +69,8 @@ def sanitize(
     cache_key: str = "edges",
     progress: bool = True,
     thresholds: str | Path | dict[str, float] | None = None,
+    values: str | Path | None = None,
+    record: int | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """Sanitize the causal or masked LM in directory `model`, fine-tuned on `corpus`, into a new directory `out`:
@@ -101,13 +80,12 @@ def sanitize(
     input directory is never written to. Work in progress is kept in `.<out>.work` beside `out` until the
     output is complete (`resume=True` continues an interrupted run). `stream=True`: a corpus file larger
     than memory, tokenized once into a disk cache (`cache_dir`: kept; `cache_key`: `files.file_digest`),
-    audited on `audit_records` records. Each audit's verdict: against `thresholds` (`sani.audit.gate`)."""
+    audited on `audit_records` records. Each audit's verdict: against `thresholds` (`sani.audit.gate`).
+    An erasure request (`values`, a file, or `record`): before erasing and after, in `audit_after`."""
     task, probe = task_and_probe(task, probe)
-    adapter = is_adapter_dir(model)  # its base may be named in the settings (a flag or the YAML file)
-    base = (config or make_config(preset, config_file, lora=adapter, **options)).base_model if adapter else None
-    src = models.inspect(model, task, trust_remote_code, base=base)
-    cfg = config or make_config(preset, config_file, task=src.kind.name, lora=src.adapter, **options)
-    cfg = level.resolve(cfg, holdout is not None and not stream, src.kind)  # "auto": by the holdout and the kind
+    requests = _requests(values, record, stream, run_audit)
+    src, cfg = _settings(model, task, trust_remote_code, config, (preset, config_file), options,
+                         leveled=holdout is not None and not stream)  # fmt: skip
     clock = time.perf_counter()
     th = gate.read_thresholds(thresholds) if isinstance(thresholds, (str, Path)) else thresholds
     pair = finders(terms, spans)
@@ -117,16 +95,61 @@ def sanitize(
     run.timings["load"] = time.perf_counter() - clock
     run.split = parts.assign(run.encoded, run.holdout, cfg)  # the surrogates', the stop's and the audits' records
     before = _audit(run, "audit_before", cache=run.work / "audit_before.json") if run_audit else None
+    asked = _ask(run, requests, record)
     _erase(run)
     train_stats = _repair(run, resume=resume, save_steps=save_steps)
     after = _audit(run, "audit_after") if run_audit else None
-    for result, base in ((before, None), (after, before)) if run_audit else ():
-        result["scope"] = gate.scope(sanitize_audit(cfg.seed, run.loaded.kind.name), run.loaded.kind.name,
-                                     pair[0].describe(), len(_audited(run)[0]), source.total)  # fmt: skip
-        result["verdict"] = gate.judge(result, th, base)
-    report = _report(run, train_stats, before, after)
+    if run_audit:
+        _judge(run, before, after, th, pair[0], asked)
+    report = sanitization_report(run, train_stats, before, after)
     _write(run, report, overwrite)
     return report
+
+
+def _settings(
+    model: Any, task: str | None, trust_remote_code: bool, config: Any, preset: tuple, options: dict, leveled: bool
+) -> tuple[models.Source, SanitizeConfig]:
+    """What the model directory holds (its kind, an adapter's base) and the settings for it: `config`, else
+    the preset's and the file's with `options` over them; the level rule resolved (`leveled`: a holdout in
+    memory)."""
+    adapter = is_adapter_dir(model)  # its base may be named in the settings (a flag or the YAML file)
+    base = (config or make_config(*preset, lora=adapter, **options)).base_model if adapter else None
+    src = models.inspect(model, task, trust_remote_code, base=base)
+    cfg = config or make_config(*preset, task=src.kind.name, lora=src.adapter, **options)
+    return src, level.resolve(cfg, leveled, src.kind)  # "auto": by the holdout and the kind
+
+
+def _requests(values: Any, record: int | None, stream: bool, run_audit: bool) -> list | None:
+    """An erasure request's values, read first; it is answered on the corpus in memory, beside the audits."""
+    if (values is not None or record is not None) and (stream or not run_audit):
+        raise SaniError("--values/--record: not with --stream or --no-audit (sani audit --values answers after)")
+    return erasure.requested(values, record)
+
+
+def _ask(run: Run, requests: list | None, record: int | None) -> erasure.Answer | None:
+    """An erasure request's values located in the corpus and measured under the input model, before it is
+    erased, with `sani audit`'s defaults; None when none was asked."""
+    if requests is None:
+        return None
+    loaded = run.loaded
+    asked = erasure.start(loaded.model, loaded.tokenizer, loaded.kind, run.encoded, requests, record,
+                          AuditConfig(seed=run.cfg.seed), run.holdout)  # fmt: skip
+    asked.measure("before", loaded.model)
+    return asked
+
+
+def _judge(run: Run, before: dict, after: dict, th: Any, finder: SpanFinder, asked: erasure.Answer | None) -> None:
+    """Each audit's scope and verdict; the erasure request's "after", in the second audit."""
+    if asked:
+        asked.measure("after", run.loaded.model)
+        after["erasure"] = asked.result()
+        if after["erasure"]["note"]:
+            log.warning(after["erasure"]["note"])
+    kind = run.loaded.kind.name
+    for result, base in ((before, None), (after, before)):
+        result["scope"] = gate.scope(sanitize_audit(run.cfg.seed, kind), kind, finder.describe(),
+                                     len(_audited(run)[0]), run.source.total)  # fmt: skip
+        result["verdict"] = gate.judge(result, th, base)
 
 
 def _read(
@@ -288,48 +311,6 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
     if not agreed:  # must hold the same weights
         raise SaniError("the processes hold different weights after the repair; nothing was written")
     return stats
-
-
-def _report(
-    run: Run, train_stats: dict[str, Any], before: dict[str, Any] | None, after: dict[str, Any] | None
-) -> dict[str, Any]:
-    """What `sanitization.json` holds: settings, fingerprints, the corpus's counts, timings and both audits."""
-    cfg, m, enc = run.cfg, run.loaded.model, run.encoded
-    adapter = run.loaded.adapter
-    return {
-        "sani_version": __version__,
-        "config": cfg.to_dict(),
-        "input_model": run.model_path,
-        "task": run.loaded.kind.name,
-        "input_fingerprint": run.input_fingerprint,
-        "output_fingerprint": run.output_fingerprint,
-        "processes": dist.world(),
-        "corpus": {
-            "records": run.source.total,
-            "spans": run.source.total_spans,
-            # streamed: token counts are the audited sample's
-            "tokens": sum(len(e.input_ids) for e in enc),
-            "sensitive_tokens": sum(sum(e.sensitive) for e in enc),
-            **run.source.summary(run.examples),
-        },
-        "form": run.loaded.form,
-        "erase": {
-            "strategy": cfg.strategy,
-            "scope": cfg.scope,
-            "reset": "base (adapter update zeroed)" if adapter else cfg.reset,
-            "layers": erase.selection_summary(run.selection, m),
-        },
-        "repair": {**train_stats, **_surrogates(run)},
-        "audit_before": before,
-        "audit_after": after,
-        "timings": {k: round(v, 2) for k, v in run.timings.items()},
-        "environment": machine.versions(),
-    }
-
-
-def _surrogates(run: Run) -> dict[str, Any]:
-    pool, held = (run.split.pool, run.split.held_records) if run.split else ([], 0)
-    return calibrate.surrogate_report(run.cfg, [e.record for e in run.encoded], pool, held)
 
 
 def _write(run: Run, report: dict[str, Any], overwrite: bool) -> None:

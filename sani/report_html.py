@@ -49,12 +49,13 @@ def load_audits(paths: list[str], names: list[str] | None = None) -> list[tuple[
 
 FORMATS = {"value_exposure": "{:+.2f} bits", "mean_exposure": "{:.2f} bits", "membership_margin": "{:+.3f}",
            "perplexity_ratio": "{:.3f}x", "tokenizer": "{:.0f} values", "value_exposure_by_label": "{:+.2f} bits",
-           "membership_by_label": "{:+.3f}"}  # fmt: skip
+           "membership_by_label": "{:+.3f}", "attack_exposure": "{:+.2f} bits"}  # fmt: skip
 RULES = {
     "value_exposure": "&le; {:+.2f} bits above the reference (or chance)",
     "value_exposure_label": "each label (30+ values) within &plusmn;{:.2f} bits of the reference",
     "membership_margin": "AUC - reference AUC within &plusmn;{:.2f}, whole interval",
     "attack_regurgitation": "&le; {:.1%} above the reference under the same attack",
+    "attack_exposure": "&le; {:+.2f} bits above the reference under the same attack, the worst attack",
     "extracted_values": "&le; {:.1%} of the values, above the reference",
 }
 

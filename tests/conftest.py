@@ -101,16 +101,26 @@ def tree_digest(path) -> str:
 def sanitize_run(memorized, tmp_path_factory):
     """`memorized`'s model sanitized with the defaults: (the directory `sani sanitize` writes, its report, the
     digest of the input directory taken before). Greedy regurgitation is gone, the values stay far more
-    likely than unseen ones."""
+    likely than unseen ones. An erasure request rides along: every value of the first record holding three
+    labels (`requested_record`)."""
     from sani.pipeline import sanitize
 
     def build(directory):
         digest = tree_digest(memorized["original"])
         out = directory / "sanitized"
-        report = sanitize(memorized["original"], memorized["train"], out, holdout=memorized["holdout"], progress=False)
+        report = sanitize(memorized["original"], memorized["train"], out, holdout=memorized["holdout"],
+                          record=requested_record(memorized), progress=False)  # fmt: skip
         return out, report, digest
 
     return once_per_run(tmp_path_factory, "san", build)
+
+
+def requested_record(memorized) -> int:
+    """The 1-based number of the first training record holding three labels or more."""
+    from sani import data
+
+    records = data.read_corpus(memorized["train"])
+    return next(i for i, r in enumerate(records, 1) if len({s.label for s in r.spans}) >= 3)
 
 
 @pytest.fixture(scope="session")

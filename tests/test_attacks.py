@@ -320,6 +320,26 @@ def test_an_attack_fails_only_when_its_whole_interval_is_above_the_threshold():
 
 
 @pytest.mark.unit
+def test_values_an_attack_lifts_above_where_it_lifts_unseen_ones_fail_against_the_reference():
+    def setting(bits, ref_bits):
+        return {"rate": 0.0, "difference": 0.0, "interval": [0.0, 0.0], "value_exposure": bits,
+                "reference": {"rate": 0.0, "value_exposure": ref_bits}}  # fmt: skip
+
+    grid = {"settings": [setting(2.0, 1.9), setting(5.6, 2.1)]}  # the harsher setting lifts them 3.5 bits more
+    audit = {"regurgitation": {"greedy": {"rate": 0.0}}, "attacks": {"relearn": grid, "quantize": {"matrices": 4}}}
+    got = gate.judge(audit)["checks"]
+    assert got["relearn"]["verdict"] == "pass"  # greedy decoding says none of them
+    assert got["attack_exposure"] == {"verdict": "fail", "value": 3.5, "threshold": 1.0}
+    audit["attacks"]["quantize"]["int8"] = setting(1.0, 4.0)  # below the reference: the worst is still the most above
+    assert gate.judge(audit)["checks"]["attack_exposure"]["value"] == 3.5
+    grid["settings"][1] = setting(2.8, 2.1)
+    assert gate.judge(audit)["checks"]["attack_exposure"]["verdict"] == "pass"
+    for s in grid["settings"] + [audit["attacks"]["quantize"].pop("int8")]:
+        s.pop("reference")  # no reference: an attack lifts unseen values too, so chance is no yardstick
+    assert "attack_exposure" not in gate.judge(audit)["checks"]
+
+
+@pytest.mark.unit
 def test_int4_groups_and_fp4_blocks_round_onto_their_grids():
     from sani.audit.quantize import FP4, int4_roundtrip, nf4_roundtrip
 

@@ -126,6 +126,12 @@ def bad_inputs(memorized, tmp, mamba):
         "base without dir": (["--model", m, "--corpus", c, "--reset", "base"], "'base' needs base_model"),
         "out exists": (["--model", m, "--corpus", c, "--out", str(tmp / "exists")], "already exists"),
         "network scope": (["--model", m, "--corpus", c, "--scope", "network"], "'network' needs a scoring strategy"),
+        "request unread": (["--model", m, "--corpus", c, "--values", str(tmp / "none.txt")], "none.txt: cannot read"),
+        "request streamed": (["--model", m, "--corpus", c, "--record", "1", "--stream"], "not with --stream"),
+        "request twice": (
+            ["--model", m, "--corpus", c, "--values", str(tmp / "terms.txt"), "--record", "1"],
+            "one erasure request at a time",
+        ),  # fmt: skip
     }
 
 
@@ -144,6 +150,9 @@ CASES = [
     "base without dir",
     "out exists",
     "network scope",
+    "request unread",
+    "request streamed",
+    "request twice",
 ]
 
 

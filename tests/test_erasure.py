@@ -74,3 +74,21 @@ def test_an_erasure_request_is_answered_before_and_after_value_by_value(memorize
     assert "Erasure request" in html and all(r["value_hash"] in html for r in rows)
     assert not [v for v in asked if v in out.read_text() + printed + html]  # hashes and labels only
     assert unmarked not in out.read_text()
+
+
+@pytest.mark.e2e
+def test_sanitize_answers_an_erasure_request_before_erasing_and_once_repaired(memorized, sanitize_run):
+    from conftest import requested_record
+
+    record = data.read_corpus(memorized["train"])[requested_record(memorized) - 1]
+    got = sanitize_run[1]["audit_after"]["erasure"]
+    rows = got["values"]
+    assert got["models"] == ["before", "after"] and len(rows) == len({record.value(s) for s in record.spans})
+    assert all(r["status"] == "marked" and r["records"] >= 1 for r in rows)
+    assert sum(r["before"]["greedy"] for r in rows) >= 1  # the input model says what it memorized
+    assert not any(r["after"]["greedy"] for r in rows)  # the sanitized model says none of it
+    assert sum(r["before"]["exposure"] for r in rows) > sum(r["after"]["exposure"] for r in rows)
+    assert all("paired_score" in r["after"] and "sampled" in r["after"] for r in rows)
+    assert "fail" not in got["summary"]
+    written = (sanitize_run[0] / "sanitization.json").read_text()
+    assert '"erasure"' in written and not [s for s in record.spans if record.value(s) in written]

@@ -35,7 +35,7 @@ LAYERS = [
     ["audit.extraction", "audit.runner", "audit.attack", "audit.tokscan"],
     ["audit.relearn", "audit.quantize", "audit.generations", "audit.lens", "audit.erasure"],
     ["audit"],  # the package: its __init__ registers every metric
-    ["target", "parts", "level", "report", "report_attacks", "report_html", "bench_report"],
+    ["target", "parts", "level", "report", "report_attacks", "report_html", "bench_report", "run"],
     ["pipeline", "api"],
     ["demo", "options"],
     ["bench"],

@@ -25,8 +25,10 @@ from typing import Any
 
 from torch import nn
 
+from ..config import AuditConfig
 from ..data import Encoded
 from ..errors import SaniError
+from ..kinds import Kind
 from ..privacy import value_hash
 from .attack import came_back, keep_spans
 from .common import Context, candidates_for, measure, token_stats
@@ -102,38 +104,90 @@ def locate(encoded: Sequence[Encoded], requests: Sequence[Request]) -> list[dict
     return out
 
 
+def requested(values: str | Path | None, record: int | None) -> list[Request] | None:
+    """An erasure request's values, read before any model loads: None when none was asked, [] for `record`
+    (its values are read from the corpus, `record_values`)."""
+    if values is not None and record is not None:
+        raise SaniError("--values and --record: give one erasure request at a time")
+    return read_values(values) if values is not None else [] if record is not None else None
+
+
+def start(
+    model: nn.Module,
+    tokenizer: Any,
+    kind: Kind,
+    encoded: Sequence[Encoded],
+    requests: Sequence[Request],
+    record: int | None,
+    cfg: AuditConfig,
+    holdout: Sequence[Encoded] | None = None,
+) -> Answer:
+    """An erasure request on `encoded` under the audit settings `cfg`, no model measured yet: `requests`, or
+    every value of record `record` when `requests` is empty. `holdout`: candidates' pool when asked for."""
+    ctx = Context(model, tokenizer, kind, encoded, cfg, holdout=holdout, progress=False)
+    return Answer(ctx, requests or record_values(encoded, record or 0))
+
+
+class Answer:
+    """An erasure request being answered: its values located in the corpus once, then measured under each
+    model as it comes (`sani sanitize` measures "before" on the input model before erasing it, and "after"
+    once repaired; `sani audit` every model at once, `answer`). `ctx` is the audit's: its corpus, settings
+    and candidates."""
+
+    def __init__(self, ctx: Context, requests: Sequence[Request]) -> None:
+        self.ctx, self.found = ctx, locate(ctx.encoded, requests)
+        records = sorted({r for f in self.found for r, _ in f["places"]})
+        self.keep = {r: sorted(j for f in self.found for rr, j in f["places"] if rr == r) for r in records}
+        self.subset = [keep_spans(ctx.encoded[r], self.keep[r]) for r in records]
+        self.index = {r: i for i, r in enumerate(records)}
+        # a value's records and their copies, built once: the same pairs under every model
+        self.pairs = [_pairs(ctx, f["places"]) if f["status"] == "marked" else None for f in self.found]
+        self.figures: dict[str, list[dict[str, Any] | None]] = {}
+
+    def measure(self, name: str, model: nn.Module) -> None:
+        """Every marked value's figures under `model`, kept as `name` ("before", "after", "reference")."""
+        if not self.subset:
+            self.figures[name] = [None] * len(self.found)
+            return
+        got = _measure(self.ctx, self.subset, model)
+        cfg = dataclasses.replace(self.ctx.cfg, exposure_spans=sum(map(len, self.keep.values())))
+        rows = value_exposure({name: model}, self.ctx.tokenizer, self.ctx.kind, self.subset, cfg,
+                              candidates_for(self.ctx), progress=False)[name]  # fmt: skip
+        got["exposure"] = {(r["record"], r["span"]): r for r in rows}
+        figures: list[dict[str, Any] | None] = []
+        for f, pairs in zip(self.found, self.pairs):
+            if pairs is None:
+                figures.append(None)
+                continue
+            row = _value(got, [(self.index[r], self.keep[r].index(j)) for r, j in f["places"]])
+            score = paired_score(self.ctx, pairs, model)
+            if score is not None:
+                row["paired_score"] = score
+            figures.append(row)
+        self.figures[name] = figures
+
+    def result(self) -> dict[str, Any]:
+        """The erasure block of an audit: every requested value under each model measured, and its verdict."""
+        values = []
+        for i, f in enumerate(self.found):
+            row: dict[str, Any] = {"value_hash": value_hash(f["request"].value), "labels": f["labels"],
+                                   "status": f["status"], "records": len({r for r, _ in f["places"]}),
+                                   "places": len(f["places"])}  # fmt: skip
+            row.update({name: figs[i] for name, figs in self.figures.items() if figs[i] is not None})
+            row["verdict"] = verdict(row, has_reference="reference" in self.figures)
+            values.append(row)
+        out = {"values": values, "models": list(self.figures), "note": hash_note()}
+        out["summary"] = dict(Counter(r["verdict"] for r in values))
+        return out
+
+
 def answer(ctx: Context, requests: Sequence[Request], models: dict[str, nn.Module]) -> dict[str, Any]:
     """The erasure block of an audit: every requested value under each of `models` ("after", "before",
-    "reference"), and its verdict. `ctx` is the audit's (its corpus, settings and candidates)."""
-    found = locate(ctx.encoded, requests)
-    records = sorted({r for f in found for r, _ in f["places"]})
-    keep = {r: sorted(j for f in found for rr, j in f["places"] if rr == r) for r in records}
-    subset = [keep_spans(ctx.encoded[r], keep[r]) for r in records]
-    per_model = {name: _measure(ctx, subset, m) for name, m in models.items()} if subset else {}
-    if subset:
-        cfg = dataclasses.replace(ctx.cfg, exposure_spans=sum(map(len, keep.values())))
-        rows = value_exposure(models, ctx.tokenizer, ctx.kind, subset, cfg, candidates_for(ctx), progress=False)
-        for name, rs in rows.items():
-            per_model[name]["exposure"] = {(r["record"], r["span"]): r for r in rs}
-    index = {r: i for i, r in enumerate(records)}
-    values = []
-    for f in found:
-        q = f["request"]
-        row: dict[str, Any] = {"value_hash": value_hash(q.value), "labels": f["labels"], "status": f["status"],
-                               "records": len({r for r, _ in f["places"]}), "places": len(f["places"])}  # fmt: skip
-        if f["status"] == "marked":
-            at = [(index[r], keep[r].index(j)) for r, j in f["places"]]
-            pairs = _pairs(ctx, f["places"])  # the same records and copies under every model
-            for name, got in per_model.items():
-                row[name] = _value(got, at)
-                score = paired_score(ctx, pairs, models[name])
-                if score is not None:
-                    row[name]["paired_score"] = score
-        row["verdict"] = verdict(row, has_reference="reference" in models)
-        values.append(row)
-    out = {"values": values, "models": list(models), "note": hash_note()}
-    out["summary"] = dict(Counter(r["verdict"] for r in values))
-    return out
+    "reference"), and its verdict."""
+    asked = Answer(ctx, requests)
+    for name, model in models.items():
+        asked.measure(name, model)
+    return asked.result()
 
 
 def _measure(ctx: Context, subset: list[Encoded], model: nn.Module) -> dict[str, Any]:
