@@ -1,6 +1,6 @@
 """Precision and recall of the built-in detectors per label, on corpora they were not written against.
 
-    python benchmarks/detectors.py [--records 400] [--seed 0] [--no-ner]
+    python benchmarks/detectors.py [--records 400] [--seed 0] [--no-ner] [--out FILE.json]
 
 Corpora (each annotated exactly by its generator):
 - clinical notes: the project's own demo corpus (US; names without cues, phones as random (###) ###-####);
@@ -9,47 +9,91 @@ Corpora (each annotated exactly by its generator):
   IBAN formats), UK National Insurance and NHS numbers, French NIR, run with `--region GB,FR`;
 - free text with distractors: ISO dates and times, amounts, version numbers, order/invoice numbers, product
   codes, postcodes around a few true identifiers; "ambiguous" distractors (a bare 10-digit count that is a
-  valid US number) are reported apart: precision with and without them.
+  valid US number) are reported apart: precision with and without them;
+- the name and address tagger's own templates with names and addresses from its evaluation locales only
+  (sani.tagger_data; phones and e-mails there are not annotated);
+- people, written independently twice: benchmarks/people_corpus.py (the tagger's development set: its
+  errors were read) and benchmarks/people_eval.py (evaluation only), each by an author that never saw the
+  detectors, with NAME_FULL, NAME_GIVEN, NAME_FAMILY, ADDRESS, PHONE and LOCATION annotated.
 
-A predicted span is correct when it overlaps a true span of the same label (DOB counts as DATE; a LOCATION
-inside an annotated ADDRESS is correct too); a true span is found when a predicted span of its label overlaps
-it. Names: the light NAME detector (cues) and, when
-spaCy and an English pipeline are installed, NER; both are scored under NAME.
+A predicted span is correct when it overlaps a true span of the same label (DOB counts as DATE, NAME_* as
+NAME; a LOCATION inside an annotated ADDRESS is correct too); a true span is found when a predicted span of
+its label overlaps it. Beside them, per character: coverage (the share of the true values' characters any
+span covers), character precision (the share of a label's marked characters inside true spans), and the
+share of non-sensitive characters marked. Runs: a base install's detectors, then with sani's tagger (built
+here when it is not yet), with spaCy's NER when installed, and with both.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import time
 from collections import Counter
+from pathlib import Path
 
-from sani import detect, synthetic
+import people_corpus
+import people_eval
+
+from sani import detect, synthetic, tagger, tagger_data
 from sani.data import Record
 from sani.spans import SpanFinder
 
-SAME = {"DOB": "DATE"}
+SAME = {"DOB": "DATE", "NAME_FULL": "NAME", "NAME_GIVEN": "NAME", "NAME_FAMILY": "NAME"}
 # a predicted label that is correct over a true span of these labels (a city inside an annotated address)
 ALSO_RIGHT = {"LOCATION": {"LOCATION", "ADDRESS"}}
 
 
-def score(records: list[Record], regions: str, detectors: str) -> dict[str, tuple[int, int, int, int]]:
+def score(records: list[Record], regions: str, detectors: str) -> dict[str, dict[str, float | int]]:
+    """Per label: span precision and recall by overlap (as before), and by character: `coverage` (the share
+    of true values' characters any span covers, whatever its label: what sanitizing masks), `char_precision`
+    (the share of a predicted label's characters inside true spans); and under "ALL", the share of
+    non-sensitive characters marked (`marked_outside`). True labels are reported as written (NAME_FULL,
+    NAME_GIVEN, NAME_FAMILY apart) and matched as SAME says."""
     gold = [list(r.spans) for r in records]
     pred_records = [Record(r.text) for r in records]
     SpanFinder(detect=detectors, region=regions, propagate=False).apply(pred_records)
-    tp_p, n_p, tp_g, n_g = Counter(), Counter(), Counter(), Counter()
+    c: Counter = Counter()
     for g_spans, r in zip(gold, pred_records):
+        marked = _chars(r.spans)
+        true = _chars(g_spans)
+        c["ALL", "outside"] += len(marked - true)
+        c["ALL", "plain"] += len(r.text) - len(true)
         for g in g_spans:
             lab = SAME.get(g.label, g.label)
-            n_g[lab] += 1
-            tp_g[lab] += any(p.label == lab and p.start < g.end and g.start < p.end for p in r.spans)
+            c[g.label, "true"] += 1
+            c[g.label, "found"] += any(p.label == lab and p.start < g.end and g.start < p.end for p in r.spans)
+            c[g.label, "chars"] += g.end - g.start
+            c[g.label, "covered"] += len(set(range(g.start, g.end)) & marked)
         for p in r.spans:
-            n_p[p.label] += 1
             right = ALSO_RIGHT.get(p.label, {p.label})
-            tp_p[p.label] += any(
+            c[p.label, "predicted"] += 1
+            c[p.label, "right"] += any(
                 SAME.get(g.label, g.label) in right and p.start < g.end and g.start < p.end for g in g_spans
             )
-    return {lab: (tp_p[lab], n_p[lab], tp_g[lab], n_g[lab]) for lab in sorted(set(n_g) | set(n_p))}
+            c[p.label, "pchars"] += p.end - p.start
+            c[p.label, "inside"] += len(set(range(p.start, p.end)) & true)
+    out: dict[str, dict[str, float | int]] = {}
+    for lab in sorted({k[0] for k in c} - {"ALL"}):
+        out[lab] = {
+            "precision": _rate(c[lab, "right"], c[lab, "predicted"]),
+            "recall": _rate(c[lab, "found"], c[lab, "true"]),
+            "coverage": _rate(c[lab, "covered"], c[lab, "chars"]),
+            "char_precision": _rate(c[lab, "inside"], c[lab, "pchars"]),
+            "predicted": c[lab, "predicted"],
+            "true": c[lab, "true"],
+        }
+    out["ALL"] = {"marked_outside": _rate(c["ALL", "outside"], c["ALL", "plain"])}
+    return out
+
+
+def _chars(spans) -> set[int]:
+    return {i for s in spans for i in range(s.start, s.end)}
+
+
+def _rate(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
 
 
 # --------------------------------------------------------------------------- a second generator: en_GB, fr_FR
@@ -182,13 +226,33 @@ def make_distractor_corpus(n: int, seed: int) -> tuple[list[Record], list[bool]]
 # --------------------------------------------------------------------------- report
 
 
-def table(name: str, scores: dict[str, tuple[int, int, int, int]]) -> None:
+def table(name: str, scores: dict[str, dict[str, float | int]]) -> None:
     print(f"\n{name}")
-    print(f"{'label':12s} {'precision':>10s} {'recall':>8s} {'predicted':>10s} {'true':>6s}")
-    for lab, (tpp, np_, tpg, ng) in scores.items():
-        prec = f"{tpp / np_:.3f}" if np_ else "-"
-        rec = f"{tpg / ng:.3f}" if ng else "-"
-        print(f"{lab:12s} {prec:>10s} {rec:>8s} {np_:10d} {ng:6d}")
+    cols = ("precision", "recall", "coverage", "char_precision")
+    print(f"{'label':12s} " + " ".join(f"{c:>14s}" for c in cols) + f" {'predicted':>10s} {'true':>6s}")
+    for lab, row in scores.items():
+        if lab == "ALL":
+            continue
+        cells = " ".join(f"{row[c]:14.3f}" if row[c] is not None else f"{'-':>14s}" for c in cols)
+        print(f"{lab:12s} {cells} {row['predicted']:10d} {row['true']:6d}")
+    print(f"non-sensitive characters marked: {scores['ALL']['marked_outside']:.4f}")
+
+
+def _runs(no_ner: bool) -> list[tuple[str, str]]:
+    """The detector sets measured: a base install's, then sani's tagger (built here when it is not yet, as
+    `sani tagger` builds it), spaCy's NER, and both."""
+    base = ",".join(n.lower() for n in detect.ORDER if n not in ("NER", "TAGGER"))
+    runs = [("base install", base)]
+    if not tagger.model_path().is_file():
+        print(f"building the tagger: {tagger.build()}")
+    runs.append(("with the tagger", base + ",tagger"))
+    if not no_ner:
+        try:
+            detect.ner_detector()
+            runs += [("with NER (spaCy small)", base + ",ner"), ("with the tagger and NER", base + ",tagger,ner")]
+        except detect.MissingExtra as e:
+            print(f"NER not measured: {e}")
+    return runs
 
 
 def main() -> None:
@@ -196,15 +260,8 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=400)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-ner", action="store_true", help="the detectors of a base install only")
+    ap.add_argument("--out", help="also write the rates as JSON here")
     args = ap.parse_args()
-    base = ",".join(n.lower() for n in detect.ORDER if n != "NER")
-    runs = [("base install", base)]
-    if not args.no_ner:
-        try:
-            detect.ner_detector()
-            runs.append(("with NER", base + ",ner"))
-        except detect.MissingExtra as e:
-            print(f"NER not measured: {e}")
     distractors, ambiguous = make_distractor_corpus(args.records, args.seed)
     corpora = [
         ("clinical notes (demo, US)", synthetic.make_corpus(args.records // 4, seed=args.seed), "US"),
@@ -216,13 +273,35 @@ def main() -> None:
             [r for r, a in zip(distractors, ambiguous) if not a],
             "US",
         ),
+        (
+            "the tagger's templates, evaluation locales only (never trained on)",
+            list(tagger_data.sentences(args.records, seed=1000 + args.seed, held_out=True)),
+            "US,GB,FR,IT,AU",
+        ),
+        (
+            "people, written independently (the tagger's dev set: benchmarks/people_corpus.py)",
+            people_corpus.make(args.records, seed=args.seed),
+            "US,GB,FR,DE,ES,IT,NL,IN,JP,BR,CA,AU,PL",
+        ),
+        (
+            "people, written independently again (evaluation only: benchmarks/people_eval.py)",
+            people_eval.make(args.records, seed=args.seed),
+            "US,CA,MX,IE,GB,DE,AT,CH,SE,PT,GR,TR,ZA,KE,PH,SG,NZ,KR",
+        ),
     ]
-    for run, detectors in runs:
+    results: dict = {"records": args.records, "seed": args.seed, "runs": {}}
+    for run, detectors in _runs(args.no_ner):
         print(f"\n=== {run}: --detect {detectors}")
+        results["runs"][run] = {"detect": detectors, "corpora": {}}
         for name, records, regions in corpora:
             start = time.perf_counter()
             scores = score(records, regions, detectors)
-            table(f"{name}: {len(records)} records, {time.perf_counter() - start:.1f} s", scores)
+            seconds = time.perf_counter() - start
+            table(f"{name}: {len(records)} records, {seconds:.1f} s", scores)
+            results["runs"][run]["corpora"][name] = {"seconds": round(seconds, 2), "records": len(records), **scores}
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+        print(f"\nwritten to {args.out}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from .options import (
     SanitizeRun,
     SpanOptions,
     SpansRun,
+    TaggerRun,
 )
 
 
@@ -149,6 +150,15 @@ def _spans(ns: argparse.Namespace, progress: bool) -> None:
         print(f"spans written to {r.out}")
 
 
+def _tagger(ns: argparse.Namespace, progress: bool) -> None:
+    from .tagger import build
+
+    r = _parts(ns, TaggerRun)
+    print(f"sani: building the name and address tagger from {r.sentences} sentences ...", file=sys.stderr, flush=True)
+    got = build(r.out, sentences=r.sentences, seed=r.seed, iterations=r.iterations)
+    print(f"tagger written to {got['path']} in {got['seconds']:.0f} s; --detect tagger (and all) now runs it")
+
+
 def _canaries(ns: argparse.Namespace, progress: bool) -> None:
     from .api import add_canaries
 
@@ -228,6 +238,9 @@ COMMANDS: dict[str, Command] = {
     "report": Command("one self-contained HTML page comparing audits side by side", (ReportRun,), _report),
     "spans": Command(
         "find the sensitive spans, write them as JSON Lines, print a summary", (SpansRun, SpanOptions), _spans
+    ),
+    "tagger": Command(
+        "build sani's own name and address tagger (--detect tagger), offline, once", (TaggerRun,), _tagger
     ),
     "demo": Command("the whole job on synthetic notes and a tiny model, offline, on CPU", (DemoRun,), _demo),
     "bench": Command(

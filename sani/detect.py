@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 
 from .data import Span
-from .errors import SaniError, pick
+from .errors import MissingExtra, SaniError, pick
 from .phones import before as _before
 from .phones import phone_detector
 
@@ -201,9 +201,9 @@ DETECTORS: dict[str, Detector] = {
     "DATE": _regex("DATE", _DATE, flags=re.IGNORECASE),
     "NAME": _names,
 }
-BUILT = ("PHONE", "NER")  # built with settings (regions; a spaCy pipeline) by `build`
 
-# Checksum-validated detectors first: where two overlap, the first one's label is kept.
+# Checksum-validated detectors first: where two overlap, the first one's label is kept (the tagger's whole
+# addresses before the phones and dates a postcode or house number can look like).
 ORDER = (
     "IBAN",
     "NIR",
@@ -214,12 +214,19 @@ ORDER = (
     "SSN",
     "NINO",
     "IP_ADDRESS",
+    "TAGGER",
     "PHONE",
     "DATE",
     "NER",
     "NAME",
 )
 NEEDS_EXTRA = {"NER": "spaCy and a pipeline with NER (pip install 'sani-llm[ner]')"}
+# built with settings or files by `build`: the regions; sani's tagger (`sani tagger`); a spaCy pipeline
+BUILDERS: dict[str, Callable[[Sequence[str]], Detector]] = {
+    "PHONE": phone_detector,
+    "TAGGER": lambda regions: _tagger(),
+    "NER": lambda regions: ner_detector(),
+}
 
 
 def _items(names: str | Sequence[str]) -> list[str]:
@@ -242,13 +249,7 @@ def build(names: str | Sequence[str] | None, regions: str | Sequence[str] = ("US
     out, ran, skipped = [], [], []
     for name in chosen:
         try:
-            out.append(
-                phone_detector(_items(regions))
-                if name == "PHONE"
-                else ner_detector()
-                if name == "NER"
-                else DETECTORS[name]
-            )
+            out.append(BUILDERS[name](_items(regions)) if name in BUILDERS else DETECTORS[name])
             ran.append(name)
         except MissingExtra as e:
             if not everything:
@@ -266,8 +267,10 @@ def build(names: str | Sequence[str] | None, regions: str | Sequence[str] = ("US
 _reported: set[str] = set()
 
 
-class MissingExtra(Exception):
-    """A detector's optional dependency is not installed."""
+def _tagger() -> Detector:
+    from .tagger import tagger_detector
+
+    return tagger_detector()
 
 
 # --------------------------------------------------------------------------- NER (spaCy)

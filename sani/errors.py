@@ -1,5 +1,5 @@
-"""The one exception type sani raises for bad input (the CLI prints it on one line and exits 2), and the
-check of a list of names against those known."""
+"""The one exception type sani raises for bad input (the CLI prints it on one line and exits 2), the one a
+detector raises when its optional part is missing, and the check of a list of names against those known."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from collections.abc import Sequence
 
 class SaniError(Exception):
     """Bad input or an impossible request. The message names the file, line or field, never a sensitive value."""
+
+
+class MissingExtra(Exception):
+    """A detector's optional dependency or build is missing: `--detect all` skips it and says so; asked for
+    by name, it is bad input (`sani.detect.build`)."""
 
 
 def pick(names: str | Sequence[str] | None, known: Sequence[str], flag: str, what: str) -> list[str]:

@@ -135,6 +135,14 @@ class SpansRun:
 
 
 @dataclass
+class TaggerRun:
+    out: str | None = opt(None, "where to write it (default: SANI_TAGGER, else the user's cache directory)")
+    sentences: int = opt(20000, "synthetic sentences it learns from (sani.tagger_data)")
+    iterations: int = opt(200, "training iterations (L-BFGS)")
+    seed: int = opt(0, "seed for the sentences")
+
+
+@dataclass
 class CanariesRun:
     corpus: str = opt(help="corpus to insert canaries into")
     out: str = opt(help="corpus with canaries (.jsonl); the definition goes to <out>.canaries.json")

@@ -72,7 +72,7 @@ def phone_detector(regions: Sequence[str] = ("US",)) -> Detector:
     def detect(text: str) -> Iterator[Span]:
         seen: list[tuple[int, int]] = []
         for start, end, m in matches(text):
-            if any(a < end and start < b for a, b in seen) or _glued(text, start, end):
+            if any(a < end and start < b for a, b in seen) or _glued(text, start, end, m.raw_string):
                 continue
             ahead = before(text, start)
             cue = bool(PHONE_CUE.search(ahead))
@@ -89,8 +89,24 @@ def phone_detector(regions: Sequence[str] = ("US",)) -> Detector:
 _EXIT_00 = re.compile(r"(?<![\w+])00(?=[1-9])")
 
 
-def _glued(text: str, start: int, end: int) -> bool:
-    """Part of a longer code (ORD-2023-065304, A7/2125550123): a joiner with a letter or digit beyond it."""
-    return (start >= 2 and text[start - 1] in "-/_" and text[start - 2].isalnum()) or (
-        end + 1 < len(text) and text[end] in "-/_" and text[end + 1].isalnum()
-    )
+# what a phone's own label glued to it by a joiner says: "555-123-4567-Office", "Tel/555 0147", "Fax-..."
+LINE_WORD = re.compile(
+    r"(?:office|fax|home|work|mobile|mob|cell|tel|phone|direct|main|desk|landline|pager|voice|ext|"
+    r"bureau|domicile|portable|fixe|standard)",
+    re.IGNORECASE,
+)
+
+
+def _glued(text: str, start: int, end: int, raw: str = "") -> bool:
+    """Part of a longer code (ORD-2023-065304, A7/2125550123): a joiner with a letter or digit beyond it;
+    unless the word beyond is a phone's label ("555-123-4567-Office", "Tel/Fax/..."), on the right only
+    for a number written as a phone or that word."""
+    left = start >= 2 and text[start - 1] in "-/_" and text[start - 2].isalnum()
+    right = end + 1 < len(text) and text[end] in "-/_" and text[end + 1].isalnum()
+    if left and not LINE_WORD.fullmatch(re.split(r"[^A-Za-z\u00C0-\u024F]", text[: start - 1])[-1]):
+        return True
+    if right:
+        word = re.match(r"[A-Za-z\u00C0-\u024F]*", text[end + 1 :]).group()
+        beyond = text[end + 1 + len(word) : end + 2 + len(word)]
+        return not (word and not beyond[:1].isdigit() and (LINE_WORD.fullmatch(word) or _written_as_phone(raw)))
+    return False

@@ -40,6 +40,12 @@ def found(name, text, region=("US",)):
         ),
         ("PHONE", "phone no. 212 555 0123; NHS number 943 476 5919; order 55120; ORD-2023-065304", ["212 555 0123"]),
         (
+            "PHONE",  # a phone's own label glued by a joiner; codes glued to other words stay codes
+            "555-123-4567-Office, 2125550147-Fax, Tel/212-555-0188, (212) 555-0199/Home; ORD-2023-065304, "
+            "SKU-212-555-0147, A7/2125550123, 2125550123-B2, 2023-065304-REV",
+            ["555-123-4567", "2125550147", "212-555-0188", "(212) 555-0199"],
+        ),
+        (
             "PHONE",
             "international from the US side: 001-202-555-0123 or 0044 20 7946 0958",
             ["001-202-555-0123", "0044 20 7946 0958"],
@@ -115,9 +121,10 @@ def test_detect_all_says_what_ran_and_a_missing_extra_asked_by_name_is_an_error(
 
     monkeypatch.setattr(builtins, "__import__", no_spacy)
     monkeypatch.setattr(detect, "_reported", set())
-    assert len(detect.build("all")) == len(detect.ORDER) - 1
+    assert len(detect.build("all")) == len(detect.ORDER) - 2  # no spaCy, and no tagger built (conftest)
     err = capsys.readouterr().err
-    assert "detectors run: iban, nir, nhs_number, credit_card" in err and "skipped: ner (spaCy is not installed" in err
+    assert "detectors run: iban, nir, nhs_number, credit_card" in err and "ner (spaCy is not installed" in err
+    assert "tagger (the tagger is not built" in err
     with pytest.raises(SaniError, match=r"--detect ner: spaCy is not installed.*sani-llm\[ner\]"):
         detect.build("ner")
     with pytest.raises(SaniError, match="--region: unknown region 'XX'"):

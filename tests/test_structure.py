@@ -12,11 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent / "sani"
 
 # lowest first: a module may import from its own layer or below, never above
 LAYERS = [
-    ["errors", "privacy", "version", "machine", "tiny", "lookalike", "candidates"],
+    ["errors", "privacy", "version", "machine", "tiny", "lookalike", "candidates", "tagger_templates"],
     ["files", "dist", "config", "presets", "batching", "pretrained", "memory", "charts"],
     ["masking", "data", "incontext"],
     ["collators"],
-    ["detect", "phones", "kinds", "canaries", "synthetic", "adapters"],
+    ["detect", "phones", "tagger", "tagger_data", "kinds", "canaries", "synthetic", "adapters"],
     ["spans", "presidio", "losses", "models", "calibrate"],
     ["sharded", "passes"],
     ["erase", "repair", "trainer", "inputs"],

@@ -1,0 +1,270 @@
+"""sani's own name and address tagger (`--detect tagger`): a linear-chain conditional random field (Lafferty
+et al. 2001, in CRFsuite: Okazaki 2007, `python-crfsuite`) over each word's shape, affixes and case, the
+words around it, and lists of street, unit and title words; learnt from synthetic sentences in many
+locales and styles (`sani.tagger_data`). It marks whole names (NAME) and whole postal addresses (ADDRESS:
+house number, street, unit, postcode and city as one span), then the parts of a name found in a record
+wherever they stand alone in it ("Dr Okafor" after "Ada Okafor").
+
+No weights ship with sani and nothing is downloaded: `sani tagger` builds them once (about a minute on a
+CPU) into the cache (`model_path`); without a build, `--detect tagger` ends in one line and `--detect all`
+skips it, saying so.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .data import Record, Span
+from .errors import MissingExtra, SaniError
+
+VERSION = 6  # of the features and labels: a model built by another version is refused (rebuild it)
+# words (O'Neil, Ha-eun, Smith-Jones: one token; a possessive 's: its own), numbers, any other character
+TOKEN = re.compile(r"[^\W\d_]+(?:(?:['’](?![sS]\b)|-)[^\W\d_]+)*|\d+|\S")
+STREET = frozenset(
+    "street st road rd avenue ave av lane ln drive dr boulevard blvd way court ct place pl close crescent "
+    "terrace square sq highway hwy parkway pkwy row mews grove gardens park hill walk rue allée allee chemin "
+    "impasse quai cours straße strasse str weg platz gasse allee ring damm via viale piazza corso vicolo "
+    "calle avenida plaza paseo camino carrera rua travessa alameda praça ulica ul aleja al plac osiedle "
+    "straat laan plein gracht kade gatan vägen vej gade katu tie utca ulice náměstí jalan jl".split()
+)
+UNIT = frozenset("apt apartment suite ste unit flat floor room bldg building box appt étage bâtiment piso "
+                 "puerta wohnung".split())  # fmt: skip
+TITLE = frozenset("mr mrs ms miss mx dr prof professor sir dame mme mlle herr frau sr sra dott ing sgt rev capt "
+                  "judge".split())  # fmt: skip
+WEEK = ("monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
+        "august september october november december")  # fmt: skip
+
+
+BANDS = (1000, 5000, 20000, 80000)  # a word's frequency band: its rank among English words, these bounds
+
+
+@functools.cache
+def common() -> frozenset[str]:
+    """Common English words (Faker's list, a dependency already): a capitalised one is seldom a name."""
+    from faker.providers.lorem.en_US import Provider
+
+    return frozenset(Provider.word_list) | frozenset(WEEK.split()) | TITLE | STREET | UNIT
+
+
+@functools.cache
+def ranks() -> dict[str, int]:
+    """Each English word's rank by frequency (pyspellchecker's English list, from subtitles): how common a
+    word is says more than whether it is capitalised, which a sentence's first word always is."""
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:
+        raise MissingExtra("pyspellchecker is not installed (pip install 'sani-llm[tagger]')") from None
+    counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
+    return {w: i for i, (w, _) in enumerate(sorted(counts.items(), key=lambda x: (-x[1], x[0])))}
+
+
+def _band(low: str) -> str:
+    rank = ranks().get(low)
+    return "none" if rank is None else str(next((b for b in BANDS if rank < b), "rare"))
+
+
+PART = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def model_path() -> Path:
+    """Where the built tagger is read from and written to: `SANI_TAGGER`, else the user's cache directory."""
+    given = os.environ.get("SANI_TAGGER")
+    if given:
+        return Path(given)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "sani" / f"tagger-v{VERSION}.crfsuite"
+
+
+def tokens(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in TOKEN.finditer(text)]
+
+
+def _shape(word: str) -> str:
+    classes = ("X" if c.isupper() else "x" if c.isalpha() else "d" if c.isdigit() else c for c in word)
+    out: list[str] = []
+    for c in classes:
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
+def _own(text: str, start: int, end: int, first: bool) -> dict[str, Any]:
+    """A token's own features. Its word itself only when common or not capitalised: the tagger must read a
+    name it never saw by its shape and place, not learn the names it was trained on."""
+    w = text[start:end]
+    low = w.lower().rstrip(".")
+    band = _band(low) if w[:1].isalpha() else ""
+    known = low in common() or band in ("1000", "5000")
+    before = text[max(0, start - 3) : start].rstrip(" \t")
+    return {
+        "w": low if known or not w[:1].isalpha() else "",
+        "common": known,
+        "band": band,
+        "starts": first or not before or before[-1] in '.!?:;\n"(',
+        "shape": _shape(w),
+        "title": w[:1].isupper() and w[1:].islower(),
+        "upper": w.isupper() and len(w) > 1,
+        "digits": str(len(w)) if w.isdigit() else "",
+        "suf3": low[-3:],
+        "pre3": low[:3],
+        "street": low in STREET,
+        "unit": low in UNIT,
+        "honorific": low in TITLE,
+        "line": first or "\n" in text[max(0, start - 3) : start],
+    }
+
+
+def features(text: str, spans: list[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
+    """Per token: its own features and its neighbours' (two each side), for the CRF."""
+    spans = tokens(text) if spans is None else spans
+    own = [_own(text, a, b, i == 0) for i, (a, b) in enumerate(spans)]
+    out = []
+    for i, f in enumerate(own):
+        feats: dict[str, Any] = {"bias": 1.0, **{k: v for k, v in f.items() if v not in ("", False)}}
+        for d in (-2, -1, 1, 2):
+            j = i + d
+            if 0 <= j < len(own):
+                n = own[j]
+                for k in ("w", "shape", "title", "common", "band", "street", "unit", "honorific", "line"):
+                    if n[k] not in ("", False):
+                        feats[f"{d}:{k}"] = n[k]
+            else:
+                feats[f"{d}:edge"] = 1.0
+        if 0 < i < len(own) - 1:  # the words on both sides together: "At _'s", "to _ and"
+            feats["around"] = f"{own[i - 1]['w'] or own[i - 1]['shape']}|{own[i + 1]['w'] or own[i + 1]['shape']}"
+        out.append(feats)
+    return out
+
+
+def labels(record: Record, spans: list[tuple[int, int]]) -> list[str]:
+    """BIO labels of the tokens from the record's spans (a token inside a span takes its label)."""
+    out = ["O"] * len(spans)
+    for s in record.spans:
+        inside = [i for i, (a, b) in enumerate(spans) if a >= s.start and b <= s.end]
+        for k, i in enumerate(inside):
+            out[i] = f"{'B' if k == 0 else 'I'}-{s.label}"
+    return out
+
+
+def train(records: Iterable[Record], out: Path, iterations: int = 200) -> Path:
+    """A CRF learnt from `records` (their NAME and ADDRESS spans), written to `out` with its version."""
+    crfsuite = _crfsuite()
+    trainer = crfsuite.Trainer(verbose=False)
+    for r in records:
+        spans = tokens(r.text)
+        trainer.append(features(r.text, spans), labels(r, spans))
+    trainer.set_params({"c1": 0.05, "c2": 0.01, "max_iterations": iterations, "feature.possible_transitions": True})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    trainer.train(str(tmp))
+    tmp.replace(out)
+    out.with_suffix(".json").write_text(json.dumps({"version": VERSION, "iterations": iterations}))
+    return out
+
+
+def build(out: str | Path | None = None, sentences: int = 20000, seed: int = 0, iterations: int = 200) -> dict:
+    """Build the tagger from `sentences` synthetic sentences (`sani.tagger_data`) into `out` (default
+    `model_path()`): what `sani tagger` runs."""
+    from .tagger_data import sentences as make
+
+    path = Path(out) if out is not None else model_path()
+    clock = time.perf_counter()
+    train(make(sentences, seed), path, iterations)
+    return {"path": str(path), "sentences": sentences, "seconds": round(time.perf_counter() - clock, 1)}
+
+
+def _crfsuite() -> Any:
+    ranks()  # its other dependency, checked first
+    try:
+        import pycrfsuite
+    except ImportError:
+        raise MissingExtra("python-crfsuite is not installed (pip install 'sani-llm[tagger]')") from None
+    return pycrfsuite
+
+
+def tagger_detector(path: str | Path | None = None) -> Any:
+    """The detector: NAME and ADDRESS spans of a text by the built CRF, and a found name's parts alone."""
+    crfsuite = _crfsuite()
+    path = Path(path) if path is not None else model_path()
+    if not path.is_file():
+        raise MissingExtra(f"the tagger is not built ({path}): run 'sani tagger' once, or set SANI_TAGGER")
+    meta = path.with_suffix(".json")
+    version = json.loads(meta.read_text()).get("version") if meta.is_file() else None
+    if version != VERSION:
+        raise SaniError(f"{path}: built by another version of sani's tagger; run 'sani tagger' to rebuild it")
+    crf = crfsuite.Tagger()
+    crf.open(str(path))
+
+    def detect(text: str) -> Iterator[Span]:
+        spans = tokens(text)
+        if not spans:
+            return
+        found = [t for t in (_trim(text, *f) for f in _decode(crf.tag(features(text, spans)), spans)) if t]
+        yield from (Span(a, b, label, source="detect:TAGGER") for a, b, label in found)
+        yield from _parts(text, [(a, b) for a, b, label in found if label == "NAME"], [(a, b) for a, b, _ in found])
+
+    return detect
+
+
+def _decode(tags: list[str], spans: list[tuple[int, int]]) -> Iterator[tuple[int, int, str]]:
+    """BIO tags to character spans; an I- tag after another label starts a span."""
+    current: list[Any] | None = None
+    for tag, (a, b) in zip(tags, spans):
+        kind, _, label = tag.partition("-")
+        if current and kind == "I" and label == current[2]:
+            current[1] = b
+            continue
+        if current:
+            yield tuple(current)
+        current = [a, b, label] if kind in ("B", "I") else None
+    if current:
+        yield tuple(current)
+
+
+PARTICLES = frozenset("de la le du des van der den von di da del della dos das al el bin ibn bint ten ter".split())
+
+
+def _trim(text: str, start: int, end: int, label: str) -> tuple[int, int, str] | None:
+    """A span without the lowercase words the CRF let it run into at either end ("neighbour Ana", "Ana
+    noted"; "now 12 Rue ..."), in text that has capitals: a name's particles (de, van, al...) stay, and an
+    address loses only very common words. None when nothing is left."""
+    if label == "ADDRESS":  # lines of digits alone at its ends are phones or codes, not the address's
+        lines = [m for m in re.finditer(r"[^\n]+", text[start:end]) if re.search(r"[^\W\d_]", m.group())]
+        if not lines or not re.search(r"[^\W\d_]{3}", text[start:end]):
+            return None
+        start, end = start + lines[0].start(), start + lines[-1].end()
+    if text.islower():
+        return start, end, label
+    words = [m for m in re.finditer(r"\S+", text[start:end])]
+
+    def loose(m: re.Match) -> bool:
+        w = m.group().strip(".,;:").lower()
+        if not m.group()[:1].islower() or w in PARTICLES:
+            return False
+        return label == "NAME" or _band(w) == str(BANDS[0])
+
+    while words and loose(words[0]):
+        words.pop(0)
+    while words and loose(words[-1]):
+        words.pop()
+    if not words:
+        return None
+    return start + words[0].start(), start + words[-1].end(), label
+
+
+def _parts(text: str, names: list[tuple[int, int]], taken: list[tuple[int, int]]) -> Iterator[Span]:
+    """Each part (3 letters or more) of a name found in `text`, where it occurs alone elsewhere in it,
+    written the same way."""
+    parts = {p for a, b in names for p in PART.findall(text[a:b]) if len(p) >= 3 and p[:1].isupper()}
+    for p in sorted(parts):
+        for m in re.finditer(rf"(?<![\w'’-]){re.escape(p)}(?![\w'’-])", text):
+            if not any(a < m.end() and m.start() < b for a, b in taken):
+                taken.append(m.span())
+                yield Span(m.start(), m.end(), "NAME", source="detect:TAGGER")
