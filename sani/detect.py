@@ -220,7 +220,10 @@ ORDER = (
     "NER",
     "NAME",
 )
-NEEDS_EXTRA = {"NER": "spaCy and a pipeline with NER (pip install 'sani-llm[ner]')"}
+NEEDS_EXTRA = {
+    "NER": "spaCy and a pipeline with NER (pip install 'sani-llm[ner]')",
+    "TAGGER": "sani's tagger, built once by 'sani tagger' (pip install 'sani-llm[tagger]')",
+}
 # built with settings or files by `build`: the regions; sani's tagger (`sani tagger`); a spaCy pipeline
 BUILDERS: dict[str, Callable[[Sequence[str]], Detector]] = {
     "PHONE": phone_detector,
