@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import random
 import re
 import time
 from collections.abc import Iterable, Iterator
@@ -24,7 +25,7 @@ from typing import Any
 from .data import Record, Span
 from .errors import MissingExtra, SaniError
 
-VERSION = 6  # of the features and labels: a model built by another version is refused (rebuild it)
+VERSION = 7  # of the features and labels: a model built by another version is refused (rebuild it)
 # words (O'Neil, Ha-eun, Smith-Jones: one token; a possessive 's: its own), numbers, any other character
 TOKEN = re.compile(r"[^\W\d_]+(?:(?:['’](?![sS]\b)|-)[^\W\d_]+)*|\d+|\S")
 STREET = frozenset(
@@ -65,6 +66,38 @@ def ranks() -> dict[str, int]:
     return {w: i for i, (w, _) in enumerate(sorted(counts.items(), key=lambda x: (-x[1], x[0])))}
 
 
+def gazetteer() -> dict[str, str]:
+    """Given ("g") and family ("f") names, lowercased, from Faker's person providers (a dependency already)
+    of every locale but the tagger's evaluation ones, Latin letters only: a hint, never the rule (training
+    drops it from half the tokens, so a name it lacks is still read by its shape and place). Saved with
+    the build (`names_path`), so detection reads the lists the tagger learnt with, whatever Faker is."""
+    import importlib
+
+    import faker.config
+
+    from .tagger_data import EVAL_LOCALES
+
+    kinds: dict[str, set[str]] = {}
+    for loc in faker.config.AVAILABLE_LOCALES:
+        if loc in EVAL_LOCALES:
+            continue
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        except (ImportError, AttributeError):
+            continue
+        for kind, attrs in GAZETTEER_LISTS.items():
+            for attr in attrs:
+                names = getattr(provider, attr, ())
+                for name in names if isinstance(names, (tuple, list, dict)) else ():
+                    if isinstance(name, str) and all(ord(c) < 0x250 for c in name):
+                        kinds.setdefault(name.lower(), set()).add(kind)
+    return {name: "".join(sorted(k)) for name, k in kinds.items()}
+
+
+GAZETTEER_LISTS = {"g": ("first_names", "first_names_male", "first_names_female", "first_romanized_names"),
+                   "f": ("last_names", "last_romanized_names")}  # fmt: skip
+
+
 def _band(low: str) -> str:
     rank = ranks().get(low)
     return "none" if rank is None else str(next((b for b in BANDS if rank < b), "rare"))
@@ -95,7 +128,7 @@ def _shape(word: str) -> str:
     return "".join(out)
 
 
-def _own(text: str, start: int, end: int, first: bool) -> dict[str, Any]:
+def _own(text: str, start: int, end: int, first: bool, names: dict[str, str], drop: Any = None) -> dict[str, Any]:
     """A token's own features. Its word itself only when common or not capitalised: the tagger must read a
     name it never saw by its shape and place, not learn the names it was trained on."""
     w = text[start:end]
@@ -107,6 +140,7 @@ def _own(text: str, start: int, end: int, first: bool) -> dict[str, Any]:
         "w": low if known or not w[:1].isalpha() else "",
         "common": known,
         "band": band,
+        "gaz": names.get(low, "") if w[:1].isalpha() and not (drop and drop.random() < 0.5) else "",
         "starts": first or not before or before[-1] in '.!?:;\n"(',
         "shape": _shape(w),
         "title": w[:1].isupper() and w[1:].islower(),
@@ -121,10 +155,12 @@ def _own(text: str, start: int, end: int, first: bool) -> dict[str, Any]:
     }
 
 
-def features(text: str, spans: list[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
-    """Per token: its own features and its neighbours' (two each side), for the CRF."""
-    spans = tokens(text) if spans is None else spans
-    own = [_own(text, a, b, i == 0) for i, (a, b) in enumerate(spans)]
+def features(
+    text: str, spans: list[tuple[int, int]], names: dict[str, str], drop: random.Random | None = None
+) -> list[dict[str, Any]]:
+    """Per token: its own features and its neighbours' (two each side), for the CRF; `names`: the name
+    lists (`gazetteer`); `drop` (training): the name-list hint left out of half the tokens."""
+    own = [_own(text, a, b, i == 0, names, drop) for i, (a, b) in enumerate(spans)]
     out = []
     for i, f in enumerate(own):
         feats: dict[str, Any] = {"bias": 1.0, **{k: v for k, v in f.items() if v not in ("", False)}}
@@ -132,7 +168,7 @@ def features(text: str, spans: list[tuple[int, int]] | None = None) -> list[dict
             j = i + d
             if 0 <= j < len(own):
                 n = own[j]
-                for k in ("w", "shape", "title", "common", "band", "street", "unit", "honorific", "line"):
+                for k in ("w", "shape", "title", "common", "band", "gaz", "street", "unit", "honorific", "line"):
                     if n[k] not in ("", False):
                         feats[f"{d}:{k}"] = n[k]
             else:
@@ -157,16 +193,24 @@ def train(records: Iterable[Record], out: Path, iterations: int = 200) -> Path:
     """A CRF learnt from `records` (their NAME and ADDRESS spans), written to `out` with its version."""
     crfsuite = _crfsuite()
     trainer = crfsuite.Trainer(verbose=False)
+    drop = random.Random("sani:tagger:drop")
+    names = gazetteer()
     for r in records:
         spans = tokens(r.text)
-        trainer.append(features(r.text, spans), labels(r, spans))
+        trainer.append(features(r.text, spans, names, drop), labels(r, spans))
     trainer.set_params({"c1": 0.05, "c2": 0.01, "max_iterations": iterations, "feature.possible_transitions": True})
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     trainer.train(str(tmp))
     tmp.replace(out)
+    names_path(out).write_text(json.dumps(names, sort_keys=True), encoding="utf-8")
     out.with_suffix(".json").write_text(json.dumps({"version": VERSION, "iterations": iterations}))
     return out
+
+
+def names_path(model: Path) -> Path:
+    """The name lists saved beside a built tagger."""
+    return model.with_name(model.stem + ".names.json")
 
 
 def build(out: str | Path | None = None, sentences: int = 20000, seed: int = 0, iterations: int = 200) -> dict:
@@ -197,16 +241,18 @@ def tagger_detector(path: str | Path | None = None) -> Any:
         raise MissingExtra(f"the tagger is not built ({path}): run 'sani tagger' once, or set SANI_TAGGER")
     meta = path.with_suffix(".json")
     version = json.loads(meta.read_text()).get("version") if meta.is_file() else None
-    if version != VERSION:
+    if version != VERSION or not names_path(path).is_file():
         raise SaniError(f"{path}: built by another version of sani's tagger; run 'sani tagger' to rebuild it")
     crf = crfsuite.Tagger()
     crf.open(str(path))
+    names = json.loads(names_path(path).read_text(encoding="utf-8"))
 
     def detect(text: str) -> Iterator[Span]:
         spans = tokens(text)
         if not spans:
             return
-        found = [t for t in (_trim(text, *f) for f in _decode(crf.tag(features(text, spans)), spans)) if t]
+        tags = crf.tag(features(text, spans, names))
+        found = [t for t in (_trim(text, *f) for f in _decode(tags, spans)) if t]
         yield from (Span(a, b, label, source="detect:TAGGER") for a, b, label in found)
         yield from _parts(text, [(a, b) for a, b, label in found if label == "NAME"], [(a, b) for a, b, _ in found])
 

@@ -22,6 +22,7 @@ A model that forgot the values gives back what the reference (the oracle) gives 
 from __future__ import annotations
 
 import random
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,7 +146,7 @@ def relearn_metric(ctx: Context) -> MetricResult | None:
         return None
     settings = grid(c, rates(ctx.model), bool(ctx.relearn_records), unrelated=True)
     out: dict[str, Any] = {"grid": "custom" if custom(c) else c.relearn_grid, "settings": []}
-    for s in settings:
+    for n, s in enumerate(settings, 1):
         if s.variant == "attack":
             attack, scored = split(ctx.encoded, s.fraction, c.seed)
             if scored:
@@ -157,4 +158,8 @@ def relearn_metric(ctx: Context) -> MetricResult | None:
                 ctx.tokenizer, ctx.encoded, attack_size(ctx.encoded, s.fraction), c.seed
             )
             out["settings"].append({**_run(ctx, s, records, ctx.encoded), "source": source})
+        if ctx.progress and out["settings"] and out["settings"][-1]["name"] == s.name:  # a grid runs for minutes
+            print(
+                f"sani: relearn {n}/{len(settings)} ({s.name}): {out['settings'][-1]['seconds']:.0f} s", file=sys.stderr
+            )
     return MetricResult(out) if out["settings"] else None
