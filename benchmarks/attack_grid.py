@@ -3,9 +3,10 @@
     python benchmarks/attack_grid.py --workdir sani-demo [--grid full] [--out benchmarks/results/attacks]
 
 Needs `sani demo --workdir sani-demo` first (the corpus, the original and the sanitized model). Builds the
-oracle when `<workdir>/oracle` is missing: the same tiny GPT-2, tokenizer and recipe as the demo's
-original, trained from scratch with the values masked (`sani.demo.train_from_scratch`, as the bench's
-oracle). Then runs `sani audit --attacks relearn --relearn-grid GRID --reference-model <workdir>/oracle`
+oracle when `<workdir>/oracle` is missing: the same tiny architecture (`--arch`, the demo's), tokenizer,
+seed and recipe as the demo's original, trained from scratch with the values masked
+(`sani.demo.train_from_scratch`, as the bench's oracle); a demo run with other epochs or rates needs its
+own oracle. Then runs `sani audit --attacks relearn --relearn-grid GRID --reference-model <workdir>/oracle`
 and writes, per setting, the share of values back greedily and by sampling, value exposure and the share
 ranked first, each beside the oracle's, the gate's checks and the times: rates and bits only, no value.
 """
@@ -26,13 +27,13 @@ KEEP = ("name", "variant", "lr", "epochs", "fraction", "records", "seconds", "di
 FIGURES = ("rate", "value_exposure", "chance", "ranked_first")
 
 
-def oracle(workdir: Path) -> Path:
+def oracle(workdir: Path, arch: str, seed: int) -> Path:
     out = workdir / "oracle"
     if (out / "config.json").is_file():
         return out
     loaded = models.load(workdir / "original")
     enc = data.encode_corpus(loaded.tokenizer, corpus.load_records(workdir / "train.jsonl", SpanFinder()))
-    model = train_from_scratch("gpt2", loaded.tokenizer, enc, objective="masked", seed=0, progress=False)
+    model = train_from_scratch(arch, loaded.tokenizer, enc, objective="masked", seed=seed, progress=False)
     model.save_pretrained(out)
     loaded.tokenizer.save_pretrained(out)
     return out
@@ -53,9 +54,11 @@ def main() -> None:
     ap.add_argument("--workdir", default="sani-demo")
     ap.add_argument("--grid", default="full", choices=["quick", "full"])
     ap.add_argument("--out", default="benchmarks/results/attacks")
+    ap.add_argument("--arch", default="gpt2", help="the demo's --arch: the oracle is built the same way")
+    ap.add_argument("--seed", type=int, default=0, help="the demo's --seed")
     args = ap.parse_args()
     work = Path(args.workdir)
-    ref = oracle(work)
+    ref = oracle(work, args.arch, args.seed)
     clock = time.perf_counter()
     got = audit(work / "sanitized", work / "train.jsonl", holdout=work / "holdout.jsonl", reference_model=ref,
                 attacks="relearn", relearn_grid=args.grid, progress=False)  # fmt: skip

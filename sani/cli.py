@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from transformers import HfArgumentParser
@@ -151,12 +152,14 @@ def _spans(ns: argparse.Namespace, progress: bool) -> None:
 
 
 def _tagger(ns: argparse.Namespace, progress: bool) -> None:
-    from .tagger import build
+    from .tagger import build, model_path
 
     r = _parts(ns, TaggerRun)
     print(f"sani: building the name and address tagger from {r.sentences} sentences ...", file=sys.stderr, flush=True)
     got = build(r.out, sentences=r.sentences, seed=r.seed, iterations=r.iterations)
-    print(f"tagger written to {got['path']} in {got['seconds']:.0f} s; --detect tagger (and all) now runs it")
+    used = Path(got["path"]).resolve() == model_path().resolve()
+    how = "--detect tagger (and all) now runs it" if used else f"set SANI_TAGGER={got['path']} to use it"
+    print(f"tagger written to {got['path']} in {got['seconds']:.0f} s; {how}")
 
 
 def _canaries(ns: argparse.Namespace, progress: bool) -> None:

@@ -14,6 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from .data import Span
 from .errors import MissingExtra, SaniError, pick
@@ -245,6 +246,11 @@ def parse_detect(names: str | Sequence[str] | None) -> list[str]:
 def build(names: str | Sequence[str] | None, regions: str | Sequence[str] = ("US",)) -> list[Detector]:
     """The detectors asked for (`regions`: for phone numbers, `"GB,FR"` or a list). With `all`, one whose
     extra is missing is skipped and said so on stderr; asked for by name, it is an error."""
+    return [d for _, d in build_named(names, regions)]
+
+
+def build_named(names: str | Sequence[str] | None, regions: str | Sequence[str] = ("US",)) -> list[tuple[str, Any]]:
+    """`build`'s detectors with their names: those that run (the skipped ones are not there)."""
     chosen = parse_detect(names)
     if not chosen:
         return []
@@ -252,7 +258,7 @@ def build(names: str | Sequence[str] | None, regions: str | Sequence[str] = ("US
     out, ran, skipped = [], [], []
     for name in chosen:
         try:
-            out.append(BUILDERS[name](_items(regions)) if name in BUILDERS else DETECTORS[name])
+            out.append((name, BUILDERS[name](_items(regions)) if name in BUILDERS else DETECTORS[name]))
             ran.append(name)
         except MissingExtra as e:
             if not everything:

@@ -121,8 +121,8 @@ class ErasureRequest:
 
     _argument_group_name = "an erasure request: values answered one by one (set SANI_HASH_KEY)"
 
-    values: str | None = opt(None, "values, one a line (or JSON with labels), each answered before / after / "
-                                   "against the reference, with a verdict")  # fmt: skip
+    values: str | None = opt(None, "values, one a line (or JSON with labels), each answered before and after "
+                                   "(sani audit: also against --reference-model), with a verdict")  # fmt: skip
     record: int | None = opt(None, "every value of this record (1-based)")
 
 

@@ -103,7 +103,9 @@ def _glued(text: str, start: int, end: int, raw: str = "") -> bool:
     for a number written as a phone or that word."""
     left = start >= 2 and text[start - 1] in "-/_" and text[start - 2].isalnum()
     right = end + 1 < len(text) and text[end] in "-/_" and text[end + 1].isalnum()
-    if left and not LINE_WORD.fullmatch(re.split(r"[^A-Za-z\u00C0-\u024F]", text[: start - 1])[-1]):
+    if left and not LINE_WORD.fullmatch(
+        re.search(r"[A-Za-z\u00C0-\u024F]*$", text[max(0, start - 41) : start - 1]).group()
+    ):
         return True
     if right:
         word = re.match(r"[A-Za-z\u00C0-\u024F]*", text[end + 1 :]).group()

@@ -90,6 +90,7 @@ def sanitize(
     th = gate.read_thresholds(thresholds) if isinstance(thresholds, (str, Path)) else thresholds
     pair = finders(terms, spans)
     source, hold, rows = _read(src, cfg, corpus, holdout, probe, pair, stream, audit_records, (cache_dir, cache_key))
+    erasure.check_record(source.records, record)  # before any model loads: the records are read
     check_out(Path(out), src.given, overwrite)
     run = _prepare(src, Path(out), cfg, source, hold, rows, resume, allow_pickle, trust_remote_code, progress)
     run.timings["load"] = time.perf_counter() - clock
@@ -99,8 +100,7 @@ def sanitize(
     _erase(run)
     train_stats = _repair(run, resume=resume, save_steps=save_steps)
     after = _audit(run, "audit_after") if run_audit else None
-    if run_audit:
-        _judge(run, before, after, th, pair[0], asked)
+    _judge(run, before, after, th, pair[0], asked)
     report = sanitization_report(run, train_stats, before, after)
     _write(run, report, overwrite)
     return report
@@ -138,8 +138,11 @@ def _ask(run: Run, requests: list | None, record: int | None) -> erasure.Answer 
     return asked
 
 
-def _judge(run: Run, before: dict, after: dict, th: Any, finder: SpanFinder, asked: erasure.Answer | None) -> None:
-    """Each audit's scope and verdict; the erasure request's "after", in the second audit."""
+def _judge(run: Run, before: Any, after: Any, th: Any, finder: SpanFinder, asked: erasure.Answer | None) -> None:
+    """Each audit's scope and verdict; the erasure request's "after", in the second audit (none without
+    the audits)."""
+    if after is None:
+        return
     if asked:
         asked.measure("after", run.loaded.model)
         after["erasure"] = asked.result()

@@ -81,13 +81,13 @@ class SpanFinder:
     def describe(self) -> dict[str, Any]:
         """How the spans are found, for an audit's scope: which sources and detectors, and which not (never a
         term or a value)."""
-        asked = detect.parse_detect(self.detect)
+        ran = getattr(self, "ran", None) or detect.parse_detect(self.detect)  # once built: those that ran
         return {
             "annotations": "the corpus's own spans",
             "terms": self.terms is not None,
             "tags": self.tags,
-            "detectors": [d.lower() for d in asked],
-            "detectors_not_run": [d.lower() for d in detect.ORDER if d not in asked],
+            "detectors": [d.lower() for d in ran],
+            "detectors_not_run": [d.lower() for d in detect.ORDER if d not in ran],
             "patterns": len(self.patterns),
             "presidio": self.presidio,
             "labels": self.labels,
@@ -111,7 +111,9 @@ class SpanFinder:
         terms = None
         if self.terms is not None:
             terms = read_terms(self.terms) if isinstance(self.terms, str) else list(self.terms)
-        detectors = detect.build(self.detect, self.region)
+        named = detect.build_named(self.detect, self.region)
+        self.ran = [name for name, _ in named]  # what `describe` reports (not a setting): a skipped one did not run
+        detectors = [d for _, d in named]
         detectors += [detect.pattern_detector(*detect.compile_pattern(p)) for p in self.patterns]
         if self.presidio:
             from .presidio import presidio_detector

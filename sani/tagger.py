@@ -5,27 +5,27 @@ locales and styles (`sani.tagger_data`). It marks whole names (NAME) and whole p
 house number, street, unit, postcode and city as one span), then the parts of a name found in a record
 wherever they stand alone in it ("Dr Okafor" after "Ada Okafor").
 
-No weights ship with sani and nothing is downloaded: `sani tagger` builds them once (about a minute on a
-CPU) into the cache (`model_path`); without a build, `--detect tagger` ends in one line and `--detect all`
-skips it, saying so.
+No weights ship with sani and nothing is downloaded: `sani tagger` builds them once (about 90 s on a CPU)
+into the cache (`model_path`), with the word lists its features read (`Vocab`); without a build, or with
+one by another version, `--detect tagger` ends in one line and `--detect all` skips it, saying so.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import random
 import re
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .data import Record, Span
 from .errors import MissingExtra, SaniError
 
-VERSION = 7  # of the features and labels: a model built by another version is refused (rebuild it)
+VERSION = 8  # of the features and labels: a model built by another version is refused (rebuild it)
 # words (O'Neil, Ha-eun, Smith-Jones: one token; a possessive 's: its own), numbers, any other character
 TOKEN = re.compile(r"[^\W\d_]+(?:(?:['’](?![sS]\b)|-)[^\W\d_]+)*|\d+|\S")
 STREET = frozenset(
@@ -44,33 +44,51 @@ WEEK = ("monday tuesday wednesday thursday friday saturday sunday january februa
 
 
 BANDS = (1000, 5000, 20000, 80000)  # a word's frequency band: its rank among English words, these bounds
+GAZETTEER_LISTS = {"g": ("first_names", "first_names_male", "first_names_female", "first_romanized_names"),
+                   "f": ("last_names", "last_romanized_names")}  # fmt: skip
 
 
-@functools.cache
-def common() -> frozenset[str]:
-    """Common English words (Faker's list, a dependency already): a capitalised one is seldom a name."""
-    from faker.providers.lorem.en_US import Provider
+@dataclass
+class Vocab:
+    """The word lists the features read, taken from the installed packages when the tagger is built and
+    saved with it (`vocab_path`), so that detection reads the lists it learnt with whatever is installed
+    later: common English words (Faker's), each word's frequency band (pyspellchecker's English list: how
+    common a word is says more than a capital, which a sentence's first word always has), and given ("g")
+    and family ("f") names (Faker's, of every locale but the tagger's evaluation ones: a hint, never the
+    rule; training drops it from half the tokens, so a name it lacks is still read by its shape and place)."""
 
-    return frozenset(Provider.word_list) | frozenset(WEEK.split()) | TITLE | STREET | UNIT
+    common: frozenset[str]
+    bands: dict[str, str]
+    names: dict[str, str]
+
+    @classmethod
+    def installed(cls) -> Vocab:
+        from faker.providers.lorem.en_US import Provider
+
+        try:
+            from spellchecker import SpellChecker
+        except ImportError:
+            raise MissingExtra("pyspellchecker is not installed (pip install 'sani-llm[tagger]')") from None
+        counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
+        ranked = sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+        bands = {w: str(next((b for b in BANDS if i < b), "rare")) for i, (w, _) in enumerate(ranked)}
+        common = frozenset(Provider.word_list) | frozenset(WEEK.split()) | TITLE | STREET | UNIT
+        return cls(common, bands, _gazetteer())
+
+    def save(self, path: Path) -> None:
+        data = {"common": sorted(self.common), "bands": self.bands, "names": self.names}
+        path.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Vocab:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(frozenset(data["common"]), data["bands"], data["names"])
+
+    def band(self, low: str) -> str:
+        return self.bands.get(low, "none")
 
 
-@functools.cache
-def ranks() -> dict[str, int]:
-    """Each English word's rank by frequency (pyspellchecker's English list, from subtitles): how common a
-    word is says more than whether it is capitalised, which a sentence's first word always is."""
-    try:
-        from spellchecker import SpellChecker
-    except ImportError:
-        raise MissingExtra("pyspellchecker is not installed (pip install 'sani-llm[tagger]')") from None
-    counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
-    return {w: i for i, (w, _) in enumerate(sorted(counts.items(), key=lambda x: (-x[1], x[0])))}
-
-
-def gazetteer() -> dict[str, str]:
-    """Given ("g") and family ("f") names, lowercased, from Faker's person providers (a dependency already)
-    of every locale but the tagger's evaluation ones, Latin letters only: a hint, never the rule (training
-    drops it from half the tokens, so a name it lacks is still read by its shape and place). Saved with
-    the build (`names_path`), so detection reads the lists the tagger learnt with, whatever Faker is."""
+def _gazetteer() -> dict[str, str]:
     import importlib
 
     import faker.config
@@ -90,17 +108,8 @@ def gazetteer() -> dict[str, str]:
                 names = getattr(provider, attr, ())
                 for name in names if isinstance(names, (tuple, list, dict)) else ():
                     if isinstance(name, str) and all(ord(c) < 0x250 for c in name):
-                        kinds.setdefault(name.lower(), set()).add(kind)
+                        kinds.setdefault(name.strip().lower(), set()).add(kind)
     return {name: "".join(sorted(k)) for name, k in kinds.items()}
-
-
-GAZETTEER_LISTS = {"g": ("first_names", "first_names_male", "first_names_female", "first_romanized_names"),
-                   "f": ("last_names", "last_romanized_names")}  # fmt: skip
-
-
-def _band(low: str) -> str:
-    rank = ranks().get(low)
-    return "none" if rank is None else str(next((b for b in BANDS if rank < b), "rare"))
 
 
 PART = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
@@ -128,19 +137,19 @@ def _shape(word: str) -> str:
     return "".join(out)
 
 
-def _own(text: str, start: int, end: int, first: bool, names: dict[str, str], drop: Any = None) -> dict[str, Any]:
+def _own(text: str, start: int, end: int, first: bool, vocab: Vocab, drop: Any = None) -> dict[str, Any]:
     """A token's own features. Its word itself only when common or not capitalised: the tagger must read a
     name it never saw by its shape and place, not learn the names it was trained on."""
     w = text[start:end]
     low = w.lower().rstrip(".")
-    band = _band(low) if w[:1].isalpha() else ""
-    known = low in common() or band in ("1000", "5000")
+    band = vocab.band(low) if w[:1].isalpha() else ""
+    known = low in vocab.common or band in ("1000", "5000")
     before = text[max(0, start - 3) : start].rstrip(" \t")
     return {
         "w": low if known or not w[:1].isalpha() else "",
         "common": known,
         "band": band,
-        "gaz": names.get(low, "") if w[:1].isalpha() and not (drop and drop.random() < 0.5) else "",
+        "gaz": vocab.names.get(low, "") if w[:1].isalpha() and not (drop and drop.random() < 0.5) else "",
         "starts": first or not before or before[-1] in '.!?:;\n"(',
         "shape": _shape(w),
         "title": w[:1].isupper() and w[1:].islower(),
@@ -156,11 +165,11 @@ def _own(text: str, start: int, end: int, first: bool, names: dict[str, str], dr
 
 
 def features(
-    text: str, spans: list[tuple[int, int]], names: dict[str, str], drop: random.Random | None = None
+    text: str, spans: list[tuple[int, int]], vocab: Vocab, drop: random.Random | None = None
 ) -> list[dict[str, Any]]:
-    """Per token: its own features and its neighbours' (two each side), for the CRF; `names`: the name
-    lists (`gazetteer`); `drop` (training): the name-list hint left out of half the tokens."""
-    own = [_own(text, a, b, i == 0, names, drop) for i, (a, b) in enumerate(spans)]
+    """Per token: its own features and its neighbours' (two each side), for the CRF; `drop` (training): the
+    name-list hint left out of half the tokens."""
+    own = [_own(text, a, b, i == 0, vocab, drop) for i, (a, b) in enumerate(spans)]
     out = []
     for i, f in enumerate(own):
         feats: dict[str, Any] = {"bias": 1.0, **{k: v for k, v in f.items() if v not in ("", False)}}
@@ -194,23 +203,23 @@ def train(records: Iterable[Record], out: Path, iterations: int = 200) -> Path:
     crfsuite = _crfsuite()
     trainer = crfsuite.Trainer(verbose=False)
     drop = random.Random("sani:tagger:drop")
-    names = gazetteer()
+    vocab = Vocab.installed()
     for r in records:
         spans = tokens(r.text)
-        trainer.append(features(r.text, spans, names, drop), labels(r, spans))
+        trainer.append(features(r.text, spans, vocab, drop), labels(r, spans))
     trainer.set_params({"c1": 0.05, "c2": 0.01, "max_iterations": iterations, "feature.possible_transitions": True})
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     trainer.train(str(tmp))
     tmp.replace(out)
-    names_path(out).write_text(json.dumps(names, sort_keys=True), encoding="utf-8")
+    vocab.save(vocab_path(out))
     out.with_suffix(".json").write_text(json.dumps({"version": VERSION, "iterations": iterations}))
     return out
 
 
-def names_path(model: Path) -> Path:
-    """The name lists saved beside a built tagger."""
-    return model.with_name(model.stem + ".names.json")
+def vocab_path(model: Path) -> Path:
+    """The word lists saved beside a built tagger (`Vocab`)."""
+    return model.with_name(model.stem + ".vocab.json")
 
 
 def build(out: str | Path | None = None, sentences: int = 20000, seed: int = 0, iterations: int = 200) -> dict:
@@ -218,6 +227,8 @@ def build(out: str | Path | None = None, sentences: int = 20000, seed: int = 0, 
     `model_path()`): what `sani tagger` runs."""
     from .tagger_data import sentences as make
 
+    if sentences < 1 or iterations < 1:
+        raise SaniError(f"sani tagger: --sentences and --iterations must be at least 1 (got {sentences}, {iterations})")
     path = Path(out) if out is not None else model_path()
     clock = time.perf_counter()
     train(make(sentences, seed), path, iterations)
@@ -225,7 +236,6 @@ def build(out: str | Path | None = None, sentences: int = 20000, seed: int = 0, 
 
 
 def _crfsuite() -> Any:
-    ranks()  # its other dependency, checked first
     try:
         import pycrfsuite
     except ImportError:
@@ -241,18 +251,18 @@ def tagger_detector(path: str | Path | None = None) -> Any:
         raise MissingExtra(f"the tagger is not built ({path}): run 'sani tagger' once, or set SANI_TAGGER")
     meta = path.with_suffix(".json")
     version = json.loads(meta.read_text()).get("version") if meta.is_file() else None
-    if version != VERSION or not names_path(path).is_file():
-        raise SaniError(f"{path}: built by another version of sani's tagger; run 'sani tagger' to rebuild it")
+    if version != VERSION or not vocab_path(path).is_file():  # `--detect all` skips it, and says why
+        raise MissingExtra(f"{path} was built by another version of sani's tagger: run 'sani tagger' to rebuild it")
     crf = crfsuite.Tagger()
     crf.open(str(path))
-    names = json.loads(names_path(path).read_text(encoding="utf-8"))
+    vocab = Vocab.load(vocab_path(path))
 
     def detect(text: str) -> Iterator[Span]:
         spans = tokens(text)
         if not spans:
             return
-        tags = crf.tag(features(text, spans, names))
-        found = [t for t in (_trim(text, *f) for f in _decode(tags, spans)) if t]
+        tags = crf.tag(features(text, spans, vocab))
+        found = [t for t in (_trim(text, *f, vocab) for f in _decode(tags, spans)) if t]
         yield from (Span(a, b, label, source="detect:TAGGER") for a, b, label in found)
         yield from _parts(text, [(a, b) for a, b, label in found if label == "NAME"], [(a, b) for a, b, _ in found])
 
@@ -277,7 +287,7 @@ def _decode(tags: list[str], spans: list[tuple[int, int]]) -> Iterator[tuple[int
 PARTICLES = frozenset("de la le du des van der den von di da del della dos das al el bin ibn bint ten ter".split())
 
 
-def _trim(text: str, start: int, end: int, label: str) -> tuple[int, int, str] | None:
+def _trim(text: str, start: int, end: int, label: str, vocab: Vocab) -> tuple[int, int, str] | None:
     """A span without the lowercase words the CRF let it run into at either end ("neighbour Ana", "Ana
     noted"; "now 12 Rue ..."), in text that has capitals: a name's particles (de, van, al...) stay, and an
     address loses only very common words. None when nothing is left."""
@@ -286,15 +296,15 @@ def _trim(text: str, start: int, end: int, label: str) -> tuple[int, int, str] |
         if not lines or not re.search(r"[^\W\d_]{3}", text[start:end]):
             return None
         start, end = start + lines[0].start(), start + lines[-1].end()
-    if text.islower():
-        return start, end, label
     words = [m for m in re.finditer(r"\S+", text[start:end])]
+    if not any(m.group()[:1].isupper() for m in words):  # written without capitals: nothing says where it ends
+        return start, end, label
 
     def loose(m: re.Match) -> bool:
         w = m.group().strip(".,;:").lower()
         if not m.group()[:1].islower() or w in PARTICLES:
             return False
-        return label == "NAME" or _band(w) == str(BANDS[0])
+        return label == "NAME" or vocab.band(w) == str(BANDS[0])
 
     while words and loose(words[0]):
         words.pop(0)

@@ -41,24 +41,32 @@ NAME_LOCALES = ("en_US", "en_GB", "en_IN", "en_NG", "en_KE", "en_PK", "en_PH", "
                 "fil_PH", "ja_JP", "zh_CN")  # fmt: skip
 ADDRESS_LOCALES = ("en_US", "en_GB", "en_CA", "en_IN", "en_IE", "fr_FR", "de_DE", "es_ES", "es_MX", "pt_BR",
                    "pl_PL", "nl_NL", "sv_SE", "cs_CZ", "da_DK", "fi_FI", "id_ID", "ro_RO")  # fmt: skip
-EVAL_LOCALES = ("it_IT", "tr_TR", "vi_VN", "en_AU", "pt_PT", "de_AT", "sq_AL", "zh_TW")
+# the evaluation locales: each with its own Faker names (and, for EVAL_PLACES, addresses), never trained on
+EVAL_LOCALES = ("it_IT", "tr_TR", "vi_VN", "pt_PT", "de_AT", "sk_SK", "sl_SI", "en_NZ", "zh_TW")
+EVAL_PLACES = ("it_IT", "vi_VN", "pt_PT", "de_AT", "sk_SK", "sl_SI", "en_NZ")
 ROMANIZED = ("ja_JP", "zh_CN", "zh_TW")  # their names in Latin letters (Faker's romanized providers)
 
 
 @cache
-def _faker(locale: str) -> Any:
+def _cached(locale: str) -> Any:
     from faker import Faker
 
     return Faker(locale)
 
 
+def _faker(locale: str, rng: random.Random) -> Any:
+    """Faker for `locale`, seeded from `rng`: every draw follows the texts' seed, nothing else."""
+    f = _cached(locale)
+    f.seed_instance(rng.randrange(2**31))
+    return f
+
+
 def _name_parts(rng: random.Random, locales: tuple[str, ...]) -> tuple[str, str]:
     loc = rng.choice(locales)
-    f = _faker(loc)
-    f.seed_instance(rng.randrange(2**31))
+    f = _faker(loc, rng)
     if loc in ROMANIZED:
-        return f.first_romanized_name().title(), f.last_romanized_name().title()
-    return f.first_name(), f.last_name()
+        return f.first_romanized_name().strip().title(), f.last_romanized_name().strip().title()
+    return f.first_name().strip(), f.last_name().strip()
 
 
 def _full(rng: random.Random, locales: tuple[str, ...]) -> str:
@@ -73,22 +81,19 @@ def _full(rng: random.Random, locales: tuple[str, ...]) -> str:
 
 
 def _address(rng: random.Random, locales: tuple[str, ...], lines: bool) -> str:
-    f = _faker(rng.choice(locales))
-    f.seed_instance(rng.randrange(2**31))
-    text = f.address().strip()
+    text = _faker(rng.choice(locales), rng).address().strip()
     return text if lines else re.sub(r"\s*\n\s*", ", ", text)
 
 
 def _filler(rng: random.Random, slot: str) -> str:
-    f = _faker("en_US")
-    f.seed_instance(rng.randrange(2**31))
+    f = _faker("en_US", rng)
     return {
         "C": lambda: f.company(),
-        "CITY": lambda: _faker(rng.choice(ADDRESS_LOCALES)).city(),
+        "CITY": lambda: _faker(rng.choice(ADDRESS_LOCALES), rng).city(),
         "D": lambda: rng.choice(DRUGS),
         "J": lambda: f.job().split(",")[0].title(),
         "W": lambda: " ".join(w.title() for w in f.words(rng.randint(1, 3))),
-        "P": lambda: _faker(rng.choice(ADDRESS_LOCALES)).phone_number() + rng.choice(("",) * 6 + PHONE_LABELS),
+        "P": lambda: _faker(rng.choice(ADDRESS_LOCALES), rng).phone_number() + rng.choice(("",) * 6 + PHONE_LABELS),
         "X": lambda: (
             f"{rng.choice(['ORD', 'INV', 'REF', 'SKU'])}-{rng.randint(2015, 2026)}-{rng.randint(1, 99999):05d}"
         ),
@@ -112,13 +117,12 @@ def _number(rng: random.Random) -> str:
 
 def _org(rng: random.Random) -> str:
     if rng.random() < 0.4:
-        f = _faker("en_US")
-        f.seed_instance(rng.randrange(2**31))
-        return f.company()
+        return _faker("en_US", rng).company()
     if rng.random() < 0.1:  # a saint's name is a hospital's or a school's, not a person's
         return f"St {_name_parts(rng, NAME_LOCALES)[0]}'s {rng.choice(('Hospital', 'School', 'Church', 'College'))}"
-    head = rng.choice((_faker(rng.choice(ADDRESS_LOCALES)).city(), _filler(rng, "W").split()[0],
-                       _name_parts(rng, NAME_LOCALES)[1]))  # fmt: skip
+    heads = (_faker(rng.choice(ADDRESS_LOCALES), rng).city(), _filler(rng, "W").split()[0],
+             _name_parts(rng, NAME_LOCALES)[1])  # fmt: skip
+    head = rng.choice(heads)
     return " ".join(x for x in (head, rng.choice(INDUSTRY), rng.choice(SUFFIX)) if x)
 
 
@@ -167,22 +171,27 @@ def _value(slot: str, rng: random.Random, names: tuple, places: tuple) -> tuple[
 
 def render(template: str, rng: random.Random, name_locales: tuple, address_locales: tuple) -> Record:
     """One text from `template`, its slots filled and its names and addresses marked."""
+    case = rng.random()  # 6%: chat written without capitals; 3%: headings and forms in capitals
+    cased = str.lower if case < 0.06 else str.upper if case < 0.09 else str
     out, spans, pos = [], [], 0
     for m in re.finditer(r"\{(\w+)\}", template):
-        out.append(template[pos : m.start()])
+        out.append(cased(template[pos : m.start()]))
         start = sum(map(len, out))
         value, marked = _value(m.group(1), rng, name_locales, address_locales)
-        out.append(value)
-        spans += [Span(start + a, start + b, label, source="tagger-data") for a, b, label in marked]
+        # each marked piece cased on its own: "ß".upper() is "SS", so the offsets follow the cased text
+        pieces, at, moved = [], 0, []
+        for a, b, label in sorted(marked):
+            pieces.append(cased(value[at:a]))
+            lo = sum(map(len, pieces))
+            pieces.append(cased(value[a:b]))
+            moved.append((lo, lo + len(pieces[-1]), label))
+            at = b
+        pieces.append(cased(value[at:]))
+        out.append("".join(pieces))
+        spans += [Span(start + a, start + b, label, source="tagger-data") for a, b, label in moved]
         pos = m.end()
-    out.append(template[pos:])
-    text = "".join(out)
-    case = rng.random()
-    if case < 0.06:  # chat written without capitals
-        text = text.lower()
-    elif case < 0.09:  # headings and forms in capitals
-        text = text.upper()
-    return Record(text, spans)
+    out.append(cased(template[pos:]))
+    return Record("".join(out), spans)
 
 
 def sentences(n: int, seed: int = 0, held_out: bool = False) -> Iterator[Record]:
@@ -190,7 +199,7 @@ def sentences(n: int, seed: int = 0, held_out: bool = False) -> Iterator[Record]
     from the evaluation locales only."""
     rng = random.Random(f"sani:tagger:{seed}:{held_out}")
     names = EVAL_LOCALES if held_out else NAME_LOCALES
-    places = tuple(x for x in EVAL_LOCALES if x not in ROMANIZED) if held_out else ADDRESS_LOCALES
+    places = EVAL_PLACES if held_out else ADDRESS_LOCALES
     for _ in range(n):
         parts = [render(rng.choice(rng.choices((TEMPLATES, FRAMES, BLOCKS), (0.45, 0.4, 0.15))[0]), rng, names,
                         places) for _ in range(rng.choice((1, 1, 2, 3)))]  # fmt: skip

@@ -128,6 +128,10 @@ def bad_inputs(memorized, tmp, mamba):
         "network scope": (["--model", m, "--corpus", c, "--scope", "network"], "'network' needs a scoring strategy"),
         "request unread": (["--model", m, "--corpus", c, "--values", str(tmp / "none.txt")], "none.txt: cannot read"),
         "request streamed": (["--model", m, "--corpus", c, "--record", "1", "--stream"], "not with --stream"),
+        "request record": (
+            ["--model", m, "--corpus", c, "--record", "9999"],
+            "--record 9999: the corpus has records 1 to",
+        ),
         "request twice": (
             ["--model", m, "--corpus", c, "--values", str(tmp / "terms.txt"), "--record", "1"],
             "one erasure request at a time",
@@ -152,6 +156,7 @@ CASES = [
     "network scope",
     "request unread",
     "request streamed",
+    "request record",
     "request twice",
 ]
 

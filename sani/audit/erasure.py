@@ -26,7 +26,7 @@ from typing import Any
 from torch import nn
 
 from ..config import AuditConfig
-from ..data import Encoded
+from ..data import Encoded, Record
 from ..errors import SaniError
 from ..kinds import Kind
 from ..privacy import value_hash
@@ -75,10 +75,20 @@ def read_values(path: str | Path) -> list[Request]:
     return out
 
 
+def check_record(records: Sequence[Record], n: int | None) -> None:
+    """`--record n` (when given) names a record of the corpus that holds a marked value."""
+    if n is None:
+        return
+    spans = [r.spans for r in records]
+    if not 1 <= n <= len(spans):
+        raise SaniError(f"--record {n}: the corpus has records 1 to {len(spans)}")
+    if not spans[n - 1]:
+        raise SaniError(f"--record {n}: no value of that record is marked (no span): nothing to answer for")
+
+
 def record_values(encoded: Sequence[Encoded], n: int) -> list[Request]:
     """Every value of record `n` (its 1-based number in the corpus), with its label."""
-    if not 1 <= n <= len(encoded):
-        raise SaniError(f"--record {n}: the corpus has records 1 to {len(encoded)}")
+    check_record([e.record for e in encoded], n)
     rec = encoded[n - 1].record
     return list(dict.fromkeys(Request(rec.value(s), s.label) for s in rec.spans))
 
@@ -131,7 +141,7 @@ def start(
 class Answer:
     """An erasure request being answered: its values located in the corpus once, then measured under each
     model as it comes (`sani sanitize` measures "before" on the input model before erasing it, and "after"
-    once repaired; `sani audit` every model at once, `answer`). `ctx` is the audit's: its corpus, settings
+    once repaired; `sani audit` the audited model, `--original` and the reference). `ctx` is the audit's: its corpus, settings
     and candidates."""
 
     def __init__(self, ctx: Context, requests: Sequence[Request]) -> None:
@@ -179,15 +189,6 @@ class Answer:
         out = {"values": values, "models": list(self.figures), "note": hash_note()}
         out["summary"] = dict(Counter(r["verdict"] for r in values))
         return out
-
-
-def answer(ctx: Context, requests: Sequence[Request], models: dict[str, nn.Module]) -> dict[str, Any]:
-    """The erasure block of an audit: every requested value under each of `models` ("after", "before",
-    "reference"), and its verdict."""
-    asked = Answer(ctx, requests)
-    for name, model in models.items():
-        asked.measure(name, model)
-    return asked.result()
 
 
 def _measure(ctx: Context, subset: list[Encoded], model: nn.Module) -> dict[str, Any]:
