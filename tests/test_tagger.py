@@ -72,3 +72,29 @@ def test_a_missing_or_foreign_build_is_one_line_and_all_skips_it(built, tmp_path
     records = [Record(corpus.read_text(encoding="utf-8"))]
     SpanFinder(detect="tagger,phone", propagate=False).apply(records)
     assert {(records[0].value(s), s.label) for s in records[0].spans} >= {("Chiamaka Eze", "NAME")}
+
+
+@pytest.mark.unit
+def test_the_texts_follow_their_seed_and_their_spans_stay_on_their_values_whatever_the_case():
+    first = [(r.text, r.spans) for r in tagger_data.sentences(200, seed=3, held_out=True)]
+    assert first == [(r.text, r.spans) for r in tagger_data.sentences(200, seed=3, held_out=True)]
+    rng = __import__("random").Random(1)
+    for _ in range(600):  # lower and upper case change some letters' lengths ("ß" -> "SS")
+        r = tagger_data.render("Dear {N}, ship to {A}.", rng, tagger_data.EVAL_LOCALES, tagger_data.EVAL_PLACES)
+        name, address = r.spans
+        assert r.text[:5].lower() == "dear " and name.start == 5 and r.text[address.end :] == "."
+        assert r.text[name.end : address.start].lower() == ", ship to "
+
+
+@pytest.mark.unit
+def test_a_span_loses_the_lowercase_words_it_ran_into_unless_written_without_capitals():
+    vocab = tagger.Vocab(frozenset(), {"from": "1000", "now": "1000"}, {})
+    text = "My neighbour Ana Lima visits; hi this is ada okafor and I need help. 12 Rue Haute from now"
+    name = text.index("neighbour Ana Lima")
+    assert tagger._trim(text, name, name + len("neighbour Ana Lima"), "NAME", vocab)[:2] == (
+        name + len("neighbour "), name + len("neighbour Ana Lima"))  # fmt: skip
+    low = text.index("ada okafor")
+    assert tagger._trim(text, low, low + len("ada okafor"), "NAME", vocab)[:2] == (low, low + len("ada okafor"))
+    street = text.index("12 Rue")
+    assert tagger._trim(text, street, len(text), "ADDRESS", vocab)[1] == street + len("12 Rue Haute")
+    assert tagger._trim("call 0161 496 0692", 5, 18, "ADDRESS", vocab) is None  # digits alone: a phone
