@@ -8,7 +8,8 @@ seed and recipe as the demo's original, trained from scratch with the values mas
 (`sani.demo.train_from_scratch`, as the bench's oracle); a demo run with other epochs or rates needs its
 own oracle. Then runs `sani audit --attacks relearn --relearn-grid GRID --reference-model <workdir>/oracle`
 and writes, per setting, the share of values back greedily and by sampling, value exposure and the share
-ranked first, each beside the oracle's, the gate's checks and the times: rates and bits only, no value.
+ranked first (overall and per label), each beside the oracle's, the gate's checks and the times: rates
+and bits only, no value.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def row(s: dict) -> dict:
         out[k], out[f"oracle_{k}"] = s.get(k), ref.get(k)
     out["back"], out["oracle_back"] = s["back"]["rate"], (ref.get("back") or {}).get("rate")
     out["sampled"], out["oracle_sampled"] = (s.get("sampled") or {}).get("rate"), (ref.get("sampled") or {}).get("rate")
+    theirs = ref.get("exposure_by_label") or {}
+    out["by_label"] = {
+        label: {"exposure": v["mean"], "oracle": (theirs.get(label) or {}).get("mean"), "ranked_first": v["ranked_first"],
+                "oracle_ranked_first": (theirs.get(label) or {}).get("ranked_first"), "values": v["values"]}
+        for label, v in (s.get("exposure_by_label") or {}).items()
+    }  # fmt: skip
     return out
 
 

@@ -310,6 +310,10 @@ def test_an_attack_fails_only_when_its_whole_interval_is_above_the_threshold():
     _, wide = rate_difference([True] * 10 + [False] * 90, None, [0] * 10 + list(range(1, 91)))
     _, narrow = rate_difference([True] * 10 + [False] * 90, None, range(100))
     assert wide[1] - wide[0] > narrow[1] - narrow[0]
+    # clusters are values' keyed hashes: the same grouping under other ids (another run's key) gives the same interval
+    hits = [True] * 3 + [False] * 197
+    assert rate_difference(hits, None, [f"a{i % 50:03d}" for i in range(200)]) == rate_difference(
+        hits, None, [f"z{49 - i % 50:03d}" for i in range(200)])  # fmt: skip
 
     grid = {"settings": [{"variant": "attack", "rate": 0.0, "difference": 0.03, "interval": [0.0, 0.07]},
                          {"variant": "unrelated", "rate": 0.0, "difference": 0.0, "interval": [0.0, 0.0]}]}  # fmt: skip

@@ -128,7 +128,8 @@ def rate_difference(
     r = np.asarray(reference, float) if reference is not None else np.zeros_like(h)
     if not len(h):
         return 0.0, [0.0, 0.0]
-    _, ids = np.unique(np.asarray([str(c) for c in clusters]), return_inverse=True)
+    first: dict[str, int] = {}  # numbered as they come, not by their ids (a hash keyed per run must not move it)
+    ids = np.asarray([first.setdefault(str(c), len(first)) for c in clusters])
     groups, rng = _groups(ids), np.random.default_rng(seed)
     diffs = np.empty(resamples)
     for i in range(resamples):
