@@ -67,7 +67,7 @@ def audit(
     cfg.validate()
     th = gate.read_thresholds(thresholds) if isinstance(thresholds, (str, Path)) else thresholds
     relearn = _relearn_records(cfg, hold_finder, hold_records)
-    requests = _requests(values, record, original)
+    requests = _requests(values, record, original, source.records)
     loaded, ref = _load(model, reference_model, task, allow_pickle, trust_remote_code)
     tok, enc, hold_enc = _encoded(loaded.tokenizer, source.records, hold_records)
     result = audit_model(loaded.model, tok, enc, cfg=cfg, kind=loaded.kind, holdout=hold_enc, canaries=definition,
@@ -91,10 +91,12 @@ def _encoded(tok: Any, records: list[data.Record], holdout: list[data.Record] | 
     return tok, data.encode_corpus(tok, records), data.encode_corpus(tok, holdout) if holdout else None
 
 
-def _requests(values: Any, record: int | None, original: Any) -> list | None:
-    """An erasure request's values, read before any model loads ([] for `record`: read from the corpus)."""
+def _requests(values: Any, record: int | None, original: Any, records: list[data.Record]) -> list | None:
+    """An erasure request's values, read and checked before any model loads ([] for `record`: its values are
+    read from the corpus, `records`)."""
     if original is not None and values is None and record is None:
         raise SaniError("--original: the model before sanitizing answers an erasure request (--values or --record)")
+    erasure.check_record(records, record)
     return erasure.requested(values, record)
 
 

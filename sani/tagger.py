@@ -289,8 +289,9 @@ PARTICLES = frozenset("de la le du des van der den von di da del della dos das a
 
 def _trim(text: str, start: int, end: int, label: str, vocab: Vocab) -> tuple[int, int, str] | None:
     """A span without the lowercase words the CRF let it run into at either end ("neighbour Ana", "Ana
-    noted"; "now 12 Rue ..."), in text that has capitals: a name's particles (de, van, al...) stay, and an
-    address loses only very common words. None when nothing is left."""
+    noted"; "now 12 Rue ..."), when the span has a capitalised word (one written without capitals stays
+    whole): a name's particles (de, van, al...) stay, and an address loses only very common words; an
+    address also loses lines of digits alone at its ends. None when nothing is left."""
     if label == "ADDRESS":  # lines of digits alone at its ends are phones or codes, not the address's
         lines = [m for m in re.finditer(r"[^\n]+", text[start:end]) if re.search(r"[^\W\d_]", m.group())]
         if not lines or not re.search(r"[^\W\d_]{3}", text[start:end]):

@@ -92,3 +92,15 @@ def test_sanitize_answers_an_erasure_request_before_erasing_and_once_repaired(me
     assert "fail" not in got["summary"]
     written = (sanitize_run[0] / "sanitization.json").read_text()
     assert '"erasure"' in written and not [s for s in record.spans if record.value(s) in written]
+
+
+@pytest.mark.unit
+def test_a_record_out_of_range_or_without_values_is_refused_before_any_model_loads(tmp_path, capsys):
+    corpus = tmp_path / "c.jsonl"
+    rows = [{"text": "Ann Lee called.", "spans": [{"start": 0, "end": 7, "label": "NAME"}]}, {"text": "No value."}]
+    corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    missing = str(tmp_path / "no-model")  # never loaded: the request is refused first
+    for record, message in ((9, "--record 9: the corpus has records 1 to 2"), (2, "--record 2: no value")):
+        assert main(["audit", "--model", missing, "--corpus", str(corpus), "--record", str(record), "-q"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err

@@ -141,8 +141,8 @@ def start(
 class Answer:
     """An erasure request being answered: its values located in the corpus once, then measured under each
     model as it comes (`sani sanitize` measures "before" on the input model before erasing it, and "after"
-    once repaired; `sani audit` the audited model, `--original` and the reference). `ctx` is the audit's: its corpus, settings
-    and candidates."""
+    once repaired; `sani audit` the audited model, `--original` and the reference). `ctx` is the audit's:
+    its corpus, settings and candidates."""
 
     def __init__(self, ctx: Context, requests: Sequence[Request]) -> None:
         self.ctx, self.found = ctx, locate(ctx.encoded, requests)
