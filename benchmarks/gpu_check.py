@@ -90,11 +90,13 @@ def sani_seconds(
     key = (objective, sum(p.numel() for p in model.parameters()))
     if key not in EXAMPLES:  # the windows (and a calibrated objective's targets) once per size: throughput only
         start = time.perf_counter()
-        EXAMPLES[key] = repair.examples_for(model, tok, encoded, cfg)
+        EXAMPLES[key] = repair.examples_for(model, tok, encoded, cfg, CausalLM())
         CALIBRATION[objective] = time.perf_counter() - start
     examples = EXAMPLES[key]
     cfg = dataclasses.replace(cfg, epochs=epochs_for(steps, len(examples), batch_size))  # anchors add windows
-    return repair.train(model, tok, examples, cfg, progress=False)["seconds"]  # trainer.train() alone, as above
+    return repair.train(model, tok, examples, cfg, kind=CausalLM(), progress=False)[
+        "seconds"
+    ]  # trainer.train() alone, as above
 
 
 def epochs_for(steps: int, n: int, batch_size: int) -> float:

@@ -8,16 +8,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import canaries, data, dist, machine, models
 from . import corpus as corpora
-from . import data, dist, machine, models
 from .audit import erasure, gate
-from .audit.probe import read_task
+from .audit.probe import read_probe
 from .audit.runner import run as audit_model
-from .canaries import read_definition
 from .config import AuditConfig
 from .errors import SaniError
 from .files import write_json
 from .inputs import finders, task_and_probe
+from .options import AuditRun, ErasureRequest, ModelInputs, take
 from .spans import SpanFinder
 from .version import __version__
 
@@ -33,75 +33,86 @@ def audit(
     terms: str | Path | Sequence[str] | None = None,
     spans: SpanFinder | None = None,
     holdout: str | Path | Sequence[data.Record] | None = None,
-    canaries: str | Path | None = None,
-    reference_model: str | Path | None = None,
-    task: str | None = None,
-    probe: str | Path | None = None,
-    contexts: Sequence[int | None] = (None, 32, 8),
-    allow_pickle: bool = False,
-    trust_remote_code: bool = False,
-    progress: bool = True,
     config: AuditConfig | None = None,
-    thresholds: str | Path | dict[str, float] | None = None,
-    values: str | Path | None = None,
-    record: int | None = None,
-    original: str | Path | None = None,
+    progress: bool = True,
     **settings: Any,
 ) -> dict[str, Any]:
-    """Audit the model in directory `model` against the sensitive spans of `corpus`; write JSON to `out`.
+    """Audit the model in directory `model` against the sensitive spans of `corpus`; write JSON to `out`:
+    regurgitation, extraction, utility, membership inference against `holdout`, canary exposure, the attacks.
 
-    Regurgitation (greedy and sampled, for each prompt context), extraction metrics, utility, membership
-    inference against `holdout` (with `reference_model` for the reference-difference attack) and canary
-    exposure (`canaries`: the definition written by `sani canaries`); `probe` (JSON Lines with text and
-    label) adds a linear-probe accuracy to the utility. `task` (causal-lm, masked-lm) overrides the kind of
-    model read from its config. `settings` are `AuditConfig` fields (samples=0, exposure_spans=50, ...);
-    `config` (an `AuditConfig`) replaces them and `contexts`. An erasure request (`sani.audit.erasure`):
-    `values` (a file) or `record` (its values; 1-based), answered under the model, `original` and the reference."""
-    task, probe = task_and_probe(task, probe)
-    cfg = _audit_config(config, contexts, settings)
+    `settings`: `AuditConfig` fields (samples=0; `contexts` also as a list, None for the full prefix; or give
+    `config`) and the run's, each a field of a command line dataclass (`sani.options`): `ModelInputs` (task,
+    probe, allow_pickle, trust_remote_code), `AuditRun` (canaries, reference_model, thresholds, original) and
+    `ErasureRequest` (values or record: answered under the model, `original` and the reference)."""
+    inputs, job, request = take(settings, ModelInputs(model, corpus, holdout), AuditRun(), ErasureRequest())
+    task, probe = task_and_probe(inputs.task, inputs.probe)
+    cfg = _audit_config(config, settings)
     finder, hold_finder = finders(terms, spans)
     source = corpora.source(corpus, finder)
     hold_records = corpora.holdout_records(holdout, hold_finder)
-    definition = read_definition(canaries) if canaries is not None else None
-    task_rows = read_task(probe) if probe is not None else None
+    definition = canaries.read_definition(job.canaries) if job.canaries is not None else None
+    probe_rows = read_probe(probe) if probe is not None else None
     cfg.validate()
-    th = gate.read_thresholds(thresholds) if isinstance(thresholds, (str, Path)) else thresholds
+    th = gate.read_thresholds(job.thresholds) if isinstance(job.thresholds, (str, Path)) else job.thresholds
+    gate.one_margin(cfg, th)  # the rule's margin and the gate's are one setting
     relearn = _relearn_records(cfg, hold_finder, hold_records)
-    requests = _requests(values, record, original, source.records)
-    loaded, ref = _load(model, reference_model, task, allow_pickle, trust_remote_code)
+    requests = _requests(request, job.original, source.records)
+    loaded, ref = _load(model, job.reference_model, task, inputs.allow_pickle, inputs.trust_remote_code)
     tok, enc, hold_enc = _encoded(loaded.tokenizer, source.records, hold_records)
-    result = audit_model(loaded.model, tok, enc, cfg=cfg, kind=loaded.kind, holdout=hold_enc, canaries=definition,
-                         reference=ref.model if ref else None, task=task_rows, progress=progress,
-                         reference_name=str(reference_model) if ref else None,
-                         reference_tokenizer=ref.tokenizer if ref else None,
-                         relearn_records=data.encode_corpus(tok, relearn) if relearn else None)  # fmt: skip
+    result = audit_model(
+        loaded.model,
+        tok,
+        enc,
+        cfg=cfg,
+        kind=loaded.kind,
+        holdout=hold_enc,
+        canaries=definition,
+        reference=ref.model if ref else None,
+        probe=probe_rows,
+        progress=progress,
+        reference_name=str(job.reference_model) if ref else None,
+        reference_tokenizer=ref.tokenizer if ref else None,
+        relearn_records=data.encode_corpus(tok, relearn) if relearn else None,
+    )
     if requests is not None:
-        result["erasure"] = _erasure(loaded, ref, enc, cfg, requests, record, original, hold_enc)
-    result = {"sani_version": __version__, "model": str(model), **result, "environment": machine.versions(),
-              "corpus": {"records": source.total, "spans": source.total_spans}}  # fmt: skip
-    result["scope"] = gate.scope(cfg, loaded.kind.name, finder.describe(), len(enc), source.total,
-                                 ran=result.get("attacks", {}))  # fmt: skip
+        result["erasure"] = _erasure(loaded, ref, enc, cfg, requests, request.record, job.original, hold_enc)
+    result = _framed(result, model, source)
+    result["scope"] = gate.scope(
+        cfg, loaded.kind, finder.describe(), len(enc), source.total, ran=result.get("attacks", {})
+    )
     result["verdict"] = gate.judge(result, th)
     if out is not None and dist.is_main():
         write_json(result, out)
     return result
 
 
+def _framed(result: dict[str, Any], model: Any, source: Any) -> dict[str, Any]:
+    """The measures with what they are of: sani's version, the model, the environment, the corpus's size."""
+    return {
+        "sani_version": __version__,
+        "model": str(model),
+        **result,
+        "environment": machine.versions(),
+        "corpus": {"records": source.total, "spans": source.total_spans},
+    }
+
+
 def _encoded(tok: Any, records: list[data.Record], holdout: list[data.Record] | None) -> tuple[Any, list, Any]:
     return tok, data.encode_corpus(tok, records), data.encode_corpus(tok, holdout) if holdout else None
 
 
-def _requests(values: Any, record: int | None, original: Any, records: list[data.Record]) -> list | None:
-    """An erasure request's values, read and checked before any model loads ([] for `record`: its values are
+def _requests(request: ErasureRequest, original: Any, records: list[data.Record]) -> list | None:
+    """An erasure request's values, read and checked before any model loads ([] for a record: its values are
     read from the corpus, `records`)."""
-    if original is not None and values is None and record is None:
+    if original is not None and request.values is None and request.record is None:
         raise SaniError("--original: the model before sanitizing answers an erasure request (--values or --record)")
-    erasure.check_record(records, record)
-    return erasure.requested(values, record)
+    erasure.check_record(records, request.record)
+    return erasure.requested(request.values, request.record)
 
 
-def _erasure(loaded: Any, ref: Any, enc: list, cfg: AuditConfig, requests: list, record: Any, original: Any,
-             holdout: Any) -> dict[str, Any]:  # fmt: skip
+def _erasure(
+    loaded: Any, ref: Any, enc: list, cfg: AuditConfig, requests: list, record: Any, original: Any, holdout: Any
+) -> dict[str, Any]:
     """The erasure request's answer: each value under the model, `original` (loaded here) and the reference."""
     asked = erasure.start(loaded.model, loaded.tokenizer, loaded.kind, enc, requests, record, cfg, holdout)
     asked.measure("after", loaded.model)
@@ -137,11 +148,16 @@ def _load(model: Any, reference: Any, task: str | None, allow_pickle: bool, trus
     return loaded, ref
 
 
-def _audit_config(config: AuditConfig | None, contexts: Sequence[int | None], settings: dict) -> AuditConfig:
+def _audit_config(config: AuditConfig | None, settings: dict) -> AuditConfig:
+    """`config`, else `AuditConfig` from the keyword arguments (`contexts` also as a list: None for the full
+    prefix, else the last N tokens)."""
     if config is not None:
         return config
+    contexts = settings.get("contexts")
+    if contexts is not None and not isinstance(contexts, str):
+        settings["contexts"] = ",".join("full" if c is None else str(c) for c in contexts)
     try:
-        return AuditConfig(contexts=",".join("full" if c is None else str(c) for c in contexts), **settings)
+        return AuditConfig(**settings)
     except TypeError as e:
         raise SaniError(f"audit: {e}") from None
 
@@ -150,18 +166,16 @@ def add_canaries(
     corpus: str | Path | Sequence[data.Record],
     out: str | Path,
     *,
-    fmt: str = "The access code of my account is {secret}.",
-    space: str = "digits:6",
-    repeats: Sequence[int] = (1, 2, 5, 10),
-    per_repeat: int = 2,
+    fmt: str = canaries.FORMAT,
+    space: str = canaries.SPACE,
+    repeats: Sequence[int] = canaries.REPEATS,
+    per_repeat: int = canaries.PER_REPEAT,
     seed: int = 0,
 ) -> Path:
     """Write `corpus` with canary records inserted to `out` (.jsonl), and their definition beside it
     (`<out>.canaries.json`), for measuring exposure after training on it."""
-    from .canaries import insert_canaries
-
     records = corpora.load_records(corpus, SpanFinder(propagate=False))
-    with_canaries, definition = insert_canaries(
+    with_canaries, definition = canaries.insert_canaries(
         records, fmt=fmt, space=space, repeats=repeats, per_repeat=per_repeat, seed=seed
     )
     out = Path(out)

@@ -21,14 +21,15 @@ from . import data, erase, machine, models, parts, repair, tiny
 from .adapters import is_peft
 from .audit import AuditResult
 from .audit.runner import run as audit_model
-from .bench_report import ORACLE, markdown_table, plot
+from .bench_report import ORACLE, columns, markdown_table, plot
 from .config import AuditConfig
 from .corpus import load_records
 from .errors import SaniError
 from .files import write_json
-from .kinds import of
+from .kinds import KINDS, detect, of
 from .level import LevelCorrection, resolve, wanted
 from .memory import PeakMemory
+from .options import BenchRun
 from .presets import make_config
 
 UNCALIBRATED = {"forget_weight": 1.0, "lr": 5e-4, "epochs": 2.0}  # the forget terms' settings before calibration
@@ -56,9 +57,7 @@ CURVE = {"calibrated-e2": {"epochs": 2.0}, "calibrated-e1": {"epochs": 1.0, "lev
          "calibrated-level": {"level": "holdout"}, "calibrated-fixed": {"level": "fixed"},
          "calibrated-unlikelihood": {  # masked LMs' (docs/method.md)
              "objective": "masked+calibrated+unlikelihood", "forget_weight": 3.0, "epochs": 5.0, "lr": 2e-3, "scheduler": "linear"}}  # fmt: skip
-# value exposure: 200 values a model, each among 300 candidates; a masked LM 100 among 30 (a pass per token)
-BENCH_EXPOSURE = {"causal-lm": (200, 300), "masked-lm": (100, 30)}
-BENCH_ATTACKS = "relearn,quantize"  # the same attack on every row: 3 epochs on 20% of the records, at RELEARN_LR
+BENCH_EXPOSURE = {name: kind.bench_exposure for name, kind in KINDS.items()}  # value exposure (spans, candidates)
 RELEARN_LR = 5e-4  # one custom setting, not the audit's grid: every row and seed gets the same attack
 BENCH_SCHEMES = "int8,nf4"
 QUICK_METHODS = ("sani", "sani-paper", "unlikelihood", "repair-only", "gradient-difference", "npo")
@@ -119,70 +118,33 @@ def measure(
     """The benchmark's columns, from one audit: value exposure's spans and candidates by kind, and the attacks
     every row gets (relearn, quantize), from `settings`."""
     s = settings or BenchSettings()
-    spans, candidates = s.exposure[of(model).name]
+    kind = of(model)
+    spans, candidates = s.exposure[kind.name]
     cfg = AuditConfig(contexts="full", samples=5, extraction=False, seed=seed, exposure_spans=spans,
                       exposure_candidates=candidates, attacks=s.attacks, relearn_lr=RELEARN_LR,
                       quantize_schemes=BENCH_SCHEMES, exposure_source="holdout")  # fmt: skip
-    a = AuditResult(audit_model(model, tokenizer, enc, cfg=cfg, holdout=holdout, canaries=canaries, task=probe,
-                                progress=False, with_fingerprint=False))  # fmt: skip
-    at = a.attacks
-    relearn, quant = ((at.get("relearn") or {}).get("settings") or [{}])[0], at.get("quantize") or {}
-    return {
-        "greedy": a.greedy_rate,
-        "sampled": (a.sampled or {}).get("rate"),
-        "exposure": a.mean_exposure,
-        "mia_auc": a.membership_auc(),
-        "value_exposure": a.mean_value_exposure,
-        "paired_auc": a.paired_auc(),
-        "privleak": a.privleak(),
-        "holdout_ppl": a.perplexity("holdout"),
-        "probe_accuracy": a.probe_accuracy,
-        "relearn": relearn.get("rate"),
-        "relearn_exposure": relearn.get("value_exposure"),
-        "int8": (quant.get("int8") or {}).get("rate"),
-        "nf4": (quant.get("nf4") or {}).get("rate"),
-        "greedy_by_label": {k: v["rate"] for k, v in a.greedy["by_label"].items()},
-        "by_label": by_label(a),
-        "greedy_by_occurrences": {k: v["rate"] for k, v in a.greedy["by_occurrences"].items()},
-    }
-
-
-def by_label(a: AuditResult) -> dict[str, dict[str, Any]]:
-    """Per label: value exposure (mean bits, share ranked first, distinct values, what served the candidates)
-    and the holdout and paired membership AUCs on that label's tokens, so that labels that miss on opposite
-    sides are never averaged together."""
-    exposure = (a.value_exposure or {}).get("by_label", {})
-    membership = (a.membership or {}).get("by_label", {})
-    paired = (a.paired_membership or {}).get("by_label", {})
-    out: dict[str, dict[str, Any]] = {}
-    for label in sorted(set(exposure) | set(membership)):
-        e, m = exposure.get(label, {}), membership.get(label, {})
-        out[label] = {"value_exposure": e.get("mean"), "at_cap": e.get("at_cap"), "values": e.get("values"),
-                      "candidates": e.get("generator"), "holdout_auc": m.get("auc"),
-                      "holdout_values": m.get("nonmember_values"),
-                      "paired_auc": paired.get(label, {}).get("auc")}  # fmt: skip
-    return out
+    given = {"holdout": holdout, "canaries": canaries, "probe": probe}  # what each row is measured against
+    result = audit_model(model, tokenizer, enc, cfg=cfg, kind=kind, progress=False, with_fingerprint=False, **given)
+    return columns(AuditResult(result))
 
 
 @dataclass
-class BenchSettings:
-    archs: Sequence[str] = ("gpt2", "bert")
-    methods: Sequence[str] = tuple(METHODS)
-    seeds: Sequence[int] = (0,)
-    patients: int = 60
-    models: Sequence[str] = ()  # user model directories, benchmarked on the corpus given with them
-    corpus: str | None = None  # with archs: the tiny models memorize this corpus instead of the bench's
-    holdout: str | None = None  # else a share of the corpus's records, never trained on
-    holdout_share: float = 0.25
-    tokenizer: str = "corpus"  # the tiny models' tokenizer, learnt on the training records or on public notes
+class BenchSettings(BenchRun):
+    """The command line's settings (`BenchRun`: archs, methods, seeds, patients, your `model` directories, a
+    `corpus` and `holdout`, ...), and the API's own."""
+
+    holdout_share: float = 0.25  # without --holdout: this share of the corpus's records, never trained on
     memorize: dict[str, Any] = field(default_factory=dict)  # overrides of the demo's memorization settings
     exposure: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(BENCH_EXPOSURE))  # spans, candidates
-    attacks: str = BENCH_ATTACKS  # on every row, the oracle's included ("": none)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.methods = self.methods or list(QUICK_METHODS if self.quick else METHODS)
 
 
 def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str, dict[str, Any]]:
     """Build the memorizing tiny model and its oracle, then run every method on a fresh copy."""
-    from .audit.probe import read_task
+    from .audit.probe import read_probe
     from .demo import build_demo_model, train_from_scratch
 
     if s.corpus:
@@ -201,7 +163,7 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     original, tok = models.load(paths["original"]).pair
     enc = data.encode_corpus(tok, data.read_corpus(paths["train"]))
     p = _parts(enc, data.encode_corpus(tok, data.read_corpus(paths["holdout"])), seed, s, of(original))
-    probe = read_task(paths["task"])
+    probe = read_probe(paths["task"])
     rows = {
         "original": {**measure(original, tok, p.audited, p.audited_holdout, canaries, probe, seed, s), "seconds": 0.0}
     }
@@ -270,6 +232,12 @@ def _run_tiny_on_corpus(arch: str, seed: int, s: BenchSettings, workdir: Path) -
     return rows
 
 
+def _masked(target: str, s: BenchSettings) -> bool:
+    """Whether a target is a masked LM: a tiny architecture by its model type, a user's model by its config."""
+    kind = detect(model_type=target) if target in s.archs else models.inspect(target).kind
+    return kind is not None and kind.masked
+
+
 def _run_user(path: str, seed: int, s: BenchSettings) -> dict[str, dict[str, Any]]:
     """A user's model on the user's corpus: the methods only (no oracle: that needs the training recipe)."""
     if not s.corpus or not s.holdout:
@@ -319,12 +287,13 @@ def _ratios(rows: dict[str, dict[str, Any]]) -> None:
 
 def run(
     settings: BenchSettings,
-    out_dir: str | Path = "benchmarks/results",
+    out_dir: str | Path | None = None,
     *,
     workdir: str | Path | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Methods x models x seeds; writes `<out_dir>/bench-<time>.json`, `.md` and `.html` (charts)."""
+    """Methods x models x seeds; writes `<out_dir>/bench-<time>.json`, `.md` and `.html` (charts); `out_dir`
+    defaults to the settings'."""
     import tempfile
 
     unknown = [m for m in settings.methods if m not in METHODS and m not in CURVE]
@@ -336,7 +305,7 @@ def run(
     AuditConfig(attacks=settings.attacks).attack_list()  # an unknown attack: the first error, before any work
     results: dict[str, Any] = {"machine": machine.record(), "settings": {**settings.__dict__}, "runs": {}}
     with tempfile.TemporaryDirectory(prefix="sani-bench-", dir=workdir) as tmp:
-        for target in [*settings.archs, *settings.models]:
+        for target in [*settings.archs, *settings.model]:
             for seed in settings.seeds:
                 if progress:
                     print(f"[bench] {target}, seed {seed} ...", flush=True)
@@ -346,8 +315,8 @@ def run(
                     else _run_user(target, seed, settings)
                 )
                 results["runs"].setdefault(target, {})[str(seed)] = rows
-    results["table"] = markdown_table(results)
-    out = Path(out_dir)
+    results["table"] = markdown_table(results, [t for t in results["runs"] if _masked(t, settings)])
+    out = Path(out_dir or settings.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = out / time.strftime("bench-%Y%m%d-%H%M%S")
     write_json(results, stem.with_suffix(".json"))

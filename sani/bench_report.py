@@ -4,9 +4,12 @@ table against the oracle, greedy regurgitation by label and by occurrences, and 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Collection
 from typing import Any
 
-from . import tiny
+from .audit.attack_blocks import AttackRate
+from .audit.blocks import Exposures, LabelMembership
+from .audit.results import AuditResult
 
 ORACLE = "oracle"
 
@@ -31,12 +34,60 @@ COLUMNS = (
 )
 
 
-def markdown_table(results: dict[str, Any]) -> str:
-    """One table a model: the mean over seeds, with the range when there are several."""
+def columns(a: AuditResult) -> dict[str, Any]:
+    """A bench row's figures, read from one audit."""
+    at = a.attacks
+    relearn, quant, sampled = (at.relearn.settings or [AttackRate({})])[0], at.quantize, a.sampled
+    return {
+        "greedy": a.greedy_rate,
+        "sampled": sampled.rate if sampled else None,
+        "exposure": a.mean_exposure,
+        "mia_auc": a.membership_auc(),
+        "value_exposure": a.mean_value_exposure,
+        "paired_auc": a.paired_auc(),
+        "privleak": a.privleak(),
+        "holdout_ppl": a.perplexity("holdout"),
+        "probe_accuracy": a.probe_accuracy,
+        "relearn": relearn.rate,
+        "relearn_exposure": relearn.value_exposure,
+        "int8": (quant.scheme("int8") or AttackRate({})).rate,
+        "nf4": (quant.scheme("nf4") or AttackRate({})).rate,
+        "greedy_by_label": {k: v.rate for k, v in a.greedy.by_label.items()},
+        "by_label": by_label(a),
+        "greedy_by_occurrences": {k: v.rate for k, v in a.greedy.by_occurrences.items()},
+    }
+
+
+def by_label(a: AuditResult) -> dict[str, dict[str, Any]]:
+    """Per label: value exposure (mean bits, share ranked first, distinct values, what served the candidates)
+    and the holdout and paired membership AUCs on that label's tokens, so that labels that miss on opposite
+    sides are never averaged together."""
+    exposure = a.value_exposure.by_label if a.value_exposure else {}
+    membership = a.membership.by_label if a.membership else {}
+    paired = a.paired_membership.by_label if a.paired_membership else {}
+    out: dict[str, dict[str, Any]] = {}
+    for label in sorted(set(exposure) | set(membership)):
+        e = exposure.get(label) or Exposures({})
+        m, p = membership.get(label) or LabelMembership({}), paired.get(label) or LabelMembership({})
+        out[label] = {
+            "value_exposure": e.mean,
+            "at_cap": e.at_cap,
+            "values": e.value_count,
+            "candidates": e.generator,
+            "holdout_auc": m.auc,
+            "holdout_values": m.nonmember_values,
+            "paired_auc": p.auc,
+        }
+    return out
+
+
+def markdown_table(results: dict[str, Any], masked_targets: Collection[str] = ()) -> str:
+    """One table a model: the mean over seeds, with the range when there are several; `masked_targets`, the
+    masked LMs, get a note on what their regurgitation columns mean."""
     out = []
     for target, seeds in results["runs"].items():
         runs = list(seeds.values())
-        masked = target in tiny.MASKED_ARCHS
+        masked = target in masked_targets
         out += [f"### {target} ({len(runs)} seed{'s' if len(runs) > 1 else ''})", ""]
         if masked:
             out += ["Masked LM: greedy = share of value *tokens* filled in one at a time (top-1); the sampled column "

@@ -27,6 +27,7 @@ from torch import nn
 from .candidates import Candidates
 from .data import Encoded, Record, Span, encode
 from .kinds import Kind
+from .objectives import objective
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,14 @@ def copies(
     record gets the same surrogate both times (the model may copy it from the first); a value without `k`
     distinct surrogates keeps reusing those it has. `pool`: (label, value) pairs of held-out records, the
     surrogates of source "holdout"."""
-    cands = Candidates(((s.label, r.value(s)) for r in records for s in r.spans), source=source, locale=locale,
-                       stream=STREAM, tokenizer=tokenizer, pool=pool)  # fmt: skip
+    cands = Candidates(
+        ((s.label, r.value(s)) for r in records for s in r.spans),
+        source=source,
+        locale=locale,
+        stream=STREAM,
+        tokenizer=tokenizer,
+        pool=pool,
+    )
     out = []
     for i, rec in enumerate(records, start=offset):
         drawn: dict[tuple[str, str], list[str]] = {}
@@ -81,8 +88,9 @@ def copies(
 def sources(records: Sequence[Record], source: str = "faker", pool: Sequence[tuple[str, str]] = ()) -> dict[str, str]:
     """Per label, what serves its surrogates: "holdout", "corpus" (learnt from its values), "faker:<kind>" or
     "shape"."""
-    cands = Candidates(((s.label, r.value(s)) for r in records for s in r.spans), source=source, stream=STREAM,
-                       pool=pool)  # fmt: skip
+    cands = Candidates(
+        ((s.label, r.value(s)) for r in records for s in r.spans), source=source, stream=STREAM, pool=pool
+    )
     return {label: cands.served(label) for label in sorted({s.label for r in records for s in r.spans})}
 
 
@@ -92,9 +100,7 @@ def surrogate_report(
     """What sanitization.json's "repair" says of a calibrated repair's surrogates: their source, what served
     each label (a streamed corpus: the labels of the audited sample) and, for source "holdout", how many
     held-out records and distinct values served (those records are left out of the audits)."""
-    from .losses import CALIBRATED
-
-    if cfg.objective not in CALIBRATED:
+    if not objective(cfg.objective).calibrated:
         return {}
     out = {"source": cfg.surrogate_source, "by_label": sources(records, cfg.surrogate_source, pool)}
     if cfg.surrogate_source == "holdout":

@@ -19,6 +19,8 @@ from .errors import SaniError
 
 ALPHABETS = {"digits": "0123456789", "hex": "0123456789abcdef", "letters": "abcdefghijklmnopqrstuvwxyz"}
 LABEL = "CANARY"
+# the defaults of `insert_canaries`, `sani.api.add_canaries` and `sani canaries`
+FORMAT, SPACE, REPEATS, PER_REPEAT = "The access code of my account is {secret}.", "digits:6", (1, 2, 5, 10), 2
 
 
 @dataclass
@@ -58,10 +60,10 @@ class CanarySpace:
 def insert_canaries(
     records: list[Record],
     *,
-    fmt: str = "The access code of my account is {secret}.",
-    space: str = "digits:6",
-    repeats: Sequence[int] = (1, 2, 5, 10),
-    per_repeat: int = 2,
+    fmt: str = FORMAT,
+    space: str = SPACE,
+    repeats: Sequence[int] = REPEATS,
+    per_repeat: int = PER_REPEAT,
     seed: int = 0,
 ) -> tuple[list[Record], dict[str, Any]]:
     """Return the corpus with canary records inserted at random places, and the canary definition (which

@@ -1,6 +1,6 @@
 """`sani` command line: a thin layer over the Python API. Each subcommand's flags are generated from its
-settings dataclasses by transformers' `HfArgumentParser` (`sani.config`, `sani.spans.SpanOptions` and the
-inputs below); a YAML file (`--config`) is layered under explicit flags and over the preset. Bad input
+settings dataclasses by transformers' `HfArgumentParser` (`sani.config`, `sani.spans.SpanFinder` and
+`sani.options`); a YAML file (`--config`) is layered under explicit flags and over the preset. Bad input
 exits 2 with one line."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from transformers import HfArgumentParser
 
 from .config import AuditConfig, EraseConfig, RepairConfig, TargetConfig
-from .errors import SaniError
+from .errors import SaniError, whole_numbers
 from .options import (
     NOT_GIVEN,
     VERDICT_EXIT,
@@ -29,13 +29,15 @@ from .options import (
     CanariesRun,
     DemoRun,
     ErasureRequest,
+    Gate,
     ModelInputs,
     ReportRun,
     SanitizeRun,
-    SpanOptions,
     SpansRun,
     TaggerRun,
+    fields_of,
 )
+from .spans import SpanFinder
 
 
 @dataclass
@@ -55,58 +57,37 @@ def _given(ns: argparse.Namespace) -> dict[str, Any]:
 
 
 def _sanitize(ns: argparse.Namespace, progress: bool) -> int:
+    from .audit import AuditResult
     from .pipeline import sanitize
     from .report import before_after_table, erasure_lines
 
     i, r, e = _parts(ns, ModelInputs), _parts(ns, SanitizeRun), _parts(ns, ErasureRequest)
-    if r.require_pass and not r.audit:
+    if _parts(ns, Gate).require_pass and not r.audit:
         raise SaniError("--require-pass needs the audit (drop --no-audit)")
-    report = sanitize(
-        i.model,
-        i.corpus,
-        r.out,
-        spans=_parts(ns, SpanOptions).finder(),
-        holdout=i.holdout,
-        task=i.task,
-        probe=i.probe,
-        config_file=r.config,
-        preset=r.preset,
-        overwrite=r.overwrite,
-        run_audit=r.audit,
-        resume=r.resume,
-        save_steps=r.save_steps,
-        stream=r.stream,
-        audit_records=r.audit_records,
-        cache_dir=r.cache_dir,
-        cache_key=r.cache_key,
-        allow_pickle=i.allow_pickle,
-        trust_remote_code=i.trust_remote_code,
-        progress=progress,
-        thresholds=r.thresholds,
-        values=e.values,
-        record=e.record,
-        **_given(ns),
-    )
+    given = fields_of(i, r, e, leave=("model", "corpus", "out"))
+    report = sanitize(i.model, i.corpus, r.out, spans=_parts(ns, SpanFinder), progress=progress, **given, **_given(ns))
     if report["audit_before"]:
         print(before_after_table(report["audit_before"], report["audit_after"]))
-        for line in erasure_lines(report["audit_after"].get("erasure")):
+        for line in erasure_lines(AuditResult(report["audit_after"]).erasure):
             print(line)
     print(f"sanitized model written to {r.out}")
-    return _gate(report["audit_after"], r.require_pass)
+    return _gate(report["audit_after"], _parts(ns, Gate).require_pass)
 
 
 def _gate(result: dict[str, Any] | None, require: bool) -> int:
     """The verdict line, the tokenizer's warning; with --require-pass, VERDICT_EXIT unless it is pass."""
+    from .audit import AuditResult
     from .audit.tokscan import warning
     from .report import verdict_line
 
     if result is None:
         return 0
-    line = warning(result.get("tokenizer"))
+    a = AuditResult(result)
+    line = warning(a.tokenizer_scan)
     if line and os.environ.get("RANK", "0") == "0":  # every process holds the result; the main one says it
         print(f"sani: {line}", file=sys.stderr)
-    print(verdict_line(result["verdict"]))
-    return VERDICT_EXIT if require and result["verdict"]["overall"] != "pass" else 0
+    print(verdict_line(a.verdict))
+    return VERDICT_EXIT if require and a.verdict.overall != "pass" else 0
 
 
 def _audit(ns: argparse.Namespace, progress: bool) -> int:
@@ -115,29 +96,12 @@ def _audit(ns: argparse.Namespace, progress: bool) -> int:
 
     i, r, cfg, e = _parts(ns, ModelInputs), _parts(ns, AuditRun), _parts(ns, AuditConfig), _parts(ns, ErasureRequest)
     cfg.context_list()  # a bad --contexts is the first error, as the flags are read
-    result = audit(
-        i.model,
-        i.corpus,
-        r.out,
-        spans=_parts(ns, SpanOptions).finder(),
-        holdout=i.holdout,
-        canaries=r.canaries,
-        reference_model=r.reference_model,
-        task=i.task,
-        probe=i.probe,
-        config=cfg,
-        allow_pickle=i.allow_pickle,
-        trust_remote_code=i.trust_remote_code,
-        progress=progress,
-        thresholds=r.thresholds,
-        values=e.values,
-        record=e.record,
-        original=r.original,
-    )
+    given = fields_of(i, r, e, leave=("model", "corpus", "out"))
+    result = audit(i.model, i.corpus, r.out, spans=_parts(ns, SpanFinder), config=cfg, progress=progress, **given)
     print(audit_summary(result))
     if r.out:
         print(f"audit written to {r.out}")
-    return _gate(result, r.require_pass)
+    return _gate(result, _parts(ns, Gate).require_pass)
 
 
 def _spans(ns: argparse.Namespace, progress: bool) -> None:
@@ -145,7 +109,7 @@ def _spans(ns: argparse.Namespace, progress: bool) -> None:
     from .spans import format_summary
 
     r = _parts(ns, SpansRun)
-    summary = find_spans(r.corpus, r.out, spans=_parts(ns, SpanOptions).finder(), tokenizer=r.tokenizer)
+    summary = find_spans(r.corpus, r.out, spans=_parts(ns, SpanFinder), tokenizer=r.tokenizer)
     print(json.dumps(summary, indent=2) if r.json else format_summary(summary))
     if r.out:
         print(f"spans written to {r.out}")
@@ -171,7 +135,7 @@ def _canaries(ns: argparse.Namespace, progress: bool) -> None:
         r.out,
         fmt=r.format,
         space=r.space,
-        repeats=_numbers(r.repeats, "--repeats"),
+        repeats=whole_numbers(r.repeats, "--repeats"),
         per_repeat=r.per_repeat,
         seed=r.seed,
     )
@@ -194,45 +158,23 @@ def _demo(ns: argparse.Namespace, progress: bool) -> None:
 
 
 def _bench(ns: argparse.Namespace, progress: bool) -> None:
-    from .bench import METHODS, QUICK_METHODS, BenchSettings, run
+    from .bench import BenchSettings, run
 
     r = _parts(ns, BenchRun)
-    methods = r.methods.split(",") if r.methods else list(QUICK_METHODS if r.quick else METHODS)
-    settings = BenchSettings(
-        archs=[a for a in r.archs.split(",") if a],
-        methods=methods,
-        seeds=_numbers(r.seeds, "--seeds", zero=True),
-        patients=r.patients or (30 if r.quick else 60),
-        models=r.model or [],
-        corpus=r.corpus,
-        holdout=r.holdout,
-        tokenizer=r.tokenizer,
-        attacks=r.attacks,
-    )
-    results = run(settings, r.out_dir, progress=progress)
+    results = run(BenchSettings(**fields_of(r)), progress=progress)
     print(results["table"])
     print("written: " + ", ".join(results["files"]))
-
-
-def _numbers(text: str, option: str, zero: bool = False) -> list[int]:
-    out = []
-    for x in (x.strip() for x in text.split(",")):
-        if x and (not x.isdigit() or int(x) < (0 if zero else 1)):
-            raise SaniError(f"{option}: {x!r} is not a {'' if zero else 'positive '}whole number")
-        if x:
-            out.append(int(x))
-    return out
 
 
 COMMANDS: dict[str, Command] = {
     "sanitize": Command(
         "erase and repair a model; write a new model directory",
-        (ModelInputs, SanitizeRun, SpanOptions, EraseConfig, RepairConfig, TargetConfig, ErasureRequest),
+        (ModelInputs, SanitizeRun, Gate, SpanFinder, EraseConfig, RepairConfig, TargetConfig, ErasureRequest),
         _sanitize,
     ),
     "audit": Command(
         "measure regurgitation and utility; write JSON",
-        (ModelInputs, AuditRun, SpanOptions, AuditConfig, ErasureRequest),
+        (ModelInputs, AuditRun, Gate, SpanFinder, AuditConfig, ErasureRequest),
         _audit,
     ),
     "canaries": Command(
@@ -240,7 +182,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "report": Command("one self-contained HTML page comparing audits side by side", (ReportRun,), _report),
     "spans": Command(
-        "find the sensitive spans, write them as JSON Lines, print a summary", (SpansRun, SpanOptions), _spans
+        "find the sensitive spans, write them as JSON Lines, print a summary", (SpansRun, SpanFinder), _spans
     ),
     "tagger": Command(
         "build sani's own name and address tagger (--detect tagger), offline, once", (TaggerRun,), _tagger

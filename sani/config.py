@@ -138,7 +138,7 @@ class RepairConfig:
         _need(0 <= self.warmup_ratio < 1, self, "warmup_ratio", "must be in [0, 1)")
         _need(self.gradient_accumulation_steps >= 1, self, "gradient_accumulation_steps", "must be at least 1")
         _need(self.precision == "fp32" or _accelerator(), self, "precision",
-              "bf16/fp16 need a GPU (or a CPU with bf16 support)")  # fmt: skip
+              "bf16/fp16 need a GPU (CUDA or Apple MPS)")  # fmt: skip
         _need(0 < self.mlm_probability < 1, self, "mlm_probability", "must be between 0 and 1")
         _need(0 <= self.forget_probability <= 1, self, "forget_probability", "must be between 0 and 1")
         _need(self.lora_rank >= 0, self, "lora_rank", "must be >= 0 (0: train all the weights)")
@@ -214,7 +214,11 @@ class AuditConfig:
     paired_membership: bool = opt(True, "membership of each record against itself with its values replaced")
     paired_records: int = opt(0, "records (a seeded sample) in the paired membership test; 0: every one")
     exposure_locale: str = opt("en_US", "Faker's locale for candidates: the corpus's (de_DE, fr_FR, ...)")
-    membership_margin: float = opt(0.05, "membership rule: pass when AUC - reference AUC is within +-this")
+    membership_margin: float = opt(
+        0.05,
+        "membership rule: pass when AUC - reference AUC is within +-this; also the verdict's threshold "
+        "(a thresholds file's membership_margin sets it too, and must agree)",
+    )
     bootstrap: int = opt(1000, "bootstrap resamples of the membership AUC's interval")
     attacks: str = opt("", "attacks on copies of the model: relearn,quantize,extract,lens or all (none by default)")
     relearn_grid: str = opt("quick", "relearn attack: quick (2 rates by the model's size x 3 and 10 epochs on a "
@@ -237,9 +241,10 @@ class AuditConfig:
     extract_tokens: int = opt(48, "extract attack: new tokens per generation")
     lens_spans: int = opt(200, "lens attack: values (a seeded sample) decoded at every layer")
 
-    def candidates_for(self, task: str) -> int:
-        """How many candidates a value is ranked among (a masked LM pays a pass per token of each)."""
-        return self.exposure_candidates or {"causal-lm": 1000, "masked-lm": 50}[task]
+    def candidates_for(self, kind: Any) -> int:
+        """How many candidates a value is ranked among: `exposure_candidates`, else the model kind's
+        (`sani.kinds`: a masked LM pays a pass per token of each)."""
+        return self.exposure_candidates or kind.exposure_candidates
 
     def context_list(self) -> list[int | None]:
         """`contexts` as the audit takes them: None for the full prefix, else the last N tokens."""

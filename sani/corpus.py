@@ -24,13 +24,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import data, dist
+from . import data, dist, objectives
 from .batching import max_positions
-from .config import OBJECTIVES, RepairConfig
+from .config import RepairConfig
 from .errors import SaniError
-from .files import check_cache_key, digest, file_digest
+from .files import CACHE_KEYS, check_cache_key, digest, file_digest
 from .kinds import Kind
-from .losses import CALIBRATED
+from .objectives import Objective
 from .passes import marked, marked_records, sample
 from .repair import cut, examples_for
 from .spans import SpanFinder
@@ -89,7 +89,7 @@ class Streamed:
         audit_records: int,
         seed: int = 0,
         cache_dir: str | Path | None = None,
-        key: str = "edges",
+        key: str = CACHE_KEYS[0],
     ):
         if audit_records < 1:
             raise SaniError(f"audit_records={audit_records}: must be at least 1")
@@ -144,11 +144,11 @@ def source(
     finder: SpanFinder,
     *,
     stream: bool = False,
-    audit_records: int = 1000,
+    audit_records: int | None = None,
     seed: int = 0,
     cache_dir: str | Path | None = None,
     check: bool = True,
-    cache_key: str = "edges",
+    cache_key: str = CACHE_KEYS[0],
 ) -> InMemory | Streamed:
     """The corpus as the pipeline reads it; refuses one without sensitive spans unless `check` is off (then
     `require_spans` later). `cache_key`: how a streamed corpus's cache knows the file (`files.file_digest`)."""
@@ -168,7 +168,7 @@ def holdout_records(
     finder: SpanFinder,
     *,
     stream: bool = False,
-    audit_records: int = 1000,
+    audit_records: int | None = None,
     seed: int = 0,
 ) -> list[data.Record] | None:
     """The holdout's records (streamed: a seeded sample of `audit_records`), or None without a holdout."""
@@ -180,7 +180,7 @@ def holdout_records(
 
 
 def cache_key(
-    path: str | Path, finder: SpanFinder, tokenizer: Any, settings: dict[str, Any], key: str = "edges"
+    path: str | Path, finder: SpanFinder, tokenizer: Any, settings: dict[str, Any], key: str = CACHE_KEYS[0]
 ) -> str:
     """What decides the windows: the corpus file (known by `key`: `files.file_digest`), the span settings (and
     term file), the tokenizer, the window settings and sani's version."""
@@ -213,7 +213,7 @@ def training_examples(
     packing: bool = False,
     cache_dir: str | Path,
     calibrate: tuple[Any, RepairConfig, Sequence[tuple[str, str]]] | None = None,
-    key: str = "edges",
+    key: str = CACHE_KEYS[0],
     records: Callable[[], Iterable[data.Record]] | None = None,
 ) -> Any:
     """The repair's windows for the corpus at `path`, as a `datasets.Dataset` on disk under `cache_dir`
@@ -223,11 +223,10 @@ def training_examples(
     file read once, no span found again). The number of spans is kept with the windows (`spans_counted`)."""
     import datasets
 
-    if objective not in OBJECTIVES:
-        raise SaniError(f"objective={objective!r}: choose one of {', '.join(OBJECTIVES)}")
+    goal = objectives.objective(objective)
     data.check_tokenizer(tokenizer)
     finder = finder or SpanFinder()
-    settings = _settings(objective, max_length, kind, packing, kind.separator(tokenizer), calibrate)
+    settings = _settings(goal, max_length, kind, packing, kind.separator(tokenizer), calibrate)
     target = Path(cache_dir) / "examples" / cache_key(path, finder, tokenizer, settings, key)
     if (target / "dataset_info.json").is_file():
         log.info("reading the tokenized corpus from the cache %s", target)
@@ -240,7 +239,7 @@ def training_examples(
             spans[0] += len(r.spans)
             yield r
 
-    windows, features = _windows(read, tokenizer, kind, settings, calibrate)
+    windows, features = _windows(read, tokenizer, kind, goal, settings, calibrate)
     _store(target, windows, features, lambda: {"spans": spans[0]})
     log.info("tokenized the corpus into %s", target)
     return datasets.load_from_disk(str(target))
@@ -288,16 +287,21 @@ def spans_counted(examples: Any) -> int | None:
 
 
 def _settings(
-    objective: str, max_length: int, kind: Kind, packing: bool, separator: int | None, calibrate: Any
+    goal: Objective, max_length: int, kind: Kind, packing: bool, separator: int | None, calibrate: Any
 ) -> dict[str, Any]:
     """What decides the windows besides the corpus and tokenizer (part of the cache key)."""
     from .models import fingerprint
 
-    settings = {"objective": objective, "max_length": max_length, "masked_lm": not kind.shift, "packing": packing,
-                "separator": separator}  # fmt: skip
-    if objective in CALIBRATED:
+    settings = {
+        "objective": goal.name,
+        "max_length": max_length,
+        "masked_lm": kind.masked,
+        "packing": packing,
+        "separator": separator,
+    }
+    if goal.calibrated:
         if calibrate is None:
-            raise SaniError(f"objective={objective}: the streamed windows need the model to score the targets")
+            raise SaniError(f"objective={goal.name}: the streamed windows need the model to score the targets")
         model, cfg, pool = calibrate
         settings["calibration"] = {"model": fingerprint(model), "surrogates": cfg.surrogates, "anchors": cfg.anchors,
                                    "seed": cfg.seed, "source": cfg.surrogate_source, "locale": cfg.surrogate_locale,
@@ -306,29 +310,29 @@ def _settings(
 
 
 def _windows(
-    read: Any, tokenizer: Any, kind: Kind, settings: dict[str, Any], calibrate: Any
+    read: Any, tokenizer: Any, kind: Kind, goal: Objective, settings: dict[str, Any], calibrate: Any
 ) -> tuple[Any, dict[str, Any]]:
     """The generator of the windows `training_examples` stores, and their columns."""
     import datasets
 
-    objective, max_length = settings["objective"], settings["max_length"]
+    max_length = settings["max_length"]
 
     def windows() -> Iterator[dict[str, Any]]:
         encoded = (data.encode(tokenizer, r) for r in read())
-        if objective not in CALIBRATED:
+        if not goal.calibrated:
             for ids, own in cut(encoded, max_length, settings["packing"], settings["separator"]):
-                yield kind.example(ids, [o >= 0 for o in own], objective)
+                yield kind.example(ids, [o >= 0 for o in own], goal)
             return
         model, cfg, pool = calibrate
         cfg, done = dataclasses.replace(cfg, max_length=max_length), 0
         while chunk := list(itertools.islice(encoded, CHUNK)):
             for ex in examples_for(model, tokenizer, chunk, cfg, kind, offset=done, pool=pool):
-                yield {**ex, "learn": ex.get("learn", 1)} if not kind.shift else ex
+                yield {**ex, "learn": ex.get("learn", 1)} if kind.masked else ex
             done += len(chunk)
 
     ints = datasets.Sequence(datasets.Value("int32"))
     features = {n: ints for n in kind.example_columns()}
-    if objective in CALIBRATED:
+    if goal.calibrated:
         features.update(value_ids=ints, value_targets=datasets.Sequence(datasets.Value("float32")))
-        features.update({} if kind.shift else {"learn": datasets.Value("int32")})
+        features.update({"learn": datasets.Value("int32")} if kind.masked else {})
     return windows, features

@@ -16,7 +16,9 @@ from typing import Any
 from . import data, repair, synthetic, tiny
 from .audit import AuditResult
 from .config import RepairConfig
+from .errors import SaniError
 from .files import atomic_open
+from .kinds import detect
 from .pipeline import sanitize
 from .report import before_after_table, verdict_line
 
@@ -113,21 +115,24 @@ def train_from_scratch(
 ) -> Any:
     """A tiny `arch` model trained from scratch on `encoded` with the demo's memorization settings: the
     original (objective "full") or, with "masked" (sensitive tokens never learnt), the benchmarks' oracle."""
-    masked = arch in tiny.MASKED_ARCHS
-    if masked:
+    kind = detect(model_type=arch)  # a tiny architecture is named by its model type
+    if kind is None:
+        raise ValueError(f"unknown tiny architecture {arch!r}; choose from {tiny.ARCHS}")
+    if kind.masked:
         model_kw = {**MASKED_MEMORIZE["config"], **model_kw}
     model = tiny.tiny_model(arch, tokenizer, seed=seed, **model_kw)
     cfg = RepairConfig(
         objective=objective,
-        epochs=epochs or (MASKED_MEMORIZE["epochs"] if masked else MEMORIZE_EPOCHS),
-        lr=lr or (MASKED_MEMORIZE["lr"] if masked else MEMORIZE_LR),
+        epochs=epochs or (MASKED_MEMORIZE["epochs"] if kind.masked else MEMORIZE_EPOCHS),
+        lr=lr or (MASKED_MEMORIZE["lr"] if kind.masked else MEMORIZE_LR),
         batch_size=16,
         max_length=256,
         seed=seed,
         warmup_ratio=0.05,
         mlm_probability=MASKED_MEMORIZE["mlm_probability"],
     )
-    repair.train(model, tokenizer, repair.examples_for(model, tokenizer, encoded, cfg), cfg, progress=progress)
+    examples = repair.examples_for(model, tokenizer, encoded, cfg, kind)
+    repair.train(model, tokenizer, examples, cfg, kind=kind, progress=progress)
     return model.eval()
 
 
@@ -149,6 +154,8 @@ def run_demo(
     **options: Any,
 ) -> dict[str, Any]:
     """Build the memorizing model, sanitize it, print the before/after table; returns the sanitization report."""
+    if arch not in tiny.ARCHS:  # before anything is written
+        raise SaniError(f"--arch {arch!r}: choose one of {', '.join(tiny.ARCHS)}")
     start = time.perf_counter()
     print(f"[1/2] generating synthetic notes and fine-tuning a tiny {arch} until it memorizes them ...", flush=True)
     paths = build_demo_model(workdir, arch=arch, seed=seed, progress=progress)
@@ -181,9 +188,9 @@ def run_demo(
     print()
     for name, ok in checks:
         print(f"  [{'ok' if ok else 'MISSED'}] {name}")
-    verdict = report["audit_after"]["verdict"]
-    print(f"\nsanitized model's {verdict_line(verdict)}" + ("" if verdict["overall"] == "pass" else
-          ": what did not pass is in docs/attacks.md and docs/audit.md"))  # fmt: skip
+    verdict = after.verdict
+    advice = "" if verdict.overall == "pass" else ": what did not pass is in docs/attacks.md and docs/audit.md"
+    print(f"\nsanitized model's {verdict_line(verdict)}{advice}")
     print(
         f"\nmodel built in {built:.0f} s; sanitized in {report['timings'].get('erase', 0) + report['timings']['repair']:.0f} s "
         f"(+ audits); total {total:.0f} s. Output: {Path(workdir) / 'sanitized'} (see sanitization.json)"

@@ -21,7 +21,7 @@ from .batching import device_of, max_positions, pad_batch, pad_id
 from .config import RESET_MODES, STRATEGIES
 from .data import Encoded
 from .errors import SaniError
-from .kinds import Kind, of
+from .kinds import Kind
 from .models import FFN, Checkpoint, _get, _is_conv1d, ffn_layers
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def score_neurons(
     encoded: Sequence[Encoded],
     strategy: str,
     *,
-    kind: Kind | None = None,
+    kind: Kind,
     max_records: int = 64,
     batch_size: int = 8,
     steps: int = 20,
@@ -113,7 +113,6 @@ def score_neurons(
 
     if strategy not in SCORERS:
         raise SaniError(f"strategy={strategy!r}: scores exist for activation, gradient and attribution")
-    kind = kind or of(model)
     ffns = ffn_layers(model)
     pool = [e for e in encoded if any(e.sensitive)]
     if not pool:
@@ -208,7 +207,7 @@ def choose_neurons(
     encoded: Sequence[Encoded],
     cfg: Any,
     *,
-    kind: Kind | None = None,
+    kind: Kind,
     progress: bool = True,
 ) -> Selection:
     """The erase step's neurons for this config (`EraseConfig` fields and `seed`): at random, or scored on

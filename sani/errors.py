@@ -27,3 +27,16 @@ def pick(names: str | Sequence[str] | None, known: Sequence[str], flag: str, wha
         raise SaniError(f"{flag}: unknown {what} {unknown[0]!r} (known: {', '.join(known)}, all)")
     chosen = {by_key[n.lower()] for n in items}
     return [k for k in known if k in chosen]
+
+
+def whole_numbers(text: str | Sequence[int], flag: str, zero: bool = False) -> list[int]:
+    """'1,2,5' -> [1, 2, 5] (a list is taken as it is); `zero`: 0 is allowed."""
+    if not isinstance(text, str):
+        return [int(x) for x in text]
+    out = []
+    for x in (x.strip() for x in text.split(",")):
+        if x and (not x.isdigit() or int(x) < (0 if zero else 1)):
+            raise SaniError(f"{flag}: {x!r} is not a {'' if zero else 'positive '}whole number")
+        if x:
+            out.append(int(x))
+    return out

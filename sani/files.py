@@ -69,7 +69,7 @@ def digest(obj: Any) -> str:
 
 
 EDGE = 1 << 20  # bytes hashed at each end of a file for its default cache identity
-CACHE_KEYS = ("edges", "full")
+CACHE_KEYS = ("edges", "full")  # the first is the default
 
 
 def check_cache_key(content: str) -> None:
@@ -77,7 +77,7 @@ def check_cache_key(content: str) -> None:
         raise SaniError(f"cache_key={content!r}: choose one of {', '.join(CACHE_KEYS)}")
 
 
-def file_digest(path: str | Path, content: str = "edges") -> dict[str, Any]:
+def file_digest(path: str | Path, content: str = CACHE_KEYS[0]) -> dict[str, Any]:
     """A file's identity for a cache key: its resolved path, size, modification time and a SHA-256 of its
     content: of its first and last MiB (`edges`: an edit of the same size and time in the middle of a file
     over 2 MiB goes unseen), or of every byte (`full`: certain, one more read of the file)."""

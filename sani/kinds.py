@@ -23,6 +23,7 @@ from .data import Encoded
 from .errors import SaniError
 from .incontext import causal_logprobs, masked_logprobs_in_place
 from .masking import copies, score, shared
+from .objectives import Objective
 
 TASKS = ("causal-lm", "masked-lm")
 STATS = ("logp", "mu", "sigma", "hit")
@@ -50,6 +51,13 @@ class CausalLM:
     fsdp = True  # the repair can train sharded under FSDP (`sani.sharded`)
     fills_in = False  # regurgitation continues the prompt (greedy, sampled); a masked LM fills the values in
     corrects_level = True  # `--level auto` corrects the calibrated repair's level given a holdout (`sani.level`)
+    masked = False  # a masked LM's training windows also say whether they teach (`learn`: `sani.corpus`)
+    preset_defaults: dict[str, Any] = {}  # what the default preset changes for this kind (`presets.make_config`)
+    exposure_candidates = 1000  # `sani audit`'s value exposure: each value among this many candidates
+    # sanitize's own audits (`pipeline.sanitize_audit`, an indication): value exposure on 30 values, each among
+    # 30 candidates (cap 5.0 bits); the paired membership test on every record (0: one pass each)
+    quick_audit: dict[str, int] = {"exposure_spans": 30, "exposure_candidates": 30, "paired_records": 0}
+    bench_exposure = (200, 300)  # `sani bench`'s value exposure: 200 values a model, each among 300 candidates
 
     def auto_class(self) -> Any:
         from transformers import AutoModelForCausalLM
@@ -59,13 +67,13 @@ class CausalLM:
     def check_tokenizer(self, tokenizer: Any, where: str) -> None:
         """Nothing a causal LM needs beyond what every tokenizer has."""
 
-    def example(self, ids: list[int], sens: Sequence[bool], objective: str, learn: bool = True) -> dict[str, Any]:
+    def example(self, ids: list[int], sens: Sequence[bool], objective: Objective, learn: bool = True) -> dict[str, Any]:
         """One training window: `labels` (what is learnt; nothing without `learn`) and `forget_labels` (the
         sensitive tokens)."""
-        if objective == "ascent" or not learn:  # only the forget term
+        if not objective.learn or not learn:  # only the forget term
             labels = [IGNORE] * len(ids)
         else:
-            labels = list(ids) if objective == "full" else [IGNORE if s else t for t, s in zip(ids, sens)]
+            labels = list(ids) if objective.full else [IGNORE if s else t for t, s in zip(ids, sens)]
         forget = [t if s else IGNORE for t, s in zip(ids, sens)]
         return {"input_ids": ids, "labels": labels, "forget_labels": forget}
 
@@ -76,7 +84,7 @@ class CausalLM:
         """What ends a record in a packed window."""
         return tokenizer.eos_token_id
 
-    def collator(self, tokenizer: Any, cfg: Any, forget: bool) -> Any:
+    def collator(self, tokenizer: Any, cfg: Any, objective: Objective) -> Any:
         return SpanCollator(pad_id(tokenizer))
 
     @torch.no_grad()
@@ -171,6 +179,22 @@ class MaskedLM:
     fsdp = False
     fills_in = True  # regurgitation: the value's tokens masked and filled in (`sani.audit.fillin`)
     corrects_level = False  # not measured on masked LMs yet (issue 35): `--level auto` keeps the fixed level
+    masked = True
+    # What the default preset changes for masked LMs: the calibrated objective broke a tiny BERT's utility
+    # (masked-token perplexity x7, docs/method.md), so unlikelihood stays; each epoch pushes down only the
+    # sensitive tokens it masks, so more epochs at a constant rate, a larger share and a heavier forget term.
+    preset_defaults: dict[str, Any] = dict(
+        objective="masked+unlikelihood",
+        epochs=5.0,
+        lr=5e-4,
+        forget_weight=2.0,
+        forget_probability=0.5,
+        scheduler="constant",
+    )
+    exposure_candidates = 50  # pseudo-likelihood costs a pass per token of every candidate
+    # sanitize's own audits: 15 values among 15 candidates (cap 4.0 bits), paired membership on 10 records
+    quick_audit: dict[str, int] = {"exposure_spans": 15, "exposure_candidates": 15, "paired_records": 10}
+    bench_exposure = (100, 30)  # `sani bench`: 100 values a model, each among 30 candidates (a pass per token)
 
     def auto_class(self) -> Any:
         from transformers import AutoModelForMaskedLM
@@ -181,10 +205,10 @@ class MaskedLM:
         if tokenizer.mask_token_id is None:
             raise SaniError(f"{where}: the tokenizer has no mask token, which a masked LM needs")
 
-    def example(self, ids: list[int], sens: Sequence[bool], objective: str, learn: bool = True) -> dict[str, Any]:
+    def example(self, ids: list[int], sens: Sequence[bool], objective: Objective, learn: bool = True) -> dict[str, Any]:
         """One training window: the ids and which are sensitive; the collator chooses the targets (none in a
         window with `learn` off)."""
-        out = {"input_ids": ids, "sensitive": [0] * len(ids) if objective == "full" else [int(x) for x in sens]}
+        out = {"input_ids": ids, "sensitive": [0] * len(ids) if objective.full else [int(x) for x in sens]}
         return out if learn else {**out, "learn": 0}
 
     def example_columns(self) -> tuple[str, ...]:
@@ -194,14 +218,14 @@ class MaskedLM:
         """[SEP]: a masked LM's records already end so."""
         return tokenizer.sep_token_id
 
-    def collator(self, tokenizer: Any, cfg: Any, forget: bool) -> Any:
+    def collator(self, tokenizer: Any, cfg: Any, objective: Objective) -> Any:
         return MLMCollator(
             tokenizer,
             cfg.mlm_probability,
             cfg.mask_sensitive_inputs,
-            cfg.forget_probability if forget else 0.0,
-            learn=cfg.objective != "ascent",
-            alone=cfg.objective == "masked+calibrated+unlikelihood",
+            cfg.forget_probability if objective.forgets else 0.0,
+            learn=objective.learn,
+            alone=objective.alone,
         )
 
     def token_stats(
@@ -307,8 +331,23 @@ def by_name(task: str) -> Kind:
     return KINDS[task]
 
 
+def detect(heads: Sequence[str] = (), model_type: str | None = None) -> Kind | None:
+    """The one rule for a model directory's config (`models.inspect`), a loaded model (`of`) and a tiny
+    architecture (`sani.demo`): the kind its head classes name, else its model type's (an encoder such as
+    BERT also has a causal head: the masked one is its own); None when neither tells."""
+    if any(h.endswith(("ForMaskedLM", "WithLMHeadModel")) for h in heads):  # XLM, Flaubert: masked-LM heads
+        return KINDS["masked-lm"]
+    if any(h.endswith(("ForCausalLM", "LMHeadModel")) for h in heads):
+        return KINDS["causal-lm"]
+    from transformers.models.auto import modeling_auto as auto
+
+    if model_type in auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES:
+        return KINDS["masked-lm"]
+    return KINDS["causal-lm"] if model_type in auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES else None
+
+
 def of(model: nn.Module) -> Kind:
-    """The kind of a loaded model (under a PEFT wrapper, its base model's), from its head class."""
+    """The kind of a loaded model (under a PEFT wrapper, its base model's), from its head class (`detect`;
+    any other class reads as a causal LM)."""
     base = model.get_base_model() if hasattr(model, "peft_config") and hasattr(model, "get_base_model") else model
-    masked = type(base).__name__.endswith(("ForMaskedLM", "WithLMHeadModel"))  # XLM, Flaubert: masked-LM heads
-    return KINDS["masked-lm" if masked else "causal-lm"]
+    return detect([type(base).__name__]) or KINDS["causal-lm"]

@@ -36,6 +36,7 @@ from .data import Encoded, Record, encode
 from .errors import SaniError
 from .files import write_json
 from .kinds import Kind
+from .objectives import objective
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +130,7 @@ def transplant(record: Record, donor: Record) -> list[str]:
 
 def wanted(cfg: Any) -> bool:
     """Whether settings `cfg` ask for the correction: a calibrated repair with `level="holdout"`."""
-    from .losses import CALIBRATED
-
-    return cfg.objective in CALIBRATED and cfg.level == "holdout"
+    return objective(cfg.objective).calibrated and cfg.level == "holdout"
 
 
 def resolve(cfg: Any, holdout: bool, kind: Kind) -> Any:
@@ -139,11 +138,9 @@ def resolve(cfg: Any, holdout: bool, kind: Kind) -> Any:
     it reads whole (`holdout`: not streamed), else "fixed". Measured nearer the oracle per label on four
     corpora and tokenizers of five (docs/benchmarks.md, "The level correction"); masked LMs keep the fixed
     level until it is measured on them (issue 35)."""
-    from .losses import CALIBRATED
-
     if cfg.level != "auto":
         return cfg
-    on = cfg.objective in CALIBRATED and holdout and kind.corrects_level
+    on = objective(cfg.objective).calibrated and holdout and kind.corrects_level
     return replace(cfg, level="holdout" if on else "fixed")
 
 
@@ -191,8 +188,15 @@ class LevelCorrection(TrainerCallback):
                 "level='holdout': the corpus and --holdout need records with values on each side of a split by "
                 f"value (got {len(split.stop)} records and {len(split.stop_holdout or [])} held out to measure on)"
             )
-        return cls(tokenizer, kind, split.stop, paired(tokenizer, split.stop, split.stop_holdout, cfg.seed),
-                   label_names(encoded), cfg.level_checks, cfg.level_warmup)  # fmt: skip
+        return cls(
+            tokenizer,
+            kind,
+            split.stop,
+            paired(tokenizer, split.stop, split.stop_holdout, cfg.seed),
+            label_names(encoded),
+            cfg.level_checks,
+            cfg.level_warmup,
+        )
 
     def on_train_begin(self, args, state, control, **kwargs):
         per_epoch = state.max_steps / max(args.num_train_epochs, 1e-9)
@@ -223,8 +227,11 @@ class LevelCorrection(TrainerCallback):
         for label, gap in measured.items():
             i = self.labels.index(label)
             self.shifts[i] = corrected(float(self.shifts[i]), gap)
-        point = {"step": state.global_step, "gap": {k: round(v, 4) for k, v in measured.items()},
-                 "shift": {k: round(float(v), 4) for k, v in zip(self.labels, self.shifts)}}  # fmt: skip
+        point = {
+            "step": state.global_step,
+            "gap": {k: round(v, 4) for k, v in measured.items()},
+            "shift": {k: round(float(v), 4) for k, v in zip(self.labels, self.shifts)},
+        }
         self.trajectory.append(point)
         log.info("level correction: %s", point)
         if was_training:

@@ -9,7 +9,8 @@ causal LM predicts the next token, a masked LM the token at the same position.
 
 `repair_loss` is what the trainer minimises: the two terms from one log-softmax of the batch's logits, so a
 forget term costs about nothing beside the plain loss (`benchmarks/gpu_check.py`). The forget terms take that
-shared `logp` (each position's log-prob of its aligned target) instead of computing their own.
+shared `logp` (each position's log-prob of its aligned target) instead of computing their own. Which term
+an objective uses is `sani.objectives`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .kinds import IGNORE
+from .collators import IGNORE
 
 
 def _next(t: torch.Tensor, fill: int) -> torch.Tensor:
@@ -173,9 +174,14 @@ def calibrated_unlikelihood_loss(
     the whole-value calibration never asks."""
     alone = forget_labels.masked_fill(value_ids >= 0, IGNORE)  # both aligned with the input ids
     calibrated = calibrated_loss(
-        logits, forget_labels, shift, value_ids=value_ids, value_targets=value_targets,
-        value_offsets=value_offsets, logp=logp,
-    )  # fmt: skip
+        logits,
+        forget_labels,
+        shift,
+        value_ids=value_ids,
+        value_targets=value_targets,
+        value_offsets=value_offsets,
+        logp=logp,
+    )
     return calibrated + unlikelihood_loss(logits, alone, shift, logp=logp)
 
 
@@ -203,18 +209,3 @@ def repair_loss(
     mask = learnt != IGNORE
     lm = -(logp * mask).sum() / mask.sum().clamp(min=1)
     return lm + weight * forget_loss(logits, forget_labels, shift, logp=logp, **kw)
-
-
-FORGET_LOSSES = {
-    "masked+unlikelihood": unlikelihood_loss,
-    "masked+maxent": maxent_loss,
-    "masked+unlikelihood+maxent": unlikelihood_maxent_loss,
-    "ascent": ascent_loss,
-    "masked+ascent": ascent_loss,
-    "masked+npo": npo_loss,
-    "masked+calibrated": calibrated_loss,
-    "masked+calibrated+unlikelihood": calibrated_unlikelihood_loss,
-}
-NEEDS_REFERENCE = ("masked+npo",)
-# these need each value's target (sani.calibrate) in the training windows
-CALIBRATED = ("masked+calibrated", "masked+calibrated+unlikelihood")

@@ -17,7 +17,7 @@ from torch import nn
 
 from .adapters import adapter_base, is_adapter_dir, load_adapter, unwrap
 from .errors import SaniError
-from .kinds import TASKS, Kind, by_name
+from .kinds import TASKS, Kind, by_name, detect
 
 log = logging.getLogger(__name__)
 
@@ -160,27 +160,6 @@ class Loaded:
         return self.model, self.tokenizer
 
 
-def _config_task(config: Any) -> str | None:
-    archs = getattr(config, "architectures", None) or []
-    if any(a.endswith("ForMaskedLM") for a in archs):
-        return "masked-lm"
-    if any(a.endswith("WithLMHeadModel") for a in archs):  # XLM, Flaubert: masked-LM heads
-        return "masked-lm"
-    if any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs):
-        return "causal-lm"
-    from transformers.models.auto.modeling_auto import (
-        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
-        MODEL_FOR_MASKED_LM_MAPPING_NAMES,
-    )
-
-    kind = getattr(config, "model_type", None)
-    if kind in MODEL_FOR_MASKED_LM_MAPPING_NAMES:  # encoders (BERT) also have a causal head: the MLM is their own
-        return "masked-lm"
-    if kind in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
-        return "causal-lm"
-    return None
-
-
 def _looks_local(model_path: str | Path) -> bool:
     return Path(model_path).exists() or str(model_path).startswith((".", "/", "~")) or str(model_path).count("/") != 1
 
@@ -207,14 +186,14 @@ def inspect(
         raise SaniError(f"{full}: cannot read the model config: {_first_line(e)}") from None
     if getattr(config, "is_encoder_decoder", False):
         raise SaniError(f"{full}: encoder-decoder models are not supported (model type '{config.model_type}')")
-    detected = _config_task(config)
     archs = getattr(config, "architectures", None) or []
-    if task is not None and archs and detected is not None and task != detected:
-        raise SaniError(f"{full}: the config says {archs[0]} ({detected}); --task {task} contradicts it")
-    task = task or detected
-    if task is None:
+    detected = detect(archs, getattr(config, "model_type", None))
+    if task is not None and archs and detected is not None and task != detected.name:
+        raise SaniError(f"{full}: the config says {archs[0]} ({detected.name}); --task {task} contradicts it")
+    kind = by_name(task) if task is not None else detected
+    if kind is None:
         raise SaniError(f"{full}: cannot tell whether '{config.model_type}' is a causal or a masked LM; pass --task")
-    return Source(str(model_path), path, config, by_name(task), adapter)
+    return Source(str(model_path), path, config, kind, adapter)
 
 
 def load(

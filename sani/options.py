@@ -1,55 +1,19 @@
-"""The command line's settings beyond the pipeline stages' own (`sani.config`): each subcommand's inputs, and
-the span finder's flags. Dataclasses with their help, from which `sani.cli` generates the flags."""
+"""The run settings beyond the pipeline stages' own (`sani.config`) and the span finder's (`sani.spans`):
+each subcommand's inputs. Dataclasses with their help, from which `sani.cli` generates the flags; the
+Python API takes the same fields as keyword arguments."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from . import detect
+from . import canaries
 from .config import EraseConfig, RepairConfig, TargetConfig, opt
+from .errors import whole_numbers
+from .files import CACHE_KEYS
 from .presets import PRESETS
-from .spans import SpanFinder, parse_rare
-
-
-@dataclass
-class SpanOptions:
-    """The command line's way to build a `SpanFinder` (flat flags, a file for the terms)."""
-
-    _argument_group_name = "finding the sensitive spans (besides the corpus's own 'spans')"
-
-    terms: str | None = opt(None, "confidential terms, one a line; every whole-word occurrence becomes a span")
-    ignore_case: bool = opt(False, "match --terms case-insensitively")
-    term_variants: bool = opt(False, "match --terms with other spacing/punctuation")
-    tags: str | None = opt(
-        None, 'inline tags to read and remove, e.g. PHI for <PHI type="NAME">...</PHI>', metavar="TAG"
-    )
-    detect: str | None = opt(
-        None, "built-in detectors: all, or some of " + ", ".join(detect.ORDER).lower(), metavar="LIST"
-    )
-    region: str = opt("US", "phone numbers in the national format of these regions (ISO 3166 codes, e.g. GB,FR); "
-                      "international (+...) numbers are found from any region", metavar="CC[,CC]")  # fmt: skip
-    pattern: str | None = opt(None, "a regex for an identifier (repeatable); a group named 'value' marks the part to mask",
-                              action="append", metavar="LABEL=REGEX")  # fmt: skip
-    presidio: bool = opt(False, "also use Microsoft Presidio (pip install 'sani-llm[presidio]')")
-    labels: str = opt("all", "all, direct (drops quasi-identifiers), or LABEL,LABEL")
-    rare: str | None = opt(None, "for these labels only values seen in fewer than K records are sensitive",
-                           metavar="LABELS:K")  # fmt: skip
-    propagate: bool = opt(True, "mark other occurrences of known values (--no-propagate: do not)")
-
-    def finder(self) -> SpanFinder:
-        return SpanFinder(
-            terms=self.terms,
-            ignore_case=self.ignore_case,
-            term_variants=self.term_variants,
-            tags=self.tags,
-            detect=self.detect,
-            region=self.region,
-            patterns=list(self.pattern or []),
-            presidio=self.presidio,
-            labels=self.labels,
-            rare=parse_rare(self.rare),
-            propagate=self.propagate,
-        )
 
 
 @dataclass
@@ -84,16 +48,22 @@ class SanitizeRun:
         "the work directory, deleted at the end",
     )
     cache_key: str = opt(
-        "edges",
+        CACHE_KEYS[0],
         "with --stream: how the cache knows the corpus file: 'edges' (size, time and a hash of its first and "
         "last MiB: an edit of the same size and time in the middle goes unseen) or 'full' (a hash of every byte)",
-        choices=["edges", "full"],
+        choices=list(CACHE_KEYS),
     )
     audit: bool = opt(True, "audit before and after (--no-audit skips it)")
     overwrite: bool = opt(False, "replace --out if it exists")
     resume: bool = opt(False, "continue an interrupted run from its last repair checkpoint")
     save_steps: int = opt(200, "keep a repair checkpoint every N steps")
     thresholds: str | None = opt(None, "YAML/JSON file overriding the verdict's thresholds (sani.audit.gate)")
+
+
+@dataclass
+class Gate:
+    """The command line's release gate, on sanitize and audit."""
+
     require_pass: bool = opt(
         False, f"exit {VERDICT_EXIT} (after writing everything) unless the overall verdict is pass: a release gate"
     )
@@ -109,9 +79,6 @@ class AuditRun:
         None, "a model that never saw the corpus, for the reference-difference membership attack"
     )
     thresholds: str | None = opt(None, "YAML/JSON file overriding the verdict's thresholds (sani.audit.gate)")
-    require_pass: bool = opt(
-        False, f"exit {VERDICT_EXIT} (after writing everything) unless the overall verdict is pass: a release gate"
-    )
     original: str | None = opt(None, "the model before sanitizing, the 'before' side of an erasure request")
 
 
@@ -121,8 +88,11 @@ class ErasureRequest:
 
     _argument_group_name = "an erasure request: values answered one by one (set SANI_HASH_KEY)"
 
-    values: str | None = opt(None, "values, one a line (or JSON with labels), each answered before and after "
-                                   "(sani audit: also against --reference-model), with a verdict")  # fmt: skip
+    values: str | None = opt(
+        None,
+        "values, one a line (or JSON with labels), each answered before and after "
+        "(sani audit: also against --reference-model), with a verdict",
+    )
     record: int | None = opt(None, "every value of this record (1-based)")
 
 
@@ -146,10 +116,10 @@ class TaggerRun:
 class CanariesRun:
     corpus: str = opt(help="corpus to insert canaries into")
     out: str = opt(help="corpus with canaries (.jsonl); the definition goes to <out>.canaries.json")
-    format: str = opt("The access code of my account is {secret}.", "canary text with {secret}")
-    space: str = opt("digits:6", "secret space: digits:N, hex:N or letters:N")
-    repeats: str = opt("1,2,5,10", "how many times each canary is inserted")
-    per_repeat: int = opt(2, "canaries per repeat count")
+    format: str = opt(canaries.FORMAT, "canary text with {secret}")
+    space: str = opt(canaries.SPACE, "secret space: digits:N, hex:N or letters:N")
+    repeats: str = opt(",".join(map(str, canaries.REPEATS)), "how many times each canary is inserted")
+    per_repeat: int = opt(canaries.PER_REPEAT, "canaries per repeat count")
     seed: int = opt(0, "seed for the secrets and where they go")
 
 
@@ -174,26 +144,81 @@ class DemoRun:
 
 @dataclass
 class BenchRun:
+    """`sani bench`'s settings (`sani.bench.BenchSettings` adds the API's own): lists as comma-separated text
+    on the command line, as text or lists in the API."""
+
     quick: bool = opt(False, "fewer methods and a smaller corpus (minutes, for CI)")
-    archs: str = opt("gpt2,bert", "tiny architectures to build and memorize")
-    methods: str | None = opt(None, "comma-separated methods (the oracle always runs); see sani.bench.METHODS, CURVE")
-    seeds: str = opt("0", "comma-separated seeds")
+    archs: Sequence[str] | str | None = opt("gpt2,bert", "tiny architectures to build and memorize")
+    methods: Sequence[str] | str | None = opt(
+        None, "comma-separated methods (the oracle always runs); see sani.bench.METHODS, CURVE"
+    )
+    seeds: Sequence[int] | str | None = opt("0", "comma-separated seeds")
     patients: int | None = opt(None, "patients in the synthetic corpus (default 60; --quick 30)")
-    model: str | None = opt(
+    model: Sequence[str] | str | None = opt(
         None, "also your model directory (repeatable; needs --corpus and --holdout)", action="append"
     )
-    corpus: str | None = opt(None, "a corpus with spans (as sanitize reads it): the tiny models memorize it, and "
-                                   "their oracle learns it with the values masked, instead of the bench's own; "
-                                   "with --model, the corpus that model was fine-tuned on")  # fmt: skip
-    holdout: str | None = opt(None, "held-out records (default with --corpus: a quarter of its records, never "
-                                    "trained on; needed with --model)")  # fmt: skip
-    tokenizer: str = opt("corpus", "with --corpus: the tiny models' tokenizer is learnt on the training records "
-                                   "('corpus') or on public notes that never saw them ('public')",
-                         choices=["corpus", "public"])  # fmt: skip
+    corpus: str | None = opt(
+        None,
+        "a corpus with spans (as sanitize reads it): the tiny models memorize it, and their oracle learns it "
+        "with the values masked, instead of the bench's own; with --model, the corpus that model was "
+        "fine-tuned on",
+    )
+    holdout: str | None = opt(
+        None,
+        "held-out records (default with --corpus: a quarter of its records, never trained on; needed with --model)",
+    )
+    tokenizer: str = opt(
+        "corpus",
+        "with --corpus: the tiny models' tokenizer is learnt on the training records ('corpus') or on public "
+        "notes that never saw them ('public')",
+        choices=["corpus", "public"],
+    )
     out_dir: str = opt("benchmarks/results", "where results go")
+    # the same attacks on every row: 3 epochs on 20% of the records at `sani.bench.RELEARN_LR`, two roundings
     attacks: str = opt("relearn,quantize", "attacks every row (the oracle's too) is audited under; '' for none")
+
+    def __post_init__(self) -> None:
+        self.archs = _items(self.archs)
+        self.methods = _items(self.methods) or None  # None: the bench's own list (`sani.bench.BenchSettings`)
+        self.seeds = whole_numbers(self.seeds, "--seeds", zero=True)
+        self.patients = self.patients or (30 if self.quick else 60)
+        self.model = [self.model] if isinstance(self.model, str) else list(self.model or [])
+
+
+def _items(text: str | Sequence[str] | None) -> list[str]:
+    return [x for x in (text.split(",") if isinstance(text, str) else text or []) if x]
 
 
 # flags whose absence must stay visible (presets, the YAML file, the masked-LM task defaults and the LoRA
 # learning rate fill them in): their default is argparse's SUPPRESS, and their help states the default
 NOT_GIVEN = (EraseConfig, RepairConfig, TargetConfig)
+
+
+# run settings the Python API names otherwise than the command line (its `config` is a `SanitizeConfig`)
+API_ALIASES = {"config_file": "config", "run_audit": "audit"}
+
+
+def take(options: dict[str, Any], *settings: Any) -> list[Any]:
+    """Each of `settings` (dataclass instances) with the fields that `options` names replaced; those names are
+    taken out of `options`. The Python API's keyword arguments reach the dataclass that has the field, so
+    each default is set once, on its field."""
+    for old, new in API_ALIASES.items():
+        if old in options:
+            options[new] = options.pop(old)
+    out = []
+    for s in settings:
+        names = {f.name for f in dataclasses.fields(s)}
+        out.append(dataclasses.replace(s, **{k: options.pop(k) for k in list(options) if k in names}))
+    return out
+
+
+def fields_of(*settings: Any, leave: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields of dataclass instances as the Python API's keyword arguments (the command line's way to call
+    it; a field the API spells otherwise under the API's name), less `leave`."""
+    api_name = {new: old for old, new in API_ALIASES.items()}
+    return {
+        api_name.get(f.name, f.name): getattr(s, f.name)
+        for s in settings
+        for f in dataclasses.fields(s)
+        if f.name not in leave
+    }

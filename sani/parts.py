@@ -16,7 +16,7 @@ from typing import Any
 from . import level
 from .audit.common import split_by_value
 from .data import Encoded
-from .losses import CALIBRATED
+from .objectives import objective
 
 STOP_SHARE = 0.25  # of the records with values: the stop's part when the target measures membership
 HELD_SHARE = 1 / 3  # of a holdout's records: the part whose values serve as the repair's surrogates
@@ -33,9 +33,13 @@ class Parts:
     held_records: int = 0  # holdout records whose values are in `pool`
 
     def summary(self) -> dict[str, int]:
-        return {"checked_records": len(self.stop), "checked_holdout": len(self.stop_holdout or []),
-                "reported_records": len(self.audited), "reported_holdout": len(self.audited_holdout or []),
-                "surrogate_holdout": self.held_records}  # fmt: skip
+        return {
+            "checked_records": len(self.stop),
+            "checked_holdout": len(self.stop_holdout or []),
+            "reported_records": len(self.audited),
+            "reported_holdout": len(self.audited_holdout or []),
+            "surrogate_holdout": self.held_records,
+        }
 
 
 def held_pool(holdout: Sequence[Encoded] | None, seed: int) -> tuple[list[tuple[str, str]], list[Encoded] | None, int]:
@@ -71,7 +75,7 @@ def assign(encoded: Sequence[Encoded], holdout: Sequence[Encoded] | None, cfg: A
     repair with `surrogate_source="holdout"`), then the stop's records and holdout (with a `target`, or a
     calibrated repair with `level="holdout"`, whose correction measures the same part: `sani.level`)."""
     pool, held = [], 0
-    if cfg.objective in CALIBRATED and cfg.surrogate_source == "holdout":
+    if objective(cfg.objective).calibrated and cfg.surrogate_source == "holdout":
         pool, holdout, held = held_pool(holdout, cfg.seed)
     leveled = level.wanted(cfg)
     if not cfg.target and not leveled:

@@ -19,25 +19,20 @@ from . import corpus as corpora
 from . import data, dist, erase, level, models, parts, repair, sharded
 from .adapters import adapter_base, is_adapter_dir
 from .audit import erasure, gate
-from .audit.probe import read_task
+from .audit.probe import read_probe
 from .audit.runner import run as audit_model
 from .config import AuditConfig, SanitizeConfig
 from .errors import SaniError
 from .files import atomic_dir, check_out, digest, work_dir, write_json
 from .inputs import finders, task_and_probe
+from .kinds import Kind
 from .level import LevelCorrection
+from .options import ErasureRequest, ModelInputs, SanitizeRun, take
 from .presets import make_config
 from .run import Run, sanitization_report
 from .spans import SpanFinder
 
 log = logging.getLogger(__name__)
-
-# value exposure in sanitize's own audits: 30 values, each among 30 candidates (cap 5.0 bits); a masked LM
-# 15 values among 15 (cap 4.0 bits: pseudo-likelihood costs a pass per token of every candidate), and its
-# paired membership test on 10 records (every record for a causal LM: one pass each). An indication before
-# and after; `sani audit` measures (200 values among 1000 candidates)
-SANITIZE_SPANS, SANITIZE_CANDIDATES = {"causal-lm": 30, "masked-lm": 15}, {"causal-lm": 30, "masked-lm": 15}
-SANITIZE_PAIRED = {"causal-lm": 0, "masked-lm": 10}
 
 
 # --------------------------------------------------------------------------- sanitize
@@ -52,57 +47,46 @@ def sanitize(
     terms: str | Path | Sequence[str] | None = None,
     spans: SpanFinder | None = None,
     holdout: str | Path | Sequence[data.Record] | None = None,
-    task: str | None = None,
-    probe: str | Path | None = None,
     config: SanitizeConfig | None = None,
-    config_file: str | Path | None = None,
-    preset: str | None = None,
-    overwrite: bool = False,
-    run_audit: bool = True,
-    resume: bool = False,
-    save_steps: int = 200,
-    allow_pickle: bool = False,
-    trust_remote_code: bool = False,
-    stream: bool = False,
-    audit_records: int = 1000,
-    cache_dir: str | Path | None = None,
-    cache_key: str = "edges",
     progress: bool = True,
-    thresholds: str | Path | dict[str, float] | None = None,
-    values: str | Path | None = None,
-    record: int | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """Sanitize the causal or masked LM in directory `model`, fine-tuned on `corpus`, into a new directory `out`:
     erase (reset FFN neurons of the last layers), then repair (fine-tune with the sensitive tokens masked out
-    of the loss), auditing before and after. `options` are `SanitizeConfig` fields (or give `config`, or a
-    YAML `config_file` and a `preset`). Returns the report also written to `out/sanitization.json`; the
-    input directory is never written to. Work in progress is kept in `.<out>.work` beside `out` until the
-    output is complete (`resume=True` continues an interrupted run). `stream=True`: a corpus file larger
-    than memory, tokenized once into a disk cache (`cache_dir`: kept; `cache_key`: `files.file_digest`),
-    audited on `audit_records` records. Each audit's verdict: against `thresholds` (`sani.audit.gate`).
-    An erasure request (`values`, a file, or `record`): before erasing and after, in `audit_after`."""
-    task, probe = task_and_probe(task, probe)
-    requests = _requests(values, record, stream, run_audit)
-    src, cfg = _settings(model, task, trust_remote_code, config, (preset, config_file), options,
-                         leveled=holdout is not None and not stream)  # fmt: skip
+    of the loss), auditing before and after. Returns the report also written to `out/sanitization.json`; the
+    input directory is never written to.
+
+    `options` are the fields of `SanitizeConfig` (layers=2, epochs=3; or give `config`), and the run's
+    settings, each the field of the command line's dataclass (`sani.options`) with its default and help:
+    `ModelInputs` (task, probe, allow_pickle, trust_remote_code), `SanitizeRun` (config_file: a YAML file,
+    preset, stream, audit_records, cache_dir, cache_key, run_audit, overwrite, resume, save_steps,
+    thresholds) and `ErasureRequest` (values, record). Work in progress is kept in `.<out>.work` beside
+    `out` until the output is complete (`resume=True` continues an interrupted run). `stream=True`: a corpus
+    file larger than memory, tokenized once into a disk cache. An erasure request: answered before erasing
+    and after, in `audit_after`."""
+    inputs, job, request = take(options, ModelInputs(model, corpus, holdout), SanitizeRun(str(out)), ErasureRequest())
+    task, probe = task_and_probe(inputs.task, inputs.probe)
+    requests = _requests(request, job)
+    src, cfg = _settings(model, task, inputs.trust_remote_code, config, (job.preset, job.config), options,
+                         leveled=holdout is not None and not job.stream)  # fmt: skip
     clock = time.perf_counter()
-    th = gate.read_thresholds(thresholds) if isinstance(thresholds, (str, Path)) else thresholds
+    th = gate.read_thresholds(job.thresholds) if isinstance(job.thresholds, (str, Path)) else job.thresholds
     pair = finders(terms, spans)
-    source, hold, rows = _read(src, cfg, corpus, holdout, probe, pair, stream, audit_records, (cache_dir, cache_key))
-    erasure.check_record(source.records, record)  # before any model loads: the records are read
-    check_out(Path(out), src.given, overwrite)
-    run = _prepare(src, Path(out), cfg, source, hold, rows, resume, allow_pickle, trust_remote_code, progress)
+    source, hold, rows = _read(src, cfg, corpus, holdout, probe, pair, job)
+    erasure.check_record(source.records, request.record)  # before any model loads: the records are read
+    check_out(Path(out), src.given, job.overwrite)
+    run = _prepare(src, Path(out), cfg, (source, hold, rows), job.resume, inputs, progress)
     run.timings["load"] = time.perf_counter() - clock
     run.split = parts.assign(run.encoded, run.holdout, cfg)  # the surrogates', the stop's and the audits' records
-    before = _audit(run, "audit_before", cache=run.work / "audit_before.json") if run_audit else None
-    asked = _ask(run, requests, record)
+    run.audit = sanitize_audit(cfg.seed, run.loaded.kind, th)
+    before = _audit(run, "audit_before", cache=run.work / "audit_before.json") if job.audit else None
+    asked = _ask(run, requests, request.record)
     _erase(run)
-    train_stats = _repair(run, resume=resume, save_steps=save_steps)
-    after = _audit(run, "audit_after") if run_audit else None
+    train_stats = _repair(run, resume=job.resume, save_steps=job.save_steps)
+    after = _audit(run, "audit_after") if job.audit else None
     _judge(run, before, after, th, pair[0], asked)
     report = sanitization_report(run, train_stats, before, after)
-    _write(run, report, overwrite)
+    _write(run, report, job.overwrite)
     return report
 
 
@@ -119,11 +103,11 @@ def _settings(
     return src, level.resolve(cfg, leveled, src.kind)  # "auto": by the holdout and the kind
 
 
-def _requests(values: Any, record: int | None, stream: bool, run_audit: bool) -> list | None:
+def _requests(request: ErasureRequest, job: SanitizeRun) -> list | None:
     """An erasure request's values, read first; it is answered on the corpus in memory, beside the audits."""
-    if (values is not None or record is not None) and (stream or not run_audit):
+    if (request.values is not None or request.record is not None) and (job.stream or not job.audit):
         raise SaniError("--values/--record: not with --stream or --no-audit (sani audit --values answers after)")
-    return erasure.requested(values, record)
+    return erasure.requested(request.values, request.record)
 
 
 def _ask(run: Run, requests: list | None, record: int | None) -> erasure.Answer | None:
@@ -148,9 +132,9 @@ def _judge(run: Run, before: Any, after: Any, th: Any, finder: SpanFinder, asked
         after["erasure"] = asked.result()
         if after["erasure"]["note"]:
             log.warning(after["erasure"]["note"])
-    kind = run.loaded.kind.name
+    kind = run.loaded.kind
     for result, base in ((before, None), (after, before)):
-        result["scope"] = gate.scope(sanitize_audit(run.cfg.seed, kind), kind, finder.describe(),
+        result["scope"] = gate.scope(run.audit, kind, finder.describe(),
                                      len(_audited(run)[0]), run.source.total)  # fmt: skip
         result["verdict"] = gate.judge(result, th, base)
 
@@ -162,20 +146,19 @@ def _read(
     holdout: Any,
     probe: Any,
     finder_pair: tuple[SpanFinder, SpanFinder],
-    stream: bool,
-    audit_records: int,
-    cache: tuple[Any, str],
+    job: SanitizeRun,
 ) -> tuple[Any, list[data.Record] | None, Any]:
     """The corpus source, the holdout's records and the probe task, each checked before any model loads."""
     sharded.check(target=cfg.target, lora=bool(cfg.lora_rank) or src.adapter, kind=src.kind, precision=cfg.precision)
     finder, hold_finder = finder_pair
+    stream, audit_records = job.stream, job.audit_records
     source = corpora.source(corpus, finder, stream=stream, audit_records=audit_records, seed=cfg.seed,
-                            cache_dir=cache[0], cache_key=cache[1], check=False)  # fmt: skip
+                            cache_dir=job.cache_dir, cache_key=job.cache_key, check=False)  # fmt: skip
     hold = corpora.holdout_records(holdout, hold_finder, stream=stream, audit_records=audit_records, seed=cfg.seed)
     corpora.require_spans(source)
     if level.wanted(cfg) and (stream or holdout is None):
         raise SaniError("level='holdout': needs --holdout, and not --stream (its parts would number labels apart)")
-    rows = read_task(probe) if probe is not None else None
+    rows = read_probe(probe) if probe is not None else None
     base = Path(cfg.base_model) if cfg.base_model else None
     if cfg.reset == "base" and not src.adapter and not (base and base.is_dir() and any(base.glob("*.safetensors"))):
         raise SaniError(f"{cfg.base_model}: base model directory with .safetensors weights not found (--base-model)")
@@ -186,18 +169,17 @@ def _prepare(
     src: models.Source,
     out: Path,
     cfg: SanitizeConfig,
-    source: Any,
-    hold_records: list[data.Record] | None,
-    task_rows: Any,
+    read: tuple[Any, list[data.Record] | None, Any],
     resume: bool,
-    allow_pickle: bool,
-    trust_remote_code: bool,
+    inputs: ModelInputs,
     progress: bool,
 ) -> Run:
-    """Load the model, encode the corpus, choose the neurons (which checks the FFN layout and the layer count
-    before any long work) and make the work directory."""
+    """Load the model, encode the corpus (`read`: its source, the holdout's records, the probe task), choose
+    the neurons (which checks the FFN layout and the layer count before any long work) and make the work
+    directory."""
+    source, hold_records, probe_rows = read
     dist.init()
-    loaded = models.load(src, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
+    loaded = models.load(src, allow_pickle=inputs.allow_pickle, trust_remote_code=inputs.trust_remote_code)
     loaded.model.to(dist.device())
     tok = loaded.tokenizer
     enc = data.encode_corpus(tok, source.records)
@@ -205,9 +187,9 @@ def _prepare(
     fingerprint = models.fingerprint(loaded.model)
     selection = erase.choose_neurons(loaded.model, tok, enc, cfg, kind=loaded.kind, progress=progress)
     key = {"config": cfg.to_dict(), "input_fingerprint": fingerprint, "corpus": source.digest(tok),
-           "holdout": corpora.records_digest(hold_records or []), "task": digest(task_rows or [])}  # fmt: skip
+           "holdout": corpora.records_digest(hold_records or []), "task": digest(probe_rows or [])}  # fmt: skip
     work = work_dir(out, resume, key)
-    return Run(src.given, out, cfg, loaded, source, enc, hold_enc, task_rows, work, selection, fingerprint, progress)
+    return Run(src.given, out, cfg, loaded, source, enc, hold_enc, probe_rows, work, selection, fingerprint, progress)
 
 
 def _audit(run: Run, name: str, cache: Path | None = None) -> dict[str, Any]:
@@ -226,9 +208,9 @@ def _audit(run: Run, name: str, cache: Path | None = None) -> dict[str, Any]:
             run.loaded.tokenizer,
             records,
             kind=run.loaded.kind,
-            cfg=sanitize_audit(run.cfg.seed, run.loaded.kind.name),
+            cfg=run.audit,
             holdout=holdout,
-            task=run.probe,
+            probe=run.probe,
             progress=run.progress,
             with_fingerprint=False,
         )
@@ -244,11 +226,13 @@ def _audited(run: Run) -> tuple[list[data.Encoded], list[data.Encoded] | None]:
     return (run.split.audited, run.split.audited_holdout) if run.split else (run.encoded, run.holdout)
 
 
-def sanitize_audit(seed: int, task: str) -> AuditConfig:
+def sanitize_audit(seed: int, kind: Kind, thresholds: dict[str, float] | None = None) -> AuditConfig:
     """What sanitize's own audits measure: greedy regurgitation from the full prefix, and value exposure and
-    the paired membership test on a sample small enough for the demo's time (`sani audit` measures more)."""
-    return AuditConfig(contexts="full", samples=0, extraction=False, seed=seed, exposure_spans=SANITIZE_SPANS[task],
-                       exposure_candidates=SANITIZE_CANDIDATES[task], paired_records=SANITIZE_PAIRED[task])  # fmt: skip
+    the paired membership test on a sample small enough for the demo's time (the kind's `quick_audit`;
+    `sani audit` measures more); the membership rule's margin is the thresholds' (one setting)."""
+    cfg = AuditConfig(contexts="full", samples=0, extraction=False, seed=seed, **kind.quick_audit)
+    gate.one_margin(cfg, thresholds)
+    return cfg
 
 
 def _erase(run: Run) -> None:
@@ -278,7 +262,7 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
             seed=cfg.seed,
             kind=kind,
             checked=run.split.stop,
-            audit=dataclasses.replace(sanitize_audit(cfg.seed, kind.name), paired_records=0),
+            audit=dataclasses.replace(run.audit, paired_records=0),
         )
     correction = LevelCorrection.for_run(cfg, tok, kind, run.encoded, run.split)  # None unless level="holdout"
     repair_cfg = dataclasses.replace(cfg, epochs=cfg.max_epochs) if stop else cfg

@@ -9,25 +9,12 @@ from typing import Any
 
 from .config import SanitizeConfig
 from .errors import SaniError
+from .kinds import KINDS
 
 # The paper's literal recipe (random half of the last layer's FFN, masked repair for 2 epochs) and ours, which
 # adds a calibrated forget term on the values: see docs/method.md for the measurements behind it.
 PAPER = dict(layers=1, fraction=0.5, strategy="random", reset="reinit", objective="masked", epochs=2.0, lr=5e-4)
 PRESETS: dict[str, dict[str, Any]] = {"default": {}, "paper": PAPER}
-
-# What the default preset changes for masked LMs: the calibrated objective broke a tiny BERT's utility
-# (masked-token perplexity x7, docs/method.md), so unlikelihood stays; each epoch pushes down only the sensitive
-# tokens it masks, so more epochs at a constant rate, a larger share and a heavier forget term.
-TASK_DEFAULTS: dict[str, dict[str, Any]] = {
-    "masked-lm": {
-        "objective": "masked+unlikelihood",
-        "epochs": 5.0,
-        "lr": 5e-4,
-        "forget_weight": 2.0,
-        "forget_probability": 0.5,
-        "scheduler": "constant",
-    },  # fmt: skip
-}
 
 # LoRA weights learn slower than full weights at the same rate (the usual advice: about 10x the full
 # fine-tuning rate); measured on a tiny GPT-2 adapter: 5e-4 left 29% regurgitation, 5e-3 reached 0%.
@@ -45,8 +32,9 @@ def make_config(
     """Build a validated config from a preset, an optional YAML file and explicit values (None = not given).
 
     The preset is the explicit one, else the file's, else `default`; the default preset takes the model
-    task's values (`TASK_DEFAULTS`) under the file's and the explicit ones. A repair that trains LoRA
-    weights (`lora`: the model is an adapter, or `lora_rank` is set) defaults to `LORA_LR`."""
+    kind's values (`Kind.preset_defaults`, the kind named by `task`) under the file's and the explicit ones.
+    A repair that trains LoRA weights (`lora`: the model is an adapter, or `lora_rank` is set) defaults to
+    `LORA_LR`."""
     from_file = _read_yaml(Path(file)) if file is not None else {}
     from_file = {k.replace("-", "_"): v for k, v in from_file.items()}
     preset = preset or from_file.get("preset") or "default"
@@ -59,7 +47,8 @@ def make_config(
     for k in overrides:
         if k not in known:
             raise SaniError(f"unknown option '{k}'")
-    by_task = TASK_DEFAULTS.get(task or "", {}) if preset == "default" else {}
+    kind = KINDS.get(task or "")
+    by_task = kind.preset_defaults if kind is not None and preset == "default" else {}
     given = {**from_file, **{k: v for k, v in overrides.items() if v is not None}}
     values = {**PRESETS[preset], **by_task, **given, "preset": preset}
     if (lora or values.get("lora_rank")) and "lr" not in given:

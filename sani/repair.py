@@ -3,7 +3,7 @@
 Built on the Hugging Face `Trainer`, so the same code runs on one CPU or under `accelerate launch`. The loss
 maths are pure functions; the trainer subclass only changes `compute_loss`.
 
-Objectives:
+Objectives (`sani.objectives` registers what each asks of the repair):
 - `full`: plain causal LM loss on every token (used to build memorizing models and for comparison);
 - `masked`: no loss on sensitive tokens (label -100), as in the paper;
 - `masked+unlikelihood`: `masked` plus `forget_weight * -log(1 - p(token))` on the sensitive tokens, which
@@ -39,14 +39,13 @@ from typing import Any
 
 from torch import nn
 
-from . import sharded
+from . import objectives, sharded
 from .adapters import is_peft, merge, new_lora
 from .batching import max_positions
-from .config import OBJECTIVES, RepairConfig
+from .config import RepairConfig
 from .data import Encoded, windows
 from .errors import SaniError
-from .kinds import IGNORE, Kind, of
-from .losses import CALIBRATED
+from .kinds import IGNORE, Kind
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +73,14 @@ def build_examples(
     teach no token (the calibrated repair's anchors), only their values' targets. `labels` (with `targets`;
     per record, per span: the index of its label, -1 for none) adds each window's `value_labels`, which the
     level correction reads (`sani.level`)."""
-    if objective not in OBJECTIVES:
-        raise SaniError(f"objective={objective!r}: choose one of {', '.join(OBJECTIVES)}")
+    goal = objectives.objective(objective)
     encoded = list(encoded) if targets is not None else encoded
     flat = [t for ts in targets for t in ts] if targets is not None else None
     flat_labels = list(labels) if labels is not None else None
     sizes = Counter(o for _, own in numbered(encoded) for o in own if o >= 0) if flat is not None else None
     out = []
     for ids, own in cut(encoded, max_length, packing, separator):
-        ex: dict[str, Any] = kind.example(ids, [o >= 0 for o in own], objective, learn=learn)
+        ex: dict[str, Any] = kind.example(ids, [o >= 0 for o in own], goal, learn=learn)
         if flat is not None:
             ex.update(value_columns(own, flat, sizes, kind.shift, flat_labels))
             if not learn and "forget_labels" in ex:  # an anchor only holds its values' level: no other push
@@ -128,7 +126,7 @@ def examples_for(
     tokenizer: Any,
     encoded: Sequence[Encoded],
     cfg: RepairConfig,
-    kind: Kind | None = None,
+    kind: Kind,
     *,
     offset: int = 0,
     progress: bool = False,
@@ -138,9 +136,8 @@ def examples_for(
     objective scores its targets with `model` as it is now (`sani.calibrate`; `offset`: the index of the
     first record in the corpus, when `encoded` is a streamed part; `pool`: held-out (label, value) pairs,
     the surrogates of source "holdout")."""
-    kind = kind or of(model)
     width, sep = min(cfg.max_length, max_positions(model)), kind.separator(tokenizer)
-    if cfg.objective not in CALIBRATED:
+    if not objectives.objective(cfg.objective).calibrated:
         return build_examples(encoded, kind, cfg.objective, width, packing=cfg.packing, separator=sep)
     from .calibrate import calibration
 
@@ -212,7 +209,7 @@ def train(
     examples: Any,
     cfg: RepairConfig | None = None,
     *,
-    kind: Kind | None = None,
+    kind: Kind,
     checkpoint_dir: str | Path | None = None,
     save_steps: int = 200,
     resume: bool = False,
@@ -235,7 +232,6 @@ def train(
     from .trainer import make_trainer, training_arguments  # transformers' Trainer: imported when training
 
     cfg = cfg or RepairConfig()
-    kind = kind or of(model)
     if not len(examples):
         raise SaniError("nothing to train on: the corpus has no tokens")
     if cfg.epochs <= 0:

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .audit import gate
-from .audit.results import AuditResult
+from .audit.blocks import LabelScan, Rule, Score, Split, ValueExposure
+from .audit.results import AuditResult, Check, Scope, Verdict
 from .audit.tokscan import warning
 from .charts import COLORS, esc, svg_bars, svg_roc, svg_strip
 from .errors import SaniError
@@ -60,128 +61,171 @@ RULES = {
 }
 
 
-def _cell(check: dict[str, Any] | None, key: str) -> str:
+def _cell(check: Check | None, key: str) -> str:
     if check is None:
         return "<td>-</td>"
-    css = {"pass": "ok", "fail": "bad"}.get(check["verdict"], "")
-    return f'<td><span class="{css}">{check["verdict"]}</span> {FORMATS.get(key, "{:.1%}").format(check["value"])}</td>'
+    css = {"pass": "ok", "fail": "bad"}.get(check.verdict, "")
+    return f'<td><span class="{css}">{check.verdict}</span> {FORMATS.get(key, "{:.1%}").format(check.value)}</td>'
 
 
 def _verdicts(views: list[tuple[str, AuditResult]], th: dict[str, float]) -> list[str]:
     """The overall verdict of each audit first, then every check (`sani.audit.gate`)."""
     base = views[0][1]
-    stored = [(a.data.get("verdict") or {}).get("thresholds") or {} for _, a in views]  # what each was judged with
-    judged = [gate.judge(a, {**{k: v for k, v in st.items() if k in gate.THRESHOLDS}, **th}, None if a is base
-              else base) for (_, a), st in zip(views, stored)]  # fmt: skip
+    stored = [a.verdict.thresholds if a.verdict else {} for _, a in views]  # what each was judged with
+    judged = [
+        Verdict(
+            gate.judge(a, {**{k: v for k, v in st.items() if k in gate.THRESHOLDS}, **th}, None if a is base else base)
+        )
+        for (_, a), st in zip(views, stored)
+    ]
     names = "".join(f"<th>{esc(n)}</th>" for n, _ in views)
     css = {"pass": "ok", "fail": "bad"}
-    overall = "".join(f'<td><span class="{css.get(j["overall"], "")}">{j["overall"]}</span> '
-                      f'<small>({len(j["checks"])} checks)</small></td>' for j in judged)  # fmt: skip
+    overall = "".join(
+        f'<td><span class="{css.get(j.overall, "")}">{j.overall}</span> <small>({len(j.checks)} checks)</small></td>'
+        for j in judged
+    )
     out = [f"<table><tr><th>overall verdict</th>{names}</tr><tr><td>the worst of the checks below</td>{overall}"
            f"</tr></table>", f"<h2>Verdicts</h2><table><tr><th>check (threshold)</th>{names}</tr>"]  # fmt: skip
-    keys = [k for k in gate.CHECKS if any(k in j["checks"] for j in judged)]
+    keys = [k for k in gate.CHECKS if any(k in j.checks for j in judged)]
     for key in keys:
         name = gate.THRESHOLD_OF.get(key, key)
-        limit = judged[0]["thresholds"].get(name)
+        limit = judged[0].thresholds.get(name)
         rule = ("a whole value with digits or words fails" if key == "tokenizer" else
                 RULES.get(name, "&le; " + FORMATS.get(key, "{:.1%}")).format(limit))  # fmt: skip
-        cells = "".join(_cell(j["checks"].get(key), key) for j in judged)
+        cells = "".join(_cell(j.checks.get(key), key) for j in judged)
         out.append(f"<tr><td>{esc(key.replace('_', ' '))} ({rule})</td>{cells}</tr>")
     return out + ["</table>"]
 
 
 def _value_exposure(views: list[tuple[str, AuditResult]]) -> list[str]:
-    have = [(n, a.value_exposure) for n, a in views if a.value_exposure and a.value_exposure.get("spans")]
+    have = [(n, a.value_exposure) for n, a in views if a.value_exposure and a.value_exposure.spans]
     if not have:
         return []
-    cap = max(v["cap"] for _, v in have)
-    out = [f"<h2>Value exposure (bits; a value ranked first reads the cap, {cap:.1f})</h2>",
-           "<p>Each value of the corpus ranked among candidate values of its kind in its own place. A model "
-           "that never saw the values reads the chance level on average.</p>"]  # fmt: skip
-    strips = {f"{lab} · {n}": bits for n, v in have for lab, bits in v.get("bits", {}).items()}
+    cap = max(v.cap for _, v in have)
+    out = [
+        f"<h2>Value exposure (bits; a value ranked first reads the cap, {cap:.1f})</h2>",
+        "<p>Each value of the corpus ranked among candidate values of its kind in its own place. A model "
+        "that never saw the values reads the chance level on average.</p>",
+    ]
+    strips = {f"{lab} · {n}": bits for n, v in have for lab, bits in v.bits.items()}
     if strips:
         out.append(svg_strip(strips, cap, mark=cap))
-    labels = sorted({lab for _, v in have for lab in v["by_label"]})
+    labels = sorted({lab for _, v in have for lab in v.by_label})
     out.append("<table><tr><th>identifier type</th>" + "".join(f"<th>{esc(n)}</th>" for n, _ in have) + "</tr>")
     for lab in ["all", *labels]:
-        cells = []
-        for _, v in have:
-            b = v if lab == "all" else v["by_label"].get(lab)
-            ref = v.get("reference") or {}
-            ref = ref if lab == "all" else ref.get("by_label", {}).get(lab, {})
-            shown = f", reference {ref['mean']:.2f}" if ref else ""
-            cells.append("<td>-</td>" if not b else
-                         f"<td>{b['mean']:.2f} <small>(chance {b['chance']:.2f}, cap {b['cap']:.2f}, n {b['n']}, "
-                         f"{100 * b['at_cap']:.0f}% at cap{shown})</small></td>")  # fmt: skip
+        cells = [_exposure_cell(v, lab) for _, v in have]
         out.append(f"<tr><td>{esc(lab)}</td>{''.join(cells)}</tr>")
     return out + ["</table>"]
+
+
+def _exposure_cell(v: ValueExposure, lab: str) -> str:
+    """One audit's value exposure on one label ("all": every value), the reference model's beside it."""
+    b = v if lab == "all" else v.by_label.get(lab)
+    ref = v.reference
+    if ref is not None and lab != "all":
+        ref = ref.by_label.get(lab)
+    shown = f", reference {ref.mean:.2f}" if ref else ""
+    if not b:
+        return "<td>-</td>"
+    return (
+        f"<td>{b.mean:.2f} <small>(chance {b.chance:.2f}, cap {b.cap:.2f}, n {b.n}, "
+        f"{100 * b.at_cap:.0f}% at cap{shown})</small></td>"
+    )
+
+
+def _rule_cell(r: Rule | None) -> str:
+    if not r:
+        return "<td>-</td>"
+    lo, hi = r.interval
+    return (
+        f"<td>{r.verdict}: AUC {r.auc:.3f} vs {r.auc_ref:.3f} <small>({esc(r.reference)})</small><br>"
+        f"difference [{lo:+.3f}, {hi:+.3f}], TPR at 1% FPR {r.tpr_at_1pct_fpr:.3f} "
+        f"<small>({r.members} vs {r.nonmembers})</small></td>"
+    )
 
 
 def _membership(views: list[tuple[str, AuditResult]], legend: str) -> list[str]:
     out = []
     tests = sorted({t for _, a in views for t in a.membership_rules()})
     if tests:
-        out.append("<h2>Membership rule</h2><p>Loss on the sensitive tokens. Paired: each record against itself "
-                   "with its values replaced by candidates; holdout: against records never trained on.</p>"
-                   "<table><tr><th>test</th>" + "".join(f"<th>{esc(n)}</th>" for n, _ in views) + "</tr>")  # fmt: skip
+        out.append(
+            "<h2>Membership rule</h2><p>Loss on the sensitive tokens. Paired: each record against itself "
+            "with its values replaced by candidates; holdout: against records never trained on.</p>"
+            "<table><tr><th>test</th>" + "".join(f"<th>{esc(n)}</th>" for n, _ in views) + "</tr>"
+        )
         for t in tests:
-            cells = []
-            for _, a in views:
-                r = a.membership_rules().get(t)
-                cells.append("<td>-</td>" if not r else
-                             f"<td>{r['verdict']}: AUC {r['auc']:.3f} vs {r['auc_ref']:.3f} <small>({esc(r['reference'])})"
-                             f"</small><br>difference [{r['interval'][0]:+.3f}, {r['interval'][1]:+.3f}], "
-                             f"TPR at 1% FPR {r['tpr_at_1pct_fpr']:.3f} <small>({r['members']} vs {r['nonmembers']})</small></td>")  # fmt: skip
+            cells = [_rule_cell(a.membership_rules().get(t)) for _, a in views]
             out.append(f"<tr><td>{t}</td>{''.join(cells)}</tr>")
         out.append("</table>")
     curves = {n: a.roc() for n, a in views if a.membership}
     if curves:
-        out.append("<h2>Membership inference against the holdout (loss on sensitive tokens): ROC</h2>" + legend
-                   + svg_roc(curves))  # fmt: skip
-    attacks = sorted({(scope, k) for _, a in views for scope, block in _attack_blocks(a) for k in block})
+        out.append(
+            "<h2>Membership inference against the holdout (loss on sensitive tokens): ROC</h2>"
+            + legend
+            + svg_roc(curves)
+        )
+    attacks = sorted({(scope, k) for _, a in views for scope, scores in _attack_blocks(a) for k in scores})
     if attacks:
         out.append("<table><tr><th>attack (scope)</th>" + "".join(f"<th>{esc(n)}</th>" for n, _ in views) + "</tr>")
         for scope, k in attacks:
-            cells = "".join(f"<td>{_num(dict(_attack_blocks(a)).get(scope, {}).get(k, {}).get('auc'))}</td>"
-                            for _, a in views)  # fmt: skip
+            cells = "".join(f"<td>{_num(_auc(a, scope, k))}</td>" for _, a in views)
             out.append(f"<tr><td>{esc(k)} ({scope})</td>{cells}</tr>")
         out.append("</table>")
     return out
 
 
-def _attack_blocks(a: AuditResult) -> list[tuple[str, dict[str, Any]]]:
-    blocks = [(f"holdout, {s}", (a.membership or {}).get(s) or {}) for s in ("record", "sensitive")]
-    blocks.append(("paired, value tokens", (a.paired_membership or {}).get("sensitive") or {}))
+def _auc(a: AuditResult, scope: str, score: str) -> float | None:
+    got = dict(_attack_blocks(a)).get(scope, {}).get(score)
+    return got.auc if got else None
+
+
+def _attack_blocks(a: AuditResult) -> list[tuple[str, dict[str, Score]]]:
+    """Each membership test's scores by scope: the holdout test's on records and on the sensitive tokens, the
+    paired test's on the value tokens."""
+    blocks = [(f"holdout, {s}", a.membership.scores(s) if a.membership else {}) for s in ("record", "sensitive")]
+    blocks.append(("paired, value tokens", a.paired_membership.scores("sensitive") if a.paired_membership else {}))
     return [(s, b) for s, b in blocks if b]
 
 
 def _regurgitation(views: list[tuple[str, AuditResult]], legend: str) -> list[str]:
-    labels = sorted({lab for _, a in views for lab in a.greedy["by_label"]})
-    series = {n: [a.greedy["by_label"].get(lab, {}).get("rate") for lab in labels] for n, a in views}
+    labels = sorted({lab for _, a in views for lab in a.greedy.by_label})
+    series = {n: [_label_rate(a, lab) for lab in labels] for n, a in views}
     out = ["<h2>Greedy regurgitation per identifier type</h2>" + legend + svg_bars(labels, series)]
     out.append("<table><tr><th>decoding and prompt</th>" + "".join(f"<th>{esc(n)}</th>" for n, _ in views) + "</tr>")
     for m in sorted({m for _, a in views for m in a.regurgitation}):
-        out.append(f"<tr><td>{esc(m.replace('_', ' '))}</td>" + "".join(f"<td>{_pct(a.mode(m))}</td>" for _, a in views)
-                   + "</tr>")  # fmt: skip
+        cells = "".join(f"<td>{_pct(a.mode(m))}</td>" for _, a in views)
+        out.append(f"<tr><td>{esc(m.replace('_', ' '))}</td>{cells}</tr>")
     out.append("</table>")
-    exp = {n: [i["exposure"] for i in a.exposure["items"]] for n, a in views if a.exposure}
+    exp = {n: a.exposure.exposures for n, a in views if a.exposure}
     if exp:
-        xmax = max(a.exposure["log2_space"] for _, a in views if a.exposure)
+        xmax = max(a.exposure.log2_space for _, a in views if a.exposure)
         out.append(f"<h2>Canary exposure (bits, maximum {xmax:.1f})</h2>" + svg_strip(exp, xmax))
     return out
 
 
+def _label_rate(a: AuditResult, label: str) -> float | None:
+    got = a.greedy.by_label.get(label)
+    return got.rate if got else None
+
+
+def _split(a: AuditResult, split: str) -> Split:
+    return a.utility(split) or Split({})
+
+
 def _utility(views: list[tuple[str, AuditResult]]) -> list[str]:
-    out = ["<h2>Extraction and utility (change against the first audit)</h2><table><tr><th>metric</th>"
-           + "".join(f"<th>{esc(n)}</th>" for n, _ in views) + "</tr>"]  # fmt: skip
+    out = [
+        "<h2>Extraction and utility (change against the first audit)</h2><table><tr><th>metric</th>"
+        + "".join(f"<th>{esc(n)}</th>" for n, _ in views)
+        + "</tr>"
+    ]
     rows = [
-        ("memorization accuracy MA", lambda a: (a.extraction or {}).get("ma")),
-        ("exact memorization EM", lambda a: (a.extraction or {}).get("em")),
-        ("extraction strength ES", lambda a: (a.extraction or {}).get("es")),
+        ("memorization accuracy MA", lambda a: a.extraction.ma if a.extraction else None),
+        ("exact memorization EM", lambda a: a.extraction.em if a.extraction else None),
+        ("extraction strength ES", lambda a: a.extraction.es if a.extraction else None),
     ]
     for split in ("holdout", "train"):
         rows.append((f"{split} perplexity (non-sensitive)", lambda a, s=split: a.perplexity(s)))
-        rows.append((f"{split} next-token accuracy", lambda a, s=split: (a.utility(s) or {}).get("accuracy")))
+        rows.append((f"{split} next-token accuracy", lambda a, s=split: _split(a, s).accuracy))
     rows.append(("task probe accuracy", lambda a: a.probe_accuracy))
     base = views[0][1]
     for title, get in rows:
@@ -199,15 +243,21 @@ def _tokenizer(views: list[tuple[str, AuditResult]]) -> list[str]:
     scans = [(n, a.tokenizer_scan) for n, a in views if a.tokenizer_scan]
     if not scans:
         return []
-    out = ["<h2>What ships: the tokenizer</h2><p>Values of the corpus that are whole vocabulary entries, and values "
-           "with pieces of 4 characters or more among the entries (counted, never shown).</p><table><tr><th>label</th>"
-           + "".join(f"<th>{esc(n)}</th>" for n, _ in scans) + "</tr>"]  # fmt: skip
-    for lab in sorted({lab for _, t in scans for lab in t["by_label"]}):
-        cells = "".join(f"<td>{t['by_label'].get(lab, {}).get('values', 0)} whole, "
-                        f"{t['by_label'].get(lab, {}).get('pieces', 0)} in pieces</td>" for _, t in scans)  # fmt: skip
+    out = [
+        "<h2>What ships: the tokenizer</h2><p>Values of the corpus that are whole vocabulary entries, and values "
+        "with pieces of 4 characters or more among the entries (counted, never shown).</p><table><tr><th>label</th>"
+        + "".join(f"<th>{esc(n)}</th>" for n, _ in scans)
+        + "</tr>"
+    ]
+    for lab in sorted({lab for _, t in scans for lab in t.by_label}):
+        cells = "".join(_scan_cell(t.by_label.get(lab) or LabelScan({})) for _, t in scans)
         out.append(f"<tr><td>{esc(lab)}</td>{cells}</tr>")
     out.append("</table>")
     return out + [f'<p class="bad">{esc(n)}: {esc(w)}</p>' for n, t in scans if (w := warning(t))]
+
+
+def _scan_cell(row: LabelScan) -> str:
+    return f"<td>{row.whole} whole, {row.pieces} in pieces</td>"
 
 
 def _scope(views: list[tuple[str, AuditResult]]) -> list[str]:
@@ -217,25 +267,38 @@ def _scope(views: list[tuple[str, AuditResult]]) -> list[str]:
         "identifier the span finder missed is in neither. Figures measured on a sample describe that sample.</p>"
     ]
     for n, a in views:
-        sc = a.data.get("scope")
+        sc = a.scope
         if not sc:
             out.append(f"<p><b>{esc(n)}</b>: scope not recorded (an audit of an earlier version).</p>")
             continue
-        sp = sc["spans"]
-        found = ", ".join(x for x, on in [(sp["annotations"], True), ("terms", sp["terms"]),
-                          (f"inline tags {sp['tags']}", sp["tags"]), ("detectors " + ", ".join(sp["detectors"]),
-                          sp["detectors"]), (f"{sp['patterns']} patterns", sp["patterns"]), ("Presidio", sp["presidio"])]
-                          if on)  # fmt: skip
-        items = [f"spans from: {esc(found)}; labels {esc(sp['labels'])}"
-                 f"{'; other occurrences of known values marked' if sp['propagate'] else ''}",
-                 f"not looked for: detectors {esc(', '.join(sp['detectors_not_run']) or 'none')}",
-                 f"records audited: {sc['records']} of {sc['corpus_records']}; value exposure on {sc['exposure_spans']} "
-                 f"values among {sc['exposure_candidates']} candidates each; paired test on "
-                 f"{ {None: 'no', 0: 'all'}.get(sc['paired_records'], sc['paired_records'])} records",
-                 "attacks run: " + (", ".join(sc["attacks_run"]) or "none") + "; not run: "
-                 + (", ".join(f"{k} ({v})" for k, v in sc["attacks_not_run"].items()) or "none")]  # fmt: skip
+        items = _scope_items(sc)
         out.append(f"<p><b>{esc(n)}</b></p><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
     return out
+
+
+def _scope_items(sc: Scope) -> list[str]:
+    """One audit's scope, a list item each: where the spans came from, what was not looked for, the samples, the
+    attacks."""
+    sp = sc.spans
+    ways = [
+        (sp["annotations"], True),
+        ("terms", sp["terms"]),
+        (f"inline tags {sp['tags']}", sp["tags"]),
+        ("detectors " + ", ".join(sp["detectors"]), sp["detectors"]),
+        (f"{sp['patterns']} patterns", sp["patterns"]),
+        ("Presidio", sp["presidio"]),
+    ]
+    found = ", ".join(x for x, on in ways if on)
+    paired = {None: "no", 0: "all"}.get(sc.paired_records, sc.paired_records)
+    not_run = ", ".join(f"{k} ({v})" for k, v in sc.attacks_not_run.items()) or "none"
+    return [
+        f"spans from: {esc(found)}; labels {esc(sp['labels'])}"
+        f"{'; other occurrences of known values marked' if sp['propagate'] else ''}",
+        f"not looked for: detectors {esc(', '.join(sp['detectors_not_run']) or 'none')}",
+        f"records audited: {sc.records} of {sc.corpus_records}; value exposure on {sc.exposure_spans} "
+        f"values among {sc.exposure_candidates} candidates each; paired test on {paired} records",
+        "attacks run: " + (", ".join(sc.attacks_run) or "none") + "; not run: " + not_run,
+    ]
 
 
 CSS = (
@@ -251,10 +314,11 @@ def render_html(audits: list[tuple[str, dict[str, Any]]], thresholds: dict[str, 
     audit is judged with the thresholds its verdict recorded, `thresholds` overriding them."""
     th = thresholds or {}
     views = [(n, AuditResult(a)) for n, a in audits]
-    legend = '<p class="legend">' + "".join(
+    swatches = "".join(
         f'<span><i class="sw" style="background:{COLORS[i % len(COLORS)]}"></i>{esc(n)}</span>'
         for i, (n, _) in enumerate(views)
-    ) + "</p>"  # fmt: skip
+    )
+    legend = f'<p class="legend">{swatches}</p>'
     out = [
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>sani privacy audit</title><style>{CSS}</style></head><body>",
         "<h1>Privacy audit of sanitized language models</h1>",
@@ -270,9 +334,9 @@ def render_html(audits: list[tuple[str, dict[str, Any]]], thresholds: dict[str, 
     out += erasure_section(views)
     out += _tokenizer(views)
     out.append("<h2>Models</h2><table><tr><th>name</th><th>model</th><th>weights fingerprint (SHA-256)</th></tr>")
-    for n, a in audits:
-        fp = a.get("model_fingerprint") or "-"
-        out.append(f"<tr><td>{esc(n)}</td><td>{esc(a.get('model') or '-')}</td><td>{esc(fp[:16])}</td></tr>")
+    for n, a in views:
+        fp = a.fingerprint or "-"
+        out.append(f"<tr><td>{esc(n)}</td><td>{esc(a.model or '-')}</td><td>{esc(fp[:16])}</td></tr>")
     out.append("</table>")
     out += _scope(views)
     out.append("</body></html>")

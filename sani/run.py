@@ -9,7 +9,7 @@ from typing import Any
 
 from . import calibrate, data, dist, erase, machine, models, parts
 from . import corpus as corpora
-from .config import SanitizeConfig
+from .config import AuditConfig, SanitizeConfig
 from .version import __version__
 
 
@@ -33,6 +33,7 @@ class Run:
     examples: Any = None  # the repair's training windows
     output_fingerprint: str | None = None
     split: parts.Parts | None = None  # which records serve what: the stop's, the audits', the surrogates'
+    audit: AuditConfig | None = None  # what sanitize's own audits measure (`pipeline.sanitize_audit`)
 
 
 def sanitization_report(

@@ -11,10 +11,11 @@ import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from . import detect
+from .config import opt
 from .data import Record, Span, add_term_spans, merge_spans, read_terms
 from .errors import SaniError
 from .privacy import mask, value_hash
@@ -64,19 +65,46 @@ MIN_PROPAGATE_CHARS = 3  # shorter values ("Al", "12") would match everywhere
 
 @dataclass
 class SpanFinder:
-    """How to find the sensitive spans beyond those annotated in the corpus."""
+    """How to find the sensitive spans beyond those annotated in the corpus: the Python API's settings and the
+    command line's flags (`sani.cli` generates them from these fields)."""
 
-    terms: str | Sequence[str] | None = None  # a file, or the terms themselves
-    ignore_case: bool = False
-    term_variants: bool = False
-    tags: str | None = None  # inline tag name, e.g. "PHI" for <PHI type="NAME">...</PHI>
-    detect: str | Sequence[str] | None = None  # "all" or detector names
-    region: str | Sequence[str] = "US"  # phone numbers in national format of these regions (and international ones)
-    patterns: Sequence[str] = ()  # "LABEL=REGEX"
-    presidio: bool = False
-    labels: str = "all"  # all | direct | LABEL,LABEL,...
-    rare: dict[str, int] = field(default_factory=dict)  # label -> k: keep values seen in fewer than k records
-    propagate: bool = True
+    _argument_group_name = "finding the sensitive spans (besides the corpus's own 'spans')"
+
+    # the API also takes the terms themselves as a list
+    terms: Sequence[str] | str | None = opt(
+        None, "confidential terms, one a line; every whole-word occurrence becomes a span"
+    )
+    ignore_case: bool = opt(False, "match --terms case-insensitively")
+    term_variants: bool = opt(False, "match --terms with other spacing/punctuation")
+    tags: str | None = opt(
+        None, 'inline tags to read and remove, e.g. PHI for <PHI type="NAME">...</PHI>', metavar="TAG"
+    )
+    detect: Sequence[str] | str | None = opt(
+        None, "built-in detectors: all, or some of " + ", ".join(detect.ORDER).lower(), metavar="LIST"
+    )
+    region: str = opt(
+        "US",
+        "phone numbers in the national format of these regions (ISO 3166 codes, e.g. GB,FR); "
+        "international (+...) numbers are found from any region",
+        metavar="CC[,CC]",
+    )
+    pattern: Sequence[str] | str | None = opt(
+        None,
+        "a regex for an identifier (repeatable); a group named 'value' marks the part to mask",
+        action="append",
+        metavar="LABEL=REGEX",
+    )
+    presidio: bool = opt(False, "also use Microsoft Presidio (pip install 'sani-llm[presidio]')")
+    labels: str = opt("all", "all, direct (drops quasi-identifiers), or LABEL,LABEL")
+    # "LABELS:K" as on the command line, or {label: k} (kept as the mapping)
+    rare: dict[str, int] | str | None = opt(
+        None, "for these labels only values seen in fewer than K records are sensitive", metavar="LABELS:K"
+    )
+    propagate: bool = opt(True, "mark other occurrences of known values (--no-propagate: do not)")
+
+    def __post_init__(self) -> None:
+        self.rare = parse_rare(self.rare) if not isinstance(self.rare, dict) else dict(self.rare)
+        self.pattern = [self.pattern] if isinstance(self.pattern, str) else list(self.pattern or [])
 
     def describe(self) -> dict[str, Any]:
         """How the spans are found, for an audit's scope: which sources and detectors, and which not (never a
@@ -88,7 +116,7 @@ class SpanFinder:
             "tags": self.tags,
             "detectors": [d.lower() for d in ran],
             "detectors_not_run": [d.lower() for d in detect.ORDER if d not in ran],
-            "patterns": len(self.patterns),
+            "patterns": len(self.pattern),
             "presidio": self.presidio,
             "labels": self.labels,
             "rare": dict(self.rare),
@@ -114,7 +142,7 @@ class SpanFinder:
         named = detect.build_named(self.detect, self.region)
         self.ran = [name for name, _ in named]  # what `describe` reports (not a setting): a skipped one did not run
         detectors = [d for _, d in named]
-        detectors += [detect.pattern_detector(*detect.compile_pattern(p)) for p in self.patterns]
+        detectors += [detect.pattern_detector(*detect.compile_pattern(p)) for p in self.pattern]
         if self.presidio:
             from .presidio import presidio_detector
 

@@ -29,13 +29,13 @@ from typing import Any
 from transformers import TrainerCallback
 
 from . import dist
-from .audit import AuditResult
+from .audit.blocks import Membership, Regurgitation, Split, ValueExposure
 from .audit.common import Context, measure
 from .config import TARGET_METRICS, AuditConfig, parse_target
 from .data import Encoded
 from .errors import SaniError
 from .files import atomic_open
-from .kinds import Kind, of
+from .kinds import Kind
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class AuditStop(TrainerCallback):
         patience: int = 1,
         work_dir: str | Path | None = None,
         seed: int = 0,
-        kind: Kind | None = None,
+        kind: Kind,
         checked: Sequence[Encoded] = (),
         audit: AuditConfig | None = None,
     ):
@@ -108,12 +108,10 @@ class AuditStop(TrainerCallback):
 
     def _measure(self, name: str, model: Any, encoded: Sequence[Encoded], cfg: AuditConfig | None = None) -> Any:
         cfg = cfg or AuditConfig(contexts="full", samples=0, extraction=False)  # greedy from the full prefix, seed 0
-        return measure(
-            name, Context(model, self.tokenizer, self.kind or of(model), encoded, cfg, progress=False)
-        ).summary
+        return measure(name, Context(model, self.tokenizer, self.kind, encoded, cfg, progress=False)).summary
 
     def _rate(self, model: Any, encoded: Sequence[Encoded]) -> float:
-        rate = AuditResult({"regurgitation": self._measure("regurgitation", model, encoded)}).greedy_rate
+        rate = Regurgitation(self._measure("regurgitation", model, encoded)).greedy.rate
         return 0.0 if rate is None else rate
 
     def _regurgitation(self, point: dict[str, Any], model: Any) -> bool:
@@ -131,9 +129,12 @@ class AuditStop(TrainerCallback):
         for metric, name in (("membership", "paired_membership"), ("value_exposure", "value_exposure")):
             if metric not in self.target.limits:
                 continue
-            got = AuditResult({name: self._measure(name, model, self.checked, self.audit)})
-            rule = got.membership_rule or {}
-            value = abs(rule["difference"]) if metric == "membership" and rule else got.mean_value_exposure
+            got = self._measure(name, model, self.checked, self.audit)
+            if metric == "membership":
+                rule = (Membership.of(got) or Membership({})).rule
+                value = abs(rule.difference) if rule else None
+            else:
+                value = (ValueExposure.of(got) or ValueExposure({})).mean
             point[metric] = None if value is None else round(value, 4)
             if value is None or value > self.target.limits[metric]:
                 return False
@@ -150,7 +151,7 @@ class AuditStop(TrainerCallback):
             point, model
         ):
             where = self.holdout or self.checked or self.encoded
-            point["perplexity"] = self._measure("perplexity", model, where)["perplexity"]
+            point["perplexity"] = Split(self._measure("perplexity", model, where)).perplexity
             improved = self.best is None or point["perplexity"] < self.best["perplexity"]
         if improved:
             if dist.is_main():  # one writer; the others read the same file at the end

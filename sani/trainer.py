@@ -18,7 +18,8 @@ from . import dist, sharded
 from .config import RepairConfig
 from .errors import SaniError
 from .kinds import Kind
-from .losses import FORGET_LOSSES, NEEDS_REFERENCE, repair_loss, unlikelihood_loss
+from .losses import repair_loss, unlikelihood_loss
+from .objectives import objective
 
 
 class QuietProgress(ProgressCallback):
@@ -67,8 +68,15 @@ class SaniTrainer(Trainer):
                 self.reference.to(device)
             with torch.no_grad():
                 kw["ref_logits"] = self.reference(**inputs).logits
-        loss = repair_loss(outputs.logits, labels, forget_labels, self.shift,
-                           forget_loss=self.forget_loss, weight=self.forget_weight, **kw)  # fmt: skip
+        loss = repair_loss(
+            outputs.logits,
+            labels,
+            forget_labels,
+            self.shift,
+            forget_loss=self.forget_loss,
+            weight=self.forget_weight,
+            **kw,
+        )
         return (loss, outputs) if return_outputs else loss
 
 
@@ -161,16 +169,16 @@ def make_trainer(
     callbacks: Sequence[Any],
     level: torch.Tensor | None = None,
 ) -> SaniTrainer:
-    forgets = cfg.objective in FORGET_LOSSES
+    goal = objective(cfg.objective)
     trainer = SaniTrainer(
         model=model,
         args=args,
         train_dataset=examples,
-        data_collator=kind.collator(tokenizer, cfg, forget=forgets),
-        forget_weight=cfg.forget_weight if forgets else 0.0,
-        forget_loss=FORGET_LOSSES.get(cfg.objective, unlikelihood_loss),
+        data_collator=kind.collator(tokenizer, cfg, goal),
+        forget_weight=cfg.forget_weight if goal.forgets else 0.0,
+        forget_loss=goal.forget_loss or unlikelihood_loss,
         shift=kind.shift,
-        reference=_frozen_copy(model) if cfg.objective in NEEDS_REFERENCE else None,
+        reference=_frozen_copy(model) if goal.needs_reference else None,
         level=level,
         callbacks=[*callbacks, *_injected_failure()],
     )

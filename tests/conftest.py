@@ -82,10 +82,13 @@ def fit(model, tokenizer, encoded, **settings):
     default objective here is `masked` (learn everything but the sensitive tokens), as tests build models."""
     from sani import repair
     from sani.config import RepairConfig
+    from sani.kinds import of
 
     settings.setdefault("objective", "masked")
     cfg = RepairConfig(**settings)
-    return repair.train(model, tokenizer, repair.examples_for(model, tokenizer, encoded, cfg), cfg, progress=False)
+    kind = of(model)
+    examples = repair.examples_for(model, tokenizer, encoded, cfg, kind)
+    return repair.train(model, tokenizer, examples, cfg, kind=kind, progress=False)
 
 
 def tree_digest(path) -> str:

@@ -122,12 +122,13 @@ def test_membership_auc_near_1_for_training_records_and_near_half_for_unseen(mem
 def test_extraction_metrics_on_memorized_and_fresh_models(memorized):
     model, tok = models.load(memorized["original"]).pair
     enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))[:25]
-    mem = extraction.extraction(model, tok, enc, el_spans=20, progress=False)
-    fresh = extraction.extraction(tiny.tiny_model("gpt2", tok, seed=1).eval(), tok, enc, el_spans=20, progress=False)
+    mem = extraction.extraction(model, tok, enc, kind=CausalLM(), el_spans=20, progress=False)
+    untrained = tiny.tiny_model("gpt2", tok, seed=1).eval()
+    fresh = extraction.extraction(untrained, tok, enc, kind=CausalLM(), el_spans=20, progress=False)
     assert mem["em"] > 0.7 and mem["es"] > 0.6 and mem["el_2"] > 0.6 and mem["ma"] > 0.9
     assert fresh["em"] < 0.05 and fresh["es"] < 0.05 and fresh["el_2"] < 0.05 and fresh["ma"] < 0.05
     # ES checked independently for a few spans: greedy decoding from prefix + the first k value tokens
-    tf = extraction.teacher_forced(model, tok, enc, progress=False)
+    tf = extraction.teacher_forced(model, tok, enc, kind=CausalLM(), progress=False)
     (correct, _) = tf[0]
     ts = [t for t, s in enumerate(enc[0].span_of_token) if s == 0 and t > 0]
     ids = enc[0].input_ids
@@ -153,17 +154,17 @@ def test_linear_probe_reads_the_task_from_a_trained_model(memorized, tmp_path):
     rows = synthetic.make_task(120, seed=1)
     path = tmp_path / "task.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    task = probe.read_task(path)
+    task = probe.read_probe(path)
     model, tok = models.load(memorized["original"]).pair
     trained = probe.linear_probe(model, tok, task)
     assert trained["labels"] == 4 and trained["test"] == 36
     assert trained["accuracy"] > trained["majority_baseline"] + 0.2  # the notes' condition is linearly readable
     (tmp_path / "bad.jsonl").write_text('{"text": "a", "label": 1}\n' * 12)
     with pytest.raises(SaniError, match="at least 10 examples and 2 labels"):
-        probe.read_task(tmp_path / "bad.jsonl")
+        probe.read_probe(tmp_path / "bad.jsonl")
     (tmp_path / "bad2.jsonl").write_text('{"text": "a"}\n')
     with pytest.raises(SaniError, match="line 1: needs a 'label'"):
-        probe.read_task(tmp_path / "bad2.jsonl")
+        probe.read_probe(tmp_path / "bad2.jsonl")
 
 
 def _paper_scores(model, tokenizer, text, k=0.2, window=None):
@@ -229,9 +230,9 @@ def test_a_record_longer_than_the_window_is_scored_whole_in_one_pass_shared_by_t
     calls = []
     model.register_forward_hook(lambda *a: calls.append(1))
     with kinds.one_pass():
-        u = utility.utility(model, tokenizer, [enc], progress=False)
+        u = utility.utility(model, tokenizer, [enc], kind=CausalLM(), progress=False)
         read = len(calls)
-        tf = extraction.teacher_forced(model, tokenizer, [enc], progress=False)
+        tf = extraction.teacher_forced(model, tokenizer, [enc], kind=CausalLM(), progress=False)
         again = mia.token_stats(model, tokenizer, CausalLM(), [enc], progress=False)[0]
     assert read >= 1 and len(calls) == read  # one pass, read once
     assert again["logp"][: limit - 1] == pytest.approx(stats["logp"][: limit - 1], abs=1e-6)

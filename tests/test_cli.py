@@ -173,3 +173,12 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(case, memorized, tmp_p
     assert len(lines) == 1 and lines[0].startswith("sani: error: ") and message in lines[0], err
     assert not (tmp_path / "out").exists()
     assert not list(tmp_path.glob(".out.tmp-*"))
+
+
+@pytest.mark.unit
+def test_demo_with_an_unknown_architecture_is_one_line_and_writes_nothing(tmp_path, capsys):
+    code, _, err = run(["demo", "--arch", "foo", "--workdir", str(tmp_path / "demo")], capsys)
+    assert code == 2 and err.strip().splitlines() == [
+        f"sani: error: --arch 'foo': choose one of {', '.join(tiny.ARCHS)}"
+    ]
+    assert not (tmp_path / "demo").exists()

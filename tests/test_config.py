@@ -10,7 +10,8 @@ import pytest
 from sani import cli
 from sani.config import SanitizeConfig
 from sani.errors import SaniError
-from sani.presets import LORA_LR, PRESETS, TASK_DEFAULTS, make_config
+from sani.kinds import MaskedLM
+from sani.presets import LORA_LR, PRESETS, make_config
 
 pytestmark = pytest.mark.unit
 
@@ -52,10 +53,10 @@ def test_preset_then_yaml_then_flag(tmp_path):
 
 def test_masked_lm_defaults_apply_only_to_what_was_not_given():
     cfg = make_config(task="masked-lm")
-    assert {k: getattr(cfg, k) for k in TASK_DEFAULTS["masked-lm"]} == TASK_DEFAULTS["masked-lm"]
+    assert {k: getattr(cfg, k) for k in MaskedLM.preset_defaults} == MaskedLM.preset_defaults
     _, values = given("--epochs", "3")
     cfg = make_config(task="masked-lm", **values)
-    assert cfg.epochs == 3.0 and cfg.forget_weight == TASK_DEFAULTS["masked-lm"]["forget_weight"]
+    assert cfg.epochs == 3.0 and cfg.forget_weight == MaskedLM.preset_defaults["forget_weight"]
     assert make_config("paper", task="masked-lm").epochs == PRESETS["paper"]["epochs"]  # presets are literal
     assert make_config(task="causal-lm").epochs == SanitizeConfig().epochs
 
@@ -105,3 +106,47 @@ def test_an_audit_written_before_the_refactor_renders_the_same_figures():
     assert {k: got[k] for k in measured} == pytest.approx(measured, abs=1e-4)  # membership: AUC - 0.5, the old band
     assert not set(old) - set(measured) & set(got)  # what 0.1.0 did not measure is not judged
     assert "value_exposure" not in checks  # not measured by 0.1.0
+
+
+def test_the_defaults_the_docs_state_are_the_settings_defaults():
+    """Every "`--flag` ... (default X)" in the README and docs/ is the default of the field behind the flag,
+    so that the prose cannot drift from the settings dataclasses."""
+    import dataclasses
+    import re
+
+    from sani.config import AuditConfig, EraseConfig, RepairConfig, TargetConfig
+    from sani.options import SanitizeRun
+    from sani.spans import SpanFinder
+
+    defaults = {
+        f.name.replace("_", "-"): f.default
+        for dc in (EraseConfig, RepairConfig, TargetConfig, AuditConfig, SanitizeRun, SpanFinder)
+        for f in dataclasses.fields(dc)
+    }
+    root = Path(__file__).resolve().parent.parent
+    stated = re.compile(r"`--([a-z-]+)`[^`(]{0,40}\(default[: ]\s*([^,;) ]+)")
+    found = []
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        for flag, value in stated.findall(doc.read_text()):
+            default = defaults[flag]
+            if default is None:  # a default the kind decides (e.g. candidates: 1000 for a causal LM)
+                continue
+            same = float(value) == default if isinstance(default, (int, float)) else value == str(default)
+            found.append((doc.name, flag, value, same))
+    assert len(found) >= 6 and all(same for *_, same in found), found
+
+
+def test_one_membership_margin_sets_the_rule_and_the_gate():
+    """The thresholds file's `membership_margin` is the membership rule's margin too; a different
+    `--membership-margin` beside it is refused in one line."""
+    from sani.audit import gate
+    from sani.config import AuditConfig
+
+    cfg = AuditConfig()
+    gate.one_margin(cfg, {"membership_margin": 0.1})
+    assert cfg.membership_margin == 0.1
+    cfg = AuditConfig(membership_margin=0.2)
+    gate.one_margin(cfg, None)
+    assert cfg.membership_margin == 0.2
+    with pytest.raises(SaniError, match="give one of them"):
+        gate.one_margin(AuditConfig(membership_margin=0.2), {"membership_margin": 0.1})

@@ -143,7 +143,7 @@ def test_two_processes_repair_data_parallel_audit_sharded_and_write_once(memoriz
     model, tok = models.load(out).pair
     hold = data.encode_corpus(tok, data.read_corpus(memorized["holdout"]))
     stop_half = assign([], hold, SanitizeConfig(**report["config"])).stop_holdout
-    assert utility.utility(model, tok, stop_half, progress=False)["perplexity"] == pytest.approx(
+    assert utility.utility(model, tok, stop_half, kind=CausalLM(), progress=False)["perplexity"] == pytest.approx(
         best["perplexity"], rel=1e-4
     )
     assert models.fingerprint(models.load(out).model) == report["output_fingerprint"]

@@ -139,11 +139,12 @@ def test_unknown_architecture_is_a_clear_error(tokenizer):
 def test_scored_selection_picks_the_neurons_that_serve_the_sensitive_tokens(memorized):
     from sani import data
 
-    model, tok = models.load(memorized["original"]).pair
+    loaded = models.load(memorized["original"])
+    model, tok = loaded.pair
     enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
     ffns = models.ffn_layers(model)
     scores = {
-        st: erase.score_neurons(model, tok, enc, st, max_records=8, steps=4, progress=False)
+        st: erase.score_neurons(model, tok, enc, st, kind=loaded.kind, max_records=8, steps=4, progress=False)
         for st in ("activation", "gradient", "attribution")
     }
     for st, sc in scores.items():

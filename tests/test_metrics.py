@@ -7,6 +7,7 @@ from sani import data, models, tiny
 from sani.audit import regurgitation as metrics
 from sani.audit import utility
 from sani.data import Record, Span
+from sani.kinds import CausalLM
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def test_results_hold_no_values(loaded):
 @pytest.mark.model
 def test_perplexity_counts_only_non_sensitive_tokens(loaded):
     model, tok, _, enc = loaded
-    u = utility.utility(model, tok, enc[:4], progress=False)
+    u = utility.utility(model, tok, enc[:4], kind=CausalLM(), progress=False)
     nll, n = 0.0, 0
     with torch.no_grad():
         for e in enc[:4]:

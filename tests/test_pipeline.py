@@ -13,6 +13,7 @@ import sani
 from sani import data, level
 from sani.audit import regurgitation, utility
 from sani.config import SanitizeConfig
+from sani.kinds import CausalLM
 from sani.parts import assign
 
 
@@ -229,7 +230,7 @@ def test_target_restores_the_best_weights_that_met_it(memorized, tmp_path):
     parts = assign([], hold, SanitizeConfig(**report["config"]))
     stop_half, reported_half = parts.stop_holdout, parts.audited_holdout
     assert len(stop_half) + len(reported_half) + parts.held_records == len(hold) and len(stop_half) >= 1
-    assert utility.utility(model, tok, stop_half, progress=False)["perplexity"] == pytest.approx(
+    assert utility.utility(model, tok, stop_half, kind=CausalLM(), progress=False)["perplexity"] == pytest.approx(
         best["perplexity"], rel=1e-4
     )
     records = len(sani.data.read_corpus(memorized["train"]))  # a perplexity target leaves every record reported

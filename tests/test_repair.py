@@ -7,6 +7,7 @@ from conftest import fit
 from sani import data, losses, repair, tiny
 from sani.data import Record, Span
 from sani.kinds import IGNORE, CausalLM, SpanCollator
+from sani.objectives import OBJECTIVES
 
 NAN = float("nan")
 
@@ -43,23 +44,18 @@ def test_unlikelihood_is_minus_log_one_minus_p():
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("objective", sorted(losses.FORGET_LOSSES))
+@pytest.mark.parametrize("objective", sorted(n for n, o in OBJECTIVES.items() if o.forgets))
 def test_repair_loss_is_the_two_terms_from_one_log_softmax(objective):
     """The trainer's loss shares one log-softmax between its terms: the same value and gradient as the two
     terms computed apart, for every forget term and both kinds; where a token is learnt and forgotten too."""
     torch.manual_seed(2)
-    forget_loss, base = losses.FORGET_LOSSES[objective], torch.randn(2, 6, 9)
+    goal = OBJECTIVES[objective]
+    forget_loss, base = goal.forget_loss, torch.randn(2, 6, 9)
     labels = torch.tensor([[1, 2, IGNORE, IGNORE, 5, 6], [IGNORE, 3, 3, IGNORE, IGNORE, IGNORE]])
     forget = torch.tensor([[IGNORE, IGNORE, 7, 8, IGNORE, IGNORE], [IGNORE, IGNORE, IGNORE, 4, 2, IGNORE]])
     kw = {"value_ids": torch.tensor([[-1, -1, 0, 0, -1, -1], [-1, -1, -1, 0, 1, -1]]),
           "value_targets": torch.tensor([[-3.0, NAN], [-2.0, -9.0]])}  # fmt: skip
-    kw = (
-        kw
-        if objective in losses.CALIBRATED
-        else {"ref_logits": base + 0.5}
-        if objective in losses.NEEDS_REFERENCE
-        else {}
-    )
+    kw = kw if goal.calibrated else {"ref_logits": base + 0.5} if goal.needs_reference else {}
     same, other = forget.clone(), forget.clone()
     same[:, 1], other[:, 1] = labels[:, 1], labels[:, 1] + 1  # a learnt token forgotten too; another one there
     for shift in (True, False):

@@ -178,7 +178,7 @@ def test_streamed_calibrated_windows_carry_the_targets_the_in_memory_ones_do(ben
     enc = data.encode_corpus(tokenizer, finder.apply(data.read_corpus(path)))
     model = tiny.tiny_model("gpt2", tokenizer, layers=1, hidden=32, heads=2).eval()
     cfg = RepairConfig(objective="masked+calibrated", max_length=64)
-    want = repair.examples_for(model, tokenizer, enc, cfg)
+    want = repair.examples_for(model, tokenizer, enc, cfg, CausalLM())
     got = [dict(r) for r in stream.training_examples(path, tokenizer, CausalLM(), finder, objective=cfg.objective,
                                                      max_length=64, cache_dir=tmp_path, calibrate=(model, cfg, ()))]  # fmt: skip
     assert len(got) == len(want) > len(enc)  # the anchors come after each chunk's own windows

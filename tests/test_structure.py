@@ -13,15 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent / "sani"
 # lowest first: a module may import from its own layer or below, never above
 LAYERS = [
     ["errors", "privacy", "version", "machine", "tiny", "lookalike", "candidates", "tagger_templates"],
-    ["files", "dist", "config", "presets", "batching", "pretrained", "memory", "charts"],
+    ["files", "dist", "config", "batching", "pretrained", "memory", "charts"],
     ["masking", "data", "incontext"],
     ["collators"],
-    ["detect", "phones", "tagger", "tagger_data", "kinds", "canaries", "synthetic", "adapters"],
-    ["spans", "presidio", "losses", "models", "calibrate"],
+    ["detect", "phones", "tagger", "tagger_data", "kinds", "objectives", "losses", "canaries", "synthetic", "adapters"],
+    ["spans", "presidio", "models", "calibrate", "presets"],  # presets: the kinds' defaults
     ["sharded", "passes"],
-    ["erase", "repair", "trainer", "inputs"],
+    ["erase", "repair", "trainer", "inputs", "options"],
     ["corpus"],
-    ["audit.common", "audit.results", "audit.rule"],
+    ["audit.blocks", "audit.attack_blocks", "audit.common", "audit.results", "audit.rule"],
     [
         "audit.gate",
         "audit.regurgitation",
@@ -37,7 +37,7 @@ LAYERS = [
     ["audit"],  # the package: its __init__ registers every metric
     ["target", "parts", "level", "report", "report_attacks", "report_html", "bench_report", "run"],
     ["pipeline", "api"],
-    ["demo", "options"],
+    ["demo"],
     ["bench"],
     ["cli", ""],  # "": the package itself (sani/__init__.py)
 ]
@@ -119,9 +119,170 @@ def test_functions_and_modules_stay_short():
 
 def test_only_the_kinds_branch_on_the_model_kind():
     """Causal vs masked is decided once, by the model-kind object: no other module compares a kind's name
-    (the audit registers a metric per kind by name; the config keeps the masked-LM defaults by name)."""
+    (the tests below catch the other ways of working the kind out again)."""
     import re
 
     compare = re.compile(r"""(==|!=)\s*["'](masked|causal)-lm["']|["'](masked|causal)-lm["']\s*(==|!=)""")
     offenders = [p.name for p in ROOT.rglob("*.py") if p.name != "kinds.py" and compare.search(p.read_text())]
     assert offenders == []
+
+
+def _objective_offences(path: Path) -> list[str]:
+    """Where `path` compares an objective's name (`cfg.objective == "ascent"`, `objective in CALIBRATED`) or
+    keeps a table of objective names (a tuple, list, set or dict keys); config.py's choices excepted."""
+    import re
+
+    named = re.compile(r"^(ascent|masked\+[\w+]+)$")  # names no other setting shares ("full", "masked" are)
+    tree = ast.parse(path.read_text())
+    choices = [
+        n
+        for a in ast.walk(tree)
+        if path.name == "config.py" and isinstance(a, ast.Assign) and "OBJECTIVES" in map(ast.unparse, a.targets)
+        for n in ast.walk(a.value)
+    ]
+
+    def names(node: ast.AST | None) -> bool:
+        return isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(named.match(node.value))
+
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and isinstance(node.ops[0], (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
+            sides = [node.left, *node.comparators]
+            if any("objective" in ast.unparse(s) or any(names(n) for n in ast.walk(s)) for s in sides):
+                found.append(f"{path.name}:{node.lineno}")
+        elif isinstance(node, (ast.Tuple, ast.List, ast.Set)) and any(names(e) for e in node.elts):
+            found += [] if node in choices else [f"{path.name}:{node.lineno}"]
+        elif isinstance(node, ast.Dict) and any(names(k) for k in node.keys):
+            found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def test_only_the_objectives_name_an_objective():
+    """An objective is an object (sani/objectives.py) that the repair asks: no other module compares an
+    objective's name or keeps its own table of names (the bench and the presets name one as data)."""
+    offenders = [o for p in ROOT.rglob("*.py") if p.name != "objectives.py" for o in _objective_offences(p)]
+    assert offenders == []
+
+
+def _dataclass_fields() -> dict[str, tuple[set[str], bool]]:
+    """Each dataclass's own fields (those its class body declares), and whether they carry their help
+    (`opt(...)`: settings the command line parses), by `module.Class`."""
+    out = {}
+    for path in ROOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any("dataclass" in ast.unparse(d) for d in node.decorator_list):
+                own = [s for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+                flags = any(s.value is not None and ast.unparse(s.value).startswith("opt(") for s in own)
+                out[f"{_module(path)}.{node.name}"] = ({s.target.id for s in own}, flags)
+    return out
+
+
+def test_settings_are_declared_once():
+    """No two settings dataclasses restate the same fields (a class the command line parses and another the
+    API takes, joined by a hand mapping): one class, or one extending the other."""
+    fields = _dataclass_fields()
+    settings = [c for c, (_, flags) in fields.items() if flags]
+    twins = [(a, b) for a in settings for b in fields if a != b and len(fields[a][0] & fields[b][0]) >= 4]
+    assert twins == []
+
+
+def test_the_api_and_the_command_line_pass_settings_not_names():
+    """`sanitize` and `audit` take settings (dataclasses, or their fields as keyword arguments), not one
+    parameter a flag; the command line hands them the parsed dataclasses' fields, never names one by one."""
+    too_many, by_hand = [], []
+    for path in ROOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and path.name in ("api.py", "pipeline.py") and node.col_offset == 0:
+                args = node.args
+                if len(args.args) + len(args.kwonlyargs) > 12:
+                    too_many.append(f"{path.name}:{node.name}")
+            if path.name == "cli.py" and isinstance(node, ast.Call):
+                if len([k for k in node.keywords if k.arg]) > 8:
+                    by_hand.append(f"cli.py:{node.lineno}")
+    assert too_many == [] and by_hand == []
+
+
+def test_a_default_is_written_in_one_place():
+    """The defaults that were restated (the cache key, the prompt contexts, the canary text) appear once."""
+    text = "\n".join(p.read_text() for p in ROOT.rglob("*.py"))
+    assert text.count('"edges"') == 1
+    assert "(None, 32, 8)" not in text and text.count("access code of my account") == 1
+
+
+# the audit JSON's metric blocks, by key: read through `sani.audit.results.AuditResult` and its typed blocks
+AUDIT_KEYS = {"regurgitation", "utility", "extraction", "value_exposure", "paired_membership", "membership",
+              "exposure", "tokenizer", "attacks", "relearn", "quantize", "extract", "lens", "erasure", "verdict",
+              "scope"}  # fmt: skip
+# named like a metric, not an audit: the audit-driven stop's limits and trajectory points
+NOT_AUDITS = {"limits", "point"}
+BUILDERS = {"api.py", "pipeline.py"}  # they assemble the result the audit returns: its scope, verdict, erasure
+
+
+def _audit_key_reads(path: Path) -> list[str]:
+    """`x["membership"]` or `x.get("verdict")` read (not written) by a metric key, outside the audit package."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            key, on = node.slice, node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+            key, on = (node.args or [None])[0], node.func.value
+        else:
+            continue
+        name = on.id if isinstance(on, ast.Name) else on.attr if isinstance(on, ast.Attribute) else None
+        if isinstance(key, ast.Constant) and key.value in AUDIT_KEYS and name not in NOT_AUDITS:
+            out.append(f"{path.name}:{node.lineno} {key.value}")
+    return out
+
+
+def test_only_the_audit_result_reads_the_audit_json():
+    """The report, the benchmark, the gate's callers, the demo and the stop read an audit through
+    `AuditResult` and its typed blocks, never by indexing the JSON, and never wrap a summary in a made-up
+    audit dict to use it; the model kind is read from one place (`AuditResult.kind`), not guessed from a
+    metric's block."""
+    outside = [p for p in ROOT.rglob("*.py") if "audit" not in p.relative_to(ROOT).parts[:-1]]
+    reads = [r for p in outside if p.name not in BUILDERS for r in _audit_key_reads(p)]
+    assert reads == []
+    made_up = [p.name for p in ROOT.rglob("*.py") if "AuditResult({" in p.read_text()]
+    assert made_up == []
+    guessed = [p.name for p in outside if '== "masked tokens"' in p.read_text() or '.get("unit")' in p.read_text()]
+    assert guessed == []
+
+
+def test_one_membership_margin():
+    """The gate's membership threshold is the audit's own setting (`AuditConfig.membership_margin`), not a
+    second number that can disagree with it."""
+    gate = ast.parse((ROOT / "audit" / "gate.py").read_text())
+    table = next(n.value for n in gate.body if isinstance(n, ast.Assign) and n.targets[0].id == "THRESHOLDS")
+    margin = table.values[[k.value for k in table.keys].index("membership_margin")]
+    assert not isinstance(margin, ast.Constant)
+
+
+def _kind_offenders(pattern: str, allowed: tuple[str, ...] = ("kinds.py",)) -> list[str]:
+    """The modules outside `allowed` whose code matches `pattern` (regex)."""
+    import re
+
+    found = re.compile(pattern)
+    paths = [p for p in ROOT.rglob("*.py") if p.name not in allowed]
+    return sorted(str(p.relative_to(ROOT)) for p in paths if found.search(p.read_text()))
+
+
+def test_callers_pass_the_kind_and_never_build_one():
+    """Every caller passes the kind it has (no `kind or of(model)` fallback working it out again), and only
+    kinds.py makes the kind objects."""
+    assert _kind_offenders(r"kind\s+or\s+(kinds\.)?of\(") == []
+    assert _kind_offenders(r"\b(CausalLM|MaskedLM)\(\)") == []
+
+
+def test_no_table_is_keyed_by_a_kind_name():
+    """What differs by kind is an attribute of the kind (audit sizes, candidates, preset defaults...): no
+    `{"causal-lm": ...}` table, and the metric registry names kinds through the kind objects."""
+    assert _kind_offenders(r"""["'](causal|masked)-lm["']\s*:""") == []
+    assert _kind_offenders(r"""kinds\s*=\s*\(\s*["']""") == []
+
+
+def test_the_kind_is_told_by_one_rule_and_asked_by_what_it_means():
+    """One detection rule (`kinds.detect`: head classes, then the model type), no architecture list standing
+    in for it outside tiny.py, and `.shift` only where it is the label shift (not "is masked": `kind.masked`)."""
+    assert _kind_offenders(r"endswith\(.*(ForMaskedLM|ForCausalLM|LMHeadModel)|MODEL_FOR_(MASKED|CAUSAL)_LM") == []
+    assert _kind_offenders(r"\b(MASKED|CAUSAL)_ARCHS\b", ("tiny.py",)) == []
+    assert _kind_offenders(r"\.shift\b", ("kinds.py", "trainer.py", "losses.py", "repair.py")) == []

@@ -199,7 +199,7 @@ def memorized_audit(memorized):
     records.insert(3, data.Record("A record with no value in it at all."))  # the index must survive it
     enc = data.encode_corpus(loaded.tokenizer, records)
     cfg = AuditConfig(contexts="full", samples=0, extraction=False, exposure_spans=60, exposure_candidates=200)
-    return records, run(loaded.model, loaded.tokenizer, enc, cfg=cfg, progress=False)
+    return records, run(loaded.model, loaded.tokenizer, enc, cfg=cfg, kind=loaded.kind, progress=False)
 
 
 @pytest.mark.model
@@ -246,7 +246,7 @@ def test_the_holdout_s_values_serve_as_candidates_per_label(memorized):
             held.setdefault(s.label, set()).add(h.record.value(s))
     cfg = AuditConfig(contexts="full", samples=0, extraction=False, exposure_spans=60, exposure_candidates=200,
                       exposure_source="holdout", paired_membership=False)  # fmt: skip
-    result = run(loaded.model, loaded.tokenizer, enc, cfg=cfg, holdout=hold, progress=False)
+    result = run(loaded.model, loaded.tokenizer, enc, cfg=cfg, kind=loaded.kind, holdout=hold, progress=False)
     ve = AuditResult(result).value_exposure
     assert ve["source"] == "holdout" and any(len(v) >= MIN_HELD for v in held.values())
     for label, row in ve["by_label"].items():
@@ -284,7 +284,7 @@ def test_a_model_that_never_saw_the_values_reads_the_chance_level(memorized):
     oracle = train_from_scratch("gpt2", tok, clean, objective="masked", seed=0, progress=False)
     cfg = AuditConfig(contexts="full", samples=0, extraction=False, exposure_spans=200)
     got = {
-        name: AuditResult(run(m, tok, enc, cfg=cfg, progress=False))
+        name: AuditResult(run(m, tok, enc, cfg=cfg, kind=loaded.kind, progress=False))
         for name, m in (("oracle", oracle), ("original", loaded.model))
     }
     ve = got["oracle"].value_exposure

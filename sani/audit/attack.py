@@ -68,7 +68,7 @@ def reaudit(
     encoded = sample_records(encoded, ASKED, ctx.cfg.seed)
     spans, cands = EXPOSURE
     cfg = dataclasses.replace(ctx.cfg, samples=0, exposure_spans=min(ctx.cfg.exposure_spans, spans),
-                              exposure_candidates=min(ctx.cfg.candidates_for(ctx.kind.name), cands))  # fmt: skip
+                              exposure_candidates=min(ctx.cfg.candidates_for(ctx.kind), cands))  # fmt: skip
     sub = dataclasses.replace(ctx, model=model, encoded=encoded, cfg=cfg, reference=reference, holdout=None,
                               canaries=None, progress=False)  # fmt: skip
     block, hits = _back(sub)

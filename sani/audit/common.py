@@ -33,7 +33,7 @@ class Context:
     holdout: Sequence[Encoded] | None = None
     canaries: dict[str, Any] | None = None  # a definition from `sani canaries`
     reference: nn.Module | None = None  # a model that never saw the values (the oracle, or the base model)
-    task: list[tuple[str, str]] | None = None  # labelled examples for the linear probe
+    probe: list[tuple[str, str]] | None = None  # labelled examples for the linear probe
     progress: bool = True
     reference_name: str | None = None  # how the verdicts name the reference (its directory)
     candidates: Candidates | None = None  # made by the first metric that needs them (`candidates_for`)

@@ -18,19 +18,20 @@ from typing import Any
 from torch import nn
 
 from ..data import Encoded
-from ..kinds import CausalLM
+from ..kinds import CausalLM, Kind
 from .common import Context, MetricResult, occurrence_bucket, occurrences, register, token_stats
 from .regurgitation import continuations
 
 
 def teacher_forced(
-    model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, progress: bool = True
+    model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, kind: Kind, progress: bool = True
 ) -> list[tuple[list[bool], list[float]]]:
     """Per record: for each token, whether the greedy prediction from the true prefix is that token, and its
     log-probability (False and NaN where there is no prediction: the first token of the record and of each
-    window of a longer one). From the audit's one teacher-forced pass (`common.token_stats`)."""
+    window of a longer one). From the audit's one teacher-forced pass (`common.token_stats`; `kind`: a
+    causal LM's)."""
     out = []
-    for st in token_stats(model, tokenizer, CausalLM(), encoded, progress=progress):
+    for st in token_stats(model, tokenizer, kind, encoded, progress=progress):
         out.append(([False] + [h == 1.0 for h in st["hit"]], [float("nan")] + st["logp"]))
     return out
 
@@ -44,6 +45,7 @@ def extraction(
     tokenizer: Any,
     encoded: Sequence[Encoded],
     *,
+    kind: Kind,
     el_n: int = 2,
     el_spans: int = 100,
     seed: int = 0,
@@ -51,7 +53,7 @@ def extraction(
     progress: bool = True,
 ) -> dict[str, Any]:
     """MA per record, EM and ES per span, EL_n on up to `el_spans` spans (chosen with `seed`)."""
-    tf = teacher_forced(model, tokenizer, encoded, progress=progress)
+    tf = teacher_forced(model, tokenizer, encoded, kind=kind, progress=progress)
     seen = occurrences(encoded)
     records, spans = [], []
     for r, (enc, (correct, _)) in enumerate(zip(encoded, tf)):
@@ -148,7 +150,7 @@ def _breakdown(spans: list[dict]) -> tuple[dict, dict]:
     return by_label, by_occ
 
 
-@register("extraction", kinds=("causal-lm",))  # MA/EM/ES/EL are defined on left-to-right decoding
+@register("extraction", kinds=(CausalLM.name,))  # MA/EM/ES/EL are defined on left-to-right decoding
 def extraction_metric(ctx: Context) -> MetricResult | None:
     if not ctx.cfg.extraction:
         return None
@@ -156,6 +158,7 @@ def extraction_metric(ctx: Context) -> MetricResult | None:
         ctx.model,
         ctx.tokenizer,
         ctx.encoded,
+        kind=ctx.kind,
         el_spans=ctx.cfg.el_spans,
         seed=ctx.cfg.seed,
         batch_size=ctx.cfg.batch_size,

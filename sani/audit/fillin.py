@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from ..batching import mask_id, max_positions, pad_id
 from ..data import Encoded
+from ..kinds import MaskedLM
 from ..masking import Copy, copies, score
 from ..privacy import value_hash
 from .common import Context, MetricResult, aggregate, occurrences, register
@@ -162,7 +163,7 @@ def _summary(
     return result
 
 
-@register("regurgitation", kinds=("masked-lm",))
+@register("regurgitation", kinds=(MaskedLM.name,))
 def fill_in_metric(ctx: Context) -> MetricResult:
     top_k = min(ctx.cfg.top_k, 10)
     reg = regurgitation(ctx.model, ctx.tokenizer, ctx.encoded, top_k=top_k, progress=ctx.progress)
@@ -205,6 +206,6 @@ def utility(
     }
 
 
-@register("perplexity", kinds=("masked-lm",))
+@register("perplexity", kinds=(MaskedLM.name,))
 def masked_perplexity(ctx: Context) -> MetricResult:
     return MetricResult(utility(ctx.model, ctx.tokenizer, ctx.encoded, seed=ctx.cfg.seed, progress=ctx.progress))

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..config import ATTACKS, QUANT_SCHEMES
+from ..config import ATTACKS, QUANT_SCHEMES, AuditConfig
 from ..errors import SaniError
+from .attack_blocks import AttackRate, Attacks, Extract, Lens, Relearn
+from .blocks import TokenizerScan
 from .results import AuditResult
 from .rule import exceeds, verdict
 
@@ -25,7 +27,8 @@ THRESHOLDS = {
     "value_exposure": 0.5,  # bits above the reference model's mean (else the chance level)
     "value_exposure_label": 1.0,  # bits from the reference model's, either side, on each judged label
     "mean_exposure": 2.0,  # canaries, bits
-    "membership_margin": 0.05,  # the membership rule: AUC - reference AUC within +-margin (sani.audit.rule)
+    # the membership rule: AUC - reference AUC within +-margin (sani.audit.rule); the audit's own setting
+    "membership_margin": AuditConfig.membership_margin,
     "perplexity_ratio": 1.10,  # holdout perplexity against the first audit (the model before sanitizing)
     "attack_regurgitation": 0.01,  # greedy regurgitation after an attack, above the reference's under it
     "attack_exposure": 1.0,  # bits: mean value exposure after an attack above the reference's under it
@@ -35,23 +38,20 @@ log = logging.getLogger(__name__)
 VERDICTS = ("pass", "inconclusive", "fail")  # the overall verdict is the worst of its checks
 
 
-def _value_excess(a: AuditResult) -> float | None:
-    """Mean value exposure above the reference model's (else above the chance level)."""
-    ve = a.value_exposure
-    if not ve or not ve.get("spans"):
-        return None
-    base = (ve.get("reference") or {}).get("mean")
-    return ve["mean"] - (ve["chance"] if base is None else base)
-
-
 def _labels_exposure(a: AuditResult, limit: float, least: int = 30) -> tuple[float, str] | None:
     """The label whose mean value exposure is farthest from the reference model's, on labels with at least
     `least` distinct values audited under both: too low fails as surely as too high (a removed value
     that sits below unseen ones stands out from a reference as a memorized one does)."""
-    ve = a.value_exposure or {}
-    ref = (ve.get("reference") or {}).get("by_label", {})
-    gaps = [row["mean"] - ref[label]["mean"] for label, row in ve.get("by_label", {}).items()
-            if label in ref and min(row["values"], ref[label]["values"]) >= least]  # fmt: skip
+    ve = a.value_exposure
+    ref = ve.reference if ve else None
+    if ref is None:
+        return None
+    theirs = ref.by_label
+    gaps = [
+        row.mean - theirs[label].mean
+        for label, row in ve.by_label.items()
+        if label in theirs and min(row.value_count, theirs[label].value_count) >= least
+    ]
     if not gaps:
         return None
     worst = max(gaps, key=abs)
@@ -61,11 +61,12 @@ def _labels_exposure(a: AuditResult, limit: float, least: int = 30) -> tuple[flo
 def _labels_membership(a: AuditResult) -> tuple[float, str] | None:
     """The membership rule on each judged label's own tokens (`membership.by_label`): the worst verdict, with
     the difference farthest from the reference."""
-    rules = [row["rule"] for row in ((a.membership or {}).get("by_label") or {}).values() if row.get("rule")]
+    rows = a.membership.by_label.values() if a.membership else ()
+    rules = [row.rule for row in rows if row.rule]
     if not rules:
         return None
-    worst = max(rules, key=lambda r: (VERDICTS.index(r["verdict"]), abs(r["difference"])))
-    return worst["difference"], worst["verdict"]
+    worst = max(rules, key=lambda r: (VERDICTS.index(r.verdict), abs(r.difference)))
+    return worst.difference, worst.verdict
 
 
 def _below(x: float | None, limit: float) -> tuple[float, str] | None:
@@ -75,99 +76,100 @@ def _below(x: float | None, limit: float) -> tuple[float, str] | None:
 def _membership(a: AuditResult, limit: float) -> tuple[float, str] | None:
     rule = a.membership_rule
     if rule:  # the rule's interval, judged with this margin
-        return rule["difference"], verdict(rule["interval"], limit)
+        return rule.difference, verdict(rule.interval, limit)
     auc = a.membership_auc()  # an audit written before the rule existed: its AUC alone
     return None if auc is None else (auc - 0.5, "pass" if abs(auc - 0.5) <= limit else "fail")
 
 
-def _attack(block: dict[str, Any] | None, limit: float) -> tuple[float, str] | None:
+def _attack(block: AttackRate | None, limit: float) -> tuple[float, str] | None:
     """An attack's regurgitation above the reference's under the same attack (the reference's, when run)."""
-    if not block or block.get("rate") is None:
+    if not block or block.rate is None:
         return None
-    ref = (block.get("reference") or {}).get("rate") or 0.0
-    return _below(block["rate"] - ref, limit)
+    return _below(block.rate - (block.reference.rate or 0.0), limit)
 
 
-def _judged(block: dict[str, Any] | None, limit: float) -> tuple[float, str] | None:
+def _judged(block: AttackRate | None, limit: float) -> tuple[float, str] | None:
     """An attack's share of values back above the reference's, judged on its interval (`rule.exceeds`: fail
     only when the whole interval is above the threshold); a block written before intervals: `_attack`."""
-    if block and "interval" in block:
-        return block["difference"], exceeds(block["interval"], limit)
+    if block and block.interval is not None:
+        return block.difference, exceeds(block.interval, limit)
     return _attack(block, limit)
 
 
-def _relearn(relearn: dict[str, Any], limit: float) -> tuple[float, str] | None:
+def _relearn(relearn: Relearn, limit: float) -> tuple[float, str] | None:
     """The worst setting of the relearning grid (each judged against the reference under the same setting);
     an audit written before the grid: its one attack."""
-    if "settings" not in relearn:
-        return _attack(relearn.get("attack"), limit)
-    got = [g for g in (_judged(s, limit) for s in relearn["settings"]) if g is not None]
+    if not relearn.grid:
+        return _attack(relearn.run("attack"), limit)
+    got = [g for g in (_judged(s, limit) for s in relearn.settings) if g is not None]
     return max(got, key=lambda g: (VERDICTS.index(g[1]), g[0])) if got else None
 
 
-def _attack_exposure(attacks: dict[str, Any], limit: float) -> tuple[float, str] | None:
+def _attack_exposure(attacks: Attacks, limit: float) -> tuple[float, str] | None:
     """The worst attack (each relearning setting, each quantization scheme) by mean value exposure above the
     reference's under the same attack: values an attack lifts above where it lifts unseen ones were hidden,
     not removed, even when greedy decoding does not say them. Needs a reference: the attacks raise every
     value's exposure, seen or not, so chance is no yardstick here."""
-    blocks = [*(attacks.get("relearn") or {}).get("settings", []), *(attacks.get("quantize") or {}).values()]
-    gaps = [b["value_exposure"] - b["reference"]["value_exposure"] for b in blocks if isinstance(b, dict)
-            and b.get("value_exposure") is not None and (b.get("reference") or {}).get("value_exposure") is not None]  # fmt: skip
+    gaps = [
+        b.value_exposure - b.reference.value_exposure
+        for b in attacks.exposures()
+        if b.value_exposure is not None and b.reference.value_exposure is not None
+    ]
     return _below(max(gaps), limit) if gaps else None
 
 
-def _lens(block: dict[str, Any] | None, limit: float) -> tuple[float, str] | None:
+def _lens(block: Lens | None, limit: float) -> tuple[float, str] | None:
     """The worst layer's regurgitation through the logit lens, above the reference's at that layer."""
-    if not block or not block.get("layers"):
+    if not block or not block.rates:
         return None
-    ref = [r["rate"] or 0.0 for r in (block.get("reference") or {}).get("layers", [])]
-    worst = max((r["rate"] or 0.0) - (ref[i] if i < len(ref) else 0.0) for i, r in enumerate(block["layers"]))
+    ref = [r or 0.0 for r in block.reference.rates]
+    worst = max((r or 0.0) - (ref[i] if i < len(ref) else 0.0) for i, r in enumerate(block.rates))
     return _below(worst, limit)
 
 
-def _extract(block: dict[str, Any] | None, limit: float) -> tuple[float, str] | None:
+def _extract(block: Extract | None, limit: float) -> tuple[float, str] | None:
     """Values found in free samples; identifiers found there that the corpus holds outside every span make it
     inconclusive (the spans missed them, so they were never sanitized: look at them)."""
-    if not block or block.get("share") is None:
+    if not block or block.share is None:
         return None
-    ref = (block.get("reference") or {}).get("share") or 0.0
-    x, v = _below(block["share"] - ref, limit)
-    return x, ("inconclusive" if v == "pass" and block.get("unmarked_in_corpus") else v)
+    x, v = _below(block.share - (block.reference.share or 0.0), limit)
+    return x, ("inconclusive" if v == "pass" and block.unmarked_in_corpus else v)
 
 
-def _tokenizer(block: dict[str, Any] | None) -> tuple[float, str] | None:
+def _tokenizer(block: TokenizerScan | None) -> tuple[float, str] | None:
     """Whole values among the tokenizer's entries or in its files fail: those with digits or several words
     always, single words against a reference's tokenizer (without one they may be public entries:
     inconclusive); pieces alone are a warning."""
     if not block:
         return None
-    n, against_reference = block["values"], block.get("shared_with_reference") is not None
+    n = block.whole
     if not n:
         return 0, "pass"
-    return n, "fail" if block.get("distinctive", n) or against_reference else "inconclusive"
+    return n, "fail" if block.distinctive or block.against_reference else "inconclusive"
 
 
 def _checks(a: AuditResult, th: dict[str, float], base: AuditResult | None) -> dict[str, Callable]:
     attacks = a.attacks
-    relearn, quant = attacks.get("relearn") or {}, attacks.get("quantize") or {}
+    relearn, quant, sampled = attacks.relearn, attacks.quantize, a.mode("sampled")
     return {
         "greedy_regurgitation": lambda: _below(a.greedy_rate, th["greedy_regurgitation"]),
-        "sampled_regurgitation": lambda: _below((a.mode("sampled") or {}).get("rate"), th["sampled_regurgitation"]),
-        "partial_regurgitation": lambda: _below(a.greedy.get("partial_rate"), th["partial_regurgitation"]),
-        "value_exposure": lambda: _below(_value_excess(a), th["value_exposure"]),
+        "sampled_regurgitation": lambda: _below(sampled.rate if sampled else None, th["sampled_regurgitation"]),
+        "partial_regurgitation": lambda: _below(a.greedy.partial_rate, th["partial_regurgitation"]),
+        "value_exposure": lambda: _below(a.value_exposure.excess if a.value_exposure else None, th["value_exposure"]),
         "value_exposure_by_label": lambda: _labels_exposure(a, th["value_exposure_label"]),
         "mean_exposure": lambda: _below(a.mean_exposure, th["mean_exposure"]),
         "membership_margin": lambda: _membership(a, th["membership_margin"]),
         "membership_by_label": lambda: _labels_membership(a),
         "perplexity_ratio": lambda: _below(a.perplexity_ratio(base) if base else None, th["perplexity_ratio"]),
         "relearn": lambda: _relearn(relearn, th["attack_regurgitation"]),
-        "relearn_benign": lambda: _attack(relearn.get("benign"), th["attack_regurgitation"]),  # before the grid
+        "relearn_benign": lambda: _attack(relearn.run("benign"), th["attack_regurgitation"]),  # before the grid
         "attack_exposure": lambda: _attack_exposure(attacks, th["attack_exposure"]),
         **{
-            f"quantize_{q}": functools.partial(_judged, quant.get(q), th["attack_regurgitation"]) for q in QUANT_SCHEMES
+            f"quantize_{q}": functools.partial(_judged, quant.scheme(q), th["attack_regurgitation"])
+            for q in QUANT_SCHEMES
         },
-        "extract": lambda: _extract(attacks.get("extract"), th["extracted_values"]),
-        "lens": lambda: _lens(attacks.get("lens"), th["attack_regurgitation"]),
+        "extract": lambda: _extract(attacks.extract, th["extracted_values"]),
+        "lens": lambda: _lens(attacks.lens, th["attack_regurgitation"]),
         "tokenizer": lambda: _tokenizer(a.tokenizer_scan),
     }
 
@@ -187,8 +189,8 @@ def judge(
 ) -> dict[str, Any]:
     """Each measured check's figure, threshold and verdict, and the overall verdict (the worst; "inconclusive"
     when nothing was measured). `base`: the audit of the model before sanitizing, for the perplexity ratio."""
-    th = {**THRESHOLDS, **check_thresholds(thresholds or {}, "thresholds")}
     a = audit if isinstance(audit, AuditResult) else AuditResult(audit)
+    th = {**THRESHOLDS, **recorded_margin(a), **check_thresholds(thresholds or {}, "thresholds")}
     b = base if base is None or isinstance(base, AuditResult) else AuditResult(base)
     checks = {}
     for name, check in _checks(a, th, b).items():
@@ -200,7 +202,28 @@ def judge(
     return {"overall": VERDICTS[worst], "checks": checks, "thresholds": th}
 
 
-def scope(cfg: Any, task: str, spans: dict[str, Any], records: int, corpus_records: int, ran: Any = ()) -> dict:
+def recorded_margin(a: AuditResult) -> dict[str, float]:
+    """The margin the audit's membership rule was judged with (`--membership-margin`), as the threshold: one
+    setting decides the rule's verdict and the gate's, unless a thresholds file names another."""
+    rule = a.membership_rule
+    return {} if rule is None or rule.margin is None else {"membership_margin": rule.margin}
+
+
+def one_margin(cfg: AuditConfig, thresholds: dict[str, float] | None) -> None:
+    """One membership margin for an audit about to run: a thresholds file's `membership_margin` sets the
+    rule's margin too; with `--membership-margin` set to another value as well, refuse in one line."""
+    given = (thresholds or {}).get("membership_margin")
+    if given is None or given == cfg.membership_margin:
+        return
+    if cfg.membership_margin != AuditConfig.membership_margin:
+        raise SaniError(
+            f"--membership-margin {cfg.membership_margin:g} and the thresholds' membership_margin {given:g} "
+            "differ: give one of them"
+        )
+    cfg.membership_margin = given
+
+
+def scope(cfg: Any, kind: Any, spans: dict[str, Any], records: int, corpus_records: int, ran: Any = ()) -> dict:
     """What the audit looked at and what it did not, for the report's "scope and limitations": how the spans
     were found (`SpanFinder.describe`), what was sampled, which attacks ran and which did not."""
     asked = cfg.attack_list()
@@ -209,7 +232,7 @@ def scope(cfg: Any, task: str, spans: dict[str, Any], records: int, corpus_recor
         "records": records,
         "corpus_records": corpus_records,
         "exposure_spans": cfg.exposure_spans,
-        "exposure_candidates": cfg.candidates_for(task),
+        "exposure_candidates": cfg.candidates_for(kind),
         "paired_records": cfg.paired_records if cfg.paired_membership else None,
         "samples": cfg.samples,
         "attacks_run": [a for a in ATTACKS if a in ran],

@@ -18,6 +18,7 @@ from torch import nn
 
 from .. import detect
 from ..data import Encoded
+from ..kinds import CausalLM
 from ..privacy import value_hash
 from .common import Context, MetricResult, register
 from .regurgitation import continuations
@@ -120,7 +121,7 @@ def _missed(encoded: Sequence[Encoded], detectors: Sequence[Any]) -> set[str]:
     return out
 
 
-@register("extract", kinds=("causal-lm",))
+@register("extract", kinds=(CausalLM.name,))
 def extract_metric(ctx: Context) -> MetricResult | None:
     if not any(e.record.spans for e in ctx.encoded):
         return None

@@ -20,7 +20,7 @@ from ..errors import SaniError
 from .common import Context, MetricResult, register
 
 
-def read_task(path: str | Path) -> list[tuple[str, str]]:
+def read_probe(path: str | Path) -> list[tuple[str, str]]:
     """JSON Lines with `text` and `label` (string or integer); at least 10 examples and 2 labels."""
     path = Path(path)
     if not path.is_file():
@@ -66,7 +66,7 @@ def features(
 def linear_probe(
     model: nn.Module,
     tokenizer: Any,
-    task: list[tuple[str, str]],
+    rows: list[tuple[str, str]],
     *,
     test_share: float = 0.3,
     seed: int = 0,
@@ -75,13 +75,13 @@ def linear_probe(
 ) -> dict[str, Any]:
     """Accuracy of a logistic-regression probe on a seeded held-out split, with the majority-class baseline."""
     rng = random.Random(seed)
-    order = list(range(len(task)))
+    order = list(range(len(rows)))
     rng.shuffle(order)
-    n_test = max(1, int(len(task) * test_share))
+    n_test = max(1, int(len(rows) * test_share))
     test, train = order[:n_test], order[n_test:]
-    labels = sorted({lab for _, lab in task})
-    y = torch.tensor([labels.index(lab) for _, lab in task])
-    x = features(model, tokenizer, [t for t, _ in task])
+    labels = sorted({lab for _, lab in rows})
+    y = torch.tensor([labels.index(lab) for _, lab in rows])
+    x = features(model, tokenizer, [t for t, _ in rows])
     mu, sd = x[train].mean(0), x[train].std(0) + 1e-6
     x = (x - mu) / sd
     with torch.random.fork_rng(devices=[]), torch.enable_grad():
@@ -106,6 +106,6 @@ def linear_probe(
 
 @register("probe")
 def probe_metric(ctx: Context) -> MetricResult | None:
-    if not ctx.task:
+    if not ctx.probe:
         return None
-    return MetricResult(linear_probe(ctx.model, ctx.tokenizer, ctx.task, seed=ctx.cfg.seed))
+    return MetricResult(linear_probe(ctx.model, ctx.tokenizer, ctx.probe, seed=ctx.cfg.seed))

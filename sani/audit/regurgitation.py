@@ -20,10 +20,9 @@ from tqdm.auto import tqdm
 from .. import dist
 from ..batching import device_of, max_positions, pad_batch, pad_id
 from ..data import Encoded
+from ..kinds import CausalLM
 from ..privacy import value_hash
 from .common import Context, MetricResult, aggregate, occurrences, register
-
-CONTEXTS = (None, 32, 8)  # the whole record prefix, then the last 32 and 8 tokens
 
 
 @dataclass
@@ -279,7 +278,7 @@ def _score(
     return items
 
 
-@register("regurgitation", kinds=("causal-lm",))
+@register("regurgitation", kinds=(CausalLM.name,))
 def regurgitation_metric(ctx: Context) -> MetricResult:
     c = ctx.cfg
     contexts = c.context_list()

@@ -13,7 +13,7 @@ from torch import nn
 
 from ..config import AuditConfig
 from ..data import Encoded
-from ..kinds import Kind, of, one_pass
+from ..kinds import Kind, one_pass
 from ..models import fingerprint
 from .common import Context, measure
 
@@ -30,11 +30,11 @@ def run(
     encoded: Sequence[Encoded],
     *,
     cfg: AuditConfig | None = None,
-    kind: Kind | None = None,
+    kind: Kind,
     holdout: Sequence[Encoded] | None = None,
     canaries: dict[str, Any] | None = None,
     reference: nn.Module | None = None,
-    task: list[tuple[str, str]] | None = None,
+    probe: list[tuple[str, str]] | None = None,
     progress: bool = True,
     with_fingerprint: bool = True,
     reference_name: str | None = None,
@@ -48,20 +48,24 @@ def run(
     cfg = cfg or AuditConfig(contexts="full", samples=0, extraction=False)
     model.eval()
     start = time.perf_counter()
-    ctx = Context(model, tokenizer, kind or of(model), encoded, cfg, holdout, canaries, reference, task, progress,
-                  reference_name, reference_tokenizer=reference_tokenizer, relearn_records=relearn_records)  # fmt: skip
+    ctx = Context(
+        model,
+        tokenizer,
+        kind,
+        encoded,
+        cfg,
+        holdout,
+        canaries,
+        reference,
+        probe,
+        progress,
+        reference_name,
+        reference_tokenizer=reference_tokenizer,
+        relearn_records=relearn_records,
+    )
     result: dict[str, Any] = {"task": ctx.kind.name}
-    items: dict[tuple[int, int], dict[str, Any]] = {}
-    settings: dict[str, Any] = {}
-    with one_pass():  # one teacher-forced pass (causal LM), each masked copy scored once (masked LM)
-        for name in PLAN:
-            got = measure(name, ctx)
-            if got is None:
-                continue
-            result[name] = got.summary
-            settings.update(got.settings)
-            for it in got.items:
-                items.setdefault((it["record"], it["span"]), {}).update(it)
+    summaries, settings, items = _metrics(ctx)
+    result.update(summaries)
     after = None
     if cfg.attack_list():
         result["attacks"], after = attacks(ctx)
@@ -74,6 +78,24 @@ def run(
             it["value"] = encoded[r].record.value(encoded[r].record.spans[s])
     result["items"] = list(items.values())
     return result
+
+
+def _metrics(ctx: Context) -> tuple[dict[str, Any], dict[str, Any], dict[tuple[int, int], dict[str, Any]]]:
+    """Each planned metric that applies to the context, in one pass: their summaries by name, their settings,
+    and their per-span items merged by (record, span)."""
+    summaries: dict[str, Any] = {}
+    settings: dict[str, Any] = {}
+    items: dict[tuple[int, int], dict[str, Any]] = {}
+    with one_pass():  # one teacher-forced pass (causal LM), each masked copy scored once (masked LM)
+        for name in PLAN:
+            got = measure(name, ctx)
+            if got is None:
+                continue
+            summaries[name] = got.summary
+            settings.update(got.settings)
+            for it in got.items:
+                items.setdefault((it["record"], it["span"]), {}).update(it)
+    return summaries, settings, items
 
 
 def attacks(ctx: Context) -> tuple[dict[str, Any], str]:

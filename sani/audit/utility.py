@@ -12,16 +12,18 @@ from typing import Any
 from torch import nn
 
 from ..data import Encoded
-from ..kinds import CausalLM
+from ..kinds import CausalLM, Kind
 from .common import Context, MetricResult, measure, register, token_stats
 
 
-def utility(model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, progress: bool = True) -> dict[str, Any]:
+def utility(
+    model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, kind: Kind, progress: bool = True
+) -> dict[str, Any]:
     """Perplexity and next-token accuracy on the tokens that are not sensitive, long records read in
-    windows: from the audit's one teacher-forced pass (`common.token_stats`), which membership and
-    extraction read too."""
+    windows: from the audit's one teacher-forced pass (`common.token_stats`; `kind`: a causal LM's), which
+    membership and extraction read too."""
     nll, correct, count = 0.0, 0.0, 0
-    for st, enc in zip(token_stats(model, tokenizer, CausalLM(), encoded, progress=progress), encoded):
+    for st, enc in zip(token_stats(model, tokenizer, kind, encoded, progress=progress), encoded):
         for t, (lp, hit) in enumerate(zip(st["logp"], st["hit"]), start=1):
             if not enc.sensitive[t] and lp == lp:  # NaN: the first token of a window is not predicted
                 nll, correct, count = nll - lp, correct + hit, count + 1
@@ -30,9 +32,9 @@ def utility(model: nn.Module, tokenizer: Any, encoded: Sequence[Encoded], *, pro
     return {"perplexity": round(math.exp(nll / count), 4), "accuracy": round(correct / count, 4), "tokens": count}
 
 
-@register("perplexity", kinds=("causal-lm",))
+@register("perplexity", kinds=(CausalLM.name,))
 def causal_perplexity(ctx: Context) -> MetricResult:
-    return MetricResult(utility(ctx.model, ctx.tokenizer, ctx.encoded, progress=ctx.progress))
+    return MetricResult(utility(ctx.model, ctx.tokenizer, ctx.encoded, kind=ctx.kind, progress=ctx.progress))
 
 
 @register("utility")

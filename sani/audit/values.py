@@ -71,7 +71,7 @@ def value_exposure(
     chosen = sample_spans(encoded, cfg.exposure_spans, cfg.seed)
     occ = occurrences(encoded)
     ids = {v: i for i, v in enumerate(occ)}  # a value's number, never the value
-    k = cfg.candidates_for(kind.name)
+    k = cfg.candidates_for(kind)
 
     def score(part: list[tuple[int, int]]) -> list[dict[str, Any]]:
         rows = []
@@ -151,4 +151,4 @@ def value_exposure_metric(ctx: Context) -> MetricResult | None:
         for r in rows["model"]
     ]  # fmt: skip
     return MetricResult(summary, items, {"exposure_spans": ctx.cfg.exposure_spans,
-                                         "exposure_candidates": ctx.cfg.candidates_for(ctx.kind.name)})  # fmt: skip
+                                         "exposure_candidates": ctx.cfg.candidates_for(ctx.kind)})  # fmt: skip
