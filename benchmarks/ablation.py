@@ -22,8 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from sani import bench, data, machine, models
-from sani.demo import build_demo_model, train_from_scratch
+from sani import machine
+from sani.bench import rows as bench
+from sani.bench.demo import build_demo_model, train_from_scratch
+from sani.models import loading as models
+from sani.spans import data
 
 STRATEGIES = ("random", "activation", "gradient", "attribution")
 RESETS = ("reinit", "zero")

@@ -5,7 +5,7 @@
 Needs `sani demo --workdir sani-demo` first (the corpus, the original and the sanitized model). Builds the
 oracle when `<workdir>/oracle` is missing: the same tiny architecture (`--arch`, the demo's), tokenizer,
 seed and recipe as the demo's original, trained from scratch with the values masked
-(`sani.demo.train_from_scratch`, as the bench's oracle); a demo run with other epochs or rates needs its
+(`sani.bench.demo.train_from_scratch`, as the bench's oracle); a demo run with other epochs or rates needs its
 own oracle. Then runs `sani audit --attacks relearn --relearn-grid GRID --reference-model <workdir>/oracle`
 and writes, per setting, the share of values back greedily and by sampling, value exposure and the share
 ranked first (overall and per label), each beside the oracle's, the gate's checks and the times: rates
@@ -19,10 +19,12 @@ import json
 import time
 from pathlib import Path
 
-from sani import corpus, data, models
 from sani.api import audit
-from sani.demo import train_from_scratch
-from sani.spans import SpanFinder
+from sani.bench.demo import train_from_scratch
+from sani.models import loading as models
+from sani.scale import corpus
+from sani.spans import data
+from sani.spans.finder import SpanFinder
 
 KEEP = ("name", "variant", "lr", "epochs", "fraction", "records", "seconds", "difference", "interval")
 FIGURES = ("rate", "value_exposure", "chance", "ranked_first")

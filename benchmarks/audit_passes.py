@@ -34,7 +34,8 @@ def child(args: argparse.Namespace) -> None:
     import torch
     import transformers
 
-    from sani import api, models
+    from sani import api
+    from sani.models import loading as models
 
     transformers.logging.set_verbosity_error()
     torch.manual_seed(0)
@@ -76,9 +77,10 @@ def prepare(d: Path, kind: str, n: int, model: str | None) -> str:
     """The corpus files in `d` (train, holdout, canaries) and the model directory."""
     import shutil
 
-    from sani import data, pretrained, synthetic
-    from sani.canaries import insert_canaries
-    from sani.demo import build_demo_model
+    from sani.bench import pretrained, synthetic
+    from sani.bench.demo import build_demo_model
+    from sani.spans import data
+    from sani.spans.canaries import insert_canaries
 
     if kind == "causal":
         paths = build_demo_model(d / "demo", with_canaries=True, progress=False)

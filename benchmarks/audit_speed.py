@@ -12,10 +12,12 @@ import argparse
 import tempfile
 import time
 
-from sani import data, machine, models
+from sani import machine
 from sani.audit import regurgitation as metrics
-from sani.batching import max_positions
-from sani.demo import build_demo_model
+from sani.bench.demo import build_demo_model
+from sani.models import loading as models
+from sani.models.batching import max_positions
+from sani.spans import data
 
 
 def main() -> None:

@@ -28,9 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import conftest  # noqa: E402
 from test_attacks import HIDING, hide_and_attack  # noqa: E402
 
-from sani import data, machine, models  # noqa: E402
+from sani import machine
 from sani.audit import regurgitation  # noqa: E402
-from sani.demo import build_demo_model  # noqa: E402
+from sani.bench.demo import build_demo_model  # noqa: E402
+from sani.models import loading as models  # noqa: E402
+from sani.spans import data
 
 
 def hiding(paths: dict, offset: int, workdir: Path) -> dict:
@@ -80,8 +82,8 @@ def bert(paths: dict, offset: int, workdir: Path) -> dict:
     from test_mlm import make_memorized_bert
 
     import sani
-    from sani import tiny
     from sani.audit import fillin
+    from sani.bench import tiny
 
     made = make_memorized_bert(workdir / f"bert{offset}")
     model, tok = models.load(made["original"]).pair

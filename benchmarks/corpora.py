@@ -1,7 +1,7 @@
 """Corpora that sani's own generators did not write, for `sani bench --corpus` (issue 32's evidence).
 
-Each is a JSONL file of records with character spans, written here independently of `sani.synthetic` and
-`sani.candidates`: other locales (Faker en_GB, fr_FR, pl_PL), ids in custom formats (some with check digits,
+Each is a JSONL file of records with character spans, written here independently of `sani.bench.synthetic` and
+`sani.spans.candidates`: other locales (Faker en_GB, fr_FR, pl_PL), ids in custom formats (some with check digits,
 from python-stdnum), labels that no Faker provider serves, free-text notes. An entity's values recur in 1 to 4
 records (memorization needs repeats); `sani bench` holds out whole entities (records sharing a value).
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import sani
 from sani import machine
 from sani.audit import AuditResult
-from sani.demo import build_demo_model
+from sani.bench.demo import build_demo_model
 
 VARIANTS = {
     "default (erase + masked+unlikelihood)": dict(preset="default"),

@@ -11,7 +11,7 @@ Corpora (each annotated exactly by its generator):
   codes, postcodes around a few true identifiers; "ambiguous" distractors (a bare 10-digit count that is a
   valid US number) are reported apart: precision with and without them;
 - the name and address tagger's own templates with names and addresses from its evaluation locales only
-  (sani.tagger_data; phones and e-mails there are not annotated);
+  (sani.spans.tagger_data; phones and e-mails there are not annotated);
 - people, written independently twice: benchmarks/people_corpus.py (the tagger's development set: its
   errors were read) and benchmarks/people_eval.py (evaluation only), each by an author that never saw the
   detectors, with NAME_FULL, NAME_GIVEN, NAME_FAMILY, ADDRESS, PHONE and LOCATION annotated.
@@ -37,9 +37,10 @@ from pathlib import Path
 import people_corpus
 import people_eval
 
-from sani import detect, synthetic, tagger, tagger_data
-from sani.data import Record
-from sani.spans import SpanFinder
+from sani.bench import synthetic
+from sani.spans import detect, tagger, tagger_data
+from sani.spans.data import Record
+from sani.spans.finder import SpanFinder
 
 SAME = {"DOB": "DATE", "NAME_FULL": "NAME", "NAME_GIVEN": "NAME", "NAME_FAMILY": "NAME"}
 # a predicted label that is correct over a true span of these labels (a city inside an annotated address)

@@ -19,11 +19,15 @@ import time
 
 import torch
 
-from sani import data, machine, repair, synthetic, tiny
+from sani import machine
 from sani.audit import regurgitation as audit_regurgitation
-from sani.batching import max_positions
+from sani.bench import synthetic, tiny
 from sani.config import RepairConfig
-from sani.kinds import CausalLM, SpanCollator
+from sani.models.batching import max_positions
+from sani.models.collators import SpanCollator
+from sani.models.kinds import CausalLM
+from sani.repair import training as repair
+from sani.spans import data
 
 SIZES = {  # name -> (arch, config overrides)
     "gpt2-124M": ("gpt2", dict(layers=12, hidden=768, heads=12, positions=1024)),

@@ -26,7 +26,7 @@ try:
 except ImportError:  # run as a script: benchmarks/ is on the path
     import people_corpus_data as D
 
-from sani.data import Record, Span, write_records
+from sani.spans.data import Record, Span, write_records
 
 SOURCE = "people_corpus"
 LABELS = {"FULL": "NAME_FULL", "GIVEN": "NAME_GIVEN", "FAMILY": "NAME_FAMILY", "ADDR": "ADDRESS",

@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import people_eval_data as D  # noqa: E402
 
-from sani.data import Record, Span, write_records  # noqa: E402
+from sani.spans.data import Record, Span, write_records  # noqa: E402
 
 TARGET = {"NAME_FULL": 0.33, "NAME_GIVEN": 0.14, "NAME_FAMILY": 0.13, "ADDRESS": 0.20, "PHONE": 0.10, "LOCATION": 0.10}
 PERSON_LABELS = {

@@ -17,11 +17,14 @@ import time
 
 import torch
 
-from sani import data, incontext, machine, models
+from sani import machine
 from sani.audit.common import Context, candidates_for, measure
 from sani.audit.values import in_place, sample_spans
+from sani.bench.demo import build_demo_model
 from sani.config import AuditConfig
-from sani.demo import build_demo_model
+from sani.models import incontext
+from sani.models import loading as models
+from sani.spans import data
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from .config import AuditConfig, SanitizeConfig  # noqa: E402
 from .errors import SaniError  # noqa: E402
 from .pipeline import sanitize  # noqa: E402
 from .presets import PRESETS, make_config  # noqa: E402
-from .spans import SpanFinder  # noqa: E402
+from .spans.finder import SpanFinder  # noqa: E402
 from .version import __version__  # noqa: E402
 
 __all__ = [

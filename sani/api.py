@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import canaries, data, dist, machine, models
-from . import corpus as corpora
+from . import machine
 from .audit import erasure, gate
 from .audit.probe import read_probe
 from .audit.runner import run as audit_model
@@ -17,8 +16,12 @@ from .config import AuditConfig
 from .errors import SaniError
 from .files import write_json
 from .inputs import finders, task_and_probe
+from .models import loading as models
 from .options import AuditRun, ErasureRequest, ModelInputs, take
-from .spans import SpanFinder
+from .scale import corpus as corpora
+from .scale import dist
+from .spans import canaries, data
+from .spans.finder import SpanFinder
 from .version import __version__
 
 log = logging.getLogger(__name__)
@@ -193,7 +196,7 @@ def find_spans(
 ) -> dict[str, Any]:
     """Find the sensitive spans (annotations, tags, terms, detectors, propagation), write them as JSON Lines
     to `out` (an input `sanitize` and `audit` accept), and return a summary with no value in clear text."""
-    from .spans import summarize
+    from .spans.finder import summarize
 
     finder, _ = finders(terms, spans)
     records = corpora.load_records(corpus, finder)

@@ -1,5 +1,5 @@
 """`sani` command line: a thin layer over the Python API. Each subcommand's flags are generated from its
-settings dataclasses by transformers' `HfArgumentParser` (`sani.config`, `sani.spans.SpanFinder` and
+settings dataclasses by transformers' `HfArgumentParser` (`sani.config`, `sani.spans.finder.SpanFinder` and
 `sani.options`); a YAML file (`--config`) is layered under explicit flags and over the preset. Bad input
 exits 2 with one line."""
 
@@ -37,7 +37,7 @@ from .options import (
     TaggerRun,
     fields_of,
 )
-from .spans import SpanFinder
+from .spans.finder import SpanFinder
 
 
 @dataclass
@@ -59,7 +59,7 @@ def _given(ns: argparse.Namespace) -> dict[str, Any]:
 def _sanitize(ns: argparse.Namespace, progress: bool) -> int:
     from .audit import AuditResult
     from .pipeline import sanitize
-    from .report import before_after_table, erasure_lines
+    from .report.text import before_after_table, erasure_lines
 
     i, r, e = _parts(ns, ModelInputs), _parts(ns, SanitizeRun), _parts(ns, ErasureRequest)
     if _parts(ns, Gate).require_pass and not r.audit:
@@ -78,7 +78,7 @@ def _gate(result: dict[str, Any] | None, require: bool) -> int:
     """The verdict line, the tokenizer's warning; with --require-pass, VERDICT_EXIT unless it is pass."""
     from .audit import AuditResult
     from .audit.tokscan import warning
-    from .report import verdict_line
+    from .report.text import verdict_line
 
     if result is None:
         return 0
@@ -92,7 +92,7 @@ def _gate(result: dict[str, Any] | None, require: bool) -> int:
 
 def _audit(ns: argparse.Namespace, progress: bool) -> int:
     from .api import audit
-    from .report import audit_summary
+    from .report.text import audit_summary
 
     i, r, cfg, e = _parts(ns, ModelInputs), _parts(ns, AuditRun), _parts(ns, AuditConfig), _parts(ns, ErasureRequest)
     cfg.context_list()  # a bad --contexts is the first error, as the flags are read
@@ -106,7 +106,7 @@ def _audit(ns: argparse.Namespace, progress: bool) -> int:
 
 def _spans(ns: argparse.Namespace, progress: bool) -> None:
     from .api import find_spans
-    from .spans import format_summary
+    from .spans.finder import format_summary
 
     r = _parts(ns, SpansRun)
     summary = find_spans(r.corpus, r.out, spans=_parts(ns, SpanFinder), tokenizer=r.tokenizer)
@@ -116,7 +116,7 @@ def _spans(ns: argparse.Namespace, progress: bool) -> None:
 
 
 def _tagger(ns: argparse.Namespace, progress: bool) -> None:
-    from .tagger import build, model_path
+    from .spans.tagger import build, model_path
 
     r = _parts(ns, TaggerRun)
     print(f"sani: building the name and address tagger from {r.sentences} sentences ...", file=sys.stderr, flush=True)
@@ -143,7 +143,7 @@ def _canaries(ns: argparse.Namespace, progress: bool) -> None:
 
 
 def _report(ns: argparse.Namespace, progress: bool) -> None:
-    from .report_html import write_html
+    from .report.html import write_html
 
     r = _parts(ns, ReportRun)
     write_html(ns.audits, r.out, names=r.names.split(",") if r.names else None, thresholds=r.thresholds)
@@ -151,14 +151,14 @@ def _report(ns: argparse.Namespace, progress: bool) -> None:
 
 
 def _demo(ns: argparse.Namespace, progress: bool) -> None:
-    from .demo import run_demo
+    from .bench.demo import run_demo
 
     r = _parts(ns, DemoRun)
     run_demo(r.workdir, arch=r.arch, seed=r.seed, preset=r.preset, progress=progress)
 
 
 def _bench(ns: argparse.Namespace, progress: bool) -> None:
-    from .bench import BenchSettings, run
+    from .bench.rows import BenchSettings, run
 
     r = _parts(ns, BenchRun)
     results = run(BenchSettings(**fields_of(r)), progress=progress)
@@ -253,8 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; return its exit code (0, 2 for bad input, 3 when --require-pass
     finds a verdict other than pass, 130 when interrupted). Under a launcher
     (torchrun, accelerate launch) a failure in any process ends every process with that process's error line,
-    and each process ends through `dist.leave` / `dist.fail` (see `sani.dist`)."""
-    from . import dist
+    and each process ends through `dist.leave` / `dist.fail` (see `sani.scale.dist`)."""
+    from .scale import dist
 
     args = build_parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import typing
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from typing import Any
 
-from .candidates import SOURCES as SURROGATE_SOURCES
 from .errors import SaniError, pick
+from .fields import accelerator, check_types, need, opt
+from .spans.candidates import SOURCES as SURROGATE_SOURCES
 
 # the names each stage accepts; the stages' modules implement them
 STRATEGIES = ("random", "activation", "gradient", "attribution")
@@ -22,36 +22,6 @@ OBJECTIVES = ("full", "masked", "masked+unlikelihood", "masked+maxent", "masked+
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
 PRECISIONS = ("fp32", "bf16", "fp16")
 LEVELS = ("auto", "fixed", "holdout")
-
-
-def opt(default: Any = dataclasses.MISSING, help: str = "", **argparse_kw: Any) -> Any:
-    """A settings field: its default (none: a required flag) and its help (and, for the command line, e.g.
-    `choices`, `metavar`)."""
-    return field(default=default, metadata={"help": help, **argparse_kw})
-
-
-def _need(ok: bool, cfg: Any, name: str, rule: str) -> None:
-    if not ok:
-        raise SaniError(f"{name}={getattr(cfg, name)!r}: {rule}")
-
-
-def _check_types(cfg: Any) -> None:
-    """Each field holds a value of its annotated type (an int is a float; a bool is not a number) and one of
-    its `choices`, when it has them."""
-    hints = typing.get_type_hints(type(cfg))
-    for f in fields(cfg):
-        v, hint = getattr(cfg, f.name), hints[f.name]
-        args = typing.get_args(hint)
-        optional = type(None) in args
-        base = next(a for a in args if a is not type(None)) if optional else hint
-        if v is None and optional:
-            continue
-        want = {int: int, float: (int, float), bool: bool, str: str}.get(base)
-        if want and (not isinstance(v, want) or (want is not bool and isinstance(v, bool))):
-            raise SaniError(f"{f.name}={v!r}: must be {base.__name__}{' | None' if optional else ''}")
-        choices = f.metadata.get("choices")
-        if choices and v not in choices:  # the command line's choices hold for the API and YAML too
-            raise SaniError(f"{f.name}={v!r}: choose one of {', '.join(map(str, choices))}")
 
 
 @dataclass
@@ -73,17 +43,28 @@ class EraseConfig:
     reset: str = opt(
         "reinit", "reinit (the model's own initialisation), zero, or base (needs --base-model)", choices=RESET_MODES
     )
-    base_model: str | None = opt(None, "model directory with the weights before fine-tuning, for --reset base; for a "
-                                 "LoRA adapter directory, its base model (default: the one its adapter_config.json "
-                                 "names)")  # fmt: skip
+    base_model: str | None = opt(
+        None,
+        "model directory with the weights before fine-tuning, for --reset base; for a "
+        "LoRA adapter directory, its base model (default: the one its adapter_config.json "
+        "names)",
+    )
 
     def validate_erase(self, adapter: bool = False) -> None:
-        _need(self.layers >= 1, self, "layers", "must be at least 1")
-        _need(0.0 <= self.fraction <= 1.0, self, "fraction", "must be between 0 and 1")
-        _need(self.scope == "last" or self.strategy != "random", self, "scope",
-              "'network' needs a scoring strategy, not random")  # fmt: skip
-        _need(self.reset != "base" or bool(self.base_model) or adapter, self, "reset",
-              "'base' needs base_model (--base-model)")  # fmt: skip
+        need(self.layers >= 1, self, "layers", "must be at least 1")
+        need(0.0 <= self.fraction <= 1.0, self, "fraction", "must be between 0 and 1")
+        need(
+            self.scope == "last" or self.strategy != "random",
+            self,
+            "scope",
+            "'network' needs a scoring strategy, not random",
+        )
+        need(
+            self.reset != "base" or bool(self.base_model) or adapter,
+            self,
+            "reset",
+            "'base' needs base_model (--base-model)",
+        )
 
 
 @dataclass
@@ -110,61 +91,83 @@ class RepairConfig:
     gradient_accumulation_steps: int = opt(1, "accumulate gradients over N batches")
     precision: str = opt("fp32", "training precision (bf16/fp16: mixed precision, on a GPU)", choices=PRECISIONS)
     gradient_checkpointing: bool = opt(False, "recompute activations to save memory")
-    lora_rank: int = opt(0, "repair a full model through fresh LoRA weights of this rank, merged into the output "
-                            "(0: train all weights; a LoRA adapter input always trains its own adapter)")  # fmt: skip
+    lora_rank: int = opt(
+        0,
+        "repair a full model through fresh LoRA weights of this rank, merged into the output "
+        "(0: train all weights; a LoRA adapter input always trains its own adapter)",
+    )
     mlm_probability: float = opt(0.15, "masked LMs: share of tokens chosen as targets")
-    forget_probability: float = opt(0.15, "masked LMs: share of sensitive tokens masked for the forget term "
-                                         "(default preset: 0.5)")  # fmt: skip
-    mask_sensitive_inputs: bool = opt(False, "masked LMs: also hide the sensitive tokens from the input (by "
-                                      "default they stay visible as context)")  # fmt: skip
+    forget_probability: float = opt(
+        0.15, "masked LMs: share of sensitive tokens masked for the forget term (default preset: 0.5)"
+    )
+    mask_sensitive_inputs: bool = opt(
+        False, "masked LMs: also hide the sensitive tokens from the input (by default they stay visible as context)"
+    )
     surrogates: int = opt(4, "masked+calibrated: surrogate records a value's target is averaged over")
     anchors: int = opt(1, "masked+calibrated: surrogate records per record held at their own likelihood")
-    surrogate_source: str = opt("faker", "masked+calibrated: holdout (a third of --holdout's values, else faker), corpus "
-                                "(learnt from the label's own), faker (else shape), shape", choices=SURROGATE_SOURCES)  # fmt: skip
+    surrogate_source: str = opt(
+        "faker",
+        "masked+calibrated: holdout (a third of --holdout's values, else faker), corpus "
+        "(learnt from the label's own), faker (else shape), shape",
+        choices=SURROGATE_SOURCES,
+    )
     surrogate_locale: str = opt("en_US", "masked+calibrated: Faker's locale for the surrogates Faker serves")
-    level: str = opt("auto", "masked+calibrated: fixed (the surrogates' level, scored before the repair), holdout "
-                     "(moved per label during the repair to the level of --holdout's values, which the model never "
-                     "saw; needs a holdout) or auto (holdout for a causal LM given --holdout without --stream, else "
-                     "fixed)", choices=LEVELS)  # fmt: skip
+    level: str = opt(
+        "auto",
+        "masked+calibrated: fixed (the surrogates' level, scored before the repair), holdout "
+        "(moved per label during the repair to the level of --holdout's values, which the model never "
+        "saw; needs a holdout) or auto (holdout for a causal LM given --holdout without --stream, else "
+        "fixed)",
+        choices=LEVELS,
+    )
     level_checks: int = opt(4, "with level holdout: corrections per epoch")
     level_warmup: float = opt(1.0, "with level holdout: epochs of the repair before the first correction")
 
     def validate_repair(self) -> None:
-        _need(self.forget_weight >= 0, self, "forget_weight", "must be >= 0")
-        _need(self.epochs >= 0, self, "epochs", "must be >= 0")
-        _need(self.lr > 0, self, "lr", "must be > 0")
-        _need(self.batch_size >= 1, self, "batch_size", "must be at least 1")
-        _need(self.max_length >= 2, self, "max_length", "must be at least 2")
-        _need(0 <= self.warmup_ratio < 1, self, "warmup_ratio", "must be in [0, 1)")
-        _need(self.gradient_accumulation_steps >= 1, self, "gradient_accumulation_steps", "must be at least 1")
-        _need(self.precision == "fp32" or _accelerator(), self, "precision",
-              "bf16/fp16 need a GPU (CUDA or Apple MPS)")  # fmt: skip
-        _need(0 < self.mlm_probability < 1, self, "mlm_probability", "must be between 0 and 1")
-        _need(0 <= self.forget_probability <= 1, self, "forget_probability", "must be between 0 and 1")
-        _need(self.lora_rank >= 0, self, "lora_rank", "must be >= 0 (0: train all the weights)")
-        _need(self.surrogates >= 1, self, "surrogates", "must be at least 1")
-        _need(0 <= self.anchors <= self.surrogates, self, "anchors", "must be between 0 and surrogates")
-        _need(self.level_checks >= 1, self, "level_checks", "must be at least 1")
-        _need(self.level_warmup >= 0, self, "level_warmup", "must be >= 0")
+        need(self.forget_weight >= 0, self, "forget_weight", "must be >= 0")
+        need(self.epochs >= 0, self, "epochs", "must be >= 0")
+        need(self.lr > 0, self, "lr", "must be > 0")
+        need(self.batch_size >= 1, self, "batch_size", "must be at least 1")
+        need(self.max_length >= 2, self, "max_length", "must be at least 2")
+        need(0 <= self.warmup_ratio < 1, self, "warmup_ratio", "must be in [0, 1)")
+        need(self.gradient_accumulation_steps >= 1, self, "gradient_accumulation_steps", "must be at least 1")
+        need(self.precision == "fp32" or accelerator(), self, "precision", "bf16/fp16 need a GPU (CUDA or Apple MPS)")
+        need(0 < self.mlm_probability < 1, self, "mlm_probability", "must be between 0 and 1")
+        need(0 <= self.forget_probability <= 1, self, "forget_probability", "must be between 0 and 1")
+        need(self.lora_rank >= 0, self, "lora_rank", "must be >= 0 (0: train all the weights)")
+        need(self.surrogates >= 1, self, "surrogates", "must be at least 1")
+        need(0 <= self.anchors <= self.surrogates, self, "anchors", "must be between 0 and surrogates")
+        need(self.level_checks >= 1, self, "level_checks", "must be at least 1")
+        need(self.level_warmup >= 0, self, "level_warmup", "must be >= 0")
 
 
 @dataclass
 class TargetConfig:
     _argument_group_name = "repair until a target holds"
 
-    target: str | None = opt(None, "repair until this holds, e.g. 'regurgitation<=0.01,membership<=0.05,"
-                                   "value_exposure<=2' (then --epochs is ignored; membership and value exposure "
-                                   "are checked on a held-out part of the records)")  # fmt: skip
+    target: str | None = opt(
+        None,
+        "repair until this holds, e.g. 'regurgitation<=0.01,membership<=0.05,"
+        "value_exposure<=2' (then --epochs is ignored; membership and value exposure "
+        "are checked on a held-out part of the records)",
+    )
     max_epochs: float = opt(10.0, "with --target: at most this many epochs")
     eval_steps: int | None = opt(None, "with --target: audit every N steps instead of every epoch")
-    target_patience: int = opt(1, "with --target: keep repairing for N checks without better holdout perplexity "
-                                  "after the target is met, then restore the best (0 stops at once)")  # fmt: skip
+    target_patience: int = opt(
+        1,
+        "with --target: keep repairing for N checks without better holdout perplexity "
+        "after the target is met, then restore the best (0 stops at once)",
+    )
 
     def validate_target(self) -> None:
-        _need(self.max_epochs > 0, self, "max_epochs", "must be > 0")
-        _need(self.target_patience >= 0, self, "target_patience", "must be >= 0")
-        _need(self.eval_steps is None or (isinstance(self.eval_steps, int) and self.eval_steps >= 1), self,
-              "eval_steps", "must be at least 1")  # fmt: skip
+        need(self.max_epochs > 0, self, "max_epochs", "must be > 0")
+        need(self.target_patience >= 0, self, "target_patience", "must be >= 0")
+        need(
+            self.eval_steps is None or (isinstance(self.eval_steps, int) and self.eval_steps >= 1),
+            self,
+            "eval_steps",
+            "must be at least 1",
+        )
         if self.target is not None:
             parse_target(self.target)
 
@@ -179,7 +182,7 @@ class SanitizeConfig(TargetConfig, RepairConfig, EraseConfig):
 
     def validate(self, adapter: bool = False) -> SanitizeConfig:
         """Check every field; `adapter`: the model is a LoRA adapter, whose base is the reset=base source."""
-        _check_types(self)
+        check_types(self)
         self.validate_erase(adapter)
         self.validate_repair()
         self.validate_target()
@@ -209,8 +212,12 @@ class AuditConfig:
     show_values: bool = opt(False, "write the values in clear text in the audit (data owner only)")
     exposure_spans: int = opt(200, "spans (a seeded sample) whose value exposure is measured; 0 skips it")
     exposure_candidates: int | None = opt(None, "candidates each value is ranked among (default 1000; masked LM 50)")
-    exposure_source: str = opt("faker", "candidates: faker (else the value's format), shape, or holdout (the holdout's "
-                               "values of the label, where it has 5+)", choices=["faker", "shape", "holdout"])  # fmt: skip
+    exposure_source: str = opt(
+        "faker",
+        "candidates: faker (else the value's format), shape, or holdout (the holdout's "
+        "values of the label, where it has 5+)",
+        choices=["faker", "shape", "holdout"],
+    )
     paired_membership: bool = opt(True, "membership of each record against itself with its values replaced")
     paired_records: int = opt(0, "records (a seeded sample) in the paired membership test; 0: every one")
     exposure_locale: str = opt("en_US", "Faker's locale for candidates: the corpus's (de_DE, fr_FR, ...)")
@@ -221,29 +228,47 @@ class AuditConfig:
     )
     bootstrap: int = opt(1000, "bootstrap resamples of the membership AUC's interval")
     attacks: str = opt("", "attacks on copies of the model: relearn,quantize,extract,lens or all (none by default)")
-    relearn_grid: str = opt("quick", "relearn attack: quick (2 rates by the model's size x 3 and 10 epochs on a "
-                            "fifth of the records, plus the benign and unrelated-text variants) or full (3 rates, on "
-                            "a fifth and on half); each setting on the reference too, the worst judged",
-                            choices=RELEARN_GRIDS)  # fmt: skip
-    relearn_epochs: float | None = opt(None, "relearn attack: epochs (any of --relearn-lr/-epochs/-fraction given: one "
-                                             "custom setting instead of the grid; default 3)")  # fmt: skip
-    relearn_lr: float | None = opt(None, "relearn attack: learning rate (custom setting; default: the grid's lowest "
-                                         "for the model's size, never the model's own sanitization.json)")  # fmt: skip
-    relearn_fraction: float | None = opt(None, "relearn attack: share of the records holding values it fine-tunes on "
-                                               "(custom setting; default 0.2)")  # fmt: skip
-    relearn_corpus: str | None = opt(None, "relearn attack, benign variant: fine-tune on these records the model "
-                                           "never saw (default: the holdout, when given)")  # fmt: skip
-    attack_samples: int = opt(10, "after each attack: sampled continuations per value from the full prefix, a value "
-                                  "back when any holds it (causal LMs; 0: greedy only)")  # fmt: skip
-    quantize_schemes: str = opt("int8,nf4,int4-g128,fp4", "quantize attack: weights rounded to int8 (per channel), "
-                                "nf4, int4-g128 (GPTQ/AWQ's grid) and/or fp4 (4-bit)")  # fmt: skip
+    relearn_grid: str = opt(
+        "quick",
+        "relearn attack: quick (2 rates by the model's size x 3 and 10 epochs on a "
+        "fifth of the records, plus the benign and unrelated-text variants) or full (3 rates, on "
+        "a fifth and on half); each setting on the reference too, the worst judged",
+        choices=RELEARN_GRIDS,
+    )
+    relearn_epochs: float | None = opt(
+        None,
+        "relearn attack: epochs (any of --relearn-lr/-epochs/-fraction given: one "
+        "custom setting instead of the grid; default 3)",
+    )
+    relearn_lr: float | None = opt(
+        None,
+        "relearn attack: learning rate (custom setting; default: the grid's lowest "
+        "for the model's size, never the model's own sanitization.json)",
+    )
+    relearn_fraction: float | None = opt(
+        None, "relearn attack: share of the records holding values it fine-tunes on (custom setting; default 0.2)"
+    )
+    relearn_corpus: str | None = opt(
+        None,
+        "relearn attack, benign variant: fine-tune on these records the model "
+        "never saw (default: the holdout, when given)",
+    )
+    attack_samples: int = opt(
+        10,
+        "after each attack: sampled continuations per value from the full prefix, a value "
+        "back when any holds it (causal LMs; 0: greedy only)",
+    )
+    quantize_schemes: str = opt(
+        "int8,nf4,int4-g128,fp4",
+        "quantize attack: weights rounded to int8 (per channel), nf4, int4-g128 (GPTQ/AWQ's grid) and/or fp4 (4-bit)",
+    )
     extract_samples: int = opt(1000, "extract attack: free generations sampled from short generic prompts (causal LMs)")
     extract_tokens: int = opt(48, "extract attack: new tokens per generation")
     lens_spans: int = opt(200, "lens attack: values (a seeded sample) decoded at every layer")
 
     def candidates_for(self, kind: Any) -> int:
         """How many candidates a value is ranked among: `exposure_candidates`, else the model kind's
-        (`sani.kinds`: a masked LM pays a pass per token of each)."""
+        (`sani.models.kinds`: a masked LM pays a pass per token of each)."""
         return self.exposure_candidates or kind.exposure_candidates
 
     def context_list(self) -> list[int | None]:
@@ -292,13 +317,9 @@ def parse_target(spec: str) -> dict[str, float]:
     """'regurgitation<=0.01,membership<=0.05,value_exposure<=2' -> {metric: limit}."""
     parts = [re.fullmatch(r"\s*([a-z_]+)\s*<=\s*([0-9]*\.?[0-9]+)\s*", p) for p in (spec or "").split(",")]
     if not all(m and m[1] in TARGET_METRICS and float(m[2]) <= TARGET_METRICS[m[1]] for m in parts):
-        raise SaniError(f"target={spec!r}: expected METRIC<=LIMIT[,...] with METRIC regurgitation (a rate, 0 to 1), "
-                        "membership (|AUC - AUC_ref|, 0 to 0.5) or value_exposure (bits), e.g. "
-                        "'regurgitation<=0.01,membership<=0.05'")  # fmt: skip
+        raise SaniError(
+            f"target={spec!r}: expected METRIC<=LIMIT[,...] with METRIC regurgitation (a rate, 0 to 1), "
+            "membership (|AUC - AUC_ref|, 0 to 0.5) or value_exposure (bits), e.g. "
+            "'regurgitation<=0.01,membership<=0.05'"
+        )
     return {m[1]: float(m[2]) for m in parts}
-
-
-def _accelerator() -> bool:
-    import torch
-
-    return torch.cuda.is_available() or torch.backends.mps.is_available()

@@ -12,7 +12,7 @@ class SaniError(Exception):
 
 class MissingExtra(Exception):
     """A detector's optional dependency or build is missing: `--detect all` skips it and says so; asked for
-    by name, it is bad input (`sani.detect.build`)."""
+    by name, it is bad input (`sani.spans.detect.build`)."""
 
 
 def pick(names: str | Sequence[str] | None, known: Sequence[str], flag: str, what: str) -> list[str]:

@@ -99,7 +99,7 @@ def file_digest(path: str | Path, content: str = CACHE_KEYS[0]) -> dict[str, Any
 def work_dir(out: Path, resume: bool, run_key: dict[str, Any]) -> Path:
     """The directory beside `out` that keeps an unfinished run; refuses to mix two different runs. Under
     several processes the main one makes it (the others find it made: a shared file system is assumed)."""
-    from . import dist
+    from .scale import dist
 
     work = out.parent / f".{out.name}.work"
     with dist.main_first() as main:

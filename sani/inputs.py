@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import SaniError
-from .kinds import TASKS
-from .spans import SpanFinder
+from .models.kinds import TASKS
+from .spans.finder import SpanFinder
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The run settings beyond the pipeline stages' own (`sani.config`) and the span finder's (`sani.spans`):
+"""The run settings beyond the pipeline stages' own (`sani.config`) and the span finder's (`sani.spans.finder`):
 each subcommand's inputs. Dataclasses with their help, from which `sani.cli` generates the flags; the
 Python API takes the same fields as keyword arguments."""
 
@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import canaries
-from .config import EraseConfig, RepairConfig, TargetConfig, opt
+from .config import EraseConfig, RepairConfig, TargetConfig
 from .errors import whole_numbers
+from .fields import opt
 from .files import CACHE_KEYS
 from .presets import PRESETS
+from .spans import canaries
 
 
 @dataclass
@@ -107,7 +108,7 @@ class SpansRun:
 @dataclass
 class TaggerRun:
     out: str | None = opt(None, "where to write it (default: SANI_TAGGER, else the user's cache directory)")
-    sentences: int = opt(20000, "synthetic sentences it learns from (sani.tagger_data)")
+    sentences: int = opt(20000, "synthetic sentences it learns from (sani.spans.tagger_data)")
     iterations: int = opt(200, "training iterations (L-BFGS)")
     seed: int = opt(0, "seed for the sentences")
 
@@ -144,13 +145,13 @@ class DemoRun:
 
 @dataclass
 class BenchRun:
-    """`sani bench`'s settings (`sani.bench.BenchSettings` adds the API's own): lists as comma-separated text
+    """`sani bench`'s settings (`sani.bench.rows.BenchSettings` adds the API's own): lists as comma-separated text
     on the command line, as text or lists in the API."""
 
     quick: bool = opt(False, "fewer methods and a smaller corpus (minutes, for CI)")
     archs: Sequence[str] | str | None = opt("gpt2,bert", "tiny architectures to build and memorize")
     methods: Sequence[str] | str | None = opt(
-        None, "comma-separated methods (the oracle always runs); see sani.bench.METHODS, CURVE"
+        None, "comma-separated methods (the oracle always runs); see sani.bench.rows.METHODS, CURVE"
     )
     seeds: Sequence[int] | str | None = opt("0", "comma-separated seeds")
     patients: int | None = opt(None, "patients in the synthetic corpus (default 60; --quick 30)")
@@ -174,12 +175,12 @@ class BenchRun:
         choices=["corpus", "public"],
     )
     out_dir: str = opt("benchmarks/results", "where results go")
-    # the same attacks on every row: 3 epochs on 20% of the records at `sani.bench.RELEARN_LR`, two roundings
+    # the same attacks on every row: 3 epochs on 20% of the records at `sani.bench.rows.RELEARN_LR`, two roundings
     attacks: str = opt("relearn,quantize", "attacks every row (the oracle's too) is audited under; '' for none")
 
     def __post_init__(self) -> None:
         self.archs = _items(self.archs)
-        self.methods = _items(self.methods) or None  # None: the bench's own list (`sani.bench.BenchSettings`)
+        self.methods = _items(self.methods) or None  # None: the bench's own list (`sani.bench.rows.BenchSettings`)
         self.seeds = whole_numbers(self.seeds, "--seeds", zero=True)
         self.patients = self.patients or (30 if self.quick else 60)
         self.model = [self.model] if isinstance(self.model, str) else list(self.model or [])

@@ -15,22 +15,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import corpus as corpora
-from . import data, dist, erase, level, models, parts, repair, sharded
-from .adapters import adapter_base, is_adapter_dir
 from .audit import erasure, gate
 from .audit.probe import read_probe
 from .audit.runner import run as audit_model
 from .config import AuditConfig, SanitizeConfig
+from .erase import neurons as erase
 from .errors import SaniError
 from .files import atomic_dir, check_out, digest, work_dir, write_json
 from .inputs import finders, task_and_probe
-from .kinds import Kind
-from .level import LevelCorrection
+from .models import loading as models
+from .models.adapters import adapter_base, is_adapter_dir
+from .models.kinds import Kind
 from .options import ErasureRequest, ModelInputs, SanitizeRun, take
 from .presets import make_config
+from .repair import level, parts
+from .repair import training as repair
+from .repair.level import LevelCorrection
 from .run import Run, sanitization_report
-from .spans import SpanFinder
+from .scale import corpus as corpora
+from .scale import dist, sharded
+from .spans import data
+from .spans.finder import SpanFinder
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +72,15 @@ def sanitize(
     inputs, job, request = take(options, ModelInputs(model, corpus, holdout), SanitizeRun(str(out)), ErasureRequest())
     task, probe = task_and_probe(inputs.task, inputs.probe)
     requests = _requests(request, job)
-    src, cfg = _settings(model, task, inputs.trust_remote_code, config, (job.preset, job.config), options,
-                         leveled=holdout is not None and not job.stream)  # fmt: skip
+    src, cfg = _settings(
+        model,
+        task,
+        inputs.trust_remote_code,
+        config,
+        (job.preset, job.config),
+        options,
+        leveled=holdout is not None and not job.stream,
+    )
     clock = time.perf_counter()
     th = gate.read_thresholds(job.thresholds) if isinstance(job.thresholds, (str, Path)) else job.thresholds
     pair = finders(terms, spans)
@@ -116,8 +128,16 @@ def _ask(run: Run, requests: list | None, record: int | None) -> erasure.Answer 
     if requests is None:
         return None
     loaded = run.loaded
-    asked = erasure.start(loaded.model, loaded.tokenizer, loaded.kind, run.encoded, requests, record,
-                          AuditConfig(seed=run.cfg.seed), run.holdout)  # fmt: skip
+    asked = erasure.start(
+        loaded.model,
+        loaded.tokenizer,
+        loaded.kind,
+        run.encoded,
+        requests,
+        record,
+        AuditConfig(seed=run.cfg.seed),
+        run.holdout,
+    )
     asked.measure("before", loaded.model)
     return asked
 
@@ -134,8 +154,7 @@ def _judge(run: Run, before: Any, after: Any, th: Any, finder: SpanFinder, asked
             log.warning(after["erasure"]["note"])
     kind = run.loaded.kind
     for result, base in ((before, None), (after, before)):
-        result["scope"] = gate.scope(run.audit, kind, finder.describe(),
-                                     len(_audited(run)[0]), run.source.total)  # fmt: skip
+        result["scope"] = gate.scope(run.audit, kind, finder.describe(), len(_audited(run)[0]), run.source.total)
         result["verdict"] = gate.judge(result, th, base)
 
 
@@ -152,8 +171,16 @@ def _read(
     sharded.check(target=cfg.target, lora=bool(cfg.lora_rank) or src.adapter, kind=src.kind, precision=cfg.precision)
     finder, hold_finder = finder_pair
     stream, audit_records = job.stream, job.audit_records
-    source = corpora.source(corpus, finder, stream=stream, audit_records=audit_records, seed=cfg.seed,
-                            cache_dir=job.cache_dir, cache_key=job.cache_key, check=False)  # fmt: skip
+    source = corpora.source(
+        corpus,
+        finder,
+        stream=stream,
+        audit_records=audit_records,
+        seed=cfg.seed,
+        cache_dir=job.cache_dir,
+        cache_key=job.cache_key,
+        check=False,
+    )
     hold = corpora.holdout_records(holdout, hold_finder, stream=stream, audit_records=audit_records, seed=cfg.seed)
     corpora.require_spans(source)
     if level.wanted(cfg) and (stream or holdout is None):
@@ -186,8 +213,13 @@ def _prepare(
     hold_enc = data.encode_corpus(tok, hold_records) if hold_records else None
     fingerprint = models.fingerprint(loaded.model)
     selection = erase.choose_neurons(loaded.model, tok, enc, cfg, kind=loaded.kind, progress=progress)
-    key = {"config": cfg.to_dict(), "input_fingerprint": fingerprint, "corpus": source.digest(tok),
-           "holdout": corpora.records_digest(hold_records or []), "task": digest(probe_rows or [])}  # fmt: skip
+    key = {
+        "config": cfg.to_dict(),
+        "input_fingerprint": fingerprint,
+        "corpus": source.digest(tok),
+        "holdout": corpora.records_digest(hold_records or []),
+        "task": digest(probe_rows or []),
+    }
     work = work_dir(out, resume, key)
     return Run(src.given, out, cfg, loaded, source, enc, hold_enc, probe_rows, work, selection, fingerprint, progress)
 
@@ -249,7 +281,7 @@ def _repair(run: Run, *, resume: bool, save_steps: int) -> dict[str, Any]:
     cfg, m, tok, kind = run.cfg, run.loaded.model, run.loaded.tokenizer, run.loaded.kind
     stop = None
     if cfg.target:
-        from .target import AuditStop, Target
+        from .repair.target import AuditStop, Target
 
         stop = AuditStop(
             tok,

@@ -9,7 +9,7 @@ from typing import Any
 
 from .config import SanitizeConfig
 from .errors import SaniError
-from .kinds import KINDS
+from .models.kinds import KINDS
 
 # The paper's literal recipe (random half of the last layer's FFN, masked repair for 2 epochs) and ours, which
 # adds a calibrated forget term on the values: see docs/method.md for the measurements behind it.

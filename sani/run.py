@@ -7,9 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import calibrate, data, dist, erase, machine, models, parts
-from . import corpus as corpora
+from . import machine
 from .config import AuditConfig, SanitizeConfig
+from .erase import neurons as erase
+from .models import loading as models
+from .repair import calibrate, parts
+from .scale import corpus as corpora
+from .scale import dist
+from .spans import data
 from .version import __version__
 
 

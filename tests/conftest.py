@@ -40,7 +40,7 @@ def _memorized_first(items) -> None:
 
 @pytest.fixture(scope="session")
 def tokenizer():
-    from sani import synthetic, tiny
+    from sani.bench import synthetic, tiny
 
     public = synthetic.make_corpus(120, seed=99 + SEED, repeats=(1,))
     return tiny.train_tokenizer(r.text for r in public)
@@ -70,7 +70,7 @@ def once_per_run(tmp_path_factory, name: str, build):
 @pytest.fixture(scope="session")
 def memorized(tmp_path_factory):
     """Paths of `train.jsonl`, `holdout.jsonl` and a model directory `original/` that regurgitates them."""
-    from sani.demo import build_demo_model
+    from sani.bench.demo import build_demo_model
 
     return once_per_run(
         tmp_path_factory, "memorized", lambda d: build_demo_model(d, patients=30, seed=5 + SEED, progress=False)
@@ -80,9 +80,9 @@ def memorized(tmp_path_factory):
 def fit(model, tokenizer, encoded, **settings):
     """Train `model` in place with `repair.train` on `encoded`; `settings` are `RepairConfig` fields. The
     default objective here is `masked` (learn everything but the sensitive tokens), as tests build models."""
-    from sani import repair
     from sani.config import RepairConfig
-    from sani.kinds import of
+    from sani.models.kinds import of
+    from sani.repair import training as repair
 
     settings.setdefault("objective", "masked")
     cfg = RepairConfig(**settings)
@@ -123,7 +123,7 @@ def sanitize_run(memorized, tmp_path_factory):
 
 def requested_record(memorized) -> int:
     """The 1-based number of the first training record holding three labels or more."""
-    from sani import data
+    from sani.spans import data
 
     records = data.read_corpus(memorized["train"])
     return next(i for i, r in enumerate(records, 1) if len({s.label for s in r.spans}) >= 3)

@@ -11,7 +11,11 @@ import torch
 from conftest import SEED, fit
 
 import sani
-from sani import data, erase, kinds, models, synthetic, tiny
+from sani.bench import synthetic, tiny
+from sani.erase import neurons as erase
+from sani.models import kinds
+from sani.models import loading as models
+from sani.spans import data
 
 peft = pytest.importorskip("peft")
 
@@ -54,7 +58,7 @@ def make_lora_memorized(d: Path) -> dict[str, Path]:
 def test_adapter_loads_on_its_base_and_keeps_its_kind(lora_memorized):
     loaded = models.load(lora_memorized["adapter"])
     m = loaded.model
-    assert sani.adapters.is_peft(m) and loaded.kind.name == "causal-lm" and kinds.of(m).name == "causal-lm"
+    assert sani.models.adapters.is_peft(m) and loaded.kind.name == "causal-lm" and kinds.of(m).name == "causal-lm"
     assert loaded.form == "lora-adapter" and models.inspect(lora_memorized["adapter"]).kind.name == "causal-lm"
     trainable = {n for n, p in m.named_parameters() if p.requires_grad}
     assert trainable and all("lora_" in n for n in trainable)  # the adapter trains, the base stays frozen
@@ -65,8 +69,8 @@ def test_erase_zeroes_the_adapter_update_of_the_chosen_neurons_only(lora_memoriz
     m, _ = models.load(lora_memorized["adapter"]).pair
     ffn = models.ffn_layers(m)[-1]
     up, down = ffn.inputs[0], ffn.output
-    a_up, b_up = sani.adapters.lora_parts(up)
-    a_down, _ = sani.adapters.lora_parts(down)
+    a_up, b_up = sani.models.adapters.lora_parts(up)
+    a_down, _ = sani.models.adapters.lora_parts(down)
     before_b, before_a = b_up.weight.clone(), a_down.weight.clone()
     base_up = up.base_layer.weight.clone()
     sel = erase.select_neurons(m, layers=1, fraction=0.25, seed=0)
@@ -113,7 +117,7 @@ def test_merged_lora_model_is_an_ordinary_model_and_new_lora_repair_merges_back(
     report = sani.sanitize(tmp_path / "merged", lora_memorized["train"], tmp_path / "out", lora_rank=8, progress=False)
     assert report["form"] == "full" and report["repair"]["lora_rank"] == 8
     out, _ = models.load(tmp_path / "out").pair
-    assert not sani.adapters.is_peft(out)
+    assert not sani.models.adapters.is_peft(out)
     assert sorted(out.state_dict()) == sorted(merged.state_dict())  # the LoRA weights were merged away
     assert (
         report["audit_after"]["regurgitation"]["greedy"]["rate"]
@@ -140,7 +144,7 @@ def test_adapter_errors_are_one_line(lora_memorized, tmp_path):
     for f in lora_memorized["adapter"].glob("adapter_model.safetensors"):
         (bad / f.name).write_bytes(f.read_bytes())
     assert models.inspect(bad, base=lora_memorized["base"]).kind.name == "causal-lm"
-    assert sani.adapters.is_peft(models.load(bad, base=lora_memorized["base"]).model)
+    assert sani.models.adapters.is_peft(models.load(bad, base=lora_memorized["base"]).model)
     # ... also when the base is named in the YAML file: the adapter is loaded on it and the output points to it
     (tmp_path / "c.yaml").write_text(f"base_model: {lora_memorized['base']}\nepochs: 0.0\n")
     sani.sanitize(bad, lora_memorized["train"], tmp_path / "out", config_file=tmp_path / "c.yaml", run_audit=False,

@@ -9,15 +9,18 @@ import pytest
 import torch
 from conftest import SEED
 
-from sani import data, kinds, models, tiny
 from sani.audit import gate
 from sani.audit.common import Context
 from sani.audit.lens import per_layer
 from sani.audit.quantize import NF4, int8_roundtrip, matrices, nf4_roundtrip, quantize
 from sani.audit.tokscan import scan
+from sani.bench import tiny
 from sani.cli import main
 from sani.errors import SaniError
+from sani.models import kinds
+from sani.models import loading as models
 from sani.options import VERDICT_EXIT
+from sani.spans import data
 
 
 @pytest.mark.unit

@@ -8,11 +8,14 @@ import pytest
 import torch
 from conftest import SEED, fit
 
-from sani import batching, canaries, data, models, synthetic, tiny
-from sani.audit import exposure, extraction, probe
+from sani.audit import exposure, extraction, probe, scores
 from sani.audit import membership as mia
-from sani.data import Record
-from sani.kinds import CausalLM
+from sani.bench import synthetic, tiny
+from sani.models import batching
+from sani.models import loading as models
+from sani.models.kinds import CausalLM
+from sani.spans import canaries, data
+from sani.spans.data import Record
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +217,8 @@ def test_membership_scores_match_the_papers_definitions_and_keep_the_corpus_inde
 def test_a_record_longer_than_the_window_is_scored_whole_in_one_pass_shared_by_the_audit(tokenizer, monkeypatch):
     """A causal LM's record longer than its window: membership scores every window (each one's first token
     unpredicted) and compresses the whole text; inside `one_pass` utility and extraction read the same pass."""
-    from sani import kinds
     from sani.audit import utility
+    from sani.models import kinds
 
     model = tiny.tiny_model("gpt2", tokenizer, seed=0, layers=2, hidden=64, heads=2, positions=64).eval()
     limit = batching.max_positions(model)
@@ -224,8 +227,8 @@ def test_a_record_longer_than_the_window_is_scored_whole_in_one_pass_shared_by_t
     assert len(enc.input_ids) > 2 * limit
     stats = mia.token_stats(model, tokenizer, CausalLM(), [enc], progress=False)[0]
     assert len(stats["logp"]) == len(enc.input_ids) - 1 and math.isnan(stats["logp"][limit - 1])
-    assert mia.scored_text(tokenizer, enc, len(stats["logp"])) == text
-    got = mia.record_scores(stats, text, None)
+    assert scores.scored_text(tokenizer, enc, len(stats["logp"])) == text
+    got = scores.record_scores(stats, text, None)
     assert got == pytest.approx(_paper_scores(model, tokenizer, text, window=limit), rel=1e-3, abs=1e-4)
     calls = []
     model.register_forward_hook(lambda *a: calls.append(1))

@@ -4,9 +4,11 @@ import json
 
 import pytest
 
-from sani import bench, data, models
 from sani.audit import regurgitation as metrics
+from sani.bench import rows as bench
 from sani.cli import main
+from sani.models import loading as models
+from sani.spans import data
 
 
 @pytest.mark.model

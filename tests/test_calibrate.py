@@ -5,9 +5,12 @@ import math
 import pytest
 import torch
 
-from sani import calibrate, data, losses, repair
-from sani.data import Record, Span
-from sani.kinds import IGNORE, CausalLM, MLMCollator, SpanCollator
+from sani.models.collators import IGNORE, MLMCollator, SpanCollator
+from sani.models.kinds import CausalLM
+from sani.repair import calibrate, losses
+from sani.repair import training as repair
+from sani.spans import data
+from sani.spans.data import Record, Span
 
 NAN = float("nan")
 
@@ -175,8 +178,8 @@ def test_collators_pad_values_and_mask_whole_values(tokenizer):
 def test_span_logliks_score_each_value_as_the_repair_does(arch):
     """A span's log-likelihood: causal, the sum of log p(token | before) over its tokens; masked, the span
     masked whole (what the calibrated repair's collator masks). Targets come out per record and span."""
-    from sani import synthetic, tiny
-    from sani.kinds import of
+    from sani.bench import synthetic, tiny
+    from sani.models.kinds import of
 
     records = synthetic.make_corpus(4, seed=1)
     tok = tiny.train_for(arch, [r.text for r in synthetic.make_corpus(40, seed=2)])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import sani
-from sani import tiny
+from sani.bench import tiny
 from sani.cli import main
 from sani.options import VERDICT_EXIT
 

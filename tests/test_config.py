@@ -10,7 +10,7 @@ import pytest
 from sani import cli
 from sani.config import SanitizeConfig
 from sani.errors import SaniError
-from sani.kinds import MaskedLM
+from sani.models.kinds import MaskedLM
 from sani.presets import LORA_LR, PRESETS, make_config
 
 pytestmark = pytest.mark.unit
@@ -91,7 +91,7 @@ def test_an_audit_written_before_the_refactor_renders_the_same_figures():
     tables and verdict values as that version printed."""
     from sani.audit import AuditResult
     from sani.audit.gate import judge
-    from sani.report import audit_summary, before_after_table
+    from sani.report.text import audit_summary, before_after_table
 
     old = json.loads((FIXTURES / "sanitization-0.1.0.json").read_text())
     want = json.loads((FIXTURES / "sanitization-0.1.0.expected.json").read_text())
@@ -116,7 +116,7 @@ def test_the_defaults_the_docs_state_are_the_settings_defaults():
 
     from sani.config import AuditConfig, EraseConfig, RepairConfig, TargetConfig
     from sani.options import SanitizeRun
-    from sani.spans import SpanFinder
+    from sani.spans.finder import SpanFinder
 
     defaults = {
         f.name.replace("_", "-"): f.default

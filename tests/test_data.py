@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from sani import data
-from sani.data import Record, Span
 from sani.errors import SaniError
+from sani.spans import data
+from sani.spans.data import Record, Span
 
 
 def write(tmp_path, name, text):

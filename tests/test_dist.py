@@ -17,11 +17,13 @@ from pathlib import Path
 import pytest
 
 import sani
-from sani import data, dist, models, sharded
 from sani.audit import utility
 from sani.config import SanitizeConfig
-from sani.kinds import CausalLM, MaskedLM
-from sani.parts import assign
+from sani.models import loading as models
+from sani.models.kinds import CausalLM, MaskedLM
+from sani.repair.parts import assign
+from sani.scale import dist, sharded
+from sani.spans import data
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
 PG_TIMEOUT = 60  # seconds
@@ -177,7 +179,7 @@ def test_fsdp_and_zero3_repairs_give_the_weights_of_ddp_gathered_whole(memorized
     """FSDP2 and DeepSpeed ZeRO-3 on two CPU processes over gloo: the weights trained sharded, gathered,
     loaded whole by each process and written once; the same weights as DDP with the same global batch and
     seed. (Accelerate enables FSDP on GPUs only; the tests' switch turns the Trainer's CPU state into FSDP,
-    `sani.sharded`. DeepSpeed runs on CPU as it is. Without the audits, for the suite's time: they read the
+    `sani.scale.sharded`. DeepSpeed runs on CPU as it is. Without the audits, for the suite's time: they read the
     whole model each process loads, as under DDP.)"""
     from safetensors.torch import load_file
 

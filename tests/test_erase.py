@@ -5,9 +5,11 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from sani import erase, models, tiny
+from sani.bench import tiny
+from sani.erase import neurons as erase
 from sani.errors import SaniError
-from sani.models import _is_conv1d
+from sani.models import loading as models
+from sani.models.loading import _is_conv1d
 
 ARCHS = ["gpt2", "gpt_neox", "opt", "llama", "mistral", "qwen2"]
 
@@ -137,7 +139,7 @@ def test_unknown_architecture_is_a_clear_error(tokenizer):
 
 @pytest.mark.model
 def test_scored_selection_picks_the_neurons_that_serve_the_sensitive_tokens(memorized):
-    from sani import data
+    from sani.spans import data
 
     loaded = models.load(memorized["original"])
     model, tok = loaded.pair

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from sani import data
 from sani.audit.erasure import Request, read_values, verdict
 from sani.cli import main
 from sani.errors import SaniError
+from sani.spans import data
 
 
 @pytest.mark.unit

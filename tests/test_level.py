@@ -1,4 +1,4 @@
-"""The level correction's arithmetic (`sani.level`): per-record, per-label log-likelihood per token, the gap
+"""The level correction's arithmetic (`sani.repair.level`): per-record, per-label log-likelihood per token, the gap
 between trained-on and held-out records, and the bounded integral step; the windows' label columns."""
 
 import math
@@ -6,9 +6,10 @@ from collections import Counter
 
 import pytest
 
-from sani import level, repair
-from sani.data import Encoded, Record, Span
-from sani.kinds import KINDS
+from sani.models.kinds import KINDS
+from sani.repair import level
+from sani.repair import training as repair
+from sani.spans.data import Encoded, Record, Span
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""Surrogates learnt from the corpus (`sani.lookalike`): the corpus's own layouts, pieces and prefixes, never
+"""Surrogates learnt from the corpus (`sani.spans.lookalike`): the corpus's own layouts, pieces and prefixes, never
 one of its values, never an echo of the value they stand for; and what serves each label."""
 
 import random
@@ -7,10 +7,10 @@ import string
 import pytest
 from faker import Faker
 
-from sani import lookalike
-from sani.calibrate import sources
-from sani.candidates import Candidates, label_kind
-from sani.data import Record, Span
+from sani.repair.calibrate import sources
+from sani.spans import lookalike
+from sani.spans.candidates import Candidates, label_kind
+from sani.spans.data import Record, Span
 
 pytestmark = pytest.mark.unit
 
@@ -78,7 +78,7 @@ def test_labels_with_few_values_fall_back_and_kinds_go_by_whole_words():
 def test_with_the_tokenizer_surrogate_digits_come_in_the_values_tokens():
     """A tokenizer learnt on the corpus merges its ids' digits: per-digit draws would take more tokens than
     the values do (and be less likely for that alone); drawn from the values' digit tokens they take as many."""
-    from sani import tiny
+    from sani.bench import tiny
 
     ids = _values(80)["STAFF_ID"]
     texts = [f"staff number {v} on file" for v in ids for _ in range(3)]

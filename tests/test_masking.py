@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoModelForMaskedLM
 
-from sani import masking
+from sani.models import masking
 
 pytestmark = pytest.mark.model
 

@@ -3,11 +3,13 @@ import math
 import pytest
 import torch
 
-from sani import data, models, tiny
 from sani.audit import regurgitation as metrics
 from sani.audit import utility
-from sani.data import Record, Span
-from sani.kinds import CausalLM
+from sani.bench import tiny
+from sani.models import loading as models
+from sani.models.kinds import CausalLM
+from sani.spans import data
+from sani.spans.data import Record, Span
 
 
 @pytest.fixture(scope="module")

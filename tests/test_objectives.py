@@ -3,10 +3,13 @@ order, with the same forget term, reference, calibration, learnt tokens and mask
 
 import pytest
 
-from sani import config, kinds, losses
+from sani import config
 from sani.errors import SaniError
-from sani.kinds import IGNORE, CausalLM, MaskedLM
-from sani.objectives import OBJECTIVES, objective
+from sani.models import masked
+from sani.models.collators import IGNORE
+from sani.models.kinds import CausalLM, MaskedLM
+from sani.repair import losses
+from sani.repair.objectives import OBJECTIVES, objective
 
 pytestmark = pytest.mark.unit
 
@@ -60,7 +63,7 @@ def test_the_kinds_windows_follow_the_objective(name):
 
 @pytest.mark.parametrize("name", config.OBJECTIVES)
 def test_the_masked_lm_collator_follows_the_objective(name, monkeypatch):
-    monkeypatch.setattr(kinds, "MLMCollator", lambda *a, **kw: (a, kw))
+    monkeypatch.setattr(masked, "MLMCollator", lambda *a, **kw: (a, kw))
     cfg = config.RepairConfig(objective=name, forget_probability=0.25)
     args, kw = MaskedLM().collator(None, cfg, objective(name))
     assert args == (None, cfg.mlm_probability, cfg.mask_sensitive_inputs, 0.25 if name in FORGET_LOSSES else 0.0)

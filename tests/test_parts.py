@@ -1,4 +1,4 @@
-"""Which records serve which purpose (`sani.parts`): held-out values the repair aims at, the stop's part and
+"""Which records serve which purpose (`sani.repair.parts`): held-out values the repair aims at, the stop's part and
 the audits' part never share a value; surrogates from the holdout are its own values, nearest in length."""
 
 import random
@@ -6,10 +6,10 @@ import random
 import pytest
 from faker import Faker
 
-from sani.candidates import MIN_HELD, Candidates
-from sani.data import Encoded, Record, Span
-from sani.parts import HELD_SHARE, assign, held_pool, split
 from sani.presets import make_config
+from sani.repair.parts import HELD_SHARE, assign, held_pool, split
+from sani.spans.candidates import MIN_HELD, Candidates
+from sani.spans.data import Encoded, Record, Span
 
 pytestmark = pytest.mark.unit
 

@@ -10,11 +10,12 @@ from conftest import tree_digest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import sani
-from sani import data, level
 from sani.audit import regurgitation, utility
 from sani.config import SanitizeConfig
-from sani.kinds import CausalLM
-from sani.parts import assign
+from sani.models.kinds import CausalLM
+from sani.repair import level
+from sani.repair.parts import assign
+from sani.spans import data
 
 
 @pytest.mark.model
@@ -50,7 +51,7 @@ def test_output_loads_and_matches_the_report(sanitize_run, memorized):
     # a tokenizer without a pad token and a model with tied embeddings come out as they went in
     assert tok.pad_token is None and model.config.tie_word_embeddings
     assert model.lm_head.weight.data_ptr() == model.transformer.wte.weight.data_ptr()
-    assert sani.models.fingerprint(model) == report["output_fingerprint"] != report["input_fingerprint"]
+    assert sani.models.loading.fingerprint(model) == report["output_fingerprint"] != report["input_fingerprint"]
     # regurgitation measured again on the reloaded model agrees with the report
     enc = data.encode_corpus(tok, data.read_corpus(memorized["train"]))
     again = regurgitation.regurgitation(model.eval(), tok, enc, progress=False)["greedy"]
@@ -133,7 +134,7 @@ def test_failure_leaves_nothing_in_out(memorized, tmp_path, monkeypatch):
 @pytest.mark.model
 @pytest.mark.parametrize("arch", ["gpt_neox", "opt", "llama", "mistral", "qwen2"])
 def test_sanitize_runs_on_each_architecture(arch, tokenizer, tmp_path):
-    from sani import synthetic, tiny
+    from sani.bench import synthetic, tiny
 
     model = tiny.tiny_model(arch, tokenizer, layers=2, hidden=32, heads=2, positions=256)
     tiny.save(model, tokenizer, tmp_path / "in")
@@ -143,7 +144,7 @@ def test_sanitize_runs_on_each_architecture(arch, tokenizer, tmp_path):
     assert report["audit_after"]["regurgitation"]["greedy"]["total"] > 0
     reloaded = AutoModelForCausalLM.from_pretrained(tmp_path / "out")
     assert reloaded.config.model_type == arch
-    assert sani.models.fingerprint(reloaded) == report["output_fingerprint"]
+    assert sani.models.loading.fingerprint(reloaded) == report["output_fingerprint"]
 
 
 @pytest.mark.model
@@ -177,14 +178,14 @@ def test_target_stops_the_repair_at_the_first_check_that_meets_it_measured_apart
     assert all("perplexity" not in p for p in rep["trajectory"][:-1])  # no earlier point met every metric
     assert report["audit_after"]["regurgitation"]["greedy"]["rate"] <= 0.02
     assert rep["kept"]["step"] == last["step"] and last["kept"]
-    records = sani.data.read_corpus(memorized["train"])
+    records = sani.spans.data.read_corpus(memorized["train"])
     split = rep["stop_split"]
     with_values = sum(1 for r in records if r.spans)  # the stop's quarter of them, in whole value groups
     assert 0.2 * with_values <= split["checked_records"] <= 0.35 * with_values
     assert split["checked_records"] + split["reported_records"] == len(records)
     assert report["audit_after"]["scope"]["records"] == split["reported_records"]
     assert report["audit_after"]["membership"]["nonmembers"] == split["reported_holdout"]
-    held = len(sani.data.read_corpus(memorized["holdout"]))
+    held = len(sani.spans.data.read_corpus(memorized["holdout"]))
     assert split["checked_holdout"] + split["reported_holdout"] + split["surrogate_holdout"] == held
     surrogates = rep["surrogates"]
     assert surrogates["source"] == "holdout" and surrogates["held_out_records"] == split["surrogate_holdout"] > 0
@@ -224,8 +225,8 @@ def test_target_restores_the_best_weights_that_met_it(memorized, tmp_path):
     assert len(met) >= 2, traj  # it went on after the first point that met the target
     best = min(met, key=lambda p: p["perplexity"])
     assert [p["step"] for p in traj if p["kept"]] == [best["step"]]
-    model, tok = sani.models.load(tmp_path / "t").pair
-    hold = sani.data.encode_corpus(tok, sani.data.read_corpus(memorized["holdout"]))
+    model, tok = sani.models.loading.load(tmp_path / "t").pair
+    hold = sani.spans.data.encode_corpus(tok, sani.spans.data.read_corpus(memorized["holdout"]))
     # the kept point was chosen on the stop's half of the holdout; the report measures the other half
     parts = assign([], hold, SanitizeConfig(**report["config"]))
     stop_half, reported_half = parts.stop_holdout, parts.audited_holdout
@@ -233,7 +234,7 @@ def test_target_restores_the_best_weights_that_met_it(memorized, tmp_path):
     assert utility.utility(model, tok, stop_half, kind=CausalLM(), progress=False)["perplexity"] == pytest.approx(
         best["perplexity"], rel=1e-4
     )
-    records = len(sani.data.read_corpus(memorized["train"]))  # a perplexity target leaves every record reported
+    records = len(sani.spans.data.read_corpus(memorized["train"]))  # a perplexity target leaves every record reported
     assert report["repair"]["stop_split"] == {
         "checked_records": 0,
         "checked_holdout": len(stop_half),

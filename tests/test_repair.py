@@ -4,10 +4,14 @@ import pytest
 import torch
 from conftest import fit
 
-from sani import data, losses, repair, tiny
-from sani.data import Record, Span
-from sani.kinds import IGNORE, CausalLM, SpanCollator
-from sani.objectives import OBJECTIVES
+from sani.bench import tiny
+from sani.models.collators import IGNORE, SpanCollator
+from sani.models.kinds import CausalLM
+from sani.repair import losses
+from sani.repair import training as repair
+from sani.repair.objectives import OBJECTIVES
+from sani.spans import data
+from sani.spans.data import Record, Span
 
 NAN = float("nan")
 
@@ -182,7 +186,7 @@ def test_half_precision_needs_a_gpu():
 
 @pytest.mark.model
 def test_packing_fills_windows_and_keeps_every_sensitive_flag_on_its_token(tokenizer):
-    from sani import synthetic
+    from sani.bench import synthetic
 
     records = synthetic.make_corpus(6, seed=3)
     enc = data.encode_corpus(tokenizer, records)

@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from sani import data
 from sani.cli import main
-from sani.report_html import load_audits, render_html
+from sani.report.html import load_audits, render_html
+from sani.spans import data
 
 
 @pytest.fixture(scope="module")

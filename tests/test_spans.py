@@ -3,10 +3,18 @@ import json
 import pytest
 
 import sani
-from sani import data, detect
-from sani.data import Record, Span
 from sani.errors import SaniError
-from sani.spans import SpanFinder, apply_rarity, format_summary, label_filter, parse_rare, propagate, strip_inline_tags
+from sani.spans import data, detect
+from sani.spans.data import Record, Span
+from sani.spans.finder import (
+    SpanFinder,
+    apply_rarity,
+    format_summary,
+    label_filter,
+    parse_rare,
+    propagate,
+    strip_inline_tags,
+)
 
 
 def found(name, text, region=("US",)):
@@ -308,7 +316,7 @@ def test_presidio_missing_is_a_clear_error():
             SpanFinder(presidio=True).apply([Record("Call 555-123-4567")])
     else:
         with pytest.raises(SaniError, match="spaCy model 'no_such_model_xyz' is not installed"):
-            from sani.presidio import presidio_detector
+            from sani.spans.presidio import presidio_detector
 
             presidio_detector("no_such_model_xyz")
 

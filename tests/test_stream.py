@@ -8,10 +8,14 @@ import os
 import pytest
 
 import sani
-from sani import corpus as stream
-from sani import data, files, passes, repair, synthetic
-from sani.kinds import CausalLM
-from sani.spans import SpanFinder
+from sani import files
+from sani.bench import synthetic
+from sani.models.kinds import CausalLM
+from sani.repair import training as repair
+from sani.scale import corpus as stream
+from sani.scale import passes
+from sani.spans import data
+from sani.spans.finder import SpanFinder
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +174,7 @@ def test_streamed_sanitize_forgets_and_audits_a_sample(memorized, tmp_path):
 def test_streamed_calibrated_windows_carry_the_targets_the_in_memory_ones_do(bench_corpus, tokenizer, tmp_path):
     """The calibrated repair's windows, streamed (scored a chunk of records at a time) or in memory: the
     same windows, values and targets (float32 on disk); another model is another cache entry."""
-    from sani import tiny
+    from sani.bench import tiny
     from sani.config import RepairConfig
 
     path, terms = bench_corpus

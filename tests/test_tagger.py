@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from sani import detect, tagger, tagger_data
 from sani.cli import main
-from sani.data import Record
-from sani.spans import SpanFinder
+from sani.spans import detect, tagger, tagger_data
+from sani.spans.data import Record
+from sani.spans.finder import SpanFinder
 
 
 @pytest.fixture(scope="module")

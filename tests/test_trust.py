@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sani
-from sani import data
 from sani.cli import main
 from sani.errors import SaniError
+from sani.spans import data
 
 SMALL = dict(epochs=1, batch_size=2, run_audit=False, progress=False)
 
@@ -317,6 +317,6 @@ def test_pickle_checkpoint_needs_a_flag(memorized, tmp_path):
     for f in Path(memorized["original"]).glob("tokenizer*"):
         shutil.copy(f, tmp_path / "pkl")
     with pytest.raises(SaniError, match="--allow-pickle"):
-        sani.models.load(tmp_path / "pkl")
-    model2, _ = sani.models.load(tmp_path / "pkl", allow_pickle=True).pair
-    assert sani.models.fingerprint(model2) == sani.models.fingerprint(model)
+        sani.models.loading.load(tmp_path / "pkl")
+    model2, _ = sani.models.loading.load(tmp_path / "pkl", allow_pickle=True).pair
+    assert sani.models.loading.fingerprint(model2) == sani.models.loading.fingerprint(model)

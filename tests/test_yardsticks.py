@@ -11,7 +11,7 @@ import pytest
 
 from sani.audit.rule import auc, judge, tpr_at_fpr, verdict
 from sani.audit.values import chance, exposure_bits
-from sani.candidates import Candidates, Profile, label_kind, shape, shape_candidates, shape_space
+from sani.spans.candidates import Candidates, Profile, label_kind, shape, shape_candidates, shape_space
 
 # --------------------------------------------------------------------------- candidates
 
@@ -82,7 +82,7 @@ def test_labels_map_to_faker_providers(label, kind):
 @pytest.mark.unit
 def test_a_candidate_takes_the_value_s_place_everywhere_in_its_record():
     from sani.audit.values import in_place
-    from sani.data import Record, Span
+    from sani.spans.data import Record, Span
 
     text = "Call 555-0101 now. Name: Ann. Again: 555-0101."
     rec = Record(text, [Span(5, 13, "PHONE"), Span(25, 28, "NAME"), Span(37, 45, "PHONE")])
@@ -169,7 +169,8 @@ def _direct(model, tokenizer, kind, prefix, value, suffix, values):
 @pytest.mark.parametrize("arch", ["gpt2", "llama", "bert"])
 def test_values_scored_in_place_match_one_at_a_time(arch, tokenizer):
     """The batched, cache-sharing scorer gives each candidate the log-likelihood a plain pass gives it."""
-    from sani import kinds, tiny
+    from sani.bench import tiny
+    from sani.models import kinds
 
     tok = (
         tiny.train_for(arch, ["Patient Jane Roe, phone (555) 123-4567, seen today."] * 3)
@@ -190,9 +191,10 @@ def test_values_scored_in_place_match_one_at_a_time(arch, tokenizer):
 
 @pytest.fixture(scope="module")
 def memorized_audit(memorized):
-    from sani import data, models
     from sani.audit import run
     from sani.config import AuditConfig
+    from sani.models import loading as models
+    from sani.spans import data
 
     loaded = models.load(memorized["original"])
     records = data.read_corpus(memorized["train"])
@@ -232,10 +234,11 @@ def test_the_holdout_s_values_serve_as_candidates_per_label(memorized):
     still ranks its values first, and no held-out value is written in clear."""
     import json
 
-    from sani import data, models
     from sani.audit import AuditResult, run
-    from sani.candidates import MIN_HELD
     from sani.config import AuditConfig
+    from sani.models import loading as models
+    from sani.spans import data
+    from sani.spans.candidates import MIN_HELD
 
     loaded = models.load(memorized["original"])
     enc = data.encode_corpus(loaded.tokenizer, data.read_corpus(memorized["train"]))
@@ -264,12 +267,13 @@ def test_a_model_that_never_saw_the_values_reads_the_chance_level(memorized):
     """The yardstick's zero: a tiny GPT-2 trained from scratch on the memorized corpus with every value
     replaced by a surrogate (another source and seed stream than the audit's) and kept out of the loss reads
     about 1.44 bits (tolerance 0.4 for 200 spans); the memorizing original reads near the cap."""
-    from sani import data, models
     from sani.audit import AuditResult, run
     from sani.audit.membership import paired_records
-    from sani.candidates import Candidates
+    from sani.bench.demo import train_from_scratch
     from sani.config import AuditConfig
-    from sani.demo import train_from_scratch
+    from sani.models import loading as models
+    from sani.spans import data
+    from sani.spans.candidates import Candidates
 
     loaded = models.load(memorized["original"])
     tok = loaded.tokenizer  # trained on other (public) records, as the demo's

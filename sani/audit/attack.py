@@ -14,8 +14,8 @@ from typing import Any
 
 from torch import nn
 
-from ..adapters import is_peft
-from ..data import Encoded, Record
+from ..models.adapters import is_peft
+from ..spans.data import Encoded, Record
 from .common import Context, candidates_for, measure
 from .rule import rate_difference
 
@@ -67,10 +67,15 @@ def reaudit(
     candidates_for(ctx)
     encoded = sample_records(encoded, ASKED, ctx.cfg.seed)
     spans, cands = EXPOSURE
-    cfg = dataclasses.replace(ctx.cfg, samples=0, exposure_spans=min(ctx.cfg.exposure_spans, spans),
-                              exposure_candidates=min(ctx.cfg.candidates_for(ctx.kind), cands))  # fmt: skip
-    sub = dataclasses.replace(ctx, model=model, encoded=encoded, cfg=cfg, reference=reference, holdout=None,
-                              canaries=None, progress=False)  # fmt: skip
+    cfg = dataclasses.replace(
+        ctx.cfg,
+        samples=0,
+        exposure_spans=min(ctx.cfg.exposure_spans, spans),
+        exposure_candidates=min(ctx.cfg.candidates_for(ctx.kind), cands),
+    )
+    sub = dataclasses.replace(
+        ctx, model=model, encoded=encoded, cfg=cfg, reference=reference, holdout=None, canaries=None, progress=False
+    )
     block, hits = _back(sub)
     ve = measure("value_exposure", sub)
     if ve is not None:
@@ -123,13 +128,17 @@ def _back(ctx: Context) -> tuple[dict[str, Any], dict[tuple, tuple[bool, str]]]:
         "hits": greedy["hits"],
         "total": greedy["total"],
         "by_label": {k: v["rate"] for k, v in greedy["by_label"].items()},
-        "back": {"way": "filled in left to right" if masked else f"greedy, any of the contexts {ctx.cfg.contexts}",
-                 "rate": round(sum(h for h, _ in hits.values()) / max(1, len(hits)), 4), "values": len(hits)},
-    }  # fmt: skip
+        "back": {
+            "way": "filled in left to right" if masked else f"greedy, any of the contexts {ctx.cfg.contexts}",
+            "rate": round(sum(h for h, _ in hits.values()) / max(1, len(hits)), 4),
+            "values": len(hits),
+        },
+    }
     n = ctx.cfg.attack_samples
     if not masked and n:
-        sampled = measure("regurgitation", dataclasses.replace(ctx, cfg=dataclasses.replace(
-            ctx.cfg, contexts="full", samples=n))).summary["sampled"]  # fmt: skip
+        sampled = measure(
+            "regurgitation", dataclasses.replace(ctx, cfg=dataclasses.replace(ctx.cfg, contexts="full", samples=n))
+        ).summary["sampled"]
         block["sampled"] = {"samples": n, "rate": sampled["rate"], "hits": sampled["hits"]}
     return block, hits
 
@@ -139,6 +148,8 @@ def _exposure(summary: dict[str, Any]) -> dict[str, Any]:
         "value_exposure": summary["mean"],
         "chance": summary["chance"],
         "ranked_first": summary["at_cap"],
-        "exposure_by_label": {k: {"mean": v["mean"], "ranked_first": v["at_cap"], "values": v["values"]}
-                              for k, v in summary.get("by_label", {}).items()},
-    }  # fmt: skip
+        "exposure_by_label": {
+            k: {"mean": v["mean"], "ranked_first": v["at_cap"], "values": v["values"]}
+            for k, v in summary.get("by_label", {}).items()
+        },
+    }

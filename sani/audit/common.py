@@ -12,11 +12,11 @@ from typing import Any
 
 from torch import nn
 
-from .. import dist
-from ..candidates import Candidates
 from ..config import AuditConfig
-from ..data import Encoded, Record
-from ..kinds import TASKS, Kind
+from ..models.kinds import TASKS, Kind
+from ..scale import dist
+from ..spans.candidates import Candidates
+from ..spans.data import Encoded, Record
 
 OCCURRENCE_BUCKETS = ((1, 1), (2, 2), (3, 5), (6, 10), (11, 10**12))
 
@@ -94,7 +94,7 @@ def token_stats(
 
 
 def candidates_for(ctx: Context) -> Candidates:
-    """The audit's candidate values for this corpus (`sani.candidates`, the "audit" seed stream), made once
+    """The audit's candidate values for this corpus (`sani.spans.candidates`, the "audit" seed stream), made once
     an audit: value exposure and the paired test share its pools."""
     if ctx.candidates is None:
         cfg = ctx.cfg
@@ -102,8 +102,14 @@ def candidates_for(ctx: Context) -> Candidates:
         # "holdout": unseen values of the corpus's own kind, nearest in the tokenizer's length (a source the
         # repair did not draw from when its own surrogates came from another part of the holdout)
         pool = [(s.label, h.record.value(s)) for h in ctx.holdout or () for s in h.record.spans]
-        ctx.candidates = Candidates(pairs, source=cfg.exposure_source, locale=cfg.exposure_locale, stream="audit",
-                                    tokenizer=ctx.tokenizer, pool=pool)  # fmt: skip
+        ctx.candidates = Candidates(
+            pairs,
+            source=cfg.exposure_source,
+            locale=cfg.exposure_locale,
+            stream="audit",
+            tokenizer=ctx.tokenizer,
+            pool=pool,
+        )
     return ctx.candidates
 
 

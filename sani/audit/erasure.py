@@ -26,13 +26,14 @@ from typing import Any
 from torch import nn
 
 from ..config import AuditConfig
-from ..data import Encoded, Record
 from ..errors import SaniError
-from ..kinds import Kind
+from ..models.kinds import Kind
 from ..privacy import value_hash
+from ..spans.data import Encoded, Record
 from .attack import came_back, keep_spans
 from .common import Context, candidates_for, measure, token_stats
-from .membership import _column, _scores, paired_records
+from .membership import paired_records
+from .scores import column, scores_of
 from .values import chance, value_exposure
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,11 @@ def read_values(path: str | Path) -> list[Request]:
             raise SaniError(f'{path}: expected a list of values, or of {{"value", "label"}} objects')
         out = []
         for i, row in enumerate(rows, 1):
-            value, label = (row, None) if isinstance(row, str) else (
-                (row.get("value"), row.get("label")) if isinstance(row, dict) else (None, None))  # fmt: skip
+            value, label = (
+                (row, None)
+                if isinstance(row, str)
+                else ((row.get("value"), row.get("label")) if isinstance(row, dict) else (None, None))
+            )
             if not isinstance(value, str) or not value.strip() or not (label is None or isinstance(label, str)):
                 raise SaniError(f"{path}: entry {i}: expected a non-empty value (and a label, if any, as text)")
             out.append(Request(value.strip(), label))
@@ -105,8 +109,12 @@ def locate(encoded: Sequence[Encoded], requests: Sequence[Request]) -> list[dict
     (in the text but in no span: never sanitized) or "absent"."""
     out = []
     for q in requests:
-        places = [(r, j) for r, e in enumerate(encoded) for j, s in enumerate(e.record.spans)
-                  if e.record.value(s) == q.value and (q.label is None or s.label == q.label)]  # fmt: skip
+        places = [
+            (r, j)
+            for r, e in enumerate(encoded)
+            for j, s in enumerate(e.record.spans)
+            if e.record.value(s) == q.value and (q.label is None or s.label == q.label)
+        ]
         in_text = any(q.value in e.record.text for e in encoded)
         status = "marked" if places else "not marked" if in_text else "absent"
         labels = sorted({encoded[r].record.spans[j].label for r, j in places}) or ([q.label] if q.label else [])
@@ -161,8 +169,9 @@ class Answer:
             return
         got = _measure(self.ctx, self.subset, model)
         cfg = dataclasses.replace(self.ctx.cfg, exposure_spans=sum(map(len, self.keep.values())))
-        rows = value_exposure({name: model}, self.ctx.tokenizer, self.ctx.kind, self.subset, cfg,
-                              candidates_for(self.ctx), progress=False)[name]  # fmt: skip
+        rows = value_exposure(
+            {name: model}, self.ctx.tokenizer, self.ctx.kind, self.subset, cfg, candidates_for(self.ctx), progress=False
+        )[name]
         got["exposure"] = {(r["record"], r["span"]): r for r in rows}
         figures: list[dict[str, Any] | None] = []
         for f, pairs in zip(self.found, self.pairs):
@@ -180,9 +189,13 @@ class Answer:
         """The erasure block of an audit: every requested value under each model measured, and its verdict."""
         values = []
         for i, f in enumerate(self.found):
-            row: dict[str, Any] = {"value_hash": value_hash(f["request"].value), "labels": f["labels"],
-                                   "status": f["status"], "records": len({r for r, _ in f["places"]}),
-                                   "places": len(f["places"])}  # fmt: skip
+            row: dict[str, Any] = {
+                "value_hash": value_hash(f["request"].value),
+                "labels": f["labels"],
+                "status": f["status"],
+                "records": len({r for r, _ in f["places"]}),
+                "places": len(f["places"]),
+            }
             row.update({name: figs[i] for name, figs in self.figures.items() if figs[i] is not None})
             row["verdict"] = verdict(row, has_reference="reference" in self.figures)
             values.append(row)
@@ -193,8 +206,9 @@ class Answer:
 
 def _measure(ctx: Context, subset: list[Encoded], model: nn.Module) -> dict[str, Any]:
     """Under `model`: per (record, span) of `subset`, whether it came back (any greedy context, any sample)."""
-    sub = dataclasses.replace(ctx, model=model, encoded=subset, reference=None, holdout=None, canaries=None,
-                              progress=False)  # fmt: skip
+    sub = dataclasses.replace(
+        ctx, model=model, encoded=subset, reference=None, holdout=None, canaries=None, progress=False
+    )
     back = {}
     for it in measure("regurgitation", sub).items:
         sampled = any(v for k, v in it.items() if k.startswith("sampled_") and not k.endswith("_partial"))
@@ -219,7 +233,7 @@ def paired_score(ctx: Context, pairs: tuple[list[Encoded], list[Encoded]], model
     scores = []
     for encs in pairs:
         stats = token_stats(model, ctx.tokenizer, ctx.kind, encs, progress=False, sensitive_only=True)
-        scores.append(_column(_scores(stats, encs, ctx.tokenizer, "sensitive", 0.2), "loss"))
+        scores.append(column(scores_of(stats, encs, ctx.tokenizer, "sensitive", 0.2), "loss"))
     diffs = [a - b for a, b in zip(*scores) if not (math.isnan(a) or math.isnan(b))]
     return round(sum(diffs) / len(diffs), 4) if diffs else None
 

@@ -4,7 +4,7 @@ Rank each true secret's log-perplexity among the candidates of its space R: expo
 The rank is exact when R is small enough to score every candidate, else estimated from a normal fitted to
 the log-perplexities of sampled candidates (Carlini et al. fit a skew-normal; a normal is close for these
 unimodal distributions and needs no extra dependency). The canaries are planted by `sani canaries`
-(`sani.canaries`).
+(`sani.spans.canaries`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 from torch import nn
 from tqdm.auto import tqdm
 
-from .. import dist
-from ..canaries import CanarySpace
-from ..kinds import Kind
+from ..models.kinds import Kind
+from ..scale import dist
+from ..spans.canaries import CanarySpace
 from .common import Context, MetricResult, register
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from torch import nn
 
-from ..data import Encoded
-from ..kinds import CausalLM, Kind
+from ..models.kinds import CausalLM, Kind
+from ..spans.data import Encoded
 from .common import Context, MetricResult, occurrence_bucket, occurrences, register, token_stats
 from .regurgitation import continuations
 

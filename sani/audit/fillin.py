@@ -25,11 +25,11 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..batching import mask_id, max_positions, pad_id
-from ..data import Encoded
-from ..kinds import MaskedLM
-from ..masking import Copy, copies, score
+from ..models.batching import mask_id, max_positions, pad_id
+from ..models.kinds import MaskedLM
+from ..models.masking import Copy, copies, score
 from ..privacy import value_hash
+from ..spans.data import Encoded
 from .common import Context, MetricResult, aggregate, occurrences, register
 
 
@@ -124,8 +124,14 @@ def regurgitation(
     token_items: dict[str, list[dict]] = {"greedy": [], f"greedy_top{top_k}": []}
     for i, v in enumerate(values):
         truth = [v.ids[p] for p in v.positions]
-        base = {"record": v.record, "span": v.span, "label": v.label, "length": len(v.value),
-                "value_hash": value_hash(v.value), "occurrences": seen[v.value]}  # fmt: skip
+        base = {
+            "record": v.record,
+            "span": v.span,
+            "label": v.label,
+            "length": len(v.value),
+            "value_hash": value_hash(v.value),
+            "occurrences": seen[v.value],
+        }
         got = {"left_to_right": in_order[i], "joint": joint[i]}
         for mode, seq in got.items():
             share = sum(a == b for a, b in zip(seq, truth)) / len(truth)

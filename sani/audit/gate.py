@@ -240,7 +240,7 @@ def scope(cfg: Any, kind: Any, spans: dict[str, Any], records: int, corpus_recor
             a: ("does not apply to this model or corpus" if a in asked else "not asked")
             for a in ATTACKS
             if a not in ran
-        },  # fmt: skip
+        },
     }
 
 
@@ -257,8 +257,12 @@ def read_thresholds(path: str | Path) -> dict[str, float]:
     if "membership_auc" in th:
         auc = check_thresholds({"membership_auc": th.pop("membership_auc")}, path, ("membership_auc",))
         th["membership_margin"] = abs(auc["membership_auc"] - 0.5)
-        log.warning("%s: membership_auc now means the membership rule's margin, |AUC - reference AUC| <= %.2f, "
-                    "judged on its bootstrap interval (rename it membership_margin)", path, th["membership_margin"])  # fmt: skip
+        log.warning(
+            "%s: membership_auc now means the membership rule's margin, |AUC - reference AUC| <= %.2f, "
+            "judged on its bootstrap interval (rename it membership_margin)",
+            path,
+            th["membership_margin"],
+        )
     return check_thresholds(th, path)
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from torch import nn
 
-from .. import detect
-from ..data import Encoded
-from ..kinds import CausalLM
+from ..models.kinds import CausalLM
 from ..privacy import value_hash
+from ..spans import detect
+from ..spans.data import Encoded
 from .common import Context, MetricResult, register
 from .regurgitation import continuations
 
@@ -47,8 +47,18 @@ def generate(ctx: Context, model: nn.Module, starts: list[list[int]]) -> list[st
     for i, (prompt, n) in enumerate(zip(starts, per)):
         for j, b in enumerate(range(0, n, c.batch_size)):
             k = min(c.batch_size, n - b)
-            outs = continuations(model, ctx.tokenizer, [prompt], [c.extract_tokens], samples=k, top_k=c.top_k,
-                                 temperature=c.temperature, seed=c.seed + 1000 * i + j, batch_size=k, progress=False)  # fmt: skip
+            outs = continuations(
+                model,
+                ctx.tokenizer,
+                [prompt],
+                [c.extract_tokens],
+                samples=k,
+                top_k=c.top_k,
+                temperature=c.temperature,
+                seed=c.seed + 1000 * i + j,
+                batch_size=k,
+                progress=False,
+            )
             texts += [ctx.tokenizer.decode(prompt + o, skip_special_tokens=True) for o in outs[0]]
     return texts
 
@@ -66,8 +76,11 @@ class Lookup:
     def of(cls, encoded: Sequence[Encoded], region: str) -> Lookup:
         values = {(s.label, e.record.value(s)) for e in encoded for s in e.record.spans}
         detectors = detect.build([n for n in detect.ORDER if n not in detect.NEEDS_EXTRA], region)
-        return cls({(lab, v) for lab, v in values if len(v.strip().encode()) >= MIN_VALUE_BYTES}, detectors,
-                   _missed(encoded, detectors))  # fmt: skip
+        return cls(
+            {(lab, v) for lab, v in values if len(v.strip().encode()) >= MIN_VALUE_BYTES},
+            detectors,
+            _missed(encoded, detectors),
+        )
 
 
 def search(texts: Sequence[str], lookup: Lookup) -> dict[str, Any]:
@@ -130,8 +143,12 @@ def extract_metric(ctx: Context) -> MetricResult | None:
         return None
     region = phone_region(ctx.cfg.exposure_locale)
     lookup = Lookup.of(ctx.encoded, region)
-    out = {"samples": ctx.cfg.extract_samples, "prompts": len(starts), "tokens": ctx.cfg.extract_tokens,
-           **search(generate(ctx, ctx.model, starts), lookup)}  # fmt: skip
+    out = {
+        "samples": ctx.cfg.extract_samples,
+        "prompts": len(starts),
+        "tokens": ctx.cfg.extract_tokens,
+        **search(generate(ctx, ctx.model, starts), lookup),
+    }
     if ctx.reference is not None:
         ref = search(generate(ctx, ctx.reference, starts), lookup)
         out["reference"] = {k: ref[k] for k in ("values_found", "share", "unmarked_in_corpus")}

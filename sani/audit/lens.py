@@ -4,7 +4,7 @@ nostalgebraist 2020 ("interpreting GPT: the logit lens"); REVS (Ashuach et al. 2
 measures unlearning by model editing this way: a repair that only touches the last layers can leave the
 values readable below them. For each layer, the hidden state after that block is handed to what follows
 the last block (the final norm and the head, or a masked LM's prediction head), by replacing the last
-block's output; so the lens needs no table of norm and head names, only the blocks (`sani.models`). A
+block's output; so the lens needs no table of norm and head names, only the blocks (`sani.models.loading`). A
 value counts as read at a layer when each of its tokens is the most likely one there, given the true text
 around it (teacher-forced; a masked LM: each token masked alone). Reported per layer, on a seeded sample
 of values, the last layer being the model itself.
@@ -18,9 +18,9 @@ from typing import Any
 
 from torch import nn
 
-from ..data import Encoded
 from ..errors import SaniError
-from ..models import ffn_layers
+from ..models.loading import ffn_layers
+from ..spans.data import Encoded
 from .attack import keep_spans
 from .common import Context, MetricResult, register
 from .values import sample_spans
@@ -64,8 +64,11 @@ def _read(stats: list[dict[str, list[float]]], encoded: Sequence[Encoded]) -> di
                 by_span.setdefault(s, []).append(st["hit"][p - 1] == 1.0)
                 logps.append(st["logp"][p - 1])
         hits += [all(v) for v in by_span.values()]
-    return {"rate": round(sum(hits) / len(hits), 4) if hits else None, "values": len(hits),
-            "mean_logp": round(sum(logps) / len(logps), 4) if logps else None}  # fmt: skip
+    return {
+        "rate": round(sum(hits) / len(hits), 4) if hits else None,
+        "values": len(hits),
+        "mean_logp": round(sum(logps) / len(logps), 4) if logps else None,
+    }
 
 
 def per_layer(ctx: Context, model: nn.Module, encoded: Sequence[Encoded]) -> list[dict[str, Any]]:

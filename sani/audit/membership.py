@@ -1,18 +1,8 @@
 """Membership inference: can an attacker tell the records the model was trained on (and their sensitive
-values) from similar records it never saw?
-
-Scores, higher meaning "more likely a member":
-- loss (Yeom et al. 2018): minus the mean token NLL;
-- zlib (Carlini et al. 2021, "Extracting Training Data"): minus the ratio of the mean token NLL to the zlib
-  entropy (bytes of the zlib-compressed text that was scored), as in their code and mimir; on the sensitive
-  tokens, the mean NLL of those tokens over the same record's compressed size (sani's own: no reference);
-- min_k (Shi et al. 2024, "Detecting Pretraining Data", Min-K% Prob): mean of the lowest k% token log-probs;
-- min_k_pp (Zhang et al. 2024, Min-K%++): the same on log-probs standardised by the mean and standard
-  deviation of the log-probs under the model's own next-token distribution at that position;
-- ref (Carlini et al. 2021; Mireshghallah et al. 2022): NLL under a reference model minus NLL under this one.
-Each gets a ROC AUC between members (training records holding sensitive spans) and non-members (the
-holdout), on whole records and on the sensitive tokens only; privleak (Shi et al. 2024, MUSE) compares an
-AUC to a reference AUC (0.5, a model that never saw the records, when none is measured).
+values) from similar records it never saw? Each score (`sani.audit.scores`: loss, zlib, Min-K%, Min-K%++,
+reference) gets a ROC AUC between members (training records holding sensitive spans) and non-members (the
+holdout), on whole records and on the sensitive tokens only, with privleak (Shi et al. 2024, MUSE) and the
+membership rule (`sani.audit.rule`); by label, and paired (each record against itself, values replaced).
 """
 
 from __future__ import annotations
@@ -20,103 +10,19 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
 from torch import nn
 
-from ..candidates import Candidates
-from ..data import Encoded, Record, Span, encode
-from ..kinds import Kind
+from ..models.kinds import Kind
+from ..spans.candidates import Candidates
+from ..spans.data import Encoded, Record, Span, encode
 from .common import Context, MetricResult, candidates_for, register, token_stats, value_clusters
-from .rule import auc as rule_auc
 from .rule import judge
+from .scores import SCORES, auc, column, privleak, roc_points, scores_of
 
-SCORES = ("loss", "zlib", "min_k", "min_k_pp")
 MIN_JUDGED = 30  # distinct values a side before a label's membership is judged on its own
-
-
-def _min_k(values: list[float], k: float) -> float:
-    if not values:
-        return float("nan")
-    n = max(1, int(len(values) * k))
-    return sum(sorted(values)[:n]) / n
-
-
-def record_scores(
-    stats: dict[str, list[float]], text: str, keep: list[bool] | None, k: float = 0.2
-) -> dict[str, float]:
-    """The membership scores of one record, over the positions in `keep` (all when None); `text` is what was
-    scored (the record, or its part within the model's window)."""
-    idx = [i for i in range(len(stats["logp"])) if (keep is None or keep[i]) and stats["logp"][i] == stats["logp"][i]]
-    if not idx:
-        return {}
-    logp = [stats["logp"][i] for i in idx]
-    std = [(stats["logp"][i] - stats["mu"][i]) / stats["sigma"][i] for i in idx]
-    nll = -sum(logp) / len(logp)
-    return {
-        "loss": -nll,
-        "zlib": -nll / max(1, len(zlib.compress(text.encode("utf-8")))),
-        "min_k": _min_k(logp, k),
-        "min_k_pp": _min_k(std, k),
-    }
-
-
-def scored_text(tokenizer: Any, enc: Encoded, predicted: int) -> str:
-    """The text whose tokens were scored (`predicted` tokens after the first): the record, or, where only its
-    first window was (a masked LM's record longer than the window), the decoded part (what zlib compresses)."""
-    if predicted + 1 >= len(enc.input_ids):
-        return enc.record.text
-    return tokenizer.decode(enc.input_ids[: predicted + 1], skip_special_tokens=True)
-
-
-def auc(members: Sequence[float], nonmembers: Sequence[float]) -> float | None:
-    """ROC AUC = P(member score > non-member score) (ties count half) of the scores that are numbers
-    (`rule.auc`); None when a side has none."""
-    m = [x for x in members if not math.isnan(x)]
-    n = [x for x in nonmembers if not math.isnan(x)]
-    return rule_auc(m, n) if m and n else None
-
-
-def roc_points(members: Sequence[float], nonmembers: Sequence[float], points: int = 51) -> list[tuple[float, float]]:
-    """(false positive rate, true positive rate) at evenly spaced thresholds: enough to draw the curve."""
-    allv = sorted(set(members) | set(nonmembers), reverse=True)
-    if not allv:
-        return []
-    step = max(1, len(allv) // points)
-    pts = [(0.0, 0.0)]
-    for thr in allv[::step] + [allv[-1]]:
-        pts.append(
-            (
-                round(sum(x >= thr for x in nonmembers) / len(nonmembers), 4),
-                round(sum(x >= thr for x in members) / len(members), 4),
-            )
-        )
-    pts.append((1.0, 1.0))
-    return sorted(set(pts))
-
-
-def privleak(auc_value: float | None, auc_ref: float = 0.5) -> float | None:
-    """((1 - AUC) - (1 - AUC_ref)) / (1 - AUC_ref) * 100: 0 = as private as the reference, negative = leaks."""
-    if auc_value is None or auc_ref >= 1:
-        return None
-    return round(((1 - auc_value) - (1 - auc_ref)) / (1 - auc_ref) * 100, 2)
-
-
-def _scores(
-    stats: list[dict[str, list[float]]], encs: Sequence[Encoded], tokenizer: Any, scope: str, k: float
-) -> list[dict[str, float]]:
-    """Each record's scores over its whole text ("record") or its sensitive tokens ("sensitive")."""
-    out = []
-    for st, enc in zip(stats, encs):
-        keep = None if scope == "record" else enc.sensitive[1 : len(st["logp"]) + 1]
-        out.append(record_scores(st, scored_text(tokenizer, enc, len(st["logp"])), keep, k))
-    return out
-
-
-def _column(rows: list[dict[str, float]], name: str) -> list[float]:
-    return [r.get(name, float("nan")) for r in rows]
 
 
 def membership(
@@ -141,41 +47,67 @@ def membership(
     members = [members[i] for i in member_index]
     groups = {"members": members, "nonmembers": list(nonmembers)}
     stats = {g: token_stats(model, tokenizer, kind, encs, progress=progress) for g, encs in groups.items()}
-    ref_stats = None if reference is None else {
-        g: token_stats(reference, tokenizer, kind, encs, progress=progress) for g, encs in groups.items()}  # fmt: skip
+    ref_stats = (
+        None
+        if reference is None
+        else {g: token_stats(reference, tokenizer, kind, encs, progress=progress) for g, encs in groups.items()}
+    )
     result: dict[str, Any] = {"members": len(members), "nonmembers": len(nonmembers), "k": k, "auc_ref": auc_ref}
     per_record: list[dict[str, Any]] = [{"index": i} for i in member_index]  # i: the record's index in the corpus
     for scope in ("record", "sensitive"):
-        scores = {g: _scores(stats[g], encs, tokenizer, scope, k) for g, encs in groups.items()}
-        ref = {g: _scores(ref_stats[g], encs, tokenizer, scope, k) for g, encs in groups.items()} if ref_stats else None
-        for g in groups if ref else ():
-            for s, r in zip(scores[g], ref[g]):
-                if s:
-                    s["ref"] = s["loss"] - r["loss"]
+        scores, ref = _scored(stats, ref_stats, groups, tokenizer, scope, k)
         for row, s in zip(per_record, scores["members"]):
             row[scope] = {name: round(v, 4) for name, v in s.items()}
-        names = sorted({n for s in scores["members"] for n in s}, key=lambda n: (n not in SCORES, n))
-        block = {}
-        for name in names:
-            mem, non = _column(scores["members"], name), _column(scores["nonmembers"], name)
-            a = auc(mem, non)
-            block[name] = {"auc": _round(a), "privleak": privleak(a, auc_ref)}
-            if name == "loss":
-                block[name]["roc"] = roc_points([x for x in mem if x == x], [x for x in non if x == x])
-        result[scope] = block
-    loss = {g: _column(rows, "loss") for g, rows in scores.items()}  # the sensitive scope's, the last above
-    ref_loss = {g: _column(rows, "loss") for g, rows in ref.items()} if ref else None
-    rule = {"reference_name": reference_name or "no reference model", "margin": margin, "resamples": resamples,
-            "seed": seed}  # fmt: skip
+        result[scope] = _aucs(scores, auc_ref)
+    loss = {g: column(rows, "loss") for g, rows in scores.items()}  # the sensitive scope's, the last above
+    ref_loss = {g: column(rows, "loss") for g, rows in ref.items()} if ref else None
+    rule = {
+        "reference_name": reference_name or "no reference model",
+        "margin": margin,
+        "resamples": resamples,
+        "seed": seed,
+    }
     result["rule"] = judge(
-        loss["members"], loss["nonmembers"], paired=False,
+        loss["members"],
+        loss["nonmembers"],
+        paired=False,
         reference=(ref_loss["members"], ref_loss["nonmembers"]) if ref_loss else None,
-        clusters=(value_clusters(members), value_clusters(groups["nonmembers"])), **rule,
-    )  # fmt: skip
-    result["by_label"] = by_label((stats["members"], members), (stats["nonmembers"], groups["nonmembers"]),
-                                  (ref_stats["members"], ref_stats["nonmembers"]) if ref_stats else None, **rule)  # fmt: skip
+        clusters=(value_clusters(members), value_clusters(groups["nonmembers"])),
+        **rule,
+    )
+    result["by_label"] = by_label(
+        (stats["members"], members),
+        (stats["nonmembers"], groups["nonmembers"]),
+        (ref_stats["members"], ref_stats["nonmembers"]) if ref_stats else None,
+        **rule,
+    )
     result["member_scores"] = per_record  # per training record (index in the corpus), for drill-down
     return result
+
+
+def _scored(stats: dict, ref_stats: dict | None, groups: dict, tokenizer: Any, scope: str, k: float) -> tuple:
+    """Each group's records' scores in `scope` ("record" or "sensitive"), with the reference's difference
+    ("ref") when there is a reference, and the reference's own scores (None without one)."""
+    scores = {g: scores_of(stats[g], encs, tokenizer, scope, k) for g, encs in groups.items()}
+    ref = {g: scores_of(ref_stats[g], encs, tokenizer, scope, k) for g, encs in groups.items()} if ref_stats else None
+    for g in groups if ref else ():
+        for s, r in zip(scores[g], ref[g]):
+            if s:
+                s["ref"] = s["loss"] - r["loss"]
+    return scores, ref
+
+
+def _aucs(scores: dict[str, list[dict[str, float]]], auc_ref: float) -> dict[str, Any]:
+    """Each score's AUC between members and non-members and its privleak; the loss's ROC points too."""
+    names = sorted({n for s in scores["members"] for n in s}, key=lambda n: (n not in SCORES, n))
+    block = {}
+    for name in names:
+        mem, non = column(scores["members"], name), column(scores["nonmembers"], name)
+        a = auc(mem, non)
+        block[name] = {"auc": _round(a), "privleak": privleak(a, auc_ref)}
+        if name == "loss":
+            block[name]["roc"] = roc_points([x for x in mem if x == x], [x for x in non if x == x])
+    return block
 
 
 def label_losses(stats: list[dict[str, list[float]]], encs: Sequence[Encoded]) -> list[dict[str, float]]:
@@ -211,10 +143,16 @@ def by_label(
     for label in sorted({k for r in scores[0] for k in r} & {k for r in scores[1] for k in r}):
         keep = [[i for i, r in enumerate(side) if label in r] for side in scores]
         m, n = ([scores[s][i][label] for i in keep[s]] for s in (0, 1))
-        values = [len({e.record.value(s) for e in encs for s in e.record.spans if s.label == label})
-                  for encs in (mem, non)]  # fmt: skip
-        row: dict[str, Any] = {"auc": _round(auc(m, n)), "members": len(m), "nonmembers": len(n),
-                               "member_values": values[0], "nonmember_values": values[1]}  # fmt: skip
+        values = [
+            len({e.record.value(s) for e in encs for s in e.record.spans if s.label == label}) for encs in (mem, non)
+        ]
+        row: dict[str, Any] = {
+            "auc": _round(auc(m, n)),
+            "members": len(m),
+            "nonmembers": len(n),
+            "member_values": values[0],
+            "nonmember_values": values[1],
+        }
         if min(values) >= MIN_JUDGED:
             ref = tuple([refs[s][i].get(label, math.nan) for i in keep[s]] for s in (0, 1)) if refs else None
             clusters = (value_clusters([mem[i] for i in keep[0]]), value_clusters([non[i] for i in keep[1]]))
@@ -261,8 +199,10 @@ def paired_membership(ctx: Context) -> dict[str, Any] | None:
     encoded = ctx.encoded
     if 0 < cfg.paired_records < len(encoded):  # a seeded sample; the indices stay the corpus's
         keep = set(random.Random(f"sani:audit:paired:{cfg.seed}").sample(range(len(encoded)), cfg.paired_records))
-        encoded = [e if i in keep else dataclasses.replace(e, record=Record(e.record.text, [], e.record.where))
-                   for i, e in enumerate(encoded)]  # fmt: skip
+        encoded = [
+            e if i in keep else dataclasses.replace(e, record=Record(e.record.text, [], e.record.where))
+            for i, e in enumerate(encoded)
+        ]
     index, copies = paired_records(encoded, ctx.tokenizer, candidates_for(ctx), cfg.seed)
     if len(index) < 2:
         return None
@@ -272,28 +212,38 @@ def paired_membership(ctx: Context) -> dict[str, Any] | None:
     stats: dict[str, dict[str, list]] = {}
     result: dict[str, Any] = {"pairs": len(index), "k": 0.2}
     for name, m in models.items():
-        stats[name] = {g: token_stats(m, ctx.tokenizer, ctx.kind, encs, progress=ctx.progress, sensitive_only=True)
-                       for g, encs in groups.items()}  # fmt: skip
-        scores = {g: _scores(stats[name][g], encs, ctx.tokenizer, "sensitive", 0.2) for g, encs in groups.items()}
-        loss[name] = {g: _column(rows, "loss") for g, rows in scores.items()}
-        block = {
-            s: {"auc": _round(auc(_column(scores["members"], s), _column(scores["nonmembers"], s)))} for s in SCORES
+        stats[name] = {
+            g: token_stats(m, ctx.tokenizer, ctx.kind, encs, progress=ctx.progress, sensitive_only=True)
+            for g, encs in groups.items()
         }
+        scores = {g: scores_of(stats[name][g], encs, ctx.tokenizer, "sensitive", 0.2) for g, encs in groups.items()}
+        loss[name] = {g: column(rows, "loss") for g, rows in scores.items()}
+        block = {s: {"auc": _round(auc(column(scores["members"], s), column(scores["nonmembers"], s)))} for s in SCORES}
         result["sensitive" if name == "model" else "reference_sensitive"] = block
     ref = loss.get("reference")
     clusters = value_clusters(groups["members"])
     result["rule"] = judge(
-        loss["model"]["members"], loss["model"]["nonmembers"], paired=True,
-        reference=(ref["members"], ref["nonmembers"]) if ref else None, clusters=(clusters, clusters),
-        reference_name=ctx.reference_name or "no reference model", margin=cfg.membership_margin,
-        resamples=cfg.bootstrap, seed=cfg.seed,
-    )  # fmt: skip
+        loss["model"]["members"],
+        loss["model"]["nonmembers"],
+        paired=True,
+        reference=(ref["members"], ref["nonmembers"]) if ref else None,
+        clusters=(clusters, clusters),
+        reference_name=ctx.reference_name or "no reference model",
+        margin=cfg.membership_margin,
+        resamples=cfg.bootstrap,
+        seed=cfg.seed,
+    )
     # per label, each on its own tokens: labels whose errors have opposite signs are never averaged together
     ref_stats = (stats["reference"]["members"], stats["reference"]["nonmembers"]) if ref else None
     result["by_label"] = by_label(
-        (stats["model"]["members"], groups["members"]), (stats["model"]["nonmembers"], copies), ref_stats,
-        paired=True, margin=cfg.membership_margin, resamples=cfg.bootstrap, seed=cfg.seed,
-    )  # fmt: skip
+        (stats["model"]["members"], groups["members"]),
+        (stats["model"]["nonmembers"], copies),
+        ref_stats,
+        paired=True,
+        margin=cfg.membership_margin,
+        resamples=cfg.bootstrap,
+        seed=cfg.seed,
+    )
     return result
 
 
@@ -325,5 +275,5 @@ def membership_metric(ctx: Context) -> MetricResult | None:
             resamples=cfg.bootstrap,
             seed=cfg.seed,
             progress=ctx.progress,
-        )  # fmt: skip
+        )
     )

@@ -15,8 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..batching import device_of, pad_batch, pad_id
 from ..errors import SaniError
+from ..models.batching import device_of, pad_batch, pad_id
 from .common import Context, MetricResult, register
 
 

@@ -101,8 +101,11 @@ def matrices(model: nn.Module) -> list[tuple[nn.Module, int]]:
     """The weight matrices a quantized deployment rounds, each with its output dimension (0; Conv1D: 1)."""
     head = model.get_output_embeddings()
     skip = {id(head.weight)} if head is not None else set()
-    return [(m, 1 if isinstance(m, Conv1D) else 0) for m in model.modules()
-            if isinstance(m, (nn.Linear, Conv1D)) and id(m.weight) not in skip]  # fmt: skip
+    return [
+        (m, 1 if isinstance(m, Conv1D) else 0)
+        for m in model.modules()
+        if isinstance(m, (nn.Linear, Conv1D)) and id(m.weight) not in skip
+    ]
 
 
 @torch.no_grad()

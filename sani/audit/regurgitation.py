@@ -17,11 +17,11 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .. import dist
-from ..batching import device_of, max_positions, pad_batch, pad_id
-from ..data import Encoded
-from ..kinds import CausalLM
+from ..models.batching import device_of, max_positions, pad_batch, pad_id
+from ..models.kinds import CausalLM
 from ..privacy import value_hash
+from ..scale import dist
+from ..spans.data import Encoded
 from .common import Context, MetricResult, aggregate, occurrences, register
 
 
@@ -94,7 +94,7 @@ def continuations(
     stops after the longest `new_tokens` of its batch.
 
     For sampling, the prompt is encoded once and its KV cache repeated for the samples, instead of encoding
-    it once per sample. Under several processes, each decodes its share of the prompts (sani.dist)."""
+    it once per sample. Under several processes, each decodes its share of the prompts (sani.scale.dist)."""
 
     def local(pairs: list[tuple[list[int], int]]) -> list[list[list[int]]]:
         return _continuations(

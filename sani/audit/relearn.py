@@ -30,10 +30,10 @@ from typing import Any
 
 from torch import nn
 
-from .. import repair
-from ..calibrate import counterfactual
 from ..config import RepairConfig
-from ..data import Encoded, Record, encode
+from ..repair import training as repair
+from ..repair.calibrate import counterfactual
+from ..spans.data import Encoded, Record, encode
 from .attack import both, keep_spans, reaudit, release
 from .common import Context, MetricResult, register
 
@@ -70,8 +70,9 @@ def grid(cfg: Any, lrs: Sequence[float], benign: bool, unrelated: bool) -> list[
     variants at the grid's highest rate for 3 epochs."""
     if custom(cfg):
         given = (cfg.relearn_lr, cfg.relearn_epochs, cfg.relearn_fraction)
-        lr, epochs, fraction = (x if x is not None else d for x, d in zip(given, (lrs[0], DEFAULT_EPOCHS,
-                                                                                DEFAULT_FRACTION)))  # fmt: skip
+        lr, epochs, fraction = (
+            x if x is not None else d for x, d in zip(given, (lrs[0], DEFAULT_EPOCHS, DEFAULT_FRACTION))
+        )
         one = Setting("attack", lr, epochs, fraction)
         return [one] + ([Setting("benign", lr, epochs, fraction)] if benign else [])
     used = lrs[:2] if cfg.relearn_grid == "quick" else lrs
@@ -131,8 +132,15 @@ def _run(ctx: Context, s: Setting, train_on: Sequence[Encoded], scored: Sequence
     clock = time.perf_counter()
     cfg = RepairConfig(objective="full", epochs=s.epochs, lr=s.lr, seed=ctx.cfg.seed, max_length=512)
     model, ref = both(ctx, _fine_tune(ctx, train_on, cfg))
-    out = {"name": s.name, "variant": s.variant, "lr": s.lr, "epochs": s.epochs, "fraction": s.fraction,
-           "records": len(train_on), **reaudit(ctx, model, scored, ref)}  # fmt: skip
+    out = {
+        "name": s.name,
+        "variant": s.variant,
+        "lr": s.lr,
+        "epochs": s.epochs,
+        "fraction": s.fraction,
+        "records": len(train_on),
+        **reaudit(ctx, model, scored, ref),
+    }
     del model, ref
     release()
     out["seconds"] = round(time.perf_counter() - clock, 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..kinds import KINDS, Kind, by_name
+from ..models.kinds import KINDS, Kind, by_name
 from .attack_blocks import Attacks, Erasure
 from .blocks import (
     Block,
@@ -96,7 +96,7 @@ class AuditResult:
 
     @property
     def fingerprint(self) -> str | None:
-        """The audited weights' SHA-256 (`sani.models.fingerprint`)."""
+        """The audited weights' SHA-256 (`sani.models.loading.fingerprint`)."""
         return self.data.get("model_fingerprint")
 
     @property

@@ -12,9 +12,9 @@ from typing import Any
 from torch import nn
 
 from ..config import AuditConfig
-from ..data import Encoded
-from ..kinds import Kind, one_pass
-from ..models import fingerprint
+from ..models.kinds import Kind, one_pass
+from ..models.loading import fingerprint
+from ..spans.data import Encoded
 from .common import Context, measure
 
 # the order the metrics run and appear in; each is skipped where it does not apply (a masked LM has no

@@ -107,6 +107,8 @@ def warning(block: dict[str, Any] | None) -> str | None:
     """One line for sanitize's and audit's output when the tokenizer holds values or pieces of them."""
     if not block or not (block["values"] or block["pieces"]):
         return None
-    return (f"warning: the tokenizer holds {block['values']} of the corpus's values as vocabulary entries and "
-            f"pieces (>= {MIN_PIECE} bytes) of {block['pieces']} others ({block['piece_entries']} entries); "
-            "it ships with the model: use a tokenizer trained on public text (docs/attacks.md, 'What ships')")  # fmt: skip
+    return (
+        f"warning: the tokenizer holds {block['values']} of the corpus's values as vocabulary entries and "
+        f"pieces (>= {MIN_PIECE} bytes) of {block['pieces']} others ({block['piece_entries']} entries); "
+        "it ships with the model: use a tokenizer trained on public text (docs/attacks.md, 'What ships')"
+    )

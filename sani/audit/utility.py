@@ -11,8 +11,8 @@ from typing import Any
 
 from torch import nn
 
-from ..data import Encoded
-from ..kinds import CausalLM, Kind
+from ..models.kinds import CausalLM, Kind
+from ..spans.data import Encoded
 from .common import Context, MetricResult, measure, register, token_stats
 
 

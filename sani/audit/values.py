@@ -1,6 +1,6 @@
 """Value exposure: how far above chance the model ranks each real sensitive value among candidate values of
 the same kind in the same place (Carlini et al. 2019, "The Secret Sharer": exposure = log2(n+1) - log2 rank
-among the value and n candidates), with no canaries planted. The candidates come from `sani.candidates`
+among the value and n candidates), with no canaries planted. The candidates come from `sani.spans.candidates`
 (Faker, or the value's format) on the audit's own seed stream. A model that never saw the values ranks them
 at random: log2(n+1) - log2((n+1)!)/(n+1) bits on average, 1.44 for large n; a value ranked first reads the
 cap log2(n+1), beyond which the figure cannot tell how exposed it is."""
@@ -16,10 +16,10 @@ from typing import Any
 from torch import nn
 from tqdm.auto import tqdm
 
-from .. import dist
-from ..candidates import Candidates
-from ..data import Encoded, Record, Span
-from ..kinds import Kind
+from ..models.kinds import Kind
+from ..scale import dist
+from ..spans.candidates import Candidates
+from ..spans.data import Encoded, Record, Span
 from .common import Context, MetricResult, candidates_for, occurrence_bucket, occurrences, register
 
 
@@ -80,9 +80,15 @@ def value_exposure(
             span = rec.spans[s]
             value = rec.value(span)
             others, generator = cands.for_value(span.label, value, k, seed=f"{cfg.seed}:{rec.text}:{span.start}")
-            row: dict[str, Any] = {"record": r, "span": s, "label": span.label, "occurrences": occ[value],
-                                   "value_id": ids[value],
-                                   "candidates": len(others), "generator": generator}  # fmt: skip
+            row: dict[str, Any] = {
+                "record": r,
+                "span": s,
+                "label": span.label,
+                "occurrences": occ[value],
+                "value_id": ids[value],
+                "candidates": len(others),
+                "generator": generator,
+            }
             texts = [in_place(rec, span, c) for c in (value, *others)]
             for name, m in models.items():
                 lp = kind.value_logprobs(m, tokenizer, texts)
@@ -146,9 +152,19 @@ def value_exposure_metric(ctx: Context) -> MetricResult | None:
     if "reference" in rows:
         summary["reference"] = summarize(rows["reference"])
     items = [
-        {"record": r["record"], "span": r["span"], "label": r["label"], "occurrences": r["occurrences"],
-         "value_exposure": r["exposure"], "value_rank": r["rank"], "value_candidates": r["candidates"]}
+        {
+            "record": r["record"],
+            "span": r["span"],
+            "label": r["label"],
+            "occurrences": r["occurrences"],
+            "value_exposure": r["exposure"],
+            "value_rank": r["rank"],
+            "value_candidates": r["candidates"],
+        }
         for r in rows["model"]
-    ]  # fmt: skip
-    return MetricResult(summary, items, {"exposure_spans": ctx.cfg.exposure_spans,
-                                         "exposure_candidates": ctx.cfg.candidates_for(ctx.kind)})  # fmt: skip
+    ]
+    return MetricResult(
+        summary,
+        items,
+        {"exposure_spans": ctx.cfg.exposure_spans, "exposure_candidates": ctx.cfg.candidates_for(ctx.kind)},
+    )

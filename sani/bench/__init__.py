@@ -1,0 +1,3 @@
+"""The demo and the benchmark: synthetic notes (`synthetic`), tiny models from a config (`tiny`), the one real
+pre-trained encoder (`pretrained`), the demo (`demo`), the bench's methods and rows against the oracle
+(`rows`) and its tables and charts (`table`)."""
