@@ -11,6 +11,7 @@ from typing import Any
 from . import machine
 from .audit import erasure, gate
 from .audit.probe import read_probe
+from .audit.results import AuditResult
 from .audit.runner import run as audit_model
 from .config import AuditConfig
 from .errors import SaniError
@@ -81,7 +82,7 @@ def audit(
         result["erasure"] = _erasure(loaded, ref, enc, cfg, requests, request.record, job.original, hold_enc)
     result = _framed(result, model, source)
     result["scope"] = gate.scope(
-        cfg, loaded.kind, finder.describe(), len(enc), source.total, ran=result.get("attacks", {})
+        cfg, loaded.kind, finder.describe(), len(enc), source.total, ran=AuditResult(result).attacks
     )
     result["verdict"] = gate.judge(result, th)
     if out is not None and dist.is_main():

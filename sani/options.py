@@ -151,7 +151,7 @@ class BenchRun:
     quick: bool = opt(False, "fewer methods and a smaller corpus (minutes, for CI)")
     archs: Sequence[str] | str | None = opt("gpt2,bert", "tiny architectures to build and memorize")
     methods: Sequence[str] | str | None = opt(
-        None, "comma-separated methods (the oracle always runs); see sani.bench.rows.METHODS, CURVE"
+        None, "comma-separated methods (the oracle always runs); see sani.bench.methods"
     )
     seeds: Sequence[int] | str | None = opt("0", "comma-separated seeds")
     patients: int | None = opt(None, "patients in the synthetic corpus (default 60; --quick 30)")

@@ -149,9 +149,10 @@ def _judge(run: Run, before: Any, after: Any, th: Any, finder: SpanFinder, asked
         return
     if asked:
         asked.measure("after", run.loaded.model)
-        after["erasure"] = asked.result()
-        if after["erasure"]["note"]:
-            log.warning(after["erasure"]["note"])
+        answer = asked.result()
+        if answer["note"]:
+            log.warning(answer["note"])
+        after["erasure"] = answer
     kind = run.loaded.kind
     for result, base in ((before, None), (after, before)):
         result["scope"] = gate.scope(run.audit, kind, finder.describe(), len(_audited(run)[0]), run.source.total)

@@ -150,3 +150,18 @@ def test_one_membership_margin_sets_the_rule_and_the_gate():
     assert cfg.membership_margin == 0.2
     with pytest.raises(SaniError, match="give one of them"):
         gate.one_margin(AuditConfig(membership_margin=0.2), {"membership_margin": 0.1})
+
+
+def test_the_docs_name_the_package_and_count_the_quick_methods():
+    """The docs install extras of the package that exists (`sani-llm`), and `--quick`'s method count is the
+    bench's."""
+    import re
+
+    from sani.bench.rows import QUICK_METHODS
+
+    root = Path(__file__).resolve().parent.parent
+    docs = "\n".join(p.read_text() for p in [root / "README.md", *(root / "docs").glob("*.md")])
+    assert "install 'sani[" not in docs and "install sani[" not in docs
+    words = {"four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+    counts = re.findall(r"--quick`?:? ?#? ?(four|five|six|seven|eight) methods", docs)
+    assert counts and all(words[c] == len(QUICK_METHODS) for c in counts), counts

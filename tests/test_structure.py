@@ -68,6 +68,7 @@ LAYERS = [
         "report.attacks",
         "report.html",
         "bench.table",
+        "bench.methods",
         "run",
     ],
     ["pipeline", "api"],
@@ -249,7 +250,6 @@ AUDIT_KEYS = {"regurgitation", "utility", "extraction", "value_exposure", "paire
               "scope"}  # fmt: skip
 # named like a metric, not an audit: the audit-driven stop's limits and trajectory points
 NOT_AUDITS = {"limits", "point"}
-BUILDERS = {"api.py", "pipeline.py"}  # they assemble the result the audit returns: its scope, verdict, erasure
 
 
 def _audit_key_reads(path: Path) -> list[str]:
@@ -274,7 +274,7 @@ def test_only_the_audit_result_reads_the_audit_json():
     audit dict to use it; the model kind is read from one place (`AuditResult.kind`), not guessed from a
     metric's block."""
     outside = [p for p in ROOT.rglob("*.py") if "audit" not in p.relative_to(ROOT).parts[:-1]]
-    reads = [r for p in outside if p.name not in BUILDERS for r in _audit_key_reads(p)]
+    reads = [r for p in outside for r in _audit_key_reads(p)]
     assert reads == []
     made_up = [p.name for p in ROOT.rglob("*.py") if "AuditResult({" in p.read_text()]
     assert made_up == []
@@ -352,3 +352,26 @@ def test_formatting_is_skipped_only_on_named_tables():
             if line.rstrip().endswith("# fmt: skip") and i not in tables:
                 offenders.append(f"{path.name}:{i}")
     assert offenders == []
+
+
+def test_no_dead_names_and_task_means_the_model_kind():
+    """Every module-level constant and plain function is used somewhere besides its definition (registered
+    metrics are used through the registry), and "task" names only the model's kind (the JSON key and the
+    `--task` flag): the probe's rows are the probe's."""
+    import re
+
+    texts = {p: p.read_text() for p in ROOT.rglob("*.py")}
+    tests = [*ROOT.parent.glob("tests/*.py"), *ROOT.parent.glob("benchmarks/*.py")]
+    everything = "\n".join([*texts.values(), *(p.read_text() for p in tests)])
+    dead = []
+    for path, text in texts.items():
+        for node in ast.parse(text).body:
+            names = []
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name) and t.id.lstrip("_").isupper()]
+            elif isinstance(node, ast.FunctionDef) and not node.decorator_list:
+                names = [node.name]
+            dead += [f"{path.name}:{n}" for n in names if len(re.findall(rf"\b{n}\b", everything)) < 2]
+    assert dead == []
+    assert not re.search(r"\btask_rows\b|\bread_task\b|ctx\.task\b", "\n".join(texts.values()))

@@ -1,3 +1,3 @@
 """The demo and the benchmark: synthetic notes (`synthetic`), tiny models from a config (`tiny`), the one real
-pre-trained encoder (`pretrained`), the demo (`demo`), the bench's methods and rows against the oracle
-(`rows`) and its tables and charts (`table`)."""
+pre-trained encoder (`pretrained`), the demo (`demo`), the methods the bench compares (`methods`), its
+rows against the oracle (`rows`) and its tables and charts (`table`)."""

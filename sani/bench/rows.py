@@ -28,7 +28,6 @@ from ..models import loading as models
 from ..models.adapters import is_peft
 from ..models.kinds import KINDS, detect, of
 from ..options import BenchRun
-from ..presets import make_config
 from ..repair import parts
 from ..repair import training as repair
 from ..repair.level import LevelCorrection, resolve, wanted
@@ -36,43 +35,12 @@ from ..scale.corpus import load_records
 from ..scale.memory import PeakMemory
 from ..spans import data
 from . import tiny
+from .methods import CURVE, METHODS, QUICK_METHODS, config_of
 from .table import ORACLE, columns, markdown_table, plot
 
-UNCALIBRATED = {"forget_weight": 1.0, "lr": 5e-4, "epochs": 2.0}  # the forget terms' settings before calibration
-# name -> SanitizeConfig values (on top of the default preset, or the preset named in "preset")
-METHODS: dict[str, dict[str, Any]] = {
-    "sani": {},
-    "sani-paper": {"preset": "paper"},
-    "unlikelihood": {"objective": "masked+unlikelihood", **UNCALIBRATED},  # sani's default before calibration
-    "erase-only": {"epochs": 0.0},
-    "repair-only": {"fraction": 0.0},
-    "gradient-ascent": {"fraction": 0.0, "objective": "ascent", "epochs": 1.0, "lr": 1e-4},
-    "gradient-difference": {"fraction": 0.0, "objective": "masked+ascent", **UNCALIBRATED},
-    "npo": {"fraction": 0.0, "objective": "masked+npo", **UNCALIBRATED},
-    # DEPN (Wu et al. 2023): privacy neurons by integrated gradients anywhere in the network, set to zero
-    "depn": {"strategy": "attribution", "scope": "network", "fraction": 0.05, "reset": "zero", "epochs": 0.0},
-}
-# the calibrated default's trade-off curve (shorter, weaker, slower, no anchors), by name only
-CURVE = {"calibrated-e2": {"epochs": 2.0}, "calibrated-e1": {"epochs": 1.0, "level_warmup": 0.5},
-         "calibrated-w1": {"forget_weight": 1.0}, "calibrated-lr1e-3": {"lr": 1e-3},
-         "calibrated-no-anchors": {"anchors": 0},
-         # the surrogates' sources, each at the fixed level they set (the correction would move them all)
-         "calibrated-corpus": {"surrogate_source": "corpus", "level": "fixed"},
-         "calibrated-faker": {"surrogate_source": "faker", "level": "fixed"},
-         "calibrated-holdout": {"surrogate_source": "holdout", "level": "fixed"},
-         "calibrated-level": {"level": "holdout"}, "calibrated-fixed": {"level": "fixed"},
-         "calibrated-unlikelihood": {  # masked LMs' (docs/method.md)
-             "objective": "masked+calibrated+unlikelihood", "forget_weight": 3.0, "epochs": 5.0, "lr": 2e-3, "scheduler": "linear"}}  # fmt: skip
 BENCH_EXPOSURE = {name: kind.bench_exposure for name, kind in KINDS.items()}  # value exposure (spans, candidates)
 RELEARN_LR = 5e-4  # one custom setting, not the audit's grid: every row and seed gets the same attack
 BENCH_SCHEMES = "int8,nf4"
-QUICK_METHODS = ("sani", "sani-paper", "unlikelihood", "repair-only", "gradient-difference", "npo")
-
-
-def config_of(values: dict[str, Any], task: str, **given: Any) -> Any:
-    """The settings a method's `values` (`METHODS`, `CURVE`: on top of a preset) give a model of kind `task`."""
-    values = {**values, **given}
-    return make_config(values.pop("preset", None), task=task, **values)
 
 
 def apply_method(
@@ -167,6 +135,13 @@ class BenchSettings(BenchRun):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.methods = self.methods or list(QUICK_METHODS if self.quick else METHODS)
+
+    def record(self) -> dict[str, Any]:
+        """The settings as the result file keeps them (its keys and their order as before the command line's
+        fields joined these: `models`, no `quick` or `out_dir`)."""
+        keys = ("archs", "methods", "seeds", "patients", "model", "corpus", "holdout", "holdout_share", "tokenizer")
+        out = {"models" if k == "model" else k: getattr(self, k) for k in keys}
+        return {**out, "memorize": self.memorize, "exposure": self.exposure, "attacks": self.attacks}
 
 
 def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str, dict[str, Any]]:
@@ -332,7 +307,7 @@ def run(
     if bad:
         raise SaniError(f"unknown tiny architecture(s) {', '.join(bad)}: choose from {', '.join(tiny.ARCHS)}")
     AuditConfig(attacks=settings.attacks).attack_list()  # an unknown attack: the first error, before any work
-    results: dict[str, Any] = {"machine": machine.record(), "settings": {**settings.__dict__}, "runs": {}}
+    results: dict[str, Any] = {"machine": machine.record(), "settings": settings.record(), "runs": {}}
     with tempfile.TemporaryDirectory(prefix="sani-bench-", dir=workdir) as tmp:
         for target in [*settings.archs, *settings.model]:
             for seed in settings.seeds:
