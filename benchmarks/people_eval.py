@@ -1,7 +1,7 @@
 """A held-out evaluation corpus of people's names, postal addresses, phones and places: FOR EVALUATION ONLY.
 
-Nothing may be tuned on it. It was written independently of sani's detectors (sani/detect.py, sani/tagger*.py),
-of sani/synthetic.py and of benchmarks/people_corpus*.py, none of which was read in writing it; every name, street,
+Nothing may be tuned on it. It was written independently of sani's detectors (sani/spans/detect.py, sani/spans/tagger*.py),
+of sani/bench/synthetic.py and of benchmarks/people_corpus*.py, none of which was read in writing it; every name, street,
 city, postcode and phone format and sentence template is hand-written in benchmarks/people_eval_data.py (no Faker,
 no name list from an installed package).
 

@@ -262,7 +262,7 @@ def test_the_tiny_wordpiece_vocabulary_is_the_same_in_every_process():
     from sani.bench import synthetic, tiny
 
     texts = [r.text for r in synthetic.make_corpus(60, seed=4, repeats=(1,))]
-    code = "import json, sys\nfrom sani import tiny\nprint(json.dumps(tiny.train_wordpiece(json.load(sys.stdin)).get_vocab()))"
+    code = "import json, sys\nfrom sani.bench import tiny\nprint(json.dumps(tiny.train_wordpiece(json.load(sys.stdin)).get_vocab()))"
     other = subprocess.run(
         [sys.executable, "-c", code], input=json.dumps(texts), capture_output=True, text=True, check=True
     )

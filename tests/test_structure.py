@@ -193,7 +193,7 @@ def _objective_offences(path: Path) -> list[str]:
 
 
 def test_only_the_objectives_name_an_objective():
-    """An objective is an object (sani/objectives.py) that the repair asks: no other module compares an
+    """An objective is an object (sani/repair/objectives.py) that the repair asks: no other module compares an
     objective's name or keeps its own table of names (the bench and the presets name one as data)."""
     offenders = [o for p in ROOT.rglob("*.py") if p.name != "objectives.py" for o in _objective_offences(p)]
     assert offenders == []

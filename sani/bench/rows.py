@@ -1,7 +1,7 @@
 """`sani bench`: sanitization methods side by side, on the same models, corpus and machine.
 
 Each method is a set of `SanitizeConfig` values run through the same erase and repair code; the baselines
-differ only in their repair objective (sani/repair.py) or erase settings. The oracle is the same
+differ only in their repair objective (sani/repair/training.py) or erase settings. The oracle is the same
 architecture trained from scratch, on the same corpus and schedule as the original, with the sensitive
 tokens never learnt. Every model is audited the same way (regurgitation, exposure, membership, attacks,
 utility), and each method's wall time is compared with the oracle's training time."""

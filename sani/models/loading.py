@@ -114,7 +114,7 @@ def ffn_layout(model: nn.Module) -> FFNLayout:
         log.info("model type %r is not in FFN_TABLE; its modules match the %s layout", model_type, layout.layers)
         return layout
     raise SaniError(
-        f"model type '{model_type}' has no FFN entry in sani's table (sani/models.py FFN_TABLE) "
+        f"model type '{model_type}' has no FFN entry in sani's table (sani/models/loading.py FFN_TABLE) "
         "and matches none of the known layouts"
     )
 

@@ -16,7 +16,7 @@ Objectives (`sani.repair.objectives` registers what each asks of the repair):
   it calibrates; on a masked LM, tokens masked one at a time with the rest of their value in view (the
   fill-in probe), which whole-value calibration leaves predictable.
 
-Baselines (sani/bench.py compares them), the same way:
+Baselines (sani/bench/rows.py compares them), the same way:
 - `ascent`: gradient ascent on the sensitive tokens only (Jang et al. 2023), nothing else learnt;
 - `masked+ascent`: gradient difference: ascent on the sensitive tokens, descent on the rest;
 - `masked+npo`: negative preference optimisation on the sensitive tokens against the model before the
