@@ -147,7 +147,7 @@ class BenchSettings(BenchRun):
 def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str, dict[str, Any]]:
     """Build the memorizing tiny model and its oracle, then run every method on a fresh copy."""
     from ..audit.probe import read_probe
-    from .demo import build_demo_model, train_from_scratch
+    from .demo import build_demo_model
 
     if s.corpus:
         return _run_tiny_on_corpus(arch, seed, s, workdir)
@@ -169,16 +169,7 @@ def _run_tiny(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str
     rows = {
         "original": {**measure(original, tok, p.audited, p.audited_holdout, canaries, probe, seed, s), "seconds": 0.0}
     }
-    with PeakMemory() as mem:
-        start = time.perf_counter()
-        oracle = train_from_scratch(arch, tok, enc, objective="masked", seed=seed, progress=False, **s.memorize)
-        oracle_seconds = time.perf_counter() - start
-    rows[ORACLE] = {
-        **measure(oracle, tok, p.audited, p.audited_holdout, canaries, probe, seed, s),
-        "seconds": round(oracle_seconds, 2),
-        "peak_memory_mib": round(mem.peak, 1),
-    }
-    del oracle
+    rows[ORACLE] = _oracle_row(arch, tok, enc, p, (canaries, probe), seed, s)
     _run_methods(paths["original"], tok, enc, p, canaries, probe, seed, s, rows)
     return rows
 
@@ -203,6 +194,22 @@ def split_holdout(records: list[data.Record], share: float, seed: int) -> tuple[
     return split_by_value(records, share, f"sani:bench:holdout:{seed}")
 
 
+def _oracle_row(arch: str, tok: Any, enc: list, p: parts.Parts, given: tuple, seed: int, s: BenchSettings) -> dict:
+    """The oracle's row: the same architecture trained from scratch with the values masked, measured like the
+    methods (`given`: the canaries and the probe, or None), with its training time and peak memory."""
+    from .demo import train_from_scratch
+
+    with PeakMemory() as mem:
+        start = time.perf_counter()
+        oracle = train_from_scratch(arch, tok, enc, objective="masked", seed=seed, progress=False, **s.memorize)
+        oracle_seconds = time.perf_counter() - start
+    return {
+        **measure(oracle, tok, p.audited, p.audited_holdout, *given, seed, s),
+        "seconds": round(oracle_seconds, 2),
+        "peak_memory_mib": round(mem.peak, 1),
+    }
+
+
 def _run_tiny_on_corpus(arch: str, seed: int, s: BenchSettings, workdir: Path) -> dict[str, dict[str, Any]]:
     """`sani bench --corpus`: a tiny `arch` memorizes the given corpus (its spans as sanitize reads them), its
     oracle learns it with the values masked, then every method runs on a copy of the memorizing model."""
@@ -222,16 +229,7 @@ def _run_tiny_on_corpus(arch: str, seed: int, s: BenchSettings, workdir: Path) -
     tiny.save(original, tok, path)
     rows = {"original": {**measure(original, tok, p.audited, p.audited_holdout, None, None, seed, s), "seconds": 0.0}}
     del original
-    with PeakMemory() as mem:
-        start = time.perf_counter()
-        oracle = train_from_scratch(arch, tok, enc, objective="masked", seed=seed, progress=False, **s.memorize)
-        oracle_seconds = time.perf_counter() - start
-    rows[ORACLE] = {
-        **measure(oracle, tok, p.audited, p.audited_holdout, None, None, seed, s),
-        "seconds": round(oracle_seconds, 2),
-        "peak_memory_mib": round(mem.peak, 1),
-    }
-    del oracle
+    rows[ORACLE] = _oracle_row(arch, tok, enc, p, (None, None), seed, s)
     _run_methods(path, tok, enc, p, None, None, seed, s, rows)
     return rows
 
