@@ -58,7 +58,7 @@ def audit(
     probe_rows = read_probe(probe) if probe is not None else None
     cfg.validate()
     th = gate.read_thresholds(job.thresholds) if isinstance(job.thresholds, (str, Path)) else job.thresholds
-    gate.one_margin(cfg, th)  # the rule's margin and the gate's are one setting
+    cfg = gate.one_margin(cfg, th)  # the rule's margin and the gate's are one setting
     relearn = _relearn_records(cfg, hold_finder, hold_records)
     requests = _requests(request, job.original, source.records)
     loaded, ref = _load(model, job.reference_model, task, inputs.allow_pickle, inputs.trust_remote_code)

@@ -215,13 +215,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _hyphens_only(parser: argparse.ArgumentParser) -> None:
     """One spelling a flag, with hyphens (HfArgumentParser adds --under_score twins): the flags of earlier
-    versions, and their unambiguous abbreviations (--top for --top-k), keep working."""
+    versions, and their unambiguous abbreviations (--top for --top-k), keep working. A field whose flag is
+    spelled otherwise (its `aliases`: `SpanFinder.patterns` is `--pattern`) has that spelling only."""
     for action in parser._actions:
-        dashed = [o for o in action.option_strings if "_" not in o]
-        if dashed and len(dashed) < len(action.option_strings):
-            for o in set(action.option_strings) - set(dashed):
+        named = [o for o in action.option_strings if o.startswith("--") and not o.startswith("--no")]
+        other = [o for o in named if o[2:].replace("-", "_") != action.dest]
+        keep = other or [o for o in action.option_strings if "_" not in o]
+        if keep and len(keep) < len(action.option_strings):
+            for o in set(action.option_strings) - set(keep):
                 parser._option_string_actions.pop(o, None)
-            action.option_strings = dashed
+            action.option_strings = keep
 
 
 def _suppress_defaults(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:

@@ -155,8 +155,11 @@ class BenchRun:
     )
     seeds: Sequence[int] | str | None = opt("0", "comma-separated seeds")
     patients: int | None = opt(None, "patients in the synthetic corpus (default 60; --quick 30)")
-    model: Sequence[str] | str | None = opt(
-        None, "also your model directory (repeatable; needs --corpus and --holdout)", action="append"
+    models: Sequence[str] | str | None = opt(
+        None,
+        "also your model directory (repeatable; needs --corpus and --holdout)",
+        action="append",
+        aliases="--model",  # the flag: one directory each time it is given
     )
     corpus: str | None = opt(
         None,
@@ -183,7 +186,7 @@ class BenchRun:
         self.methods = _items(self.methods) or None  # None: the bench's own list (`sani.bench.rows.BenchSettings`)
         self.seeds = whole_numbers(self.seeds, "--seeds", zero=True)
         self.patients = self.patients or (30 if self.quick else 60)
-        self.model = [self.model] if isinstance(self.model, str) else list(self.model or [])
+        self.models = [self.models] if isinstance(self.models, str) else list(self.models or [])
 
 
 def _items(text: str | Sequence[str] | None) -> list[str]:
@@ -199,11 +202,11 @@ NOT_GIVEN = (EraseConfig, RepairConfig, TargetConfig)
 API_ALIASES = {"config_file": "config", "run_audit": "audit"}
 
 
-def take(options: dict[str, Any], *settings: Any) -> list[Any]:
+def take(options: dict[str, Any], *settings: Any, aliases: dict[str, str] | None = None) -> list[Any]:
     """Each of `settings` (dataclass instances) with the fields that `options` names replaced; those names are
-    taken out of `options`. The Python API's keyword arguments reach the dataclass that has the field, so
-    each default is set once, on its field."""
-    for old, new in API_ALIASES.items():
+    taken out of `options` (`aliases`: the API's name of a field -> the field). The Python API's keyword
+    arguments reach the dataclass that has the field, so each default is set once, on its field."""
+    for old, new in (aliases or {}).items():
         if old in options:
             options[new] = options.pop(old)
     out = []

@@ -26,7 +26,7 @@ from .inputs import finders, task_and_probe
 from .models import loading as models
 from .models.adapters import adapter_base, is_adapter_dir
 from .models.kinds import Kind
-from .options import ErasureRequest, ModelInputs, SanitizeRun, take
+from .options import API_ALIASES, ErasureRequest, ModelInputs, SanitizeRun, take
 from .presets import make_config
 from .repair import level, parts
 from .repair import training as repair
@@ -69,7 +69,9 @@ def sanitize(
     `out` until the output is complete (`resume=True` continues an interrupted run). `stream=True`: a corpus
     file larger than memory, tokenized once into a disk cache. An erasure request: answered before erasing
     and after, in `audit_after`."""
-    inputs, job, request = take(options, ModelInputs(model, corpus, holdout), SanitizeRun(str(out)), ErasureRequest())
+    inputs, job, request = take(
+        options, ModelInputs(model, corpus, holdout), SanitizeRun(str(out)), ErasureRequest(), aliases=API_ALIASES
+    )
     task, probe = task_and_probe(inputs.task, inputs.probe)
     requests = _requests(request, job)
     src, cfg = _settings(
@@ -264,8 +266,7 @@ def sanitize_audit(seed: int, kind: Kind, thresholds: dict[str, float] | None = 
     the paired membership test on a sample small enough for the demo's time (the kind's `quick_audit`;
     `sani audit` measures more); the membership rule's margin is the thresholds' (one setting)."""
     cfg = AuditConfig(contexts="full", samples=0, extraction=False, seed=seed, **kind.quick_audit)
-    gate.one_margin(cfg, thresholds)
-    return cfg
+    return gate.one_margin(cfg, thresholds)
 
 
 def _erase(run: Run) -> None:

@@ -143,13 +143,13 @@ def test_one_membership_margin_sets_the_rule_and_the_gate():
     from sani.config import AuditConfig
 
     cfg = AuditConfig()
-    gate.one_margin(cfg, {"membership_margin": 0.1})
-    assert cfg.membership_margin == 0.1
-    cfg = AuditConfig(membership_margin=0.2)
-    gate.one_margin(cfg, None)
-    assert cfg.membership_margin == 0.2
+    assert gate.one_margin(cfg, {"membership_margin": 0.1}).membership_margin == 0.1
+    assert cfg.membership_margin == 0.05  # the caller's settings are not changed
+    assert gate.one_margin(AuditConfig(membership_margin=0.2), None).membership_margin == 0.2
     with pytest.raises(SaniError, match="give one of them"):
         gate.one_margin(AuditConfig(membership_margin=0.2), {"membership_margin": 0.1})
+    with pytest.raises(SaniError, match="membership_margin must be between"):
+        gate.one_margin(AuditConfig(), {"membership_margin": 0.6})
 
 
 def test_the_docs_name_the_package_and_count_the_quick_methods():
@@ -165,3 +165,23 @@ def test_the_docs_name_the_package_and_count_the_quick_methods():
     words = {"four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
     counts = re.findall(r"--quick`?:? ?#? ?(four|five|six|seven|eight) methods", docs)
     assert counts and all(words[c] == len(QUICK_METHODS) for c in counts), counts
+
+
+def test_a_field_the_command_line_spells_otherwise_keeps_its_api_name():
+    """`SpanFinder(patterns=...)` and `BenchSettings(models=...)` in the API; `--pattern` and `--model`, one
+    value each time, on the command line (and no second spelling)."""
+    from sani.bench.rows import BenchSettings
+    from sani.options import BenchRun
+    from sani.spans.finder import SpanFinder
+
+    parser = cli.build_parser()
+    ns = parser.parse_args(["spans", "--corpus", "c", "--pattern", "A=a", "--pattern", "B=b", "--rare", "CITY:2"])
+    finder = cli._parts(ns, SpanFinder)
+    assert finder == SpanFinder(patterns=["A=a", "B=b"], rare={"CITY": 2}) and finder.describe()["patterns"] == 2
+    ns = parser.parse_args(["bench", "--model", "m1", "--model", "m2", "--seeds", "0,3", "--quick"])
+    run = cli._parts(ns, BenchRun)
+    assert run.models == ["m1", "m2"] and run.seeds == [0, 3] and run.patients == 30
+    record = BenchSettings(models="m1", methods=[]).record()
+    assert record["models"] == ["m1"] and record["methods"] == []  # an empty list of methods stays empty
+    with pytest.raises(SystemExit):
+        parser.parse_args(["spans", "--corpus", "c", "--patterns", "A=a"])

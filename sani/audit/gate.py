@@ -7,6 +7,7 @@ not passed: the report's scope section lists what did not run.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -209,18 +210,19 @@ def recorded_margin(a: AuditResult) -> dict[str, float]:
     return {} if rule is None or rule.margin is None else {"membership_margin": rule.margin}
 
 
-def one_margin(cfg: AuditConfig, thresholds: dict[str, float] | None) -> None:
-    """One membership margin for an audit about to run: a thresholds file's `membership_margin` sets the
-    rule's margin too; with `--membership-margin` set to another value as well, refuse in one line."""
+def one_margin(cfg: AuditConfig, thresholds: dict[str, float] | None) -> AuditConfig:
+    """The settings of an audit about to run with one membership margin: a thresholds file's
+    `membership_margin` sets the rule's margin too (a copy of `cfg`, checked); with `--membership-margin` set
+    to another value as well, refuse in one line."""
     given = (thresholds or {}).get("membership_margin")
     if given is None or given == cfg.membership_margin:
-        return
+        return cfg
     if cfg.membership_margin != AuditConfig.membership_margin:
         raise SaniError(
             f"--membership-margin {cfg.membership_margin:g} and the thresholds' membership_margin {given:g} "
             "differ: give one of them"
         )
-    cfg.membership_margin = given
+    return dataclasses.replace(cfg, membership_margin=given).validate()
 
 
 def scope(cfg: Any, kind: Any, spans: dict[str, Any], records: int, corpus_records: int, ran: Any = ()) -> dict:

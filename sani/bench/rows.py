@@ -138,9 +138,9 @@ class BenchSettings(BenchRun):
 
     def record(self) -> dict[str, Any]:
         """The settings as the result file keeps them (its keys and their order as before the command line's
-        fields joined these: `models`, no `quick` or `out_dir`)."""
-        keys = ("archs", "methods", "seeds", "patients", "model", "corpus", "holdout", "holdout_share", "tokenizer")
-        out = {"models" if k == "model" else k: getattr(self, k) for k in keys}
+        fields joined these: no `quick` or `out_dir`)."""
+        keys = ("archs", "methods", "seeds", "patients", "models", "corpus", "holdout", "holdout_share", "tokenizer")
+        out = {k: getattr(self, k) for k in keys}
         return {**out, "memorize": self.memorize, "exposure": self.exposure, "attacks": self.attacks}
 
 
@@ -307,7 +307,7 @@ def run(
     AuditConfig(attacks=settings.attacks).attack_list()  # an unknown attack: the first error, before any work
     results: dict[str, Any] = {"machine": machine.record(), "settings": settings.record(), "runs": {}}
     with tempfile.TemporaryDirectory(prefix="sani-bench-", dir=workdir) as tmp:
-        for target in [*settings.archs, *settings.model]:
+        for target in [*settings.archs, *settings.models]:
             for seed in settings.seeds:
                 if progress:
                     print(f"[bench] {target}, seed {seed} ...", flush=True)

@@ -70,8 +70,8 @@ def build_examples(
     """Training windows as the kind's collator takes them (`Kind.example`). With `packing`, records (each
     followed by `separator`, if given) are concatenated and cut into full windows of `max_length`; every
     token keeps its own sensitive flag, so the masks stay aligned across the cuts. With `targets` (per
-    record, per span: `sani.repair.calibrate.targets`), each window also numbers the values it holds whole
-    (`value_ids`, -1 elsewhere) and carries their targets (`value_targets`). `learn=False`: windows that
+    record, per span: `sani.repair.calibrate.Calibration.targets`), each window also numbers the values it
+    holds whole (`value_ids`, -1 elsewhere) and carries their targets (`value_targets`). `learn=False`: windows that
     teach no token (the calibrated repair's anchors), only their values' targets. `labels` (with `targets`;
     per record, per span: the index of its label, -1 for none) adds each window's `value_labels`, which the
     level correction reads (`sani.repair.level`)."""

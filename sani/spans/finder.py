@@ -88,11 +88,12 @@ class SpanFinder:
         "international (+...) numbers are found from any region",
         metavar="CC[,CC]",
     )
-    pattern: Sequence[str] | str | None = opt(
+    patterns: Sequence[str] | str | None = opt(
         None,
         "a regex for an identifier (repeatable); a group named 'value' marks the part to mask",
         action="append",
         metavar="LABEL=REGEX",
+        aliases="--pattern",  # the flag: one pattern each time it is given
     )
     presidio: bool = opt(False, "also use Microsoft Presidio (pip install 'sani-llm[presidio]')")
     labels: str = opt("all", "all, direct (drops quasi-identifiers), or LABEL,LABEL")
@@ -104,7 +105,7 @@ class SpanFinder:
 
     def __post_init__(self) -> None:
         self.rare = parse_rare(self.rare) if not isinstance(self.rare, dict) else dict(self.rare)
-        self.pattern = [self.pattern] if isinstance(self.pattern, str) else list(self.pattern or [])
+        self.patterns = [self.patterns] if isinstance(self.patterns, str) else list(self.patterns or [])
 
     def describe(self) -> dict[str, Any]:
         """How the spans are found, for an audit's scope: which sources and detectors, and which not (never a
@@ -116,7 +117,7 @@ class SpanFinder:
             "tags": self.tags,
             "detectors": [d.lower() for d in ran],
             "detectors_not_run": [d.lower() for d in detect.ORDER if d not in ran],
-            "patterns": len(self.pattern),
+            "patterns": len(self.patterns),
             "presidio": self.presidio,
             "labels": self.labels,
             "rare": dict(self.rare),
@@ -142,7 +143,7 @@ class SpanFinder:
         named = detect.build_named(self.detect, self.region)
         self.ran = [name for name, _ in named]  # what `describe` reports (not a setting): a skipped one did not run
         detectors = [d for _, d in named]
-        detectors += [detect.pattern_detector(*detect.compile_pattern(p)) for p in self.pattern]
+        detectors += [detect.pattern_detector(*detect.compile_pattern(p)) for p in self.patterns]
         if self.presidio:
             from .presidio import presidio_detector
 
