@@ -183,7 +183,8 @@ class BenchRun:
 
     def __post_init__(self) -> None:
         self.archs = _items(self.archs)
-        self.methods = _items(self.methods) or None  # None: the bench's own list (`sani.bench.rows.BenchSettings`)
+        if isinstance(self.methods, str):  # the flag's text ("": not given); None: the bench's own list
+            self.methods = _items(self.methods) or None
         self.seeds = whole_numbers(self.seeds, "--seeds", zero=True)
         self.patients = self.patients or (30 if self.quick else 60)
         self.models = [self.models] if isinstance(self.models, str) else list(self.models or [])

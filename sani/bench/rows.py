@@ -134,7 +134,8 @@ class BenchSettings(BenchRun):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.methods = self.methods or list(QUICK_METHODS if self.quick else METHODS)
+        if self.methods is None:  # not given: the bench's own list
+            self.methods = list(QUICK_METHODS if self.quick else METHODS)
 
     def record(self) -> dict[str, Any]:
         """The settings as the result file keeps them (its keys and their order as before the command line's
