@@ -4,7 +4,7 @@ attack."""
 
 from __future__ import annotations
 
-from .blocks import Block, Rate, each, reads, result
+from .blocks import Block, Rate, each, figure, reads, required, result
 
 
 class AttackRate(Rate):
@@ -12,13 +12,13 @@ class AttackRate(Rate):
     model's under the same attack, its value exposure, and the share back by any context against the
     reference's with an interval (blocks written before intervals have none)."""
 
-    name = property(lambda self: self.data.get("name"))
-    variant = property(lambda self: self.data.get("variant"))
-    records = property(lambda self: self.data.get("records"))
-    backend = property(lambda self: self.data.get("backend"))
-    value_exposure = property(lambda self: self.data.get("value_exposure"))
-    difference = property(lambda self: self.data.get("difference"))
-    interval = property(lambda self: self.data.get("interval"))
+    name = figure("name")
+    variant = figure("variant")
+    records = figure("records")
+    backend = figure("backend")
+    value_exposure = figure("value_exposure")
+    difference = figure("difference")
+    interval = figure("interval")
 
     @property
     def back(self) -> Rate:
@@ -35,8 +35,8 @@ class Relearn(Block):
     """The relearning attack: each setting of its grid; an audit written before the grid has one attack and
     one benign run."""
 
-    epochs = property(lambda self: self.data.get("epochs"))
-    lr = property(lambda self: self.data.get("lr"))
+    epochs = figure("epochs")
+    lr = figure("lr")
     grid = property(lambda self: "settings" in self.data)
 
     @property
@@ -67,11 +67,11 @@ class Quantize(Block):
 class Extract(Block):
     """Values found in free samples, and identifiers found there that the corpus holds outside every span."""
 
-    values_found = property(lambda self: self.data.get("values_found"))
-    value_count = property(lambda self: self.data.get("values"))
-    samples = property(lambda self: self.data.get("samples"))
-    share = property(lambda self: self.data.get("share"))
-    unmarked_in_corpus = property(lambda self: self.data.get("unmarked_in_corpus"))
+    values_found = figure("values_found")
+    value_count = figure("values")
+    samples = figure("samples")
+    share = figure("share")
+    unmarked_in_corpus = figure("unmarked_in_corpus")
 
     @property
     def reference(self) -> Extract:
@@ -123,18 +123,18 @@ class Side(Block):
     """One model's answer for one requested value: said or not, its exposure, its paired score."""
 
     said = property(lambda self: bool(self.data.get("greedy") or self.data.get("sampled")))
-    exposure = property(lambda self: self.data.get("exposure"))
-    ranked_first = property(lambda self: self.data.get("ranked_first"))
-    paired_score = property(lambda self: self.data.get("paired_score"))
+    exposure = figure("exposure")
+    ranked_first = figure("ranked_first")
+    paired_score = figure("paired_score")
 
 
 class Requested(Block):
     """One requested value: its keyed hash, labels, records, each model's answer and the verdict."""
 
-    value_hash = property(lambda self: self.data["value_hash"])
-    labels = property(lambda self: self.data["labels"])
-    records = property(lambda self: self.data["records"])
-    verdict = property(lambda self: self.data["verdict"])
+    value_hash = required("value_hash")
+    labels = required("labels")
+    records = required("records")
+    verdict = required("verdict")
 
     def side(self, model: str) -> Side | None:
         return Side.of(self.data.get(model))
@@ -144,9 +144,9 @@ class Requested(Block):
 class Erasure(Block):
     """An erasure request's answer, value by value (`sani.audit.erasure`)."""
 
-    models = property(lambda self: self.data["models"])
-    summary = property(lambda self: self.data["summary"])
-    note = property(lambda self: self.data.get("note"))
+    models = required("models")
+    summary = required("summary")
+    note = figure("note")
 
     @property
     def rows(self) -> list[Requested]:

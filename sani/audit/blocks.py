@@ -52,6 +52,16 @@ class Block(Mapping[str, Any]):
         return each(self.data.get(key) or {}, cls)
 
 
+def figure(key: str, default: Any = None) -> Any:
+    """A block's figure by its JSON key, as a read-only attribute (`default` where the audit has none)."""
+    return property(lambda self: self.data.get(key, default))
+
+
+def required(key: str) -> Any:
+    """A figure every block of its kind holds (a missing one is an error, not None)."""
+    return property(lambda self: self.data[key])
+
+
 def each(data: Mapping[str, Any], cls: type[B]) -> dict[str, B]:
     """Each entry of `data` that is a mapping, read as `cls`, by name (other entries, a count or the seconds
     an attack took, are left out)."""
@@ -66,11 +76,11 @@ def reads(name: str, data: Any) -> Block | None:
 class Rate(Block):
     """A share of values (or value tokens) said back: hits of total, partial hits, per label and occurrences."""
 
-    hits = property(lambda self: self.data.get("hits"))
-    total = property(lambda self: self.data.get("total"))
-    rate = property(lambda self: self.data.get("rate"))
-    partial_rate = property(lambda self: self.data.get("partial_rate"))
-    unit = property(lambda self: self.data.get("unit"))  # "tokens": a masked LM's tokens filled in one at a time
+    hits = figure("hits")
+    total = figure("total")
+    rate = figure("rate")
+    partial_rate = figure("partial_rate")
+    unit = figure("unit")  # "tokens": a masked LM's tokens filled in one at a time
 
     @property
     def by_label(self) -> dict[str, Rate]:
@@ -106,31 +116,31 @@ class Regurgitation(Block):
 class Rule(Block):
     """The membership rule's verdict (`sani.audit.rule.judge`): AUC against the reference's, its interval."""
 
-    test = property(lambda self: self.data["test"])  # "paired" or "holdout"
-    auc = property(lambda self: self.data["auc"])
-    auc_ref = property(lambda self: self.data["auc_ref"])
-    reference = property(lambda self: self.data["reference"])
-    difference = property(lambda self: self.data["difference"])
-    interval = property(lambda self: self.data["interval"])
-    tpr_at_1pct_fpr = property(lambda self: self.data["tpr_at_1pct_fpr"])
-    members = property(lambda self: self.data["members"])
-    nonmembers = property(lambda self: self.data["nonmembers"])
-    margin = property(lambda self: self.data.get("margin"))
-    verdict = property(lambda self: self.data["verdict"])
+    test = required("test")  # "paired" or "holdout"
+    auc = required("auc")
+    auc_ref = required("auc_ref")
+    reference = required("reference")
+    difference = required("difference")
+    interval = required("interval")
+    tpr_at_1pct_fpr = required("tpr_at_1pct_fpr")
+    members = required("members")
+    nonmembers = required("nonmembers")
+    margin = figure("margin")
+    verdict = required("verdict")
 
 
 class Score(Block):
     """One membership score's figures in one scope: AUC, PrivLeak and the ROC curve's points."""
 
-    auc = property(lambda self: self.data.get("auc"))
-    privleak = property(lambda self: self.data.get("privleak"))
+    auc = figure("auc")
+    privleak = figure("privleak")
     roc = property(lambda self: self.data.get("roc", []))
 
 
 class LabelMembership(Score):
     """The membership test on one label's own tokens, with its rule when the label was judged."""
 
-    nonmember_values = property(lambda self: self.data.get("nonmember_values"))
+    nonmember_values = figure("nonmember_values")
 
     @property
     def rule(self) -> Rule | None:
@@ -143,9 +153,9 @@ class Membership(Block):
     """A membership test (holdout, or paired: each record against its copy with the values replaced): the
     scores' AUCs by scope ("record", "sensitive"), its rule, and per label."""
 
-    members = property(lambda self: self.data.get("members"))
-    nonmembers = property(lambda self: self.data.get("nonmembers"))
-    pairs = property(lambda self: self.data.get("pairs"))
+    members = figure("members")
+    nonmembers = figure("nonmembers")
+    pairs = figure("pairs")
 
     def scores(self, scope: str = "sensitive") -> dict[str, Score]:
         """Each score's figures (loss, zlib, min_k...) in `scope`; {} when the test has no such scope."""
@@ -166,20 +176,20 @@ class Membership(Block):
 class Exposures(Block):
     """Mean value exposure (bits) among candidates, with the chance level and the cap (a value ranked first)."""
 
-    mean = property(lambda self: self.data.get("mean"))
-    chance = property(lambda self: self.data.get("chance"))
-    cap = property(lambda self: self.data.get("cap"))
-    n = property(lambda self: self.data.get("n"))
-    at_cap = property(lambda self: self.data.get("at_cap"))
-    value_count = property(lambda self: self.data.get("values"))  # distinct values
-    generator = property(lambda self: self.data.get("generator"))
+    mean = figure("mean")
+    chance = figure("chance")
+    cap = figure("cap")
+    n = figure("n")
+    at_cap = figure("at_cap")
+    value_count = figure("values")  # distinct values
+    generator = figure("generator")
 
 
 @result("value_exposure")
 class ValueExposure(Exposures):
     """Exposure of the corpus's own values among candidates (`sani.audit.values`), and the reference model's."""
 
-    spans = property(lambda self: self.data.get("spans"))
+    spans = figure("spans")
     bits = property(lambda self: self.data.get("bits", {}))  # label -> each value's bits
 
     @property
@@ -202,10 +212,10 @@ class ValueExposure(Exposures):
 class Split(Block):
     """Perplexity and accuracy on one split ("train", "holdout"), or the linear probe ("task")."""
 
-    perplexity = property(lambda self: self.data.get("perplexity"))
-    accuracy = property(lambda self: self.data.get("accuracy"))
-    majority_baseline = property(lambda self: self.data.get("majority_baseline"))
-    test = property(lambda self: self.data.get("test"))
+    perplexity = figure("perplexity")
+    accuracy = figure("accuracy")
+    majority_baseline = figure("majority_baseline")
+    test = figure("test")
 
 
 @result("utility")
@@ -224,10 +234,10 @@ class Utility(Block):
 class Extraction(Block):
     """Memorization accuracy (MA), exact memorization (EM), extraction strength (ES) and the EL_n figure."""
 
-    ma = property(lambda self: self.data.get("ma"))
-    em = property(lambda self: self.data.get("em"))
-    es = property(lambda self: self.data.get("es"))
-    el_spans = property(lambda self: self.data.get("el_spans"))
+    ma = figure("ma")
+    em = figure("em")
+    es = figure("es")
+    el_spans = figure("el_spans")
 
     @property
     def el(self) -> tuple[str, float | None]:
@@ -240,9 +250,9 @@ class Extraction(Block):
 class Exposure(Block):
     """Canary exposure (`sani.audit.exposure`): mean bits, by number of repeats, each canary's."""
 
-    mean_exposure = property(lambda self: self.data.get("mean_exposure"))
-    log2_space = property(lambda self: self.data.get("log2_space"))
-    method = property(lambda self: self.data.get("method"))
+    mean_exposure = figure("mean_exposure")
+    log2_space = figure("log2_space")
+    method = figure("method")
     by_repeats = property(lambda self: self.data.get("by_repeats", {}))
 
     @property
@@ -253,8 +263,8 @@ class Exposure(Block):
 class LabelScan(Block):
     """A label's values that are whole tokenizer entries, and those with pieces among the entries."""
 
-    whole = property(lambda self: self.data.get("values", 0))
-    pieces = property(lambda self: self.data.get("pieces", 0))
+    whole = figure("values", 0)
+    pieces = figure("pieces", 0)
 
 
 @result("tokenizer")

@@ -22,7 +22,9 @@ from .blocks import (
     TokenizerScan,
     Utility,
     ValueExposure,
+    figure,
     reads,
+    required,
     result,
 )
 
@@ -30,16 +32,16 @@ from .blocks import (
 class Check(Block):
     """One check of the gate: its figure, threshold and verdict."""
 
-    verdict = property(lambda self: self.data["verdict"])
-    value = property(lambda self: self.data["value"])
-    threshold = property(lambda self: self.data.get("threshold"))
+    verdict = required("verdict")
+    value = required("value")
+    threshold = figure("threshold")
 
 
 @result("verdict")
 class Verdict(Block):
     """The gate's verdict (`sani.audit.gate.judge`): overall, each check, the thresholds it was judged with."""
 
-    overall = property(lambda self: self.data["overall"])
+    overall = required("overall")
     thresholds = property(lambda self: self.data.get("thresholds") or {})
 
     @property
@@ -56,14 +58,14 @@ class Verdict(Block):
 class Scope(Block):
     """What the audit looked at and what it did not (`sani.audit.gate.scope`)."""
 
-    spans = property(lambda self: self.data["spans"])  # how the spans were found (`SpanFinder.describe`)
-    records = property(lambda self: self.data["records"])
-    corpus_records = property(lambda self: self.data["corpus_records"])
-    exposure_spans = property(lambda self: self.data["exposure_spans"])
-    exposure_candidates = property(lambda self: self.data["exposure_candidates"])
-    paired_records = property(lambda self: self.data["paired_records"])
-    attacks_run = property(lambda self: self.data["attacks_run"])
-    attacks_not_run = property(lambda self: self.data["attacks_not_run"])
+    spans = required("spans")  # how the spans were found (`SpanFinder.describe`)
+    records = required("records")
+    corpus_records = required("corpus_records")
+    exposure_spans = required("exposure_spans")
+    exposure_candidates = required("exposure_candidates")
+    paired_records = required("paired_records")
+    attacks_run = required("attacks_run")
+    attacks_not_run = required("attacks_not_run")
 
 
 @dataclass(frozen=True)
